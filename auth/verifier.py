@@ -1,0 +1,207 @@
+"""Bearer token verification: the gateway's one entry point into authentication.
+
+`TokenVerifier.authenticate(authorization_header)` returns a `Principal` or raises
+`AuthenticationError` (see `auth.errors` for the codes). The steps, in order:
+
+1. size limit (before anything is parsed), then a strict parse of the unverified compact JWS;
+2. the header's `alg` must be one of the issuer's explicitly listed asymmetric algorithms
+   (never `none` or HS*), checked here before python-jose sees the token;
+3. the unverified `iss` picks the TrustedIssuer; an unknown issuer is refused without any fetch;
+4. the `kid` picks the key from that issuer's JWKS (see `auth.jwks` for caching and the
+   rate-limited refetch on an unknown `kid`);
+5. python-jose verifies the signature with that one key and `algorithms=[alg]`;
+6. the verified claims are checked (`iss`, `aud`, `exp` required, `nbf`, `iat`, with leeway).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from jose import jws
+from jose.exceptions import JOSEError
+
+from auth.claims import check_claims, principal_from_claims
+from auth.errors import AuthenticationError, AuthErrorCode
+from auth.jwks import JwksCache, check_jwks_url
+from auth.keys import ASYMMETRIC_ALGORITHMS, describe_algorithm
+from auth.principal import ANONYMOUS, Principal
+from auth.token_format import parse_json_object, parse_unverified
+
+DEFAULT_ISSUER = "rugzak-dev-issuer"  # what verifier_from_env and DevIssuer assume by default
+DEFAULT_AUDIENCE = "rugzak"
+
+
+@dataclass(frozen=True)
+class TrustedIssuer:
+    """An identity provider whose tokens are accepted for `audience`, with keys at `jwks_url`."""
+
+    issuer: str
+    audience: str
+    jwks_url: str  # http(s):// URL or file:// URL of a JWKS JSON document
+    algorithms: tuple[str, ...] = ("RS256", "ES256")
+
+    def __post_init__(self) -> None:
+        if not self.issuer or not self.audience:
+            raise ValueError("a trusted issuer needs a non-empty issuer and audience")
+        if not self.algorithms:
+            raise ValueError("a trusted issuer needs at least one algorithm")
+        refused = sorted(set(self.algorithms) - ASYMMETRIC_ALGORITHMS)
+        if refused:
+            allowed = sorted(ASYMMETRIC_ALGORITHMS)
+            raise ValueError(f"algorithms {refused} are not accepted; choose from {allowed}")
+        check_jwks_url(self.jwks_url)
+
+
+class TokenVerifier:
+    """Verifies bearer tokens from a fixed set of trusted issuers."""
+
+    def __init__(
+        self,
+        issuers: Sequence[TrustedIssuer],
+        *,
+        http: httpx.AsyncClient | None = None,
+        leeway_seconds: int = 30,
+        max_token_bytes: int = 8192,
+        jwks_ttl_seconds: float = 300,
+        min_refetch_interval_seconds: float = 10.0,
+        jwks_stale_if_error_seconds: float = 3600.0,
+        jwks_timeout_seconds: float = 5.0,
+        clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if not issuers:
+            raise ValueError("a TokenVerifier needs at least one trusted issuer")
+        if leeway_seconds < 0 or max_token_bytes <= 0:
+            raise ValueError("leeway_seconds must be >= 0 and max_token_bytes > 0")
+        self._issuers: dict[str, tuple[TrustedIssuer, JwksCache]] = {}
+        for trusted in issuers:
+            if trusted.issuer in self._issuers:
+                raise ValueError("each issuer may be trusted only once")
+            cache = JwksCache(
+                trusted.jwks_url,
+                http=http,
+                ttl=jwks_ttl_seconds,
+                min_refetch_interval=min_refetch_interval_seconds,
+                stale_if_error=jwks_stale_if_error_seconds,
+                timeout=jwks_timeout_seconds,
+                monotonic=monotonic,
+            )
+            self._issuers[trusted.issuer] = (trusted, cache)
+        self._leeway = leeway_seconds
+        self._max_token_bytes = max_token_bytes
+        self._clock = clock
+
+    @property
+    def issuers(self) -> tuple[TrustedIssuer, ...]:
+        return tuple(trusted for trusted, _ in self._issuers.values())
+
+    def jwks_cache(self, issuer: str) -> JwksCache:
+        """The JWKS cache of a trusted issuer (for metrics and tests)."""
+        return self._issuers[issuer][1]
+
+    async def aclose(self) -> None:
+        """Stop JWKS fetches under way; the verifier stays usable (it fetches again when needed)."""
+        for _, cache in self._issuers.values():
+            await cache.aclose()
+
+    async def authenticate(self, authorization: str | None) -> Principal:
+        """The Principal for an Authorization header value: none or empty -> ANONYMOUS."""
+        if authorization is None or authorization == "":
+            return ANONYMOUS
+        scheme, _, token = authorization.strip().partition(" ")
+        token = token.strip(" ")
+        malformed = scheme.lower() != "bearer" or not token
+        if not malformed and len(token) <= self._max_token_bytes:  # oversized: verify refuses
+            malformed = any(c.isspace() for c in token)
+        if malformed:
+            raise AuthenticationError(
+                AuthErrorCode.INVALID_AUTHORIZATION_HEADER,
+                "the Authorization header must be 'Bearer <token>'",
+            )
+        return await self.verify(token)
+
+    async def verify(self, token: str) -> Principal:
+        """Verify a bearer token and return its Principal; AuthenticationError otherwise."""
+        unverified = parse_unverified(token, max_bytes=self._max_token_bytes)
+
+        alg = unverified.alg
+        if not isinstance(alg, str) or alg not in ASYMMETRIC_ALGORITHMS:
+            raise AuthenticationError(
+                AuthErrorCode.UNSUPPORTED_ALGORITHM,
+                f"tokens signed with the {describe_algorithm(alg)} algorithm are not accepted",
+            )
+        entry = self._issuers.get(unverified.issuer) if isinstance(unverified.issuer, str) else None
+        if entry is None:
+            raise AuthenticationError(
+                AuthErrorCode.UNTRUSTED_ISSUER, "the token's issuer (iss) is not trusted"
+            )
+        trusted, cache = entry
+        if alg not in trusted.algorithms:
+            raise AuthenticationError(
+                AuthErrorCode.UNSUPPORTED_ALGORITHM,
+                f"this issuer's tokens signed with {alg!r} are not accepted",
+            )
+        kid = unverified.kid
+        if kid is not None and not isinstance(kid, str):
+            raise AuthenticationError(
+                AuthErrorCode.MALFORMED_TOKEN, "the token's key id (kid) must be a string"
+            )
+
+        key = (await cache.current()).find(kid, alg)
+        if key is None:
+            refreshed = await cache.refresh_for_unknown_key()
+            if refreshed is not None:
+                key = refreshed.find(kid, alg)
+        if key is None:
+            raise AuthenticationError(
+                AuthErrorCode.UNKNOWN_SIGNING_KEY,
+                "the token was signed with a key its issuer does not publish",
+            )
+
+        claims = self._verified_claims(token, key, alg)
+        check_claims(
+            claims,
+            issuer=trusted.issuer,
+            audience=trusted.audience,
+            now=self._clock(),
+            leeway=self._leeway,
+        )
+        return principal_from_claims(claims, token=token)
+
+    @staticmethod
+    def _verified_claims(token: str, key: Any, alg: str) -> dict[str, Any]:
+        try:
+            payload = jws.verify(token, key, algorithms=[alg])
+        except (JOSEError, ValueError, TypeError):
+            raise AuthenticationError(
+                AuthErrorCode.INVALID_SIGNATURE, "the token's signature is not valid"
+            ) from None
+        try:
+            return parse_json_object(payload)
+        except (ValueError, TypeError):
+            raise AuthenticationError(
+                AuthErrorCode.MALFORMED_TOKEN, "the token's payload is not a JSON object"
+            ) from None
+
+
+def verifier_from_env(env: Mapping[str, str] = os.environ) -> TokenVerifier | None:
+    """One TrustedIssuer from RUGZAK_TRUSTED_ISSUER, RUGZAK_AUDIENCE and RUGZAK_JWKS_URL.
+
+    None when RUGZAK_JWKS_URL is unset or empty (the gateway then runs without authentication).
+    The issuer and audience default to the development issuer's ("rugzak-dev-issuer", "rugzak").
+    RUGZAK_JWKS_URL may also be a plain file path, which is read as a file:// URL.
+    """
+    jwks_url = env.get("RUGZAK_JWKS_URL", "").strip()
+    if not jwks_url:
+        return None
+    if "://" not in jwks_url:
+        jwks_url = Path(jwks_url).resolve().as_uri()
+    issuer = env.get("RUGZAK_TRUSTED_ISSUER", "").strip() or DEFAULT_ISSUER
+    audience = env.get("RUGZAK_AUDIENCE", "").strip() or DEFAULT_AUDIENCE
+    return TokenVerifier([TrustedIssuer(issuer=issuer, audience=audience, jwks_url=jwks_url)])

@@ -1,0 +1,1 @@
+"""Rugzak: an Apollo Federation v2 gateway."""

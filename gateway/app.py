@@ -1,0 +1,182 @@
+"""The Starlette app: /graphql (POST and GET, JSON; an explorer page for browsers), /health, and
+the development issuer's JWKS."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+import orjson
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from auth.errors import AuthenticationError, AuthErrorCode
+from auth.principal import ANONYMOUS, Principal
+from auth.verifier import TokenVerifier
+from gateway.config import GatewayConfig
+from gateway.errors import RequestError, graphql_error
+from gateway.execution.executor import Executor
+from gateway.execution.subgraph_client import SubgraphClient
+from gateway.explorer import EXPLORER_HTML
+from gateway.request import GraphQLResponse, RequestHandler
+from gateway.supergraph import Supergraph, load_supergraph, read_supergraph_source
+
+_JSON_TYPES = ("application/json", "application/graphql-response+json")
+
+
+def _json(status: int, body: Any, headers: Mapping[str, str] | None = None) -> Response:
+    return Response(
+        orjson.dumps(body), status_code=status, media_type="application/json", headers=headers
+    )
+
+
+def _request_error(exc: RequestError, status: int = 400) -> Response:
+    return _json(status, {"errors": [exc.to_graphql()]})
+
+
+class GatewayApp:
+    def __init__(self, config: GatewayConfig, verifier: TokenVerifier | None = None) -> None:
+        self.config = config
+        self.verifier = verifier
+        self.supergraph: Supergraph = load_supergraph(read_supergraph_source(config.supergraph))
+        self.client = SubgraphClient(config.subgraph_timeout, config.subgraph_timeouts)
+        urls = {g.name: g.url for g in self.supergraph.graphs.values()}
+        unknown = set(config.subgraph_urls) - set(urls)
+        if unknown:
+            raise ValueError(
+                f"--subgraph-url names unknown subgraphs: {', '.join(sorted(unknown))}"
+            )
+        urls.update(config.subgraph_urls)
+        self.handler = RequestHandler(self.supergraph, Executor(self.client, urls))
+        self.jwks: dict[str, Any] | None = None
+        if config.dev_issuer_dir is not None:
+            from auth.dev_issuer import DevIssuer
+
+            self.jwks = DevIssuer.load_or_create(config.dev_issuer_dir).jwks()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await self.client.aclose()
+
+    def starlette(self) -> Starlette:
+        return Starlette(
+            routes=[
+                Route("/graphql", self.graphql, methods=["GET", "POST"]),
+                Route("/health", self.health, methods=["GET"]),
+                Route("/.well-known/jwks.json", self.jwks_endpoint, methods=["GET"]),
+            ],
+            lifespan=self.lifespan,
+        )
+
+    async def health(self, request: Request) -> Response:
+        return JSONResponse({"status": "ok", "schemaHash": self.supergraph.schema_hash})
+
+    async def jwks_endpoint(self, request: Request) -> Response:
+        if self.jwks is None:
+            return JSONResponse({"error": "no development issuer configured"}, status_code=404)
+        return JSONResponse(self.jwks)
+
+    async def graphql(self, request: Request) -> Response:
+        if request.method == "GET":
+            params = request.query_params
+            if "query" not in params and "text/html" in request.headers.get("accept", ""):
+                return HTMLResponse(EXPLORER_HTML)
+            try:
+                query, operation_name, variables = _from_params(params)
+            except RequestError as exc:
+                return _request_error(exc)
+            allow_mutation = False
+        else:
+            try:
+                query, operation_name, variables = await self._from_body(request)
+            except RequestError as exc:
+                return _request_error(exc, 413 if exc.code == "PAYLOAD_TOO_LARGE" else 400)
+            allow_mutation = True
+        try:
+            principal = await self._authenticate(request)
+        except AuthenticationError as exc:
+            return _json(
+                exc.http_status,
+                {"errors": [graphql_error(exc.message, exc.code)]},
+                headers={"www-authenticate": exc.www_authenticate},
+            )
+        result = await self.handler.handle(
+            query, operation_name, variables, _forwarded_headers(principal), allow_mutation
+        )
+        return _respond(result)
+
+    async def _authenticate(self, request: Request) -> Principal:
+        header = request.headers.get("authorization")
+        if self.verifier is None:
+            if header:
+                raise AuthenticationError(
+                    AuthErrorCode.UNTRUSTED_ISSUER, "this gateway trusts no token issuer"
+                )
+            return ANONYMOUS
+        return await self.verifier.authenticate(header)
+
+    async def _from_body(self, request: Request) -> tuple[str, str | None, dict[str, Any]]:
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type not in _JSON_TYPES:
+            raise RequestError(
+                "POST requests must have content-type application/json", "BAD_REQUEST"
+            )
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > self.config.max_body_bytes:
+            raise RequestError("request body too large", "PAYLOAD_TOO_LARGE")
+        body = b""
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > self.config.max_body_bytes:
+                raise RequestError("request body too large", "PAYLOAD_TOO_LARGE")
+        try:
+            payload = orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            raise RequestError(f"request body is not valid JSON: {exc}", "BAD_REQUEST") from exc
+        if not isinstance(payload, dict):
+            raise RequestError("request body must be a JSON object", "BAD_REQUEST")
+        return _fields(payload.get("query"), payload.get("operationName"), payload.get("variables"))
+
+
+def _from_params(params: Mapping[str, str]) -> tuple[str, str | None, dict[str, Any]]:
+    variables: Any = None
+    if params.get("variables"):
+        try:
+            variables = orjson.loads(params["variables"])
+        except orjson.JSONDecodeError as exc:
+            raise RequestError("variables are not valid JSON", "BAD_REQUEST") from exc
+    return _fields(params.get("query"), params.get("operationName"), variables)
+
+
+def _fields(
+    query: Any, operation_name: Any, variables: Any
+) -> tuple[str, str | None, dict[str, Any]]:
+    if not isinstance(query, str) or not query.strip():
+        raise RequestError("GraphQL operations must contain a non-empty `query`.", "BAD_REQUEST")
+    if operation_name is not None and not isinstance(operation_name, str):
+        raise RequestError("`operationName` must be a string", "BAD_REQUEST")
+    if variables is None:
+        variables = {}
+    if not isinstance(variables, dict):
+        raise RequestError("`variables` must be a JSON object", "BAD_REQUEST")
+    return query, operation_name or None, variables
+
+
+def _forwarded_headers(principal: Principal) -> dict[str, str]:
+    if principal.token:
+        return {"authorization": f"Bearer {principal.token}"}
+    return {}
+
+
+def _respond(result: GraphQLResponse) -> Response:
+    return _json(result.status, result.body)
+
+
+def create_app(config: GatewayConfig, verifier: TokenVerifier | None = None) -> Starlette:
+    return GatewayApp(config, verifier).starlette()

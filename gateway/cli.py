@@ -1,0 +1,161 @@
+"""The `rugzak` command line: serve, plan, token, demo."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from gateway.errors import GatewayError
+
+
+def _key_values(items: Sequence[str], what: str) -> dict[str, str]:
+    out = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name or not value:
+            raise SystemExit(f"rugzak: {what} must look like NAME=VALUE, got {item!r}")
+        out[name] = value
+    return out
+
+
+def _timeouts(items: Sequence[str]) -> tuple[float, dict[str, float]]:
+    """`--subgraph-timeout 10` sets the default, `--subgraph-timeout ticketing=2` one subgraph."""
+    default = 10.0
+    per_subgraph: dict[str, float] = {}
+    for item in items:
+        name, sep, value = item.rpartition("=")
+        try:
+            seconds = float(value)
+        except ValueError:
+            msg = f"rugzak: --subgraph-timeout wants SECONDS or NAME=SECONDS: {item!r}"
+            raise SystemExit(msg) from None
+        if seconds <= 0:
+            raise SystemExit("rugzak: --subgraph-timeout must be positive")
+        if sep:
+            per_subgraph[name] = seconds
+        else:
+            default = seconds
+    return default, per_subgraph
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from auth.verifier import verifier_from_env
+    from gateway.app import create_app
+    from gateway.config import GatewayConfig
+
+    default_timeout, timeouts = _timeouts(args.subgraph_timeout)
+    config = GatewayConfig(
+        supergraph=args.supergraph,
+        subgraph_urls=_key_values(args.subgraph_url, "--subgraph-url"),
+        subgraph_timeout=default_timeout,
+        subgraph_timeouts=timeouts,
+        dev_issuer_dir=Path(args.dev_issuer_dir) if args.dev_issuer_dir else None,
+    )
+    try:
+        app = create_app(config, verifier_from_env())
+    except (GatewayError, ValueError) as exc:
+        print(f"rugzak: {exc}", file=sys.stderr)
+        return 2
+    kwargs: dict[str, object] = {"log_level": args.log_level, "access_log": False}
+    if args.fd is not None:
+        kwargs["fd"] = args.fd
+    else:
+        kwargs["host"] = args.host
+        kwargs["port"] = args.port
+    uvicorn.run(app, **kwargs)  # type: ignore[arg-type]
+    return 0
+
+
+def _plan(args: argparse.Namespace) -> int:
+    from graphql import parse, validate
+
+    from gateway.operation import normalize, select_operation
+    from gateway.planning import Planner
+    from gateway.planning.render import render_plan
+    from gateway.supergraph import load_supergraph, read_supergraph_source
+
+    try:
+        supergraph = load_supergraph(read_supergraph_source(args.supergraph))
+        query = Path(args.query_file).read_text(encoding="utf-8")
+        document = parse(query)
+        errors = validate(supergraph.api_schema, document)
+        if errors:
+            for error in errors:
+                print(f"rugzak: invalid operation: {error.message}", file=sys.stderr)
+            return 1
+        operation = select_operation(document, args.operation_name)
+        plan = Planner(supergraph).plan(normalize(supergraph.api_schema, document, operation, {}))
+    except (GatewayError, OSError) as exc:
+        print(f"rugzak: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # a GraphQL syntax error, reported without a traceback
+        print(f"rugzak: {exc}", file=sys.stderr)
+        return 1
+    print(render_plan(plan))
+    return 0
+
+
+def _token(argv: Sequence[str]) -> int:
+    from auth.token_cli import run
+
+    return run(argv)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from gateway.demo import run_demo
+
+    return run_demo()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rugzak", description="A GraphQL federation gateway.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="serve a supergraph on /graphql")
+    serve.add_argument("--supergraph", required=True, help="supergraph SDL: file path or URL")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=4000)
+    serve.add_argument("--fd", type=int, help="serve on an already-listening socket")
+    serve.add_argument(
+        "--subgraph-url",
+        action="append",
+        default=[],
+        metavar="NAME=URL",
+        help="override a subgraph's routing URL (repeatable)",
+    )
+    serve.add_argument(
+        "--subgraph-timeout",
+        action="append",
+        default=[],
+        metavar="[NAME=]SECONDS",
+        help="timeout of each subgraph call: a default, or for one subgraph (repeatable)",
+    )
+    serve.add_argument(
+        "--dev-issuer-dir", help="publish this development issuer's JWKS at /.well-known/jwks.json"
+    )
+    serve.add_argument("--log-level", default="warning")
+    serve.set_defaults(func=_serve)
+
+    plan = sub.add_parser("plan", help="print the query plan of an operation")
+    plan.add_argument("--supergraph", required=True)
+    plan.add_argument("--operation-name")
+    plan.add_argument("query_file")
+    plan.set_defaults(func=_plan)
+
+    sub.add_parser("token", help="mint a development token (see `rugzak token --help`)")
+    demo = sub.add_parser("demo", help="run the three reference subgraphs and the gateway")
+    demo.set_defaults(func=_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "token":
+        return _token(argv[1:])
+    args = build_parser().parse_args(argv)
+    func = args.func
+    return int(func(args))

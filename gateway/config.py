@@ -1,0 +1,18 @@
+"""Gateway configuration: where the supergraph comes from, how to reach subgraphs, whom to trust."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(slots=True)
+class GatewayConfig:
+    supergraph: str  # file path or http(s) URL
+    # subgraph name -> URL, replacing the routing URL written in the supergraph
+    subgraph_urls: dict[str, str] = field(default_factory=dict)
+    subgraph_timeout: float = 10.0
+    subgraph_timeouts: dict[str, float] = field(default_factory=dict)
+    max_body_bytes: int = 1_000_000
+    # a development issuer whose JWKS this gateway publishes at /.well-known/jwks.json
+    dev_issuer_dir: Path | None = None

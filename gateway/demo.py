@@ -1,0 +1,163 @@
+"""`make run`: the three reference subgraphs and the gateway on 127.0.0.1, embedded defaults.
+
+The subgraphs run as child processes on ports chosen at run time; the gateway serves the checked-in
+supergraph (schema.graphql) with their URLs, in the foreground, on port 4000 (or $PORT). A local
+development issuer signs tokens; its public keys are published on the gateway's
+/.well-known/jwks.json, which the gateway and the subgraphs both trust. Ctrl-C stops everything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import uvicorn
+
+from auth.dev_issuer import DevIssuer
+from auth.verifier import TokenVerifier, TrustedIssuer
+from gateway.app import create_app
+from gateway.config import GatewayConfig
+
+SUBGRAPHS = ("education", "allowances", "ticketing")
+ANN = "85671012385"
+EXAMPLE_QUERY_FILE = Path("examples/profile.graphql")
+
+
+def _listening_socket() -> socket.socket:
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+    return sock
+
+
+def _start_subgraph(name: str, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+    sock = _listening_socket()
+    port = sock.getsockname()[1]
+    argv = [
+        sys.executable, "-m", "uvicorn", f"subgraphs.{name}.app:app",
+        "--fd", str(sock.fileno()), "--log-level", "warning", "--no-access-log",
+    ]  # fmt: skip
+    try:
+        proc = subprocess.Popen(argv, env=env, pass_fds=[sock.fileno()], start_new_session=True)
+    finally:
+        sock.close()
+    return proc, f"http://127.0.0.1:{port}/graphql"
+
+
+def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"subgraph at {url} exited with {proc.returncode}")
+        try:
+            httpx.post(url, json={"query": "{__typename}"}, timeout=2.0)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise RuntimeError(f"subgraph at {url} did not start within {timeout:g}s")
+
+
+def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
+    for proc in procs:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+    for proc in procs:
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _banner(url: str, token: str) -> str:
+    query = EXAMPLE_QUERY_FILE.read_text(encoding="utf-8").strip()
+    return f"""
+Rugzak is serving the citizen profile at {url}
+  explorer:  open {url} in a browser
+  health:    {url.rsplit("/", 1)[0]}/health
+
+Ann's token (citizen {ANN}; mint others with `rugzak token --citizen INSZ`):
+{token}
+
+Example: her whole profile, from three subgraphs in one query
+  curl -s {url} -H 'content-type: application/json' \\
+       -H "authorization: Bearer $(.venv/bin/rugzak token --citizen {ANN})" \\
+       --data @- <<'EOF'
+{{"query": {_json_string(query)}}}
+EOF
+
+{query}
+
+Press Ctrl-C to stop.
+"""
+
+
+def _json_string(text: str) -> str:
+    import json
+
+    return json.dumps(text)
+
+
+def run_demo() -> int:
+    port = int(os.environ.get("PORT", "4000"))
+    state = Path(".rugzak")
+    issuer = DevIssuer.load_or_create(state / "dev-issuer")
+    jwks_url = f"http://127.0.0.1:{port}/.well-known/jwks.json"
+    env = dict(os.environ)
+    env.update(
+        RUGZAK_DATA_DIR=str(state / "data"),
+        RUGZAK_TRUSTED_ISSUER=issuer.issuer,
+        RUGZAK_AUDIENCE=issuer.audience,
+        RUGZAK_JWKS_URL=jwks_url,
+    )
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        urls = {}
+        for name in SUBGRAPHS:
+            proc, url = _start_subgraph(name, env)
+            procs.append(proc)
+            urls[name] = url
+        for proc, url in zip(procs, urls.values(), strict=True):
+            _wait_ready(url, proc)
+        verifier = TokenVerifier([TrustedIssuer(issuer.issuer, issuer.audience, jwks_url)])
+        app = create_app(
+            GatewayConfig(
+                supergraph="schema.graphql",
+                subgraph_urls=urls,
+                dev_issuer_dir=state / "dev-issuer",
+            ),
+            verifier,
+        )
+        server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+        )
+        token = issuer.mint(subject="demo-citizen-ann", insz=ANN, ttl=12 * 3600)
+        asyncio.run(_serve(server, _banner(f"http://127.0.0.1:{port}/graphql", token)))
+    except KeyboardInterrupt:
+        pass
+    except RuntimeError as exc:
+        print(f"rugzak demo: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        _stop(procs)
+    return 0
+
+
+async def _serve(server: uvicorn.Server, banner: str) -> None:
+    async def announce() -> None:
+        while not server.started:
+            if server.should_exit:
+                return
+            await asyncio.sleep(0.05)
+        print(banner, flush=True)
+
+    task = asyncio.create_task(announce())
+    await server.serve()
+    task.cancel()

@@ -1,0 +1,1 @@
+"""Query plan -> response: subgraph calls, entity representations, merging, shaping."""

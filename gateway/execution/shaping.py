@@ -1,0 +1,121 @@
+"""The client's response from the merged tree: selection order, aliases, __typename, and GraphQL
+null propagation (a null in a non-null position nulls the nearest nullable ancestor).
+
+No general GraphQL executor runs here: the normalized operation already says, per concrete type,
+which response keys to copy, so shaping is one walk over the data.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graphql import (
+    GraphQLEnumType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLOutputType,
+)
+
+from gateway.errors import graphql_error
+from gateway.operation import NField, NOperation, NSelection
+
+Path = tuple[str | int, ...]
+
+
+class _Null(Exception):
+    """A non-null position got null: unwind to the nearest nullable ancestor."""
+
+
+class Shaper:
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        self.errors = errors
+        self._error_prefixes: set[Path] = set()
+        for error in errors:
+            self._note(error.get("path"))
+
+    def _note(self, path: Any) -> None:
+        if isinstance(path, list):
+            for i in range(len(path) + 1):
+                self._error_prefixes.add(tuple(path[:i]))
+
+    def shape(self, op: NOperation, data: dict[str, Any]) -> dict[str, Any] | None:
+        try:
+            return self._object(data, op.root, op.root_type, ())
+        except _Null:
+            return None
+
+    def _object(
+        self, value: dict[str, Any], nsel: NSelection, runtime: str, path: Path
+    ) -> dict[str, Any]:
+        fields = nsel.by_type.get(runtime)
+        if fields is None:
+            return {}
+        out: dict[str, Any] = {}
+        for key, f in fields.items():
+            if f.is_typename:
+                out[key] = runtime
+                continue
+            out[key] = self._field(value.get(key), f, runtime, (*path, key))
+        return out
+
+    def _field(self, value: Any, f: NField, parent: str, path: Path) -> Any:
+        try:
+            return self._complete(value, f.type, f, path)
+        except _Null:
+            if isinstance(f.type, GraphQLNonNull):
+                raise
+            return None
+
+    def _complete(self, value: Any, gtype: GraphQLOutputType, f: NField, path: Path) -> Any:
+        if isinstance(gtype, GraphQLNonNull):
+            result = self._complete(value, gtype.of_type, f, path)
+            if result is None:
+                self._null_error(f, path)
+                raise _Null
+            return result
+        if value is None:
+            return None
+        if isinstance(gtype, GraphQLList):
+            if not isinstance(value, list):
+                return self._bad_value(f, path, "Expected a list")
+            item_type = gtype.of_type
+            out = []
+            for index, item in enumerate(value):
+                try:
+                    out.append(self._complete(item, item_type, f, (*path, index)))
+                except _Null:
+                    return None  # a null item in a non-null list nulls the list
+            return out
+        if f.selection is not None:
+            if not isinstance(value, dict):
+                return self._bad_value(f, path, "Expected an object")
+            nsel = f.selection
+            runtime = value.get("__typename") if nsel.abstract else nsel.type_name
+            if not isinstance(runtime, str) or runtime not in nsel.by_type:
+                return self._bad_value(
+                    f, path, f'Abstract type "{nsel.type_name}" resolved to an unknown type'
+                )
+            return self._object(value, nsel, runtime, path)
+        if isinstance(gtype, GraphQLEnumType) and value not in gtype.values:
+            return self._bad_value(
+                f, path, f'Enum "{gtype.name}" cannot represent value: {value!r}'
+            )
+        return value
+
+    def _null_error(self, f: NField, path: Path) -> None:
+        if path in self._error_prefixes:
+            return  # an error at or below this path already explains the null
+        parent = f.parent_type
+        self.errors.append(
+            graphql_error(
+                f"Cannot return null for non-nullable field {parent}.{f.name}.",
+                "INTERNAL_SERVER_ERROR",
+                path=list(path),
+            )
+        )
+        self._note(list(path))
+
+    def _bad_value(self, f: NField, path: Path, message: str) -> None:
+        self.errors.append(graphql_error(message, "INTERNAL_SERVER_ERROR", path=list(path)))
+        self._note(list(path))
+        return None

@@ -1,0 +1,84 @@
+"""HTTP calls to subgraphs: one shared httpx client, a timeout per subgraph, failures as values."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import orjson
+
+
+@dataclass(frozen=True, slots=True)
+class SubgraphFailure:
+    """Why a subgraph call produced no usable GraphQL response."""
+
+    code: str
+    reason: str
+
+
+class SubgraphClient:
+    def __init__(
+        self,
+        default_timeout: float = 10.0,
+        timeouts: Mapping[str, float] | None = None,
+        max_connections: int = 200,
+    ) -> None:
+        self._client = httpx.AsyncClient(
+            limits=httpx.Limits(
+                max_connections=max_connections, max_keepalive_connections=max_connections
+            ),
+            timeout=default_timeout,
+        )
+        self._default_timeout = default_timeout
+        self._timeouts = dict(timeouts or {})
+
+    def timeout_for(self, service: str) -> float:
+        return self._timeouts.get(service, self._default_timeout)
+
+    async def post(
+        self, service: str, url: str, payload: dict[str, Any], headers: Mapping[str, str]
+    ) -> dict[str, Any] | SubgraphFailure:
+        timeout = self.timeout_for(service)
+        try:
+            response = await self._client.post(
+                url,
+                content=orjson.dumps(payload),
+                headers={
+                    "content-type": "application/json",
+                    "accept": "application/graphql-response+json, application/json",
+                    **headers,
+                },
+                timeout=timeout,
+            )
+        except httpx.TimeoutException:
+            return SubgraphFailure("SUBREQUEST_TIMEOUT", f"no response within {timeout:g}s")
+        except httpx.HTTPError as exc:
+            return SubgraphFailure("SUBREQUEST_HTTP_ERROR", _describe(exc))
+        try:
+            body = orjson.loads(response.content)
+        except orjson.JSONDecodeError:
+            if response.status_code >= 400:
+                return SubgraphFailure(
+                    "SUBREQUEST_HTTP_ERROR", f"HTTP {response.status_code} {response.reason_phrase}"
+                )
+            return SubgraphFailure("SUBREQUEST_MALFORMED_RESPONSE", "response is not JSON")
+        if not isinstance(body, dict) or ("data" not in body and "errors" not in body):
+            if response.status_code >= 400:
+                return SubgraphFailure(
+                    "SUBREQUEST_HTTP_ERROR", f"HTTP {response.status_code} {response.reason_phrase}"
+                )
+            return SubgraphFailure(
+                "SUBREQUEST_MALFORMED_RESPONSE", "response is not a GraphQL response"
+            )
+        return body
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+
+def _describe(exc: httpx.HTTPError) -> str:
+    if isinstance(exc, httpx.ConnectError):
+        return "connection refused or unreachable"
+    return exc.__class__.__name__

@@ -1,0 +1,239 @@
+"""A client operation, normalized: fragments expanded per concrete type, @skip/@include applied.
+
+Planning and response shaping both walk this tree instead of the raw AST, so neither needs to
+know about fragments, directives on fragments, or field merging.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import (
+    ArgumentNode,
+    BooleanValueNode,
+    DirectiveNode,
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLCompositeType,
+    GraphQLField,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    VariableDefinitionNode,
+    VariableNode,
+    get_named_type,
+    is_abstract_type,
+    is_composite_type,
+)
+from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef, TypeNameMetaFieldDef
+
+from gateway.errors import RequestError
+
+INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
+
+
+@dataclass(slots=True)
+class NField:
+    response_key: str
+    name: str
+    arguments: tuple[ArgumentNode, ...]
+    type: GraphQLOutputType
+    selection: NSelection | None
+    nodes: list[FieldNode]
+    parent_type: str = ""
+
+    @property
+    def is_typename(self) -> bool:
+        return self.name == "__typename"
+
+
+@dataclass(slots=True)
+class NSelection:
+    """The fields selected at one position, per concrete type that can appear there."""
+
+    type_name: str
+    abstract: bool
+    by_type: dict[str, dict[str, NField]] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class NOperation:
+    kind: OperationType
+    name: str | None
+    root: NSelection
+    variable_definitions: dict[str, VariableDefinitionNode]
+
+    @property
+    def root_type(self) -> str:
+        return self.root.type_name
+
+
+def select_operation(document: DocumentNode, operation_name: str | None) -> OperationDefinitionNode:
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if operation_name:
+        for op in operations:
+            if op.name and op.name.value == operation_name:
+                return op
+        raise RequestError(f"Unknown operation named '{operation_name}'.", "OPERATION_NOT_FOUND")
+    if len(operations) != 1:
+        raise RequestError(
+            "Must provide operation name if query contains multiple operations.",
+            "OPERATION_NAME_REQUIRED",
+        )
+    return operations[0]
+
+
+def condition_variables(document: DocumentNode) -> frozenset[str]:
+    """Variables that decide @skip/@include anywhere in the document."""
+    names: set[str] = set()
+
+    def visit(selection_set: SelectionSetNode | None) -> None:
+        for selection in selection_set.selections if selection_set else ():
+            for directive in selection.directives or ():
+                if directive.name.value in {"skip", "include"}:
+                    for arg in directive.arguments or ():
+                        if isinstance(arg.value, VariableNode):
+                            names.add(arg.value.name.value)
+            visit(getattr(selection, "selection_set", None))
+
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode | FragmentDefinitionNode):
+            visit(definition.selection_set)
+    return frozenset(names)
+
+
+class _Normalizer:
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        fragments: Mapping[str, FragmentDefinitionNode],
+        variables: Mapping[str, Any],
+    ) -> None:
+        self.schema = schema
+        self.fragments = fragments
+        self.variables = variables
+
+    def included(self, node: FieldNode | InlineFragmentNode | FragmentSpreadNode) -> bool:
+        for directive in node.directives or ():
+            name = directive.name.value
+            if name in {"skip", "include"}:
+                value = self._condition(directive)
+                if (name == "skip" and value) or (name == "include" and not value):
+                    return False
+        return True
+
+    def _condition(self, directive: DirectiveNode) -> bool:
+        for arg in directive.arguments or ():
+            if arg.name.value == "if":
+                if isinstance(arg.value, BooleanValueNode):
+                    return arg.value.value
+                if isinstance(arg.value, VariableNode):
+                    return bool(self.variables.get(arg.value.name.value))
+        return False
+
+    def applies(self, type_condition: str | None, concrete: GraphQLObjectType) -> bool:
+        if type_condition is None or type_condition == concrete.name:
+            return True
+        cond = self.schema.get_type(type_condition)
+        return bool(
+            cond is not None and is_abstract_type(cond) and self.schema.is_sub_type(cond, concrete)
+        )
+
+    def collect(
+        self,
+        selection_sets: list[SelectionSetNode],
+        concrete: GraphQLObjectType,
+        out: dict[str, list[FieldNode]],
+        visited: set[str],
+    ) -> None:
+        for selection_set in selection_sets:
+            for sel in selection_set.selections:
+                if not self.included(sel):  # type: ignore[arg-type]
+                    continue
+                if isinstance(sel, FieldNode):
+                    key = sel.alias.value if sel.alias else sel.name.value
+                    out.setdefault(key, []).append(sel)
+                elif isinstance(sel, InlineFragmentNode):
+                    cond = sel.type_condition.name.value if sel.type_condition else None
+                    if self.applies(cond, concrete):
+                        self.collect([sel.selection_set], concrete, out, visited)
+                elif isinstance(sel, FragmentSpreadNode):
+                    name = sel.name.value
+                    if name in visited:
+                        continue
+                    visited.add(name)
+                    fragment = self.fragments[name]
+                    if self.applies(fragment.type_condition.name.value, concrete):
+                        self.collect([fragment.selection_set], concrete, out, visited)
+
+    def selection(self, static: GraphQLCompositeType, sets: list[SelectionSetNode]) -> NSelection:
+        abstract = is_abstract_type(static)
+        concretes = (
+            self.schema.get_possible_types(static)  # type: ignore[arg-type]
+            if abstract
+            else [static]
+        )
+        result = NSelection(static.name, abstract)
+        for concrete in concretes:
+            grouped: dict[str, list[FieldNode]] = {}
+            self.collect(sets, concrete, grouped, set())  # type: ignore[arg-type]
+            fields: dict[str, NField] = {}
+            for key, nodes in grouped.items():
+                fields[key] = self.field(concrete, key, nodes)  # type: ignore[arg-type]
+            result.by_type[concrete.name] = fields
+        return result
+
+    def field(self, parent: GraphQLObjectType, key: str, nodes: list[FieldNode]) -> NField:
+        name = nodes[0].name.value
+        definition: GraphQLField
+        if name == "__typename":
+            definition = TypeNameMetaFieldDef
+        elif name == "__schema":
+            definition = SchemaMetaFieldDef
+        elif name == "__type":
+            definition = TypeMetaFieldDef
+        else:
+            definition = parent.fields[name]
+        sub: NSelection | None = None
+        named = get_named_type(definition.type)
+        if is_composite_type(named) and name not in INTROSPECTION_FIELDS:
+            sets = [n.selection_set for n in nodes if n.selection_set]
+            sub = self.selection(named, sets)
+        return NField(
+            key, name, tuple(nodes[0].arguments or ()), definition.type, sub, nodes, parent.name
+        )
+
+
+def normalize(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+    variables: Mapping[str, Any],
+) -> NOperation:
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    root_type = schema.get_root_type(operation.operation)
+    if root_type is None:
+        raise RequestError(
+            f"Schema is not configured to execute {operation.operation.value} operation.",
+            "OPERATION_NOT_SUPPORTED",
+        )
+    normalizer = _Normalizer(schema, fragments, variables)
+    root = normalizer.selection(root_type, [operation.selection_set])
+    return NOperation(
+        kind=operation.operation,
+        name=operation.name.value if operation.name else None,
+        root=root,
+        variable_definitions={
+            v.variable.name.value: v for v in operation.variable_definitions or ()
+        },
+    )

@@ -1,0 +1,60 @@
+"""The query plan: a small DAG of subgraph fetches, built once per operation and cached."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class PathSegment:
+    """A step from an object to one of its fields, by response key.
+
+    `types`, when set, restricts the step to objects whose `__typename` is one of them (the step
+    came from a fragment on an abstract position).
+    """
+
+    key: str
+    types: frozenset[str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RepField:
+    """One field of an entity representation: its name for the subgraph, its key in our data."""
+
+    name: str
+    key: str
+    sub: RepSelection | None = None
+
+
+# concrete type name -> the fields a representation of that type carries
+RepSelection = dict[str, tuple[RepField, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class FetchNode:
+    id: int
+    graph: str
+    service: str
+    operation_kind: str  # "query" | "mutation"
+    path: tuple[PathSegment, ...]
+    document: str
+    variable_names: tuple[str, ...]
+    # for entity fetches: how to build a representation from each object at `path`
+    representations: RepSelection | None
+    depends_on: tuple[int, ...]
+    # client response keys this fetch fills at its position, for errors when it fails
+    field_keys: tuple[str, ...]
+
+    @property
+    def is_entity_fetch(self) -> bool:
+        return self.representations is not None
+
+
+@dataclass(frozen=True, slots=True)
+class QueryPlan:
+    fetches: tuple[FetchNode, ...]
+    has_introspection: bool
+
+    @property
+    def subgraph_calls(self) -> int:
+        return len(self.fetches)

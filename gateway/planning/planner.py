@@ -1,0 +1,475 @@
+"""The query planner: a normalized operation -> a DAG of subgraph fetches.
+
+Generic: it reads only supergraph metadata (which graph resolves which field, keys, @requires,
+@provides, abstract type membership). The walk, per position in the operation:
+
+- fields the current fetch's subgraph can resolve (or that an enclosing @provides makes
+  available) go into that fetch's selection;
+- the others are grouped by a subgraph that can resolve them and has a resolvable key for the
+  type; each group becomes one `_entities` fetch at this position, whose representations need the
+  key fields plus any @requires fields. Those "needed" fields are planned at this same position in
+  the current fetch exactly like client fields, so a key or a required field that the current
+  subgraph lacks pulls in a further entity fetch, and the dependent fetch waits for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from graphql import (
+    FieldNode,
+    InlineFragmentNode,
+    OperationType,
+    SelectionSetNode,
+    VariableDefinitionNode,
+    get_named_type,
+    print_ast,
+)
+
+from gateway.errors import PlanningError
+from gateway.operation import INTROSPECTION_FIELDS, NField, NOperation, NSelection, _Normalizer
+from gateway.planning.plan import FetchNode, PathSegment, QueryPlan, RepField, RepSelection
+from gateway.planning.selection import SelectionBuilder
+from gateway.supergraph import Key, Supergraph
+
+INTERNAL_PREFIX = "_rz_"
+_MAX_HOPS = 16  # entity hops a single position may chain before we call the supergraph unplannable
+
+
+@dataclass(slots=True)
+class _Fetch:
+    id: int
+    graph: str
+    kind: str
+    path: tuple[PathSegment, ...]
+    selection: SelectionBuilder = field(default_factory=SelectionBuilder)
+    representations: dict[str, dict[str, RepField]] | None = None
+    depends_on: set[int] = field(default_factory=set)
+    field_keys: list[str] = field(default_factory=list)
+
+
+class Planner:
+    def __init__(self, supergraph: Supergraph) -> None:
+        self.sg = supergraph
+        self._graph_order = list(supergraph.graphs)
+
+    def plan(self, operation: NOperation) -> QueryPlan:
+        return _PlanRun(self.sg, self._graph_order).run(operation)
+
+
+class _PlanRun:
+    def __init__(self, sg: Supergraph, graph_order: list[str]) -> None:
+        self.sg = sg
+        self.graph_order = graph_order
+        self.fetches: list[_Fetch] = []
+        self.entity_fetches: dict[tuple[str, tuple[PathSegment, ...], int], _Fetch] = {}
+        self.hops = 0
+
+    # -- the whole operation --------------------------------------------------------------
+
+    def run(self, op: NOperation) -> QueryPlan:
+        root_type = op.root_type
+        root_fields = list(op.root.by_type[root_type].values())
+        has_introspection = any(f.name in INTROSPECTION_FIELDS for f in root_fields)
+        planned = [
+            f for f in root_fields if not f.is_typename and f.name not in INTROSPECTION_FIELDS
+        ]
+        if op.kind == OperationType.MUTATION:
+            self._plan_mutation(root_type, planned)
+        else:
+            self._plan_query(root_type, planned, op.kind.value)
+        return QueryPlan(tuple(self._finish(f, op) for f in self.fetches), has_introspection)
+
+    def _plan_query(self, root_type: str, fields: list[NField], kind: str) -> None:
+        groups: dict[str, list[NField]] = {}
+        for f in fields:
+            graph = self._choose_graph(root_type, f, self._root_candidates(root_type, f), groups)
+            groups.setdefault(graph, []).append(f)
+        for graph, group in groups.items():
+            fetch = self._new_fetch(graph, kind, ())
+            fetch.field_keys.extend(f.response_key for f in group)
+            self._plan_fields(fetch, fetch.selection, root_type, group, (), None, False)
+
+    def _plan_mutation(self, root_type: str, fields: list[NField]) -> None:
+        """Mutation root fields run one after another, each with its own entity fetches."""
+        previous: list[int] = []
+        index = 0
+        while index < len(fields):
+            graph = self._choose_graph(
+                root_type, fields[index], self._root_candidates(root_type, fields[index]), {}
+            )
+            group = [fields[index]]
+            index += 1
+            while index < len(fields) and self.sg.can_resolve(root_type, fields[index].name, graph):
+                group.append(fields[index])
+                index += 1
+            start = len(self.fetches)
+            fetch = self._new_fetch(graph, "mutation", ())
+            fetch.depends_on.update(previous)
+            fetch.field_keys.extend(f.response_key for f in group)
+            self._plan_fields(fetch, fetch.selection, root_type, group, (), None, False)
+            previous = [f.id for f in self.fetches[start:]]
+
+    def _root_candidates(self, root_type: str, f: NField) -> list[str]:
+        graphs = self.sg.resolvers.get((root_type, f.name), frozenset())
+        if not graphs:
+            raise PlanningError(f"no subgraph resolves {root_type}.{f.name}")
+        return [g for g in self.graph_order if g in graphs]
+
+    # -- choosing subgraphs ----------------------------------------------------------------
+
+    def _choose_graph(
+        self, type_name: str, f: NField, candidates: list[str], groups: dict[str, list[NField]]
+    ) -> str:
+        """The candidate that resolves most of the field's subtree itself; ties keep groups."""
+        if len(candidates) == 1:
+            return candidates[0]
+        best = max(
+            candidates,
+            key=lambda g: (self._coverage(type_name, f, g, 4), g in groups, -candidates.index(g)),
+        )
+        return best
+
+    def _coverage(self, type_name: str, f: NField, graph: str, depth: int) -> int:
+        if not f.is_typename and not self.sg.can_resolve(type_name, f.name, graph):
+            return 0
+        score = 1
+        if f.selection is not None and depth > 0:
+            for concrete, fields in f.selection.by_type.items():
+                for child in fields.values():
+                    score += self._coverage(concrete, child, graph, depth - 1)
+        return score
+
+    # -- one position ----------------------------------------------------------------------
+
+    def _plan_fields(
+        self,
+        fetch: _Fetch,
+        sel: SelectionBuilder,
+        type_name: str,
+        fields: Iterable[NField],
+        path: tuple[PathSegment, ...],
+        provided: SelectionSetNode | None,
+        parent_abstract: bool,
+    ) -> set[int]:
+        """Plan `fields` of concrete `type_name` at `path` inside `fetch`; returns the ids of
+        the fetches that deliver them (for @requires dependencies)."""
+        fields = list(fields)
+        used = {fetch.id}
+        remote: list[NField] = []
+        for f in fields:
+            if f.is_typename or f.name in INTROSPECTION_FIELDS:
+                continue  # __typename is answered while shaping; introspection by the gateway
+            if self._local(type_name, f.name, fetch.graph, provided):
+                entry = sel.field(f.response_key, f.name, f.arguments)
+                if f.selection is not None:
+                    seg = PathSegment(
+                        f.response_key, frozenset({type_name}) if parent_abstract else None
+                    )
+                    child_provided = self._child_provided(type_name, f.name, fetch.graph, provided)
+                    used |= self._plan_selection(
+                        fetch, entry.selection(), f.selection, (*path, seg), child_provided
+                    )
+            else:
+                remote.append(f)
+        if remote:
+            client = {f.response_key: f for f in fields}
+            used |= self._plan_remote(
+                fetch, sel, type_name, remote, path, provided, parent_abstract, client
+            )
+        return used
+
+    def _plan_selection(
+        self,
+        fetch: _Fetch,
+        sel: SelectionBuilder,
+        nsel: NSelection,
+        path: tuple[PathSegment, ...],
+        provided: SelectionSetNode | None,
+    ) -> set[int]:
+        if not nsel.abstract:
+            fields = nsel.by_type.get(nsel.type_name, {})
+            return self._plan_fields(
+                fetch, sel, nsel.type_name, fields.values(), path, provided, False
+            )
+        sel.field("__typename", "__typename")
+        used: set[int] = set()
+        known = self._possible_in_graph(nsel.type_name, fetch.graph)
+        for concrete, fields in nsel.by_type.items():
+            if concrete not in known or not any(not f.is_typename for f in fields.values()):
+                continue
+            frag_provided = _fragment_provided(provided, concrete)
+            used |= self._plan_fields(
+                fetch, sel.fragment(concrete), concrete, fields.values(), path, frag_provided, True
+            )
+        return used
+
+    def _possible_in_graph(self, abstract: str, graph: str) -> frozenset[str]:
+        known = self.sg.possible_types_in_graph(abstract, graph)
+        if known:
+            return known
+        schema_type = self.sg.api_schema.get_type(abstract)
+        return frozenset(
+            t.name
+            for t in self.sg.api_schema.get_possible_types(schema_type)  # type: ignore[arg-type]
+            if graph in self.sg.type_graphs.get(t.name, {})
+        )
+
+    def _local(
+        self, type_name: str, field_name: str, graph: str, provided: SelectionSetNode | None
+    ) -> bool:
+        if self.sg.can_resolve(type_name, field_name, graph):
+            return True
+        return _provided_field(provided, field_name) is not None
+
+    def _child_provided(
+        self, type_name: str, field_name: str, graph: str, provided: SelectionSetNode | None
+    ) -> SelectionSetNode | None:
+        node = _provided_field(provided, field_name)
+        if node is not None:
+            return node.selection_set
+        info = self.sg.field_in_graph(type_name, field_name, graph)
+        return info.provides if info else None
+
+    # -- entity fetches --------------------------------------------------------------------
+
+    def _plan_remote(
+        self,
+        fetch: _Fetch,
+        sel: SelectionBuilder,
+        type_name: str,
+        remote: list[NField],
+        path: tuple[PathSegment, ...],
+        provided: SelectionSetNode | None,
+        parent_abstract: bool,
+        client: dict[str, NField],
+    ) -> set[int]:
+        self.hops += 1
+        if self.hops > 10_000:
+            raise PlanningError("query plan too large")
+        groups: dict[str, list[NField]] = {}
+        for f in remote:
+            candidates = [
+                g
+                for g in self.graph_order
+                if self.sg.can_resolve(type_name, f.name, g)
+                and self.sg.resolvable_keys(type_name, g)
+            ]
+            if not candidates:
+                raise PlanningError(
+                    f"cannot plan {type_name}.{f.name}: no subgraph that resolves it can be "
+                    f"reached from subgraph {self.sg.graphs[fetch.graph].name} through a key"
+                )
+            groups.setdefault(self._choose_graph(type_name, f, candidates, groups), []).append(f)
+        used: set[int] = set()
+        for graph, fields in groups.items():
+            child = self._entity_fetch(graph, path, fetch)
+            key = self._choose_key(type_name, fetch.graph, graph, provided)
+            needed = [key.selection]
+            for f in fields:
+                info = self.sg.field_in_graph(type_name, f.name, graph)
+                if info and info.requires is not None:
+                    needed.append(info.requires)
+            sel.field("__typename", "__typename")
+            reps, deps = self._plan_needed(
+                fetch, sel, type_name, needed, path, provided, parent_abstract, client
+            )
+            child.depends_on |= deps
+            assert child.representations is not None
+            existing = child.representations.setdefault(type_name, {})
+            for rep in reps:
+                existing.setdefault(rep.name, rep)
+            child.field_keys.extend(
+                f.response_key for f in fields if f.response_key not in child.field_keys
+            )
+            used |= self._plan_fields(
+                child, child.selection.fragment(type_name), type_name, fields, path, None, False
+            )
+            used.add(child.id)
+        return used
+
+    def _entity_fetch(self, graph: str, path: tuple[PathSegment, ...], parent: _Fetch) -> _Fetch:
+        index = (graph, path, parent.id)
+        fetch = self.entity_fetches.get(index)
+        if fetch is None:
+            fetch = self._new_fetch(graph, "query", path)
+            fetch.representations = {}
+            fetch.depends_on.add(parent.id)
+            self.entity_fetches[index] = fetch
+        return fetch
+
+    def _choose_key(
+        self, type_name: str, source: str, target: str, provided: SelectionSetNode | None
+    ) -> Key:
+        keys = self.sg.resolvable_keys(type_name, target)
+        for key in keys:
+            if self._selection_local(type_name, key.selection, source, provided):
+                return key
+        return keys[0]  # its fields will come through a further entity fetch
+
+    def _selection_local(
+        self,
+        type_name: str,
+        selection: SelectionSetNode,
+        graph: str,
+        provided: SelectionSetNode | None,
+    ) -> bool:
+        schema_type = self.sg.schema.get_type(type_name)
+        for node in selection.selections:
+            if isinstance(node, InlineFragmentNode):
+                cond = node.type_condition.name.value if node.type_condition else type_name
+                if not self._selection_local(cond, node.selection_set, graph, None):
+                    return False
+                continue
+            assert isinstance(node, FieldNode)
+            name = node.name.value
+            if name == "__typename":
+                continue
+            if not self._local(type_name, name, graph, provided):
+                return False
+            if node.selection_set is not None:
+                field_type = get_named_type(schema_type.fields[name].type)  # type: ignore[union-attr]
+                assert field_type is not None
+                child_provided = self._child_provided(type_name, name, graph, provided)
+                if not self._selection_local(
+                    field_type.name, node.selection_set, graph, child_provided
+                ):
+                    return False
+        return True
+
+    def _plan_needed(
+        self,
+        fetch: _Fetch,
+        sel: SelectionBuilder,
+        type_name: str,
+        needed: list[SelectionSetNode],
+        path: tuple[PathSegment, ...],
+        provided: SelectionSetNode | None,
+        parent_abstract: bool,
+        client: dict[str, NField],
+    ) -> tuple[tuple[RepField, ...], set[int]]:
+        """Key and @requires fields, planned at this position as internal fields."""
+        normalizer = _Normalizer(self.sg.schema, {}, {})
+        schema_type = self.sg.schema.get_type(type_name)
+        nsel = normalizer.selection(schema_type, needed)  # type: ignore[arg-type]
+        fields, reps = _internalize(nsel.by_type[type_name], sel, client)
+        deps = self._plan_fields(fetch, sel, type_name, fields, path, provided, parent_abstract)
+        return reps, deps
+
+    # -- finishing -------------------------------------------------------------------------
+
+    def _new_fetch(self, graph: str, kind: str, path: tuple[PathSegment, ...]) -> _Fetch:
+        fetch = _Fetch(len(self.fetches), graph, kind, path)
+        self.fetches.append(fetch)
+        return fetch
+
+    def _finish(self, fetch: _Fetch, op: NOperation) -> FetchNode:
+        variables: set[str] = set()
+        body = fetch.selection.render(variables)
+        declared = [v for v in op.variable_definitions if v in variables]
+        var_defs = [_print_variable(op.variable_definitions[name]) for name in declared]
+        if fetch.representations is not None:
+            var_defs.insert(0, "$representations:[_Any!]!")
+            text = (
+                "query("
+                + ",".join(var_defs)
+                + "){_entities(representations:$representations){"
+                + body
+                + "}}"
+            )
+        else:
+            head = fetch.kind + ("(" + ",".join(var_defs) + ")" if var_defs else "")
+            text = head + "{" + body + "}"
+        reps: RepSelection | None = None
+        if fetch.representations is not None:
+            reps = {t: tuple(fields.values()) for t, fields in fetch.representations.items()}
+        return FetchNode(
+            id=fetch.id,
+            graph=fetch.graph,
+            service=self.sg.graphs[fetch.graph].name,
+            operation_kind=fetch.kind,
+            path=fetch.path,
+            document=text,
+            variable_names=tuple(declared),
+            representations=reps,
+            depends_on=tuple(sorted(fetch.depends_on - {fetch.id})),
+            field_keys=tuple(fetch.field_keys),
+        )
+
+
+def _print_variable(definition: VariableDefinitionNode) -> str:
+    """`$name:Type=default`: the client's default travels along, since we forward raw values."""
+    text = f"${definition.variable.name.value}:{print_ast(definition.type)}"
+    if definition.default_value is not None:
+        text += "=" + print_ast(definition.default_value)
+    return text
+
+
+def _provided_field(provided: SelectionSetNode | None, name: str) -> FieldNode | None:
+    if provided is None:
+        return None
+    for node in provided.selections:
+        if isinstance(node, FieldNode) and node.name.value == name:
+            return node
+    return None
+
+
+def _fragment_provided(provided: SelectionSetNode | None, concrete: str) -> SelectionSetNode | None:
+    """What a @provides on an abstract field provides for one of its concrete types."""
+    if provided is None:
+        return None
+    selections = [s for s in provided.selections if isinstance(s, FieldNode)]
+    for node in provided.selections:
+        if (
+            isinstance(node, InlineFragmentNode)
+            and node.type_condition is not None
+            and node.type_condition.name.value == concrete
+        ):
+            selections.extend(s for s in node.selection_set.selections if isinstance(s, FieldNode))
+    return SelectionSetNode(selections=tuple(selections))
+
+
+def _compatible(
+    key: str, name: str, sel: SelectionBuilder | None, client: dict[str, NField]
+) -> bool:
+    other = client.get(key)
+    if other is not None and (other.name != name or other.arguments):
+        return False
+    return sel is None or sel.has_compatible(key, name)
+
+
+def _internalize(
+    fields: dict[str, NField], sel: SelectionBuilder | None, client: dict[str, NField]
+) -> tuple[list[NField], tuple[RepField, ...]]:
+    """Give internal fields response keys that cannot clash with the client's at this position.
+
+    A field keeps its own name when nothing else at the position uses that key (or the very
+    same field without arguments, whose value we can share); otherwise it gets a prefixed alias.
+    """
+    out: list[NField] = []
+    reps: list[RepField] = []
+    for f in fields.values():
+        key = f.name
+        if f.name != "__typename" and not _compatible(key, f.name, sel, client):
+            key = INTERNAL_PREFIX + f.name
+        sub_reps: RepSelection | None = None
+        sub = f.selection
+        if sub is not None:
+            entry = sel.fields.get(key) if sel is not None else None
+            child_sel = entry.sub if entry is not None else None
+            client_sub = client[key].selection if key in client else None
+            new_sub = NSelection(sub.type_name, sub.abstract)
+            sub_reps = {}
+            for concrete, cfields in sub.by_type.items():
+                target = (
+                    child_sel.fragments.get(concrete) if (child_sel and sub.abstract) else child_sel
+                )
+                client_fields = client_sub.by_type.get(concrete, {}) if client_sub else {}
+                internal, creps = _internalize(cfields, target, client_fields)
+                new_sub.by_type[concrete] = {n.response_key: n for n in internal}
+                sub_reps[concrete] = creps
+            sub = new_sub
+        out.append(NField(key, f.name, f.arguments, f.type, sub, f.nodes, f.parent_type))
+        reps.append(RepField(f.name, key, sub_reps))
+    return out, tuple(reps)

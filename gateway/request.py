@@ -1,0 +1,188 @@
+"""One GraphQL request's way through the gateway: parse and validate (cached), pick the
+operation, coerce variables, plan (cached), execute, shape."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    FieldNode,
+    GraphQLError,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    execute,
+    parse,
+    validate,
+)
+from graphql.execution.values import get_variable_values
+
+from gateway.errors import RequestError, graphql_error
+from gateway.execution.executor import ExecutionState, Executor
+from gateway.execution.shaping import Shaper
+from gateway.lru import LRU
+from gateway.operation import (
+    INTROSPECTION_FIELDS,
+    NOperation,
+    condition_variables,
+    normalize,
+    select_operation,
+)
+from gateway.planning import Planner, QueryPlan
+from gateway.supergraph import Supergraph
+
+
+@dataclass(frozen=True, slots=True)
+class GraphQLResponse:
+    status: int
+    body: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class _Document:
+    document: DocumentNode | None
+    errors: tuple[dict[str, Any], ...]
+    conditions: frozenset[str]
+
+
+def _located(error: GraphQLError, code: str) -> dict[str, Any]:
+    locations = [{"line": loc.line, "column": loc.column} for loc in error.locations or ()]
+    return graphql_error(error.message, code, locations=locations or None)
+
+
+class RequestHandler:
+    """Everything that depends on one supergraph; replaced whole when the supergraph changes."""
+
+    def __init__(
+        self,
+        supergraph: Supergraph,
+        executor: Executor,
+        document_cache_size: int = 1000,
+        plan_cache_size: int = 1000,
+    ) -> None:
+        self.supergraph = supergraph
+        self.executor = executor
+        self.planner = Planner(supergraph)
+        self._documents: LRU[str, _Document] = LRU(document_cache_size)
+        self._plans: LRU[tuple[Any, ...], tuple[NOperation, QueryPlan]] = LRU(plan_cache_size)
+
+    def document(self, query: str) -> _Document:
+        cached = self._documents.get(query)
+        if cached is not None:
+            return cached
+        try:
+            document = parse(query)
+        except GraphQLError as exc:
+            entry = _Document(None, (_located(exc, "GRAPHQL_PARSE_FAILED"),), frozenset())
+        else:
+            errors = validate(self.supergraph.api_schema, document)
+            entry = _Document(
+                None if errors else document,
+                tuple(_located(e, "GRAPHQL_VALIDATION_FAILED") for e in errors),
+                condition_variables(document),
+            )
+        self._documents.put(query, entry)
+        return entry
+
+    def prepare(
+        self,
+        query: str,
+        operation_name: str | None,
+        raw_variables: Mapping[str, Any],
+        allow_mutation: bool = True,
+    ) -> GraphQLResponse | tuple[NOperation, QueryPlan, OperationDefinitionNode, DocumentNode]:
+        doc = self.document(query)
+        if doc.document is None:
+            parse_failed = doc.errors[0]["extensions"]["code"] == "GRAPHQL_PARSE_FAILED"
+            if parse_failed:
+                return GraphQLResponse(400, {"errors": list(doc.errors)})
+            return GraphQLResponse(200, {"data": None, "errors": list(doc.errors)})
+        operation = select_operation(doc.document, operation_name)
+        if not allow_mutation and operation.operation != OperationType.QUERY:
+            raise RequestError(
+                f"Can only perform a {operation.operation.value} operation from a POST request.",
+                "METHOD_NOT_ALLOWED",
+            )
+        if operation.operation == OperationType.SUBSCRIPTION:
+            raise RequestError("Subscriptions are not supported.", "OPERATION_NOT_SUPPORTED")
+        coerced = get_variable_values(
+            self.supergraph.api_schema, operation.variable_definitions or (), dict(raw_variables)
+        )
+        if isinstance(coerced, list):
+            return GraphQLResponse(
+                400, {"errors": [_located(e, "BAD_USER_INPUT") for e in coerced]}
+            )
+        values = coerced.coerced
+        conditions = tuple(sorted((n, bool(values.get(n))) for n in doc.conditions))
+        key = (query, operation_name, conditions)
+        cached = self._plans.get(key)
+        if cached is None:
+            op = normalize(self.supergraph.api_schema, doc.document, operation, values)
+            cached = (op, self.planner.plan(op))
+            self._plans.put(key, cached)
+        return (*cached, operation, doc.document)
+
+    async def handle(
+        self,
+        query: str,
+        operation_name: str | None,
+        raw_variables: Mapping[str, Any],
+        headers: Mapping[str, str],
+        allow_mutation: bool = True,
+    ) -> GraphQLResponse:
+        try:
+            prepared = self.prepare(query, operation_name, raw_variables, allow_mutation)
+        except RequestError as exc:
+            status = 405 if exc.code == "METHOD_NOT_ALLOWED" else 400
+            return GraphQLResponse(status, {"errors": [exc.to_graphql()]})
+        if isinstance(prepared, GraphQLResponse):
+            return prepared
+        op, plan, operation, document = prepared
+        variables = {k: v for k, v in raw_variables.items() if k in op.variable_definitions}
+        state = ExecutionState()
+        if plan.fetches:
+            await self.executor.execute(plan, variables, headers, state)
+        if plan.has_introspection:
+            self._introspect(document, operation, raw_variables, state)
+        errors = state.errors
+        data = Shaper(errors).shape(op, state.data)
+        body: dict[str, Any] = {"data": data}
+        if errors:
+            body = {"errors": errors, "data": data}
+        return GraphQLResponse(200, body)
+
+    def _introspect(
+        self,
+        document: DocumentNode,
+        operation: OperationDefinitionNode,
+        variables: Mapping[str, Any],
+        state: ExecutionState,
+    ) -> None:
+        """__schema and __type are answered from the API schema by graphql-core."""
+        fields = [
+            s
+            for s in operation.selection_set.selections
+            if isinstance(s, FieldNode) and s.name.value in INTROSPECTION_FIELDS
+        ]
+        only = OperationDefinitionNode(
+            operation=OperationType.QUERY,
+            variable_definitions=operation.variable_definitions,
+            selection_set=SelectionSetNode(selections=tuple(fields)),
+        )
+        others = tuple(
+            d for d in document.definitions if not isinstance(d, OperationDefinitionNode)
+        )
+        result = execute(
+            self.supergraph.api_schema,
+            DocumentNode(definitions=(only, *others)),
+            variable_values=dict(variables),
+        )
+        assert isinstance(result, ExecutionResult)
+        if result.data:
+            state.data.update(result.data)
+        for error in result.errors or ():
+            state.errors.append(dict(error.formatted))

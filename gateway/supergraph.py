@@ -1,0 +1,455 @@
+"""Supergraph SDL -> API schema plus the federation metadata the planner reads.
+
+Reads the `join` spec (v0.3 and later) as composition libraries write it. The planner only ever
+asks this module questions ("which graphs resolve Citizen.tickets?", "which keys does Ticket have
+in ticketing?"); it never looks at directives itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+from graphql import (
+    BooleanValueNode,
+    ConstDirectiveNode,
+    DefinitionNode,
+    DirectiveDefinitionNode,
+    DocumentNode,
+    EnumTypeDefinitionNode,
+    EnumValueNode,
+    FieldDefinitionNode,
+    GraphQLSchema,
+    InputObjectTypeDefinitionNode,
+    InterfaceTypeDefinitionNode,
+    ListValueNode,
+    NamedTypeNode,
+    ObjectTypeDefinitionNode,
+    ScalarTypeDefinitionNode,
+    SchemaDefinitionNode,
+    SelectionSetNode,
+    StringValueNode,
+    TypeDefinitionNode,
+    UnionTypeDefinitionNode,
+    ValueNode,
+    build_ast_schema,
+    parse,
+    print_ast,
+)
+
+from gateway.errors import SupergraphError
+
+# Directives a client may see in the API schema; every other applied directive is federation
+# metadata and is stripped.
+_API_DIRECTIVES = {"deprecated", "specifiedBy", "oneOf"}
+_SPEC_URL = re.compile(r"^https?://specs\.apollo\.dev/(?P<name>[a-zA-Z_]+)/v(?P<version>\d+\.\d+)")
+
+
+@dataclass(frozen=True, slots=True)
+class Graph:
+    """One subgraph: `enum_value` is how join directives name it, `name` how people do."""
+
+    enum_value: str
+    name: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    fields: str
+    selection: SelectionSetNode
+    resolvable: bool
+
+
+@dataclass(slots=True)
+class TypeInGraph:
+    keys: list[Key] = field(default_factory=list)
+    is_interface_object: bool = False
+    extension: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class FieldInGraph:
+    requires: SelectionSetNode | None = None
+    provides: SelectionSetNode | None = None
+    external: bool = False
+    used_overridden: bool = False
+    override: str | None = None
+    type: str | None = None
+
+
+@dataclass(slots=True)
+class Supergraph:
+    """Everything the planner and executor need, read once per supergraph."""
+
+    sdl: str
+    schema_hash: str
+    schema: GraphQLSchema  # the whole supergraph, for internal selections (keys, requires)
+    api_schema: GraphQLSchema
+    api_sdl: str
+    graphs: dict[str, Graph]
+    # type name -> graph enum value -> how the graph knows the type
+    type_graphs: dict[str, dict[str, TypeInGraph]]
+    # (type, field) -> graph -> how the graph declares the field (only for fields with @join__field)
+    field_graphs: dict[tuple[str, str], dict[str, FieldInGraph]]
+    # (type, field) -> graphs that can resolve it
+    resolvers: dict[tuple[str, str], frozenset[str]]
+    # abstract type -> graph -> concrete types the graph may return for it
+    possible_in_graph: dict[str, dict[str, frozenset[str]]]
+
+    def graph_by_name(self, name: str) -> Graph:
+        for graph in self.graphs.values():
+            if graph.name == name:
+                return graph
+        raise KeyError(name)
+
+    def can_resolve(self, type_name: str, field_name: str, graph: str) -> bool:
+        return graph in self.resolvers.get((type_name, field_name), frozenset())
+
+    def field_in_graph(self, type_name: str, field_name: str, graph: str) -> FieldInGraph | None:
+        return self.field_graphs.get((type_name, field_name), {}).get(graph)
+
+    def resolvable_keys(self, type_name: str, graph: str) -> list[Key]:
+        info = self.type_graphs.get(type_name, {}).get(graph)
+        return [k for k in info.keys if k.resolvable] if info else []
+
+    def all_keys(self, type_name: str, graph: str) -> list[Key]:
+        info = self.type_graphs.get(type_name, {}).get(graph)
+        return list(info.keys) if info else []
+
+    def graphs_of_type(self, type_name: str) -> Iterable[str]:
+        return self.type_graphs.get(type_name, {}).keys()
+
+    def possible_types_in_graph(self, abstract: str, graph: str) -> frozenset[str]:
+        return self.possible_in_graph.get(abstract, {}).get(graph, frozenset())
+
+
+@dataclass(slots=True)
+class _Names:
+    """Directive names as this supergraph spells them (the `@link` spec allows renaming)."""
+
+    join: str = "join"
+    inaccessible: str = "inaccessible"
+    link_specs: set[str] = field(default_factory=set)
+
+    def join_directive(self, name: str) -> str:
+        return f"{self.join}__{name}"
+
+
+def _link_names(doc: DocumentNode) -> _Names:
+    names = _Names()
+    for definition in doc.definitions:
+        if not isinstance(definition, SchemaDefinitionNode):
+            continue
+        for directive in definition.directives or ():
+            if directive.name.value not in {"link", "core"}:
+                continue
+            args = _args(directive)
+            url = args.get("url") or args.get("feature")
+            match = _SPEC_URL.match(str(url or ""))
+            if not match:
+                continue
+            spec = match.group("name")
+            alias = args.get("as")
+            names.link_specs.add(spec)
+            if spec == "join":
+                names.join = str(alias or "join")
+            elif spec == "inaccessible":
+                names.inaccessible = str(alias or "inaccessible")
+    if "join" not in names.link_specs:
+        raise SupergraphError("not a supergraph: no @link to the join spec on the schema")
+    return names
+
+
+def _value(node: ValueNode) -> object:
+    if isinstance(node, StringValueNode | EnumValueNode):
+        return node.value
+    if isinstance(node, BooleanValueNode):
+        return node.value
+    if isinstance(node, ListValueNode):
+        return [_value(v) for v in node.values]
+    return getattr(node, "value", None)
+
+
+def _args(directive: ConstDirectiveNode) -> dict[str, object]:
+    return {arg.name.value: _value(arg.value) for arg in directive.arguments or ()}
+
+
+def _directives(node: object, name: str) -> list[dict[str, object]]:
+    return [_args(d) for d in getattr(node, "directives", None) or () if d.name.value == name]
+
+
+def parse_field_set(text: str) -> SelectionSetNode:
+    """A `join__FieldSet` string ("id organisation { id }") as a selection set."""
+    try:
+        op = parse("{" + text + "}", no_location=True).definitions[0]
+    except Exception as exc:
+        raise SupergraphError(f"invalid field set {text!r}: {exc}") from exc
+    return op.selection_set  # type: ignore[attr-defined, no-any-return]
+
+
+def load_supergraph(sdl: str) -> Supergraph:
+    try:
+        doc = parse(sdl)
+    except Exception as exc:
+        raise SupergraphError(f"supergraph SDL does not parse: {exc}") from exc
+    names = _link_names(doc)
+    graphs = _read_graphs(doc, names)
+    type_graphs: dict[str, dict[str, TypeInGraph]] = {}
+    field_graphs: dict[tuple[str, str], dict[str, FieldInGraph]] = {}
+    implements: dict[str, dict[str, set[str]]] = {}  # interface -> graph -> implementers
+    union_members: dict[str, dict[str, set[str]]] = {}
+    type_defs: dict[str, TypeDefinitionNode] = {}
+
+    for definition in doc.definitions:
+        if not isinstance(definition, TypeDefinitionNode):
+            continue
+        type_name = definition.name.value
+        type_defs[type_name] = definition
+        per_graph = type_graphs.setdefault(type_name, {})
+        for args in _directives(definition, names.join_directive("type")):
+            info = per_graph.setdefault(str(args["graph"]), TypeInGraph())
+            if args.get("key"):
+                info.keys.append(
+                    Key(
+                        str(args["key"]),
+                        parse_field_set(str(args["key"])),
+                        bool(args.get("resolvable", True)),
+                    )
+                )
+            info.is_interface_object |= bool(args.get("isInterfaceObject", False))
+            info.extension |= bool(args.get("extension", False))
+        for args in _directives(definition, names.join_directive("implements")):
+            implements.setdefault(str(args["interface"]), {}).setdefault(
+                str(args["graph"]), set()
+            ).add(type_name)
+        if isinstance(definition, UnionTypeDefinitionNode):
+            for args in _directives(definition, names.join_directive("unionMember")):
+                union_members.setdefault(type_name, {}).setdefault(str(args["graph"]), set()).add(
+                    str(args["member"])
+                )
+        if isinstance(definition, ObjectTypeDefinitionNode | InterfaceTypeDefinitionNode):
+            for fdef in definition.fields or ():
+                entries = _directives(fdef, names.join_directive("field"))
+                if not entries:
+                    continue
+                per_field = field_graphs.setdefault((type_name, fdef.name.value), {})
+                for args in entries:
+                    if args.get("graph") is None:
+                        continue
+                    per_field[str(args["graph"])] = FieldInGraph(
+                        requires=parse_field_set(str(args["requires"]))
+                        if args.get("requires")
+                        else None,
+                        provides=parse_field_set(str(args["provides"]))
+                        if args.get("provides")
+                        else None,
+                        external=bool(args.get("external", False)),
+                        used_overridden=bool(args.get("usedOverridden", False)),
+                        override=str(args["override"]) if args.get("override") else None,
+                        type=str(args["type"]) if args.get("type") else None,
+                    )
+
+    resolvers = _resolvers(type_defs, type_graphs, field_graphs, names)
+    possible = _possible_in_graph(type_defs, type_graphs, implements, union_members)
+    api_doc = _api_document(doc, names)
+    try:
+        schema = build_ast_schema(doc, assume_valid_sdl=True)
+        api_schema = build_ast_schema(api_doc)
+    except Exception as exc:
+        raise SupergraphError(
+            f"the API schema derived from the supergraph is invalid: {exc}"
+        ) from exc
+    return Supergraph(
+        sdl=sdl,
+        schema_hash=hashlib.sha256(sdl.encode()).hexdigest(),
+        schema=schema,
+        api_schema=api_schema,
+        api_sdl=print_ast(api_doc),
+        graphs=graphs,
+        type_graphs=type_graphs,
+        field_graphs=field_graphs,
+        resolvers=resolvers,
+        possible_in_graph=possible,
+    )
+
+
+def _read_graphs(doc: DocumentNode, names: _Names) -> dict[str, Graph]:
+    graph_enum = f"{names.join}__Graph"
+    for definition in doc.definitions:
+        if isinstance(definition, EnumTypeDefinitionNode) and definition.name.value == graph_enum:
+            graphs = {}
+            for value in definition.values or ():
+                for args in _directives(value, names.join_directive("graph")):
+                    graphs[value.name.value] = Graph(
+                        value.name.value, str(args["name"]), str(args.get("url") or "")
+                    )
+            return graphs
+    raise SupergraphError(f"not a supergraph: enum {graph_enum} is missing")
+
+
+def _resolvers(
+    type_defs: dict[str, TypeDefinitionNode],
+    type_graphs: dict[str, dict[str, TypeInGraph]],
+    field_graphs: dict[tuple[str, str], dict[str, FieldInGraph]],
+    names: _Names,
+) -> dict[tuple[str, str], frozenset[str]]:
+    """Which graphs can resolve each field (not external, not overridden away)."""
+    out: dict[tuple[str, str], frozenset[str]] = {}
+    for type_name, definition in type_defs.items():
+        if not isinstance(definition, ObjectTypeDefinitionNode | InterfaceTypeDefinitionNode):
+            continue
+        type_in = frozenset(type_graphs.get(type_name, {}))
+        for fdef in definition.fields or ():
+            declared = field_graphs.get((type_name, fdef.name.value))
+            has_join_field = bool(_directives(fdef, names.join_directive("field")))
+            if declared:
+                out[(type_name, fdef.name.value)] = frozenset(
+                    g
+                    for g, info in declared.items()
+                    if not info.external and not info.used_overridden
+                )
+            elif has_join_field:
+                out[(type_name, fdef.name.value)] = type_in
+            else:
+                out[(type_name, fdef.name.value)] = type_in
+    return out
+
+
+def _possible_in_graph(
+    type_defs: dict[str, TypeDefinitionNode],
+    type_graphs: dict[str, dict[str, TypeInGraph]],
+    implements: dict[str, dict[str, set[str]]],
+    union_members: dict[str, dict[str, set[str]]],
+) -> dict[str, dict[str, frozenset[str]]]:
+    out: dict[str, dict[str, frozenset[str]]] = {}
+    for name, definition in type_defs.items():
+        if isinstance(definition, InterfaceTypeDefinitionNode):
+            out[name] = {g: frozenset(types) for g, types in implements.get(name, {}).items()}
+        elif isinstance(definition, UnionTypeDefinitionNode):
+            if name in union_members:
+                out[name] = {g: frozenset(t) for g, t in union_members[name].items()}
+            else:  # no per-graph membership recorded: every graph that knows the union has all
+                members = frozenset(t.name.value for t in definition.types or ())
+                out[name] = {g: members for g in type_graphs.get(name, {})}
+    return out
+
+
+def _is_inaccessible(node: object, names: _Names) -> bool:
+    return any(d.name.value == names.inaccessible for d in getattr(node, "directives", None) or ())
+
+
+def _strip(node: object, names: _Names) -> tuple[ConstDirectiveNode, ...]:
+    return tuple(
+        d for d in getattr(node, "directives", None) or () if d.name.value in _API_DIRECTIVES
+    )
+
+
+def _api_document(doc: DocumentNode, names: _Names) -> DocumentNode:
+    """The client-facing schema: no federation machinery, nothing @inaccessible."""
+    prefixes = tuple(f"{spec}__" for spec in names.link_specs | {"link", "join", names.join})
+    hidden_types = {
+        d.name.value
+        for d in doc.definitions
+        if isinstance(d, TypeDefinitionNode)
+        and (d.name.value.startswith(prefixes) or _is_inaccessible(d, names))
+    }
+    definitions: list[DefinitionNode] = []
+    for definition in doc.definitions:
+        if isinstance(definition, DirectiveDefinitionNode | SchemaDefinitionNode):
+            if isinstance(definition, SchemaDefinitionNode):
+                definitions.append(
+                    definition.__class__(operation_types=definition.operation_types, directives=())
+                )
+            continue
+        if not isinstance(definition, TypeDefinitionNode) or definition.name.value in hidden_types:
+            continue
+        definitions.append(_api_type(definition, names, hidden_types))
+    return DocumentNode(definitions=tuple(definitions))
+
+
+def _visible_type(type_node: object, hidden: set[str]) -> bool:
+    while not isinstance(type_node, NamedTypeNode):
+        type_node = type_node.type  # type: ignore[attr-defined]
+    return type_node.name.value not in hidden
+
+
+def _api_type(
+    definition: TypeDefinitionNode, names: _Names, hidden: set[str]
+) -> TypeDefinitionNode:
+    kw: dict[str, object] = {
+        "name": definition.name,
+        "description": definition.description,
+        "directives": _strip(definition, names),
+    }
+    if isinstance(definition, ObjectTypeDefinitionNode | InterfaceTypeDefinitionNode):
+        kw["interfaces"] = tuple(
+            i for i in definition.interfaces or () if i.name.value not in hidden
+        )
+        kw["fields"] = tuple(
+            _api_field(f, names, hidden)
+            for f in definition.fields or ()
+            if not _is_inaccessible(f, names) and _visible_type(f.type, hidden)
+        )
+    elif isinstance(definition, UnionTypeDefinitionNode):
+        kw["types"] = tuple(t for t in definition.types or () if t.name.value not in hidden)
+    elif isinstance(definition, EnumTypeDefinitionNode):
+        kw["values"] = tuple(
+            v.__class__(name=v.name, description=v.description, directives=_strip(v, names))
+            for v in definition.values or ()
+            if not _is_inaccessible(v, names)
+        )
+    elif isinstance(definition, InputObjectTypeDefinitionNode):
+        kw["fields"] = tuple(
+            f.__class__(
+                name=f.name,
+                description=f.description,
+                type=f.type,
+                default_value=f.default_value,
+                directives=_strip(f, names),
+            )
+            for f in definition.fields or ()
+            if not _is_inaccessible(f, names)
+        )
+    elif isinstance(definition, ScalarTypeDefinitionNode):
+        pass
+    return definition.__class__(**kw)  # type: ignore[arg-type]
+
+
+def _api_field(fdef: FieldDefinitionNode, names: _Names, hidden: set[str]) -> FieldDefinitionNode:
+    return FieldDefinitionNode(
+        name=fdef.name,
+        description=fdef.description,
+        type=fdef.type,
+        directives=_strip(fdef, names),
+        arguments=tuple(
+            a.__class__(
+                name=a.name,
+                description=a.description,
+                type=a.type,
+                default_value=a.default_value,
+                directives=_strip(a, names),
+            )
+            for a in fdef.arguments or ()
+            if not _is_inaccessible(a, names)
+        ),
+    )
+
+
+def read_supergraph_source(source: str, timeout: float = 10.0) -> str:
+    """The SDL from a file path or an http(s) URL."""
+    if source.startswith(("http://", "https://")):
+        try:
+            response = httpx.get(source, timeout=timeout)
+            response.raise_for_status()
+        except httpx.HTTPError as exc:
+            raise SupergraphError(f"cannot fetch supergraph from {source}: {exc}") from exc
+        return response.text
+    try:
+        return Path(source).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SupergraphError(f"cannot read supergraph file {source}: {exc}") from exc

@@ -1,0 +1,126 @@
+"""`rugzak token`: in a subprocess end to end, and in-process for the argument handling."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from jose import jwt
+
+from auth.dev_issuer import DevIssuer
+from auth.token_cli import opaque_subject, run
+from auth.verifier import TokenVerifier, TrustedIssuer
+
+ROOT = Path(__file__).resolve().parents[2]
+INSZ = "85073003328"
+
+
+def rugzak_token(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-m", "auth.token_cli", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def verifier_for(directory: Path) -> TokenVerifier:
+    issuer = DevIssuer.load_or_create(directory)
+    return TokenVerifier(
+        [TrustedIssuer(issuer.issuer, issuer.audience, (directory / "jwks.json").as_uri())]
+    )
+
+
+async def test_prints_exactly_one_token_that_verifies(tmp_path: Path) -> None:
+    done = rugzak_token(tmp_path, "--citizen", INSZ, "--scope", "profile:read", "--ttl", "600")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    token = done.stdout.removesuffix("\n")
+    assert done.stdout == token + "\n"
+    assert token.count(".") == 2 and not any(c.isspace() for c in token)
+
+    directory = tmp_path / ".rugzak" / "dev-issuer"  # the default, relative to the cwd
+    principal = await verifier_for(directory).authenticate(f"Bearer {token}")
+    assert principal.insz == INSZ
+    assert principal.scopes == {"profile:read"}
+    assert principal.subject == opaque_subject("rugzak-dev-issuer", INSZ)
+    assert INSZ not in (principal.subject or "")
+    assert principal.claims["exp"] - principal.claims["iat"] == 600
+
+
+async def test_later_runs_reuse_the_same_key(tmp_path: Path) -> None:
+    first = rugzak_token(tmp_path, "--citizen", INSZ)
+    second = rugzak_token(tmp_path, "--subject", "civil-servant-1", "--scope", "a", "--scope", "b")
+    assert first.returncode == second.returncode == 0
+    kid = jwt.get_unverified_header(first.stdout.strip())["kid"]
+    assert jwt.get_unverified_header(second.stdout.strip())["kid"] == kid
+    principal = await verifier_for(tmp_path / ".rugzak" / "dev-issuer").verify(
+        second.stdout.strip()
+    )
+    assert (principal.subject, principal.insz) == ("civil-servant-1", None)
+    assert principal.scopes == {"a", "b"}
+
+
+def test_invalid_insz_exits_2(tmp_path: Path) -> None:
+    done = rugzak_token(tmp_path, "--citizen", "85073003329")
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert "INSZ" in done.stderr
+    assert not (tmp_path / ".rugzak").exists()  # nothing is created for a refused request
+
+
+def test_dev_issuer_dir_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    directory = tmp_path / "elsewhere"
+    assert run(["--citizen", "85.07.30-033.28", "--dev-issuer-dir", str(directory)]) == 0
+    token = capsys.readouterr().out.strip()
+    assert jwt.get_unverified_claims(token)["rrn"] == INSZ
+    assert (directory / "signing-key.pem").exists()
+
+
+def test_insz_born_after_2000(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    first9 = "050612345"
+    insz = f"{first9}{97 - int('2' + first9) % 97:02d}"
+    assert run(["--citizen", insz, "--dev-issuer-dir", str(tmp_path)]) == 0
+    assert jwt.get_unverified_claims(capsys.readouterr().out.strip())["rrn"] == insz
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],
+        ["--citizen", "123"],
+        ["--citizen", INSZ, "--ttl", "0"],
+        ["--citizen", INSZ, "--ttl", "soon"],
+        ["--citizen", INSZ, "--scope", "two words"],
+        ["--citizen", INSZ, "--unknown"],
+        ["--subject", ""],
+    ],
+)
+def test_usage_errors_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    assert run([*argv, "--dev-issuer-dir", str(tmp_path / "d")]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert "rugzak token: error:" in err
+    assert not (tmp_path / "d").exists()
+
+
+def test_help(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["--help"]) == 0
+    assert "--citizen" in capsys.readouterr().out
+
+
+def test_unusable_issuer_dir_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    assert run(["--citizen", INSZ, "--dev-issuer-dir", str(blocker / "sub")]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and "cannot use the dev issuer" in err

@@ -1,0 +1,35 @@
+"""Pytest fixtures for differential federation tests.
+
+- `federation_pool` (session): a `FederationPool`; `pool.get(name)` -> `Federation` with
+  `.fixtures` (`FixtureSet`: running subgraphs, `supergraph_path`, `supergraph_sdl`,
+  `subgraph_url(sub)`, `request_log(sub)`, `clear_request_logs()`) and `.hive` (`HiveGateway`:
+  `graphql_url`, `query(...)`, `post(...)`); `pool.fixture_set(name)` and `pool.hive(name)` give
+  one part alone. Each set starts once per session and everything stops at the session's end.
+- `products_federation` (session): `federation_pool.get("products")`.
+- `hive_gateway_factory` (function): start extra Hive Gateways on any supergraph in one test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.federation.harness import Federation, FederationPool
+from tests.oracles.hive import hive_gateway_factory
+
+__all__ = ["federation_pool", "hive_gateway_factory", "products_federation"]
+
+
+@pytest.fixture(scope="session")
+def federation_pool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FederationPool]:
+    pool = FederationPool(tmp_path_factory.mktemp("federation"))
+    try:
+        yield pool
+    finally:
+        pool.close()
+
+
+@pytest.fixture(scope="session")
+def products_federation(federation_pool: FederationPool) -> Federation:
+    return federation_pool.get("products")

@@ -1,0 +1,102 @@
+"""Serve a fixture subgraph (see fixture_subgraph.py) over HTTP: an ASGI app on uvicorn.
+
+    python -m tests.federation.fixture_subgraph_server --sdl S.graphql [--data D.json] \\
+        (--fd N | --port P) [--name NAME]
+
+Routes:
+- `POST /graphql` (also `GET /graphql?query=...`): the subgraph.
+- `GET /`: 200 "ok" (readiness probe).
+- `GET /__log`: the requests received on /graphql so far, as JSON
+  `[{"query", "variables", "operationName", "headers"}]` (header names lower-case), so a test can
+  see what a gateway sent: which fetches, which representations, which headers.
+- `DELETE /__log`: empties that log.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from tests.federation.fixture_subgraph import FixtureSubgraph
+
+
+def create_app(subgraph: FixtureSubgraph) -> Starlette:
+    log: list[dict[str, Any]] = []
+
+    async def graphql_endpoint(request: Request) -> Response:
+        if request.method == "GET":
+            params = request.query_params
+            body: dict[str, Any] = {
+                "query": params.get("query"),
+                "variables": json.loads(params["variables"]) if "variables" in params else None,
+                "operationName": params.get("operationName"),
+            }
+        else:
+            try:
+                body = await request.json()
+            except ValueError:
+                return JSONResponse({"errors": [{"message": "body is not JSON"}]}, status_code=400)
+        if not isinstance(body, dict) or not isinstance(body.get("query"), str):
+            return JSONResponse({"errors": [{"message": "no query"}]}, status_code=400)
+        log.append(
+            {
+                "query": body["query"],
+                "variables": body.get("variables"),
+                "operationName": body.get("operationName"),
+                "headers": {k.lower(): v for k, v in request.headers.items()},
+            }
+        )
+        result = await subgraph.execute(
+            body["query"], body.get("variables"), body.get("operationName")
+        )
+        return JSONResponse(result)
+
+    async def ready(request: Request) -> Response:
+        return PlainTextResponse("ok")
+
+    async def request_log(request: Request) -> Response:
+        if request.method == "DELETE":
+            log.clear()
+            return Response(status_code=204)
+        return JSONResponse(log)
+
+    return Starlette(
+        routes=[
+            Route("/", ready),
+            Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
+            Route("/__log", request_log, methods=["GET", "DELETE"]),
+        ]
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--sdl", type=Path, required=True)
+    parser.add_argument("--data", type=Path)
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--fd", type=int, help="an already-listening socket (tests/servers.py)")
+    where.add_argument("--port", type=int, help="listen on 127.0.0.1:PORT")
+    args = parser.parse_args(argv)
+    app = create_app(FixtureSubgraph.from_files(args.sdl, args.data))
+    config = uvicorn.Config(
+        app,
+        fd=args.fd,
+        host="127.0.0.1",
+        port=args.port or 0,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+    )
+    uvicorn.Server(config).run()
+
+
+if __name__ == "__main__":
+    main()

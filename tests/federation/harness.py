@@ -1,0 +1,148 @@
+"""Running fixture sets for differential tests: fixture subgraphs + composed supergraph + Hive.
+
+A fixture set is a folder `tests/federation/fixtures/<name>/` holding, per subgraph,
+`<subgraph>.graphql` (a Federation v2 subgraph SDL) and optionally `<subgraph>.json` (its data; see
+fixture_subgraph.py). `running_fixture_set` serves each subgraph on loopback, fetches their SDLs
+over HTTP and composes them with the reference library (tools/compose_supergraph.py) into
+`<workdir>/supergraph.graphql`, whose routing URLs are the running subgraphs.
+
+`FederationPool` (the session fixture `federation_pool` in conftest.py) starts each set at most once
+per session, with a Hive Gateway over it, and stops everything at the end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.federation.fixture_subgraph import load_fixture_dir
+from tests.oracles.hive import HiveGateway, hive_gateway
+from tests.servers import Server, start_python_server
+from tools.compose_supergraph import Subgraph, compose, fetch_sdl
+
+FIXTURES_DIR = Path(__file__).resolve().parent / "fixtures"
+
+
+def fixture_set_names() -> list[str]:
+    return sorted(p.name for p in FIXTURES_DIR.iterdir() if p.is_dir() and any(p.glob("*.graphql")))
+
+
+def start_fixture_subgraph(name: str, sdl_path: Path, data_path: Path | None) -> Server:
+    """One fixture subgraph on 127.0.0.1 (GraphQL at `<url>/graphql`); the caller stops it."""
+    argv = ["-m", "tests.federation.fixture_subgraph_server", "--sdl", str(sdl_path)]
+    if data_path is not None:
+        argv += ["--data", str(data_path)]
+    return start_python_server(argv, f"subgraph {name}")
+
+
+@dataclass
+class FixtureSet:
+    """Fixture subgraphs that are running, and the supergraph composed over them."""
+
+    name: str
+    subgraphs: dict[str, Server]
+    supergraph_path: Path
+    supergraph_sdl: str
+    subgraph_sdls: dict[str, str] = field(default_factory=dict)
+
+    def subgraph_url(self, subgraph: str) -> str:
+        """The GraphQL endpoint of a subgraph (the routing URL in the supergraph)."""
+        return self.subgraphs[subgraph].url + "/graphql"
+
+    def request_log(self, subgraph: str) -> list[dict[str, Any]]:
+        """What the subgraph received: `[{"query", "variables", "operationName", "headers"}]`."""
+        response = httpx.get(self.subgraphs[subgraph].url + "/__log", timeout=10.0)
+        response.raise_for_status()
+        log: list[dict[str, Any]] = response.json()
+        return log
+
+    def clear_request_logs(self) -> None:
+        for server in self.subgraphs.values():
+            httpx.delete(server.url + "/__log", timeout=10.0).raise_for_status()
+
+
+@contextmanager
+def running_fixture_set(name: str, workdir: Path) -> Iterator[FixtureSet]:
+    """Serve fixture set `name`, compose it into `workdir/supergraph.graphql`; stop on exit."""
+    sources = load_fixture_dir(FIXTURES_DIR / name)
+    if not sources:
+        raise FileNotFoundError(f"no subgraph SDLs in {FIXTURES_DIR / name}")
+    with ExitStack() as stack:
+        with ThreadPoolExecutor(max_workers=len(sources)) as pool:
+            futures = {
+                sub: pool.submit(start_fixture_subgraph, sub, sdl, data)
+                for sub, (sdl, data) in sources.items()
+            }
+            servers: dict[str, Server] = {}
+            errors: list[BaseException] = []
+            for sub, future in futures.items():
+                try:
+                    servers[sub] = stack.enter_context(future.result())
+                except Exception as exc:  # start the rest, stop them all, then fail
+                    errors.append(exc)
+        if errors:
+            raise errors[0]
+        subgraphs = [
+            Subgraph(sub, server.url + "/graphql", fetch_sdl(server.url + "/graphql"))
+            for sub, server in servers.items()
+        ]
+        supergraph_sdl = compose(subgraphs)
+        supergraph_path = workdir / "supergraph.graphql"
+        supergraph_path.write_text(supergraph_sdl)
+        yield FixtureSet(
+            name, servers, supergraph_path, supergraph_sdl, {s.name: s.sdl for s in subgraphs}
+        )
+
+
+@dataclass
+class Federation:
+    """A running fixture set with a Hive Gateway over its supergraph."""
+
+    fixtures: FixtureSet
+    hive: HiveGateway
+
+
+class FederationPool:
+    """Starts fixture sets (and a Hive Gateway over each) on first use; `close()` stops them."""
+
+    def __init__(self, workdir: Path) -> None:
+        self._workdir = workdir
+        self._stack = ExitStack()
+        self._sets: dict[str, FixtureSet] = {}
+        self._hives: dict[str, HiveGateway] = {}
+
+    def fixture_set(self, name: str) -> FixtureSet:
+        """Running subgraphs + composed supergraph of fixture set `name` (no gateway)."""
+        if name not in self._sets:
+            workdir = self._workdir / name
+            workdir.mkdir(parents=True, exist_ok=True)
+            self._sets[name] = self._stack.enter_context(running_fixture_set(name, workdir))
+        return self._sets[name]
+
+    def hive(self, name: str) -> HiveGateway:
+        """A Hive Gateway over fixture set `name`'s supergraph (starting the set if needed)."""
+        if name not in self._hives:
+            fixtures = self.fixture_set(name)
+            self._hives[name] = self._stack.enter_context(hive_gateway(fixtures.supergraph_path))
+        return self._hives[name]
+
+    def get(self, name: str) -> Federation:
+        return Federation(self.fixture_set(name), self.hive(name))
+
+    def close(self) -> None:
+        self._stack.close()
+        self._sets.clear()
+        self._hives.clear()
+
+
+def comparable(body: Mapping[str, Any]) -> dict[str, Any]:
+    """What two gateways' answers must share: `data`, and the sorted list of error paths."""
+    errors = body.get("errors") or []
+    paths = sorted((e.get("path") or [] for e in errors), key=lambda p: [str(x) for x in p])
+    return {"data": body.get("data"), "error_paths": paths}
