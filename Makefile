@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.rugzak-installed
 NODE_STAMP := node_modules/.rugzak-installed
 
-.PHONY: install run test lint typecheck pytest clean
+.PHONY: install run test lint typecheck pytest schema clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ pytest: $(STAMP) $(NODE_STAMP)
 	$(PY) -m pytest
 
 test: lint typecheck pytest
+
+# schema.graphql: the reference subgraphs composed by the reference composition library
+schema: $(STAMP) $(NODE_STAMP)
+	$(PY) -m tools.reference_supergraph
 
 clean:
 	rm -rf $(VENV) node_modules .rugzak

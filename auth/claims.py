@@ -26,9 +26,15 @@ def _numeric_date(claims: Mapping[str, Any], name: str) -> float | None:
         if name in claims:
             _invalid(f"the token's {name} claim must be a number of seconds")
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, int | float):
         _invalid(f"the token's {name} claim must be a number of seconds")
-    return float(value)
+    try:
+        seconds = float(value)
+    except OverflowError:
+        seconds = math.inf
+    if not math.isfinite(seconds):
+        _invalid(f"the token's {name} claim must be a finite number of seconds")
+    return seconds
 
 
 def check_claims(

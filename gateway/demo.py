@@ -118,6 +118,9 @@ def run_demo() -> int:
         RUGZAK_JWKS_URL=jwks_url,
     )
     procs: list[subprocess.Popen[bytes]] = []
+    # uvicorn re-raises the signal that stopped it; as an exception it still lets us stop the
+    # subgraphs below instead of dying with them orphaned
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         urls = {}
         for name in SUBGRAPHS:
@@ -148,6 +151,10 @@ def run_demo() -> int:
     finally:
         _stop(procs)
     return 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 async def _serve(server: uvicorn.Server, banner: str) -> None:

@@ -1,4 +1,4 @@
-"""Start real servers for tests: each on 127.0.0.1, on a port chosen at run time, stopped by the test.
+"""Real servers for tests: each on 127.0.0.1, on a port chosen at run time, stopped by the test.
 
 Python servers get an already-listening socket (`--fd`), so there is no window in which another
 process could take the port; other servers (Node.js) get a port probed just before they start.
@@ -50,7 +50,9 @@ class Server:
         self.stop()
 
 
-def _spawn(argv: Sequence[str], env: Mapping[str, str] | None, pass_fds: Sequence[int] = ()) -> subprocess.Popen[bytes]:
+def _spawn(
+    argv: Sequence[str], env: Mapping[str, str] | None, pass_fds: Sequence[int] = ()
+) -> subprocess.Popen[bytes]:
     full_env = dict(os.environ)
     full_env.update(env or {})
     return subprocess.Popen(
@@ -108,7 +110,11 @@ def start_uvicorn(app: str, name: str, env: Mapping[str, str] | None = None) -> 
 
 
 def start_process(
-    argv: Sequence[str], port: int, name: str, env: Mapping[str, str] | None = None, probe: str = "/"
+    argv: Sequence[str],
+    port: int,
+    name: str,
+    env: Mapping[str, str] | None = None,
+    probe: str = "/",
 ) -> Server:
     """Any server that listens on `port` (chosen by the caller with free_port())."""
     server = Server(_spawn(argv, env), f"http://127.0.0.1:{port}", name)

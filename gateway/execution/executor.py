@@ -77,8 +77,8 @@ class Executor:
             node.service, self.urls[node.service], _payload(node, variables), headers
         )
         if isinstance(result, SubgraphFailure):
-            for key in node.field_keys:
-                state.errors.append(_failure_error(node, result, [key]))
+            for keys in node.field_keys:
+                state.errors.append(_failure_error(node, result, list(keys)))
             return
         data = result.get("data")
         if isinstance(data, dict):
@@ -126,8 +126,8 @@ class Executor:
         if isinstance(result, SubgraphFailure):
             for group in targets:
                 for _, path in group:
-                    for key in node.field_keys:
-                        state.errors.append(_failure_error(node, result, [*path, key]))
+                    for keys in node.field_keys:
+                        state.errors.append(_failure_error(node, result, [*path, *keys]))
             return
         data = result.get("data")
         entities = data.get("_entities") if isinstance(data, dict) else None

@@ -42,8 +42,8 @@ class FetchNode:
     # for entity fetches: how to build a representation from each object at `path`
     representations: RepSelection | None
     depends_on: tuple[int, ...]
-    # client response keys this fetch fills at its position, for errors when it fails
-    field_keys: tuple[str, ...]
+    # response paths (relative to its position) this fetch fills, for errors when it fails
+    field_keys: tuple[tuple[str, ...], ...]
 
     @property
     def is_entity_fetch(self) -> bool:

@@ -15,15 +15,17 @@ Generic: it reads only supergraph metadata (which graph resolves which field, ke
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from graphql import (
     FieldNode,
+    GraphQLList,
     InlineFragmentNode,
     OperationType,
     SelectionSetNode,
     VariableDefinitionNode,
     get_named_type,
+    get_nullable_type,
     print_ast,
 )
 
@@ -46,7 +48,7 @@ class _Fetch:
     selection: SelectionBuilder = field(default_factory=SelectionBuilder)
     representations: dict[str, dict[str, RepField]] | None = None
     depends_on: set[int] = field(default_factory=set)
-    field_keys: list[str] = field(default_factory=list)
+    field_keys: list[tuple[str, ...]] = field(default_factory=list)
 
 
 class Planner:
@@ -65,6 +67,8 @@ class _PlanRun:
         self.fetches: list[_Fetch] = []
         self.entity_fetches: dict[tuple[str, tuple[PathSegment, ...], int], _Fetch] = {}
         self.hops = 0
+        # root fields split over subgraphs: id of each part -> the keys only that part answers
+        self.split: dict[int, tuple[str, ...]] = {}
 
     # -- the whole operation --------------------------------------------------------------
 
@@ -84,11 +88,13 @@ class _PlanRun:
     def _plan_query(self, root_type: str, fields: list[NField], kind: str) -> None:
         groups: dict[str, list[NField]] = {}
         for f in fields:
-            graph = self._choose_graph(root_type, f, self._root_candidates(root_type, f), groups)
-            groups.setdefault(graph, []).append(f)
+            candidates = self._root_candidates(root_type, f)
+            graph = self._choose_graph(root_type, f, candidates, groups)
+            for part_graph, part in self._split_shareable(f, candidates, graph):
+                groups.setdefault(part_graph, []).append(part)
         for graph, group in groups.items():
             fetch = self._new_fetch(graph, kind, ())
-            fetch.field_keys.extend(f.response_key for f in group)
+            fetch.field_keys.extend(self._failure_paths(group))
             self._plan_fields(fetch, fetch.selection, root_type, group, (), None, False)
 
     def _plan_mutation(self, root_type: str, fields: list[NField]) -> None:
@@ -107,9 +113,68 @@ class _PlanRun:
             start = len(self.fetches)
             fetch = self._new_fetch(graph, "mutation", ())
             fetch.depends_on.update(previous)
-            fetch.field_keys.extend(f.response_key for f in group)
+            fetch.field_keys.extend((f.response_key,) for f in group)
             self._plan_fields(fetch, fetch.selection, root_type, group, (), None, False)
             previous = [f.id for f in self.fetches[start:]]
+
+    def _split_shareable(
+        self, f: NField, candidates: list[str], primary: str
+    ) -> list[tuple[str, NField]]:
+        """A shareable root object field asked of several subgraphs at once, in parallel.
+
+        `me` resolvable in three subgraphs need not be fetched from one and then entity-fetched
+        from the other two: each subgraph answers the part of `me` it owns, all in the first
+        round. Only for a single object (lists could differ in order between subgraphs). A field
+        that several of those subgraphs resolve entirely (its key, a shared name) goes to each of
+        them, so the object keeps its identity when one of them is down.
+        """
+        nsel = f.selection
+        if (
+            nsel is None
+            or nsel.abstract
+            or len(candidates) < 2
+            or isinstance(get_nullable_type(f.type), GraphQLList)
+        ):
+            return [(primary, f)]
+        type_name = nsel.type_name
+        fields = nsel.by_type.get(type_name, {})
+        parts: dict[str, dict[str, NField]] = {}
+        for key, child in fields.items():
+            graph = primary
+            if not child.is_typename and not self.sg.can_resolve(type_name, child.name, primary):
+                local = [g for g in candidates if self.sg.can_resolve(type_name, child.name, g)]
+                if local:
+                    graph = max(local, key=lambda g: self._coverage(type_name, child, g, 4))
+            parts.setdefault(graph, {})[key] = child
+        if len(parts) < 2:
+            return [(primary, f)]
+        owned = {graph: tuple(part) for graph, part in parts.items()}
+        for key, child in fields.items():
+            full = self._coverage(type_name, child, primary, 4)
+            for graph, part in parts.items():
+                if key not in part and self._coverage(type_name, child, graph, 4) == full > 0:
+                    part[key] = child
+        for part in parts.values():  # keep the client's field order in every part
+            ordered = {k: part[k] for k in fields if k in part}
+            part.clear()
+            part.update(ordered)
+        out: list[tuple[str, NField]] = []
+        for graph, chosen in parts.items():
+            piece = replace(f, selection=NSelection(type_name, False, {type_name: chosen}))
+            self.split[id(piece)] = owned[graph]
+            out.append((graph, piece))
+        return out
+
+    def _failure_paths(self, fields: list[NField]) -> list[tuple[str, ...]]:
+        """Where errors go when a root fetch fails: each root field, or for a shareable field
+        split over subgraphs, each of its fields this fetch was to answer."""
+        paths: list[tuple[str, ...]] = []
+        for f in fields:
+            if id(f) in self.split:
+                paths.extend((f.response_key, key) for key in self.split[id(f)])
+            else:
+                paths.append((f.response_key,))
+        return paths
 
     def _root_candidates(self, root_type: str, f: NField) -> list[str]:
         graphs = self.sg.resolvers.get((root_type, f.name), frozenset())
@@ -281,7 +346,7 @@ class _PlanRun:
             for rep in reps:
                 existing.setdefault(rep.name, rep)
             child.field_keys.extend(
-                f.response_key for f in fields if f.response_key not in child.field_keys
+                (f.response_key,) for f in fields if (f.response_key,) not in child.field_keys
             )
             used |= self._plan_fields(
                 child, child.selection.fragment(type_name), type_name, fields, path, None, False

@@ -77,7 +77,9 @@ def test_hand_written_operations_match(
         # and its "spec" holds the answer the spec gives, which we must give.
         expected = json.loads(expected_file.read_text())
         assert comparable(ours) == expected["spec"], expected["why"]
-        assert comparable(theirs) != expected["spec"], "the reference gateway was fixed: drop the file"
+        assert comparable(theirs) != expected["spec"], (
+            "the reference gateway was fixed: drop the file"
+        )
         return
     assert comparable(ours) == comparable(theirs)
 

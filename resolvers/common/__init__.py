@@ -1,0 +1,1 @@
+"""Shared data pieces: INSZ numbers, the synthetic population, municipalities, the SQLite helper."""

@@ -1,0 +1,1 @@
+"""The allowances subgraph: Groeipakket child benefit and higher-education study grants."""

@@ -1,0 +1,1 @@
+"""Shared pieces of the reference subgraphs: app factory, context, errors, federation settings."""

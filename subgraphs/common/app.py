@@ -1,0 +1,151 @@
+"""The ASGI app of a reference subgraph: Strawberry's GraphQL view inside a small Starlette app.
+
+Routes
+    POST/GET `/graphql` (and `/`): GraphQL over HTTP; GraphiQL for a browser's GET.
+    GET `/health`: `{"status": "ok", "subgraph": <name>}` once the store is open.
+
+On startup the app opens its SQLite store (`$RUGZAK_DATA_DIR/<name>.sqlite3`, created and seeded
+when missing) and builds the token verifier once with `auth.verifier.verifier_from_env()`; with
+no verifier configured every request is anonymous.
+
+Per request it authenticates the `Authorization: Bearer <JWT>` header that the gateway forwards:
+no header gives the anonymous principal; a bad token is answered with HTTP 401 and a GraphQL
+error body `{"errors": [{"message": ..., "extensions": {"code": "UNAUTHENTICATED", "reason":
+<auth's code, e.g. "TOKEN_EXPIRED">}}]}` (503 and the auth code when the JWKS is unreachable). The
+principal, a counted store session and fresh dataloaders go into the GraphQL context.
+
+Observing the store: every GraphQL response carries the header
+
+    x-store-queries: N
+
+where N is the number of SQL statements the request sent to the store. Because lookups go
+through per-request dataloaders, an `_entities` call with 100 `Citizen` representations answers
+with `x-store-queries: 1`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import logging
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import orjson
+import strawberry
+from cross_web import HTTPException
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+from strawberry.asgi import GraphQL
+
+from auth.errors import AuthenticationError
+from auth.principal import ANONYMOUS, Principal
+from auth.verifier import TokenVerifier, verifier_from_env
+from resolvers.common.sqlite import Seed, Session, Store, store_path
+from subgraphs.common.context import RequestContext
+from subgraphs.common.errors import UNAUTHENTICATED
+
+STORE_QUERIES_HEADER = "x-store-queries"
+
+log = logging.getLogger("rugzak.subgraphs")
+
+
+class _GraphQLView(GraphQL[Any, None]):
+    """Strawberry's ASGI view, answering with orjson."""
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
+
+
+def _unauthenticated(error: AuthenticationError) -> Response:
+    """401 with a GraphQL error body; `extensions.reason` keeps auth's precise code.
+
+    When the identity provider itself is unreachable (auth answers 503), that code is the
+    GraphQL code too: the caller's token is not at fault.
+    """
+    status = error.http_status
+    code = UNAUTHENTICATED if status == 401 else error.code
+    body = {
+        "errors": [{"message": error.message, "extensions": {"code": code, "reason": error.code}}]
+    }
+    return Response(
+        orjson.dumps(body),
+        status_code=status,
+        media_type="application/json",
+        headers={"www-authenticate": error.www_authenticate},
+    )
+
+
+async def _close(resource: object) -> None:
+    closer = getattr(resource, "aclose", None) or getattr(resource, "close", None)
+    if callable(closer):
+        result = closer()
+        if inspect.isawaitable(result):
+            await result
+
+
+def create_app(
+    *,
+    name: str,
+    schema: strawberry.federation.Schema,
+    seed: Seed,
+    seed_version: int,
+    loaders: Callable[[Session], object],
+    writable: bool = False,
+) -> Starlette:
+    """The Starlette app of the subgraph `name` (its store file is `<name>.sqlite3`)."""
+    view = _GraphQLView(schema, graphql_ide="graphiql")
+    state: dict[str, Any] = {}
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        store = Store.open(store_path(name), seed, version=seed_version, writable=writable)
+        verifier = verifier_from_env()
+        if verifier is None:
+            log.warning("%s: no token verifier configured; every request is anonymous", name)
+        state["store"], state["verifier"] = store, verifier
+        try:
+            yield
+        finally:
+            if verifier is not None:
+                await _close(verifier)
+            store.close()
+
+    async def authenticate(request: Request) -> Principal:
+        verifier: TokenVerifier | None = state["verifier"]
+        if verifier is None:
+            return ANONYMOUS
+        return await verifier.authenticate(request.headers.get("authorization"))
+
+    async def graphql(request: Request) -> Response:
+        try:
+            principal = await authenticate(request)
+        except AuthenticationError as error:
+            return _unauthenticated(error)
+        store: Store = state["store"]
+        session = store.session()
+        context = RequestContext(
+            request=request, principal=principal, session=session, loaders=loaders(session)
+        )
+        response: Response
+        try:
+            response = await view.run(request, context=context)
+        except HTTPException as error:
+            response = PlainTextResponse(error.reason, status_code=error.status_code)
+        response.headers[STORE_QUERIES_HEADER] = str(session.queries)
+        return response
+
+    async def health(_request: Request) -> Response:
+        return JSONResponse({"status": "ok", "subgraph": name})
+
+    methods = ["GET", "POST"]
+    return Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=methods),
+            Route("/", graphql, methods=methods),
+            Route("/health", health, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )

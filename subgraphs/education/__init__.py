@@ -1,0 +1,1 @@
+"""The education subgraph: qualifications from the LED register."""

@@ -1,0 +1,1 @@
+"""The ticketing subgraph: municipal reports ("meldingen openbaar domein")."""

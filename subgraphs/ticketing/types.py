@@ -1,0 +1,275 @@
+# mypy: disable-error-code="untyped-decorator"
+# (Strawberry types `@strawberry.field(...)` used as a decorator as returning Any.)
+"""GraphQL types of the ticketing subgraph: municipal reports ("meldingen openbaar domein").
+
+Enum members are named exactly as their GraphQL values, which are also the codes in the store;
+resolvers compare stored codes with a member's `.name`.
+"""
+
+from __future__ import annotations
+
+import datetime
+from enum import Enum
+from typing import Annotated
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.types import Info
+
+from resolvers.common.citizens import CitizenRecord
+from resolvers.common.municipalities import PROVINCES
+from resolvers.ticketing.catalogue import CATEGORIES, CLOSED_STATUSES
+from resolvers.ticketing.loaders import TicketingLoaders
+from resolvers.ticketing.store import MunicipalityRecord, TicketRecord
+from subgraphs.common import entities
+from subgraphs.common.context import RequestContext
+
+TicketingInfo = Info[RequestContext[TicketingLoaders], None]
+
+
+@strawberry.enum(description="What kind of problem in the public domain a ticket reports.")
+class TicketCategory(Enum):
+    LOOSE_PAVING_TILE = strawberry.enum_value(
+        "LOOSE_PAVING_TILE", description=f"{CATEGORIES['LOOSE_PAVING_TILE']} (loose paving tile)."
+    )
+    POTHOLE = strawberry.enum_value("POTHOLE", description=f"{CATEGORIES['POTHOLE']} (pothole).")
+    BROKEN_STREET_LIGHT = strawberry.enum_value(
+        "BROKEN_STREET_LIGHT",
+        description=f"{CATEGORIES['BROKEN_STREET_LIGHT']} (broken street light).",
+    )
+    ILLEGAL_DUMPING = strawberry.enum_value(
+        "ILLEGAL_DUMPING", description=f"{CATEGORIES['ILLEGAL_DUMPING']} (illegal dumping)."
+    )
+    GRAFFITI = strawberry.enum_value("GRAFFITI", description=f"{CATEGORIES['GRAFFITI']}.")
+    OVERFLOWING_BIN = strawberry.enum_value(
+        "OVERFLOWING_BIN", description=f"{CATEGORIES['OVERFLOWING_BIN']} (overflowing bin)."
+    )
+    DAMAGED_TRAFFIC_SIGN = strawberry.enum_value(
+        "DAMAGED_TRAFFIC_SIGN",
+        description=f"{CATEGORIES['DAMAGED_TRAFFIC_SIGN']} (damaged traffic sign).",
+    )
+    FALLEN_TREE = strawberry.enum_value(
+        "FALLEN_TREE", description=f"{CATEGORIES['FALLEN_TREE']} (fallen tree or branch)."
+    )
+    BLOCKED_DRAIN = strawberry.enum_value(
+        "BLOCKED_DRAIN", description=f"{CATEGORIES['BLOCKED_DRAIN']} (blocked drain)."
+    )
+    ABANDONED_BICYCLE = strawberry.enum_value(
+        "ABANDONED_BICYCLE",
+        description=f"{CATEGORIES['ABANDONED_BICYCLE']} (abandoned bicycle).",
+    )
+
+
+@strawberry.enum(
+    description="Where a ticket stands. The usual path is NEW, ACKNOWLEDGED, SCHEDULED, "
+    "IN_PROGRESS, RESOLVED, CLOSED; ON_HOLD, CANCELLED and REOPENED are the detours."
+)
+class TicketStatus(Enum):
+    NEW = strawberry.enum_value("NEW", description="Reported, not yet looked at.")
+    ACKNOWLEDGED = strawberry.enum_value(
+        "ACKNOWLEDGED", description="Seen by the municipality and assigned to a department."
+    )
+    SCHEDULED = strawberry.enum_value("SCHEDULED", description="A repair has been planned.")
+    IN_PROGRESS = strawberry.enum_value("IN_PROGRESS", description="Work is under way.")
+    ON_HOLD = strawberry.enum_value(
+        "ON_HOLD", description="Waiting for someone else, e.g. the grid operator or a contractor."
+    )
+    RESOLVED = strawberry.enum_value("RESOLVED", description="The problem has been fixed.")
+    CLOSED = strawberry.enum_value("CLOSED", description="Resolved and closed; no further action.")
+    CANCELLED = strawberry.enum_value(
+        "CANCELLED", description="Not acted on, e.g. a duplicate of an earlier report."
+    )
+    REOPENED = strawberry.enum_value(
+        "REOPENED", description="Resolved earlier, but the problem came back."
+    )
+
+
+@strawberry.enum(description="The five provinces of Flanders.")
+class Province(Enum):
+    ANTWERPEN = strawberry.enum_value("ANTWERPEN", description=PROVINCES["ANTWERPEN"])
+    LIMBURG = strawberry.enum_value("LIMBURG", description=PROVINCES["LIMBURG"])
+    OOST_VLAANDEREN = strawberry.enum_value(
+        "OOST_VLAANDEREN", description=PROVINCES["OOST_VLAANDEREN"]
+    )
+    VLAAMS_BRABANT = strawberry.enum_value(
+        "VLAAMS_BRABANT", description=PROVINCES["VLAAMS_BRABANT"]
+    )
+    WEST_VLAANDEREN = strawberry.enum_value(
+        "WEST_VLAANDEREN", description=PROVINCES["WEST_VLAANDEREN"]
+    )
+
+
+@strawberry.federation.type(keys=["nisCode"], description=entities.MUNICIPALITY)
+class Municipality:
+    nis_code: strawberry.ID = strawberry.field(description=entities.MUNICIPALITY_NIS_CODE)
+    name: str = strawberry.field(description="The municipality's name.")
+    province: Province = strawberry.field(description="The province it lies in.")
+    postal_code: str = strawberry.field(description="Its main postal code.")
+
+    @strawberry.field(
+        description="How many reports there are open (not resolved, closed or cancelled)."
+    )
+    async def open_ticket_count(self, info: TicketingInfo) -> int:
+        return await info.context.loaders.open_ticket_counts.load(str(self.nis_code))
+
+    @classmethod
+    def of(cls, record: MunicipalityRecord) -> Municipality:
+        return cls(
+            nis_code=strawberry.ID(record.nis_code),
+            name=record.name,
+            province=Province(record.province),
+            postal_code=record.postal_code,
+        )
+
+    @classmethod
+    async def resolve_reference(
+        cls, info: TicketingInfo, nisCode: strawberry.ID
+    ) -> Municipality | None:
+        record = await info.context.loaders.municipalities.load(str(nisCode))
+        return None if record is None else cls.of(record)
+
+
+@strawberry.type(description="Where the problem is.")
+class TicketLocation:
+    street: str = strawberry.field(description="The street.")
+    house_number: str | None = strawberry.field(
+        description="The nearest house number, when there is one."
+    )
+    postal_code: str = strawberry.field(description="The postal code.")
+    latitude: float = strawberry.field(description="WGS84 latitude in degrees.")
+    longitude: float = strawberry.field(description="WGS84 longitude in degrees.")
+
+
+@strawberry.type(description="A change of a ticket's status.")
+class TicketStatusChange:
+    status: TicketStatus = strawberry.field(description="The status the ticket moved to.")
+    at: datetime.datetime = strawberry.field(description="When (UTC).")
+    note: str | None = strawberry.field(description="The municipality's note with the change.")
+
+
+@strawberry.type(description="A message the municipality published on a ticket for the reporter.")
+class TicketUpdate:
+    at: datetime.datetime = strawberry.field(description="When it was published (UTC).")
+    message: str = strawberry.field(description="The message, in Dutch.")
+
+
+@strawberry.federation.type(
+    keys=["id"], description="A report of a problem in the public domain (melding)."
+)
+class Ticket:
+    id: strawberry.ID = strawberry.field(description="The ticket's identifier.")
+    reference: str = strawberry.field(
+        description='The reference a citizen quotes, e.g. "MLD-2025-000123".'
+    )
+    category: TicketCategory = strawberry.field(description="What kind of problem.")
+    description: str = strawberry.field(description="The reporter's description.")
+    location: TicketLocation = strawberry.field(description="Where the problem is.")
+    status: TicketStatus = strawberry.field(description="Where the ticket stands now.")
+    created_at: datetime.datetime = strawberry.field(description="When it was reported (UTC).")
+    updated_at: datetime.datetime = strawberry.field(
+        description="When its status or public updates last changed (UTC)."
+    )
+    nis_code: strawberry.Private[str]
+    ticket_id: strawberry.Private[int]
+
+    @strawberry.field(
+        description="Whether the ticket is still open (not resolved, closed or cancelled)."
+    )
+    def is_open(self) -> bool:
+        return self.status.name not in CLOSED_STATUSES
+
+    @strawberry.field(description="The municipality responsible for the location.")
+    async def municipality(self, info: TicketingInfo) -> Municipality:
+        record = await info.context.loaders.municipalities.load(self.nis_code)
+        if record is None:  # the store's foreign key makes this unreachable
+            raise GraphQLError(f"Unknown municipality {self.nis_code}.")
+        return Municipality.of(record)
+
+    @strawberry.field(description="Every status change, oldest first; the first is NEW.")
+    async def status_history(self, info: TicketingInfo) -> list[TicketStatusChange]:
+        records = await info.context.loaders.status_history.load(self.ticket_id)
+        return [
+            TicketStatusChange(status=TicketStatus(r.status), at=r.at, note=r.note) for r in records
+        ]
+
+    @strawberry.field(description="Messages published for the reporter, oldest first.")
+    async def public_updates(self, info: TicketingInfo) -> list[TicketUpdate]:
+        records = await info.context.loaders.updates.load(self.ticket_id)
+        return [TicketUpdate(at=r.at, message=r.message) for r in records]
+
+    @classmethod
+    def of(cls, record: TicketRecord) -> Ticket:
+        return cls(
+            id=strawberry.ID(str(record.id)),
+            reference=record.reference,
+            category=TicketCategory(record.category),
+            description=record.description,
+            location=TicketLocation(
+                street=record.street,
+                house_number=record.house_number,
+                postal_code=record.postal_code,
+                latitude=record.latitude,
+                longitude=record.longitude,
+            ),
+            status=TicketStatus(record.status),
+            created_at=record.created_at,
+            updated_at=record.updated_at,
+            nis_code=record.nis_code,
+            ticket_id=record.id,
+        )
+
+    @classmethod
+    async def resolve_reference(cls, info: TicketingInfo, id: strawberry.ID) -> Ticket | None:
+        record = await info.context.loaders.tickets.load(str(id))
+        return None if record is None else cls.of(record)
+
+
+@strawberry.federation.type(keys=["insz"], description=entities.CITIZEN)
+class Citizen:
+    insz: strawberry.ID = strawberry.field(description=entities.CITIZEN_INSZ)
+    record: strawberry.Private[CitizenRecord]
+
+    @strawberry.field(
+        description="The reports this citizen filed, newest first." + entities.PARTIAL
+    )
+    async def tickets(
+        self,
+        info: TicketingInfo,
+        status: Annotated[
+            list[TicketStatus] | None,
+            strawberry.argument(description="Only tickets in one of these statuses."),
+        ] = None,
+    ) -> list[Ticket] | None:
+        records = await info.context.loaders.tickets_by_reporter.load(self.record.insz)
+        wanted = None if status is None else {s.name for s in status}
+        return [Ticket.of(r) for r in records if wanted is None or r.status in wanted]
+
+    @classmethod
+    def of(cls, record: CitizenRecord) -> Citizen:
+        return cls(insz=strawberry.ID(record.insz), record=record)
+
+    @classmethod
+    async def resolve_reference(cls, info: TicketingInfo, insz: strawberry.ID) -> Citizen | None:
+        record = await info.context.loaders.citizens.load(str(insz))
+        return None if record is None else cls.of(record)
+
+
+@strawberry.input(description="Where the reported problem is.")
+class LocationInput:
+    street: str = strawberry.field(description="The street, 1-200 characters.")
+    house_number: str | None = strawberry.field(
+        default=None, description="The nearest house number, if any."
+    )
+    postal_code: str = strawberry.field(description="The 4-digit postal code.")
+    latitude: float = strawberry.field(description="WGS84 latitude; must lie in Flanders.")
+    longitude: float = strawberry.field(description="WGS84 longitude; must lie in Flanders.")
+
+
+@strawberry.input(description="A new report of a problem in the public domain.")
+class ReportTicketInput:
+    category: TicketCategory = strawberry.field(description="What kind of problem.")
+    description: str = strawberry.field(description="What is wrong, 10-2000 characters.")
+    municipality_nis_code: strawberry.ID = strawberry.field(
+        description="NIS code of the municipality where the problem is (e.g. 44021)."
+    )
+    location: LocationInput = strawberry.field(description="Where the problem is.")

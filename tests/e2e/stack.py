@@ -1,0 +1,108 @@
+"""The reference stack for end-to-end tests: the three subgraphs and Rugzak's gateway, each a real
+server on 127.0.0.1, with a development issuer whose JWKS all of them trust (a file:// URL)."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from auth.dev_issuer import DevIssuer
+from tests.servers import ROOT, Server, start_python_server, start_uvicorn
+
+SUBGRAPHS = ("education", "allowances", "ticketing")
+SUPERGRAPH = ROOT / "schema.graphql"
+ANN = "85671012385"
+BRAM = "03621445638"
+PROFILE_QUERY = (ROOT / "examples" / "profile.graphql").read_text(encoding="utf-8")
+
+
+@dataclass
+class Stack:
+    issuer: DevIssuer
+    env: dict[str, str]
+    subgraphs: dict[str, Server]
+    gateway: Server
+    _closers: ExitStack = field(default_factory=ExitStack)
+
+    @property
+    def graphql_url(self) -> str:
+        return self.gateway.url + "/graphql"
+
+    def subgraph_urls(self) -> dict[str, str]:
+        return {name: server.url + "/graphql" for name, server in self.subgraphs.items()}
+
+    def token(self, insz: str) -> str:
+        return self.issuer.mint(subject=f"test-{insz}", insz=insz)
+
+    def query(
+        self,
+        query: str,
+        variables: Mapping[str, Any] | None = None,
+        insz: str | None = None,
+        url: str | None = None,
+    ) -> httpx.Response:
+        headers = {"authorization": f"Bearer {self.token(insz)}"} if insz else {}
+        body: dict[str, Any] = {"query": query}
+        if variables is not None:
+            body["variables"] = dict(variables)
+        return httpx.post(url or self.graphql_url, json=body, headers=headers, timeout=30.0)
+
+
+def auth_env(tmp: Path) -> tuple[DevIssuer, dict[str, str]]:
+    issuer = DevIssuer.load_or_create(tmp / "issuer")
+    jwks = tmp / "jwks.json"
+    issuer.write_jwks(jwks)
+    return issuer, {
+        "RUGZAK_TRUSTED_ISSUER": issuer.issuer,
+        "RUGZAK_AUDIENCE": issuer.audience,
+        "RUGZAK_JWKS_URL": jwks.as_uri(),
+    }
+
+
+def start_gateway(env: Mapping[str, str], subgraph_urls: Mapping[str, str], *extra: str) -> Server:
+    argv = ["-m", "gateway", "serve", "--supergraph", str(SUPERGRAPH)]
+    for name, url in subgraph_urls.items():
+        argv += ["--subgraph-url", f"{name}={url}"]
+    return start_python_server([*argv, *extra], "rugzak gateway", env, probe="/health")
+
+
+@contextmanager
+def reference_stack(tmp: Path) -> Iterator[Stack]:
+    issuer, env = auth_env(tmp)
+    env = {**env, "RUGZAK_DATA_DIR": str(tmp / "data")}
+    with ExitStack() as stack:
+        subgraphs = {}
+        for name in SUBGRAPHS:
+            server = start_uvicorn(f"subgraphs.{name}.app:app", f"subgraph {name}", env)
+            stack.callback(server.stop)
+            subgraphs[name] = server
+        urls = {name: s.url + "/graphql" for name, s in subgraphs.items()}
+        gateway = start_gateway(env, urls)
+        stack.callback(gateway.stop)
+        yield Stack(issuer, env, subgraphs, gateway)
+
+
+@contextmanager
+def black_hole() -> Iterator[str]:
+    """A URL whose server accepts connections and never answers: a subgraph that hangs."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}/graphql"
+    finally:
+        sock.close()
+
+
+def closed_port_url() -> str:
+    """A URL nobody listens on: a subgraph that is down."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}/graphql"

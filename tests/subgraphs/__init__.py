@@ -1,0 +1,1 @@
+"""Tests of the three reference subgraphs, over real HTTP where it matters."""

@@ -1,0 +1,132 @@
+"""Fixtures for the reference subgraph tests: real servers on 127.0.0.1, one per subgraph.
+
+Each server runs in its own process with `RUGZAK_DATA_DIR` in a fresh temporary directory (so it
+seeds its store on start) and trusts a development issuer whose JWKS is a file:// URL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from auth.dev_issuer import DevIssuer
+from tests.servers import Server, start_uvicorn
+
+APPS = {
+    "education": "subgraphs.education.app:app",
+    "allowances": "subgraphs.allowances.app:app",
+    "ticketing": "subgraphs.ticketing.app:app",
+}
+
+
+class Client:
+    """Posts GraphQL operations to one subgraph server."""
+
+    def __init__(self, server: Server, data_dir: Path) -> None:
+        self.server = server
+        self.data_dir = data_dir
+        self.http = httpx.Client(base_url=server.url, timeout=10.0)
+
+    def post(
+        self,
+        query: str,
+        variables: Mapping[str, Any] | None = None,
+        *,
+        token: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        all_headers = dict(headers or {})
+        if token is not None:
+            all_headers["authorization"] = f"Bearer {token}"
+        body: dict[str, Any] = {"query": query}
+        if variables is not None:
+            body["variables"] = dict(variables)
+        return self.http.post("/graphql", json=body, headers=all_headers)
+
+    def data(
+        self, query: str, variables: Mapping[str, Any] | None = None, *, token: str | None = None
+    ) -> Any:
+        """The `data` of a response that must have no errors."""
+        response = self.post(query, variables, token=token)
+        assert response.status_code == 200, response.text
+        payload = response.json()
+        assert "errors" not in payload, payload["errors"]
+        return payload["data"]
+
+    def errors(
+        self, query: str, variables: Mapping[str, Any] | None = None, *, token: str | None = None
+    ) -> tuple[Any, list[dict[str, Any]]]:
+        """(data, errors) of a response that must have errors."""
+        response = self.post(query, variables, token=token)
+        assert response.status_code == 200, response.text
+        payload = response.json()
+        assert payload.get("errors"), payload
+        return payload.get("data"), payload["errors"]
+
+    def close(self) -> None:
+        self.http.close()
+
+
+@pytest.fixture(scope="session")
+def issuer(tmp_path_factory: pytest.TempPathFactory) -> DevIssuer:
+    return DevIssuer.load_or_create(tmp_path_factory.mktemp("issuer"))
+
+
+@pytest.fixture(scope="session")
+def auth_env(issuer: DevIssuer, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    jwks = tmp_path_factory.mktemp("jwks") / "jwks.json"
+    issuer.write_jwks(jwks)
+    return {
+        "RUGZAK_JWKS_URL": jwks.as_uri(),
+        "RUGZAK_TRUSTED_ISSUER": issuer.issuer,
+        "RUGZAK_AUDIENCE": issuer.audience,
+    }
+
+
+def _serve(
+    name: str, tmp_path_factory: pytest.TempPathFactory, env: Mapping[str, str]
+) -> Iterator[Client]:
+    data_dir = tmp_path_factory.mktemp(f"{name}-data")
+    server = start_uvicorn(APPS[name], name, env={"RUGZAK_DATA_DIR": str(data_dir), **env})
+    client = Client(server, data_dir)
+    try:
+        yield client
+    finally:
+        client.close()
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def education(
+    tmp_path_factory: pytest.TempPathFactory, auth_env: dict[str, str]
+) -> Iterator[Client]:
+    yield from _serve("education", tmp_path_factory, auth_env)
+
+
+@pytest.fixture(scope="session")
+def allowances(
+    tmp_path_factory: pytest.TempPathFactory, auth_env: dict[str, str]
+) -> Iterator[Client]:
+    yield from _serve("allowances", tmp_path_factory, auth_env)
+
+
+@pytest.fixture(scope="session")
+def ticketing(
+    tmp_path_factory: pytest.TempPathFactory, auth_env: dict[str, str]
+) -> Iterator[Client]:
+    yield from _serve("ticketing", tmp_path_factory, auth_env)
+
+
+@pytest.fixture(params=sorted(APPS))
+def subgraph(request: pytest.FixtureRequest) -> Client:
+    """Each of the three subgraph servers in turn."""
+    client: Client = request.getfixturevalue(request.param)
+    return client
+
+
+def store_queries(response: httpx.Response) -> int:
+    return int(response.headers["x-store-queries"])

@@ -1,0 +1,99 @@
+"""`me` comes from the verified token's `rrn` claim; `citizen(insz:)` checks the INSZ."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from auth.dev_issuer import DevIssuer
+from resolvers.common.insz import make_insz
+from resolvers.common.population import ANN_INSZ, BRAM_INSZ, population
+from tests.servers import start_uvicorn
+from tests.subgraphs.conftest import APPS, Client
+
+ME = "{ me { insz } }"
+UNKNOWN_VALID_INSZ = make_insz(date(1930, 5, 17), 611)
+
+
+def test_me_without_a_token_is_null(subgraph: Client) -> None:
+    assert subgraph.data(ME) == {"me": None}
+
+
+def test_me_with_a_token_is_the_caller(subgraph: Client, issuer: DevIssuer) -> None:
+    token = issuer.mint(subject="opaque-subject-ann", insz=ANN_INSZ)
+    assert subgraph.data(ME, token=token) == {"me": {"insz": ANN_INSZ}}
+    token = issuer.mint(subject="opaque-subject-bram", insz=BRAM_INSZ)
+    assert subgraph.data(ME, token=token) == {"me": {"insz": BRAM_INSZ}}
+
+
+def test_me_shows_names_where_the_subgraph_has_them(
+    education: Client, allowances: Client, issuer: DevIssuer
+) -> None:
+    token = issuer.mint(subject="s-ann", insz=ANN_INSZ)
+    query = "{ me { name { givenName familyName } } }"
+    expected = {"me": {"name": {"givenName": "Ann", "familyName": "Verstraete"}}}
+    assert education.data(query, token=token) == expected
+    assert allowances.data(query, token=token) == expected
+
+
+def test_me_is_null_for_a_token_without_a_known_citizen(
+    subgraph: Client, issuer: DevIssuer
+) -> None:
+    civil_servant = issuer.mint(subject="civil-servant-7", scopes=["citizen:read"])
+    assert subgraph.data(ME, token=civil_servant) == {"me": None}
+    stranger = issuer.mint(subject="someone", insz=UNKNOWN_VALID_INSZ)
+    assert subgraph.data(ME, token=stranger) == {"me": None}
+
+
+def test_a_bad_token_is_401_with_a_graphql_error(subgraph: Client, issuer: DevIssuer) -> None:
+    other = DevIssuer.generate(issuer=issuer.issuer, audience=issuer.audience)
+    forged = other.mint(subject="mallory", insz=ANN_INSZ)
+    for token in (forged, "not.a.jwt"):
+        response = subgraph.post(ME, token=token)
+        assert response.status_code == 401
+        assert response.headers["www-authenticate"].startswith("Bearer")
+        body = response.json()
+        assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+        assert body["errors"][0]["message"]
+        assert "data" not in body
+
+
+def test_citizen_by_insz(subgraph: Client) -> None:
+    query = "query($insz: ID!) { citizen(insz: $insz) { insz } }"
+    assert subgraph.data(query, {"insz": BRAM_INSZ}) == {"citizen": {"insz": BRAM_INSZ}}
+    someone = population()[500].insz
+    assert subgraph.data(query, {"insz": someone}) == {"citizen": {"insz": someone}}
+    assert subgraph.data(query, {"insz": UNKNOWN_VALID_INSZ}) == {"citizen": None}
+
+
+@pytest.mark.parametrize("bad", ["85671012384", "03621445639", "8567101238", "85.67.10-123.85"])
+def test_citizen_with_a_bad_insz_is_bad_user_input(subgraph: Client, bad: str) -> None:
+    data, errors = subgraph.errors("query($i: ID!) { citizen(insz: $i) { insz } }", {"i": bad})
+    assert data == {"citizen": None}
+    assert errors[0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert errors[0]["path"] == ["citizen"]
+
+
+@pytest.fixture(scope="module")
+def unverified_education(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
+    """The education subgraph started without any token verifier configured."""
+    data_dir: Path = tmp_path_factory.mktemp("unverified")
+    env = {"RUGZAK_DATA_DIR": str(data_dir), "RUGZAK_JWKS_URL": ""}
+    server = start_uvicorn(APPS["education"], "education-unverified", env=env)
+    client = Client(server, data_dir)
+    try:
+        yield client
+    finally:
+        client.close()
+        server.stop()
+
+
+def test_without_a_verifier_every_request_is_anonymous(
+    unverified_education: Client, issuer: DevIssuer
+) -> None:
+    token = issuer.mint(subject="s-ann", insz=ANN_INSZ)
+    assert unverified_education.data(ME, token=token) == {"me": None}
+    assert (unverified_education.data_dir / "education.sqlite3").exists()
