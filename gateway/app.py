@@ -175,7 +175,8 @@ def _forwarded_headers(principal: Principal) -> dict[str, str]:
 
 
 def _respond(result: GraphQLResponse) -> Response:
-    return _json(result.status, result.body)
+    # how many subgraph calls the answer took: for benchmarks and for people reading plans
+    return _json(result.status, result.body, {"x-subgraph-requests": str(result.subgraph_requests)})
 
 
 def create_app(config: GatewayConfig, verifier: TokenVerifier | None = None) -> Starlette:

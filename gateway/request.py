@@ -40,6 +40,7 @@ from gateway.supergraph import Supergraph
 class GraphQLResponse:
     status: int
     body: dict[str, Any]
+    subgraph_requests: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +154,7 @@ class RequestHandler:
         body: dict[str, Any] = {"data": data}
         if errors:
             body = {"errors": errors, "data": data}
-        return GraphQLResponse(200, body)
+        return GraphQLResponse(200, body, state.subgraph_calls)
 
     def _introspect(
         self,
