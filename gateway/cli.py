@@ -41,11 +41,10 @@ def _timeouts(items: Sequence[str]) -> tuple[float, dict[str, float]]:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from auth.verifier import verifier_from_env
     from gateway.app import create_app
     from gateway.config import GatewayConfig
+    from gateway.serving import serve
 
     default_timeout, timeouts = _timeouts(args.subgraph_timeout)
     config = GatewayConfig(
@@ -60,13 +59,7 @@ def _serve(args: argparse.Namespace) -> int:
     except (GatewayError, ValueError) as exc:
         print(f"rugzak: {exc}", file=sys.stderr)
         return 2
-    kwargs: dict[str, object] = {"log_level": args.log_level, "access_log": False}
-    if args.fd is not None:
-        kwargs["fd"] = args.fd
-    else:
-        kwargs["host"] = args.host
-        kwargs["port"] = args.port
-    uvicorn.run(app, **kwargs)  # type: ignore[arg-type]
+    serve(app, host=args.host, port=args.port, fd=args.fd, log_level=args.log_level)
     return 0
 
 

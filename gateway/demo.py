@@ -42,8 +42,8 @@ def _start_subgraph(name: str, env: dict[str, str]) -> tuple[subprocess.Popen[by
     sock = _listening_socket()
     port = sock.getsockname()[1]
     argv = [
-        sys.executable, "-m", "uvicorn", f"subgraphs.{name}.app:app",
-        "--fd", str(sock.fileno()), "--log-level", "warning", "--no-access-log",
+        sys.executable, "-m", "gateway.serving", f"subgraphs.{name}.app:app",
+        "--fd", str(sock.fileno()),
     ]  # fmt: skip
     try:
         proc = subprocess.Popen(argv, env=env, pass_fds=[sock.fileno()], start_new_session=True)

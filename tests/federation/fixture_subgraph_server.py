@@ -19,12 +19,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from gateway.serving import serve
 from tests.federation.fixture_subgraph import FixtureSubgraph
 
 
@@ -86,16 +86,7 @@ def main(argv: list[str] | None = None) -> None:
     where.add_argument("--port", type=int, help="listen on 127.0.0.1:PORT")
     args = parser.parse_args(argv)
     app = create_app(FixtureSubgraph.from_files(args.sdl, args.data))
-    config = uvicorn.Config(
-        app,
-        fd=args.fd,
-        host="127.0.0.1",
-        port=args.port or 0,
-        log_level="warning",
-        access_log=False,
-        lifespan="off",
-    )
-    uvicorn.Server(config).run()
+    serve(app, port=args.port or 0, fd=args.fd)
 
 
 if __name__ == "__main__":
