@@ -1,0 +1,71 @@
+"""The `rugzak` command line: plan, serve from a URL, and clear failures."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from tests.e2e.stack import ANN, PROFILE_QUERY, SUPERGRAPH, Stack
+from tests.servers import ROOT, free_port, start_process, start_python_server
+
+
+def rugzak(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "gateway", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_plan_prints_the_fetches() -> None:
+    result = rugzak("plan", "--supergraph", str(SUPERGRAPH), "examples/profile.graphql")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert out.startswith("QueryPlan: 4 fetch(es)")
+    for service in ("education", "allowances", "ticketing"):
+        assert f"query fetch from '{service}' at (root)" in out
+    assert "entity fetch from 'ticketing' at me.qualifications.edges.node.institution" in out
+
+
+def test_plan_of_an_invalid_operation_fails_cleanly(tmp_path: Path) -> None:
+    query = tmp_path / "invalid.graphql"
+    query.write_text("{ me { shoeSize } }")
+    result = rugzak("plan", "--supergraph", str(SUPERGRAPH), str(query))
+    assert result.returncode == 1
+    assert "shoeSize" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_serve_refuses_a_missing_supergraph() -> None:
+    result = rugzak("serve", "--supergraph", "/nonexistent/supergraph.graphql", "--port", "1")
+    assert result.returncode == 2
+    assert "cannot read supergraph file" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_serve_reads_the_supergraph_from_a_url(stack: Stack) -> None:
+    port = free_port()
+    files = start_process(
+        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1",
+         "--directory", str(ROOT)],
+        port,
+        "static files",
+    )  # fmt: skip
+    try:
+        argv = ["-m", "gateway", "serve", "--supergraph", f"{files.url}/schema.graphql"]
+        for name, url in stack.subgraph_urls().items():
+            argv += ["--subgraph-url", f"{name}={url}"]
+        with start_python_server(argv, "gateway from URL", stack.env, probe="/health") as gw:
+            body = httpx.post(
+                gw.url + "/graphql",
+                json={"query": PROFILE_QUERY},
+                headers={"authorization": f"Bearer {stack.token(ANN)}"},
+                timeout=30,
+            ).json()
+    finally:
+        files.stop()
+    assert body["data"]["me"]["insz"] == ANN and "errors" not in body
