@@ -4,6 +4,7 @@ the development issuer's JWKS."""
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
@@ -24,6 +25,7 @@ from gateway.explorer import EXPLORER_HTML
 from gateway.request import GraphQLResponse, RequestHandler
 from gateway.supergraph import Supergraph, load_supergraph, read_supergraph_source
 
+log = logging.getLogger("rugzak.app")
 _JSON_TYPES = ("application/json", "application/graphql-response+json")
 
 
@@ -106,9 +108,14 @@ class GatewayApp:
                 {"errors": [graphql_error(exc.message, exc.code)]},
                 headers={"www-authenticate": exc.www_authenticate},
             )
-        result = await self.handler.handle(
-            query, operation_name, variables, _forwarded_headers(principal), allow_mutation
-        )
+        try:
+            result = await self.handler.handle(
+                query, operation_name, variables, _forwarded_headers(principal), allow_mutation
+            )
+        except Exception:  # a bug of ours: log it, answer with a GraphQL error, never a trace
+            log.exception("unexpected error while handling a GraphQL request")
+            error = graphql_error("Internal server error", "INTERNAL_SERVER_ERROR")
+            return _json(500, {"errors": [error]})
         return _respond(result)
 
     async def _authenticate(self, request: Request) -> Principal:

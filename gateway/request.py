@@ -3,6 +3,7 @@ operation, coerce variables, plan (cached), execute, shape."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +22,7 @@ from graphql import (
 )
 from graphql.execution.values import get_variable_values
 
-from gateway.errors import RequestError, graphql_error
+from gateway.errors import PlanningError, RequestError, graphql_error
 from gateway.execution.executor import ExecutionState, Executor
 from gateway.execution.shaping import Shaper
 from gateway.lru import LRU
@@ -34,6 +35,8 @@ from gateway.operation import (
 )
 from gateway.planning import Planner, QueryPlan
 from gateway.supergraph import Supergraph
+
+log = logging.getLogger("rugzak.request")
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +143,9 @@ class RequestHandler:
         except RequestError as exc:
             status = 405 if exc.code == "METHOD_NOT_ALLOWED" else 400
             return GraphQLResponse(status, {"errors": [exc.to_graphql()]})
+        except PlanningError as exc:
+            log.error("cannot plan operation %r: %s", operation_name, exc.message)
+            return GraphQLResponse(500, {"errors": [exc.to_graphql()]})
         if isinstance(prepared, GraphQLResponse):
             return prepared
         op, plan, operation, document = prepared
