@@ -348,8 +348,9 @@ class _PlanRun:
             child.field_keys.extend(
                 (f.response_key,) for f in fields if (f.response_key,) not in child.field_keys
             )
+            fragment = child.selection.fragment(type_name)
             used |= self._plan_fields(
-                child, child.selection.fragment(type_name), type_name, fields, path, None, False
+                child, fragment, type_name, fields, path, None, parent_abstract
             )
             used.add(child.id)
         return used

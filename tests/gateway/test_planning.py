@@ -113,3 +113,23 @@ def test_plan_renders_readably(supergraph: Supergraph) -> None:
 def test_rejects_sdl_that_is_not_a_supergraph() -> None:
     with pytest.raises(SupergraphError):
         load_supergraph("type Query { a: Int }")
+
+
+MEDIA = load_supergraph((Path(__file__).parent / "supergraph_media.graphql").read_text())
+
+
+def test_interface_members_hop_to_their_own_subgraphs() -> None:
+    query = """{ search { __typename title
+        ... on Book { author { name age } } ... on Movie { director } } }"""
+    plan = plan_of(MEDIA, query)
+    by_path = {(f.service, tuple(s.key for s in f.path)): f for f in plan.fetches}
+    assert set(by_path) == {
+        ("a", ()), ("b", ("search",)), ("c", ("search", "author")), ("c", ("search",)),
+    }  # fmt: skip
+    books = by_path[("b", ("search",))]
+    assert books.representations is not None and set(books.representations) == {"Book"}
+    movies = by_path[("c", ("search",))]
+    assert movies.representations is not None and set(movies.representations) == {"Movie"}
+    # below an abstract position the path names the member, so Movie objects are never walked
+    people = by_path[("c", ("search", "author"))]
+    assert people.path[1].types == frozenset({"Book"})
