@@ -133,3 +133,36 @@ def test_interface_members_hop_to_their_own_subgraphs() -> None:
     # below an abstract position the path names the member, so Movie objects are never walked
     people = by_path[("c", ("search", "author"))]
     assert people.path[1].types == frozenset({"Book"})
+
+
+MUTATIONS = load_supergraph((Path(__file__).parent / "supergraph_mutations.graphql").read_text())
+
+
+def test_mutations_run_in_order_each_with_its_own_entity_fetches() -> None:
+    plan = plan_of(
+        MUTATIONS,
+        """mutation {
+             one: increment(id: "c") { value history }
+             two: increment(id: "c") { value }
+             three: reset(id: "c") { value }
+             four: increment(id: "c") { history }
+           }""",
+    )
+    steps = [(f.service, f.is_entity_fetch, f.field_keys) for f in plan.fetches]
+    assert steps == [
+        (
+            "counters",
+            False,
+            (("one",), ("two",)),
+        ),  # consecutive fields of one subgraph share a fetch
+        ("audit", True, (("history",),)),
+        ("audit", False, (("three",),)),
+        ("counters", True, (("value",),)),
+        ("counters", False, (("four",),)),
+        ("audit", True, (("history",),)),
+    ]
+    ids = [f.id for f in plan.fetches]
+    # each mutation fetch waits for everything before it, entity fetches included
+    assert plan.fetches[2].depends_on == (ids[0], ids[1])
+    assert plan.fetches[4].depends_on == (ids[2], ids[3])
+    assert all(f.operation_kind == "query" for f in plan.fetches if f.is_entity_fetch)
