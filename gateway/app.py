@@ -110,7 +110,13 @@ class GatewayApp:
             )
         try:
             result = await self.handler.handle(
-                query, operation_name, variables, _forwarded_headers(principal), allow_mutation
+                query,
+                operation_name,
+                variables,
+                _forwarded_headers(principal),
+                allow_mutation,
+                self.config.expose_query_plan
+                and request.headers.get("x-rugzak-query-plan", "").lower() in ("1", "true"),
             )
         except Exception:  # a bug of ours: log it, answer with a GraphQL error, never a trace
             log.exception("unexpected error while handling a GraphQL request")

@@ -53,6 +53,7 @@ def _serve(args: argparse.Namespace) -> int:
         subgraph_timeout=default_timeout,
         subgraph_timeouts=timeouts,
         dev_issuer_dir=Path(args.dev_issuer_dir) if args.dev_issuer_dir else None,
+        expose_query_plan=args.expose_query_plan,
     )
     try:
         app = create_app(config, verifier_from_env())
@@ -129,6 +130,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--dev-issuer-dir", help="publish this development issuer's JWKS at /.well-known/jwks.json"
+    )
+    serve.add_argument(
+        "--expose-query-plan",
+        action="store_true",
+        help="answer extensions.queryPlan to requests with the header x-rugzak-query-plan: true",
     )
     serve.add_argument("--log-level", default="warning")
     serve.set_defaults(func=_serve)

@@ -14,5 +14,7 @@ class GatewayConfig:
     subgraph_timeout: float = 10.0
     subgraph_timeouts: dict[str, float] = field(default_factory=dict)
     max_body_bytes: int = 1_000_000
+    # answer `extensions.queryPlan` to requests that send `x-rugzak-query-plan: true`
+    expose_query_plan: bool = False
     # a development issuer whose JWKS this gateway publishes at /.well-known/jwks.json
     dev_issuer_dir: Path | None = None

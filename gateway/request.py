@@ -34,6 +34,7 @@ from gateway.operation import (
     select_operation,
 )
 from gateway.planning import Planner, QueryPlan
+from gateway.planning.render import plan_json
 from gateway.supergraph import Supergraph
 
 log = logging.getLogger("rugzak.request")
@@ -137,6 +138,7 @@ class RequestHandler:
         raw_variables: Mapping[str, Any],
         headers: Mapping[str, str],
         allow_mutation: bool = True,
+        include_plan: bool = False,
     ) -> GraphQLResponse:
         try:
             prepared = self.prepare(query, operation_name, raw_variables, allow_mutation)
@@ -160,6 +162,8 @@ class RequestHandler:
         body: dict[str, Any] = {"data": data}
         if errors:
             body = {"errors": errors, "data": data}
+        if include_plan:
+            body["extensions"] = {"queryPlan": plan_json(plan)}
         return GraphQLResponse(200, body, state.subgraph_calls)
 
     def _introspect(

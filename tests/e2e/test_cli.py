@@ -27,10 +27,10 @@ def test_plan_prints_the_fetches() -> None:
     result = rugzak("plan", "--supergraph", str(SUPERGRAPH), "examples/profile.graphql")
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert out.startswith("QueryPlan: 4 fetch(es)")
+    assert out.startswith("QueryPlan (4 fetches) {\n  Parallel {")
     for service in ("education", "allowances", "ticketing"):
-        assert f"query fetch from '{service}' at (root)" in out
-    assert "entity fetch from 'ticketing' at me.qualifications.edges.node.institution" in out
+        assert f"from '{service}' {{" in out
+    assert "Entity fetch #2 from 'ticketing' at me.qualifications.edges.node.institution" in out
 
 
 def test_plan_of_an_invalid_operation_fails_cleanly(tmp_path: Path) -> None:

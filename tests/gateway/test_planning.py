@@ -106,8 +106,12 @@ def test_variable_defaults_travel_to_the_subgraph(supergraph: Supergraph) -> Non
 
 
 def test_plan_renders_readably(supergraph: Supergraph) -> None:
-    text = render_plan(plan_of(supergraph, "{ topProducts { name inStock } }"))
-    assert "entity fetch from 'inventory' at topProducts, after #0" in text
+    text = render_plan(plan_of(supergraph, "{ topProducts { name inStock } reviews: me { id } }"))
+    lines = [line.strip() for line in text.splitlines()]
+    assert lines[:3] == ["QueryPlan (3 fetches) {", "Parallel {", "Sequence {"]
+    assert "Fetch #0 from 'products' {" in lines
+    assert "Entity fetch #1 from 'inventory' at topProducts {" in lines
+    assert "representations: Product { upc }" in lines
 
 
 def test_rejects_sdl_that_is_not_a_supergraph() -> None:
