@@ -52,7 +52,11 @@ class GatewayApp:
                 f"--subgraph-url names unknown subgraphs: {', '.join(sorted(unknown))}"
             )
         urls.update(config.subgraph_urls)
-        self.handler = RequestHandler(self.supergraph, Executor(self.client, urls))
+        self.handler = RequestHandler(
+            self.supergraph,
+            Executor(self.client, urls),
+            override_labels=config.override_labels,
+        )
         self.jwks: dict[str, Any] | None = None
         if config.dev_issuer_dir is not None:
             from auth.dev_issuer import DevIssuer

@@ -54,6 +54,7 @@ def _serve(args: argparse.Namespace) -> int:
         subgraph_timeouts=timeouts,
         dev_issuer_dir=Path(args.dev_issuer_dir) if args.dev_issuer_dir else None,
         expose_query_plan=args.expose_query_plan,
+        override_labels=frozenset(args.override_label),
     )
     try:
         app = create_app(config, verifier_from_env())
@@ -135,6 +136,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--expose-query-plan",
         action="store_true",
         help="answer extensions.queryPlan to requests with the header x-rugzak-query-plan: true",
+    )
+    serve.add_argument(
+        "--override-label",
+        action="append",
+        default=[],
+        metavar="LABEL",
+        help="switch on a progressive @override label (repeatable)",
     )
     serve.add_argument("--log-level", default="warning")
     serve.set_defaults(func=_serve)

@@ -16,5 +16,7 @@ class GatewayConfig:
     max_body_bytes: int = 1_000_000
     # answer `extensions.queryPlan` to requests that send `x-rugzak-query-plan: true`
     expose_query_plan: bool = False
+    # progressive @override labels switched on here (percent(N) labels are drawn per request)
+    override_labels: frozenset[str] = frozenset()
     # a development issuer whose JWKS this gateway publishes at /.well-known/jwks.json
     dev_issuer_dir: Path | None = None

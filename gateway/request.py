@@ -4,7 +4,9 @@ operation, coerce variables, plan (cached), execute, shape."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+import random
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,6 +61,22 @@ def _located(error: GraphQLError, code: str) -> dict[str, Any]:
     return graphql_error(error.message, code, locations=locations or None)
 
 
+_PERCENT = re.compile(r"^percent\((\d+(?:\.\d+)?)\)$")
+
+
+def active_override_labels(
+    labels: frozenset[str], switched_on: frozenset[str], draw: Callable[[], float] = random.random
+) -> frozenset[str]:
+    """The progressive-override labels in force for one request: those switched on by
+    configuration, and each `percent(N)` label with probability N%."""
+    active = set()
+    for label in labels:
+        match = _PERCENT.match(label)
+        if label in switched_on or (match and draw() * 100 < float(match.group(1))):
+            active.add(label)
+    return frozenset(active)
+
+
 class RequestHandler:
     """Everything that depends on one supergraph; replaced whole when the supergraph changes."""
 
@@ -68,10 +86,12 @@ class RequestHandler:
         executor: Executor,
         document_cache_size: int = 1000,
         plan_cache_size: int = 1000,
+        override_labels: frozenset[str] = frozenset(),
     ) -> None:
         self.supergraph = supergraph
         self.executor = executor
         self.planner = Planner(supergraph)
+        self.override_labels = override_labels
         self._documents: LRU[str, _Document] = LRU(document_cache_size)
         self._plans: LRU[tuple[Any, ...], tuple[NOperation, QueryPlan]] = LRU(plan_cache_size)
 
@@ -123,11 +143,12 @@ class RequestHandler:
             )
         values = coerced.coerced
         conditions = tuple(sorted((n, bool(values.get(n))) for n in doc.conditions))
-        key = (query, operation_name, conditions)
+        labels = active_override_labels(self.supergraph.override_labels, self.override_labels)
+        key = (query, operation_name, conditions, labels)
         cached = self._plans.get(key)
         if cached is None:
             op = normalize(self.supergraph.api_schema, doc.document, operation, values)
-            cached = (op, self.planner.plan(op))
+            cached = (op, self.planner.plan(op, labels))
             self._plans.put(key, cached)
         return (*cached, operation, doc.document)
 

@@ -79,6 +79,7 @@ class FieldInGraph:
     external: bool = False
     used_overridden: bool = False
     override: str | None = None
+    override_label: str | None = None
     type: str | None = None
 
 
@@ -100,6 +101,22 @@ class Supergraph:
     resolvers: dict[tuple[str, str], frozenset[str]]
     # abstract type -> graph -> concrete types the graph may return for it
     possible_in_graph: dict[str, dict[str, frozenset[str]]]
+    # progressive @override: (type, field) -> (label, graphs while the label is on)
+    progressive: dict[tuple[str, str], tuple[str, frozenset[str]]] = field(default_factory=dict)
+
+    @property
+    def override_labels(self) -> frozenset[str]:
+        return frozenset(label for label, _ in self.progressive.values())
+
+    def resolver_graphs(
+        self, type_name: str, field_name: str, active_labels: frozenset[str] = frozenset()
+    ) -> frozenset[str]:
+        """Graphs that resolve a field, given which progressive-override labels are on."""
+        if active_labels:
+            entry = self.progressive.get((type_name, field_name))
+            if entry is not None and entry[0] in active_labels:
+                return entry[1]
+        return self.resolvers.get((type_name, field_name), frozenset())
 
     def graph_by_name(self, name: str) -> Graph:
         for graph in self.graphs.values():
@@ -251,10 +268,13 @@ def load_supergraph(sdl: str) -> Supergraph:
                         external=bool(args.get("external", False)),
                         used_overridden=bool(args.get("usedOverridden", False)),
                         override=str(args["override"]) if args.get("override") else None,
+                        override_label=str(args["overrideLabel"])
+                        if args.get("overrideLabel")
+                        else None,
                         type=str(args["type"]) if args.get("type") else None,
                     )
 
-    resolvers = _resolvers(type_defs, type_graphs, field_graphs, names)
+    resolvers, progressive = _resolvers(type_defs, type_graphs, field_graphs)
     possible = _possible_in_graph(type_defs, type_graphs, implements, union_members)
     api_doc = _api_document(doc, names)
     try:
@@ -275,6 +295,7 @@ def load_supergraph(sdl: str) -> Supergraph:
         field_graphs=field_graphs,
         resolvers=resolvers,
         possible_in_graph=possible,
+        progressive=progressive,
     )
 
 
@@ -296,28 +317,38 @@ def _resolvers(
     type_defs: dict[str, TypeDefinitionNode],
     type_graphs: dict[str, dict[str, TypeInGraph]],
     field_graphs: dict[tuple[str, str], dict[str, FieldInGraph]],
-    names: _Names,
-) -> dict[tuple[str, str], frozenset[str]]:
-    """Which graphs can resolve each field (not external, not overridden away)."""
+) -> tuple[
+    dict[tuple[str, str], frozenset[str]], dict[tuple[str, str], tuple[str, frozenset[str]]]
+]:
+    """Which graphs can resolve each field (not external, not overridden away).
+
+    A progressive override (`overrideLabel`) leaves the field with its old graph by default; while
+    the label is on, the overriding graph takes it instead (the second map).
+    """
     out: dict[tuple[str, str], frozenset[str]] = {}
+    progressive: dict[tuple[str, str], tuple[str, frozenset[str]]] = {}
     for type_name, definition in type_defs.items():
         if not isinstance(definition, ObjectTypeDefinitionNode | InterfaceTypeDefinitionNode):
             continue
         type_in = frozenset(type_graphs.get(type_name, {}))
         for fdef in definition.fields or ():
-            declared = field_graphs.get((type_name, fdef.name.value))
-            has_join_field = bool(_directives(fdef, names.join_directive("field")))
-            if declared:
-                out[(type_name, fdef.name.value)] = frozenset(
-                    g
-                    for g, info in declared.items()
-                    if not info.external and not info.used_overridden
-                )
-            elif has_join_field:
-                out[(type_name, fdef.name.value)] = type_in
-            else:
-                out[(type_name, fdef.name.value)] = type_in
-    return out
+            coordinate = (type_name, fdef.name.value)
+            declared = field_graphs.get(coordinate)
+            if not declared:
+                out[coordinate] = type_in
+                continue
+            usable = {g for g, i in declared.items() if not i.external and not i.used_overridden}
+            labelled = {g: i for g, i in declared.items() if i.override_label}
+            if not labelled:
+                out[coordinate] = frozenset(usable)
+                continue
+            label = next(iter(labelled.values())).override_label
+            assert label is not None
+            taking = {g for g, i in labelled.items() if i.override}
+            giving = {g for g, i in labelled.items() if not i.override}
+            out[coordinate] = frozenset(usable - taking)
+            progressive[coordinate] = (label, frozenset(usable - giving))
+    return out, progressive
 
 
 def _possible_in_graph(

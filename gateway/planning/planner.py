@@ -56,13 +56,17 @@ class Planner:
         self.sg = supergraph
         self._graph_order = list(supergraph.graphs)
 
-    def plan(self, operation: NOperation) -> QueryPlan:
-        return _PlanRun(self.sg, self._graph_order).run(operation)
+    def plan(self, operation: NOperation, active_labels: frozenset[str] = frozenset()) -> QueryPlan:
+        """`active_labels`: the progressive-override labels switched on for this request."""
+        return _PlanRun(self.sg, self._graph_order, active_labels).run(operation)
 
 
 class _PlanRun:
-    def __init__(self, sg: Supergraph, graph_order: list[str]) -> None:
+    def __init__(
+        self, sg: Supergraph, graph_order: list[str], active_labels: frozenset[str]
+    ) -> None:
         self.sg = sg
+        self.active_labels = active_labels
         self.graph_order = graph_order
         self.fetches: list[_Fetch] = []
         self.entity_fetches: dict[tuple[str, tuple[PathSegment, ...], int], _Fetch] = {}
@@ -107,7 +111,7 @@ class _PlanRun:
             )
             group = [fields[index]]
             index += 1
-            while index < len(fields) and self.sg.can_resolve(root_type, fields[index].name, graph):
+            while index < len(fields) and self._can(root_type, fields[index].name, graph):
                 group.append(fields[index])
                 index += 1
             start = len(self.fetches)
@@ -141,8 +145,8 @@ class _PlanRun:
         parts: dict[str, dict[str, NField]] = {}
         for key, child in fields.items():
             graph = primary
-            if not child.is_typename and not self.sg.can_resolve(type_name, child.name, primary):
-                local = [g for g in candidates if self.sg.can_resolve(type_name, child.name, g)]
+            if not child.is_typename and not self._can(type_name, child.name, primary):
+                local = [g for g in candidates if self._can(type_name, child.name, g)]
                 if local:
                     graph = max(local, key=lambda g: self._coverage(type_name, child, g, 4))
             parts.setdefault(graph, {})[key] = child
@@ -176,8 +180,11 @@ class _PlanRun:
                 paths.append((f.response_key,))
         return paths
 
+    def _can(self, type_name: str, field_name: str, graph: str) -> bool:
+        return graph in self.sg.resolver_graphs(type_name, field_name, self.active_labels)
+
     def _root_candidates(self, root_type: str, f: NField) -> list[str]:
-        graphs = self.sg.resolvers.get((root_type, f.name), frozenset())
+        graphs = self.sg.resolver_graphs(root_type, f.name, self.active_labels)
         if not graphs:
             raise PlanningError(f"no subgraph resolves {root_type}.{f.name}")
         return [g for g in self.graph_order if g in graphs]
@@ -197,7 +204,7 @@ class _PlanRun:
         return best
 
     def _coverage(self, type_name: str, f: NField, graph: str, depth: int) -> int:
-        if not f.is_typename and not self.sg.can_resolve(type_name, f.name, graph):
+        if not f.is_typename and not self._can(type_name, f.name, graph):
             return 0
         score = 1
         if f.selection is not None and depth > 0:
@@ -284,7 +291,7 @@ class _PlanRun:
     def _local(
         self, type_name: str, field_name: str, graph: str, provided: SelectionSetNode | None
     ) -> bool:
-        if self.sg.can_resolve(type_name, field_name, graph):
+        if self._can(type_name, field_name, graph):
             return True
         return _provided_field(provided, field_name) is not None
 
@@ -318,8 +325,7 @@ class _PlanRun:
             candidates = [
                 g
                 for g in self.graph_order
-                if self.sg.can_resolve(type_name, f.name, g)
-                and self.sg.resolvable_keys(type_name, g)
+                if self._can(type_name, f.name, g) and self.sg.resolvable_keys(type_name, g)
             ]
             if not candidates:
                 raise PlanningError(

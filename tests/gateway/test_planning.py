@@ -15,6 +15,7 @@ from gateway.errors import SupergraphError
 from gateway.operation import normalize, select_operation
 from gateway.planning import Planner, QueryPlan
 from gateway.planning.render import render_plan
+from gateway.request import active_override_labels
 from gateway.supergraph import Supergraph, load_supergraph
 
 SDL = (Path(__file__).parent / "supergraph_reviews.graphql").read_text()
@@ -170,3 +171,27 @@ def test_mutations_run_in_order_each_with_its_own_entity_fetches() -> None:
     assert plan.fetches[2].depends_on == (ids[0], ids[1])
     assert plan.fetches[4].depends_on == (ids[2], ids[3])
     assert all(f.operation_kind == "query" for f in plan.fetches if f.is_entity_fetch)
+
+
+OVERRIDE = load_supergraph((Path(__file__).parent / "supergraph_override.graphql").read_text())
+
+
+def test_override_moves_a_field_and_progressive_override_follows_its_label() -> None:
+    def services(field: str, labels: frozenset[str] = frozenset()) -> list[str]:
+        document = parse(f"{{ products {{ {field} }} }}")
+        op = normalize(OVERRIDE.api_schema, document, select_operation(document, None), {})
+        return [f.service for f in Planner(OVERRIDE).plan(op, labels).fetches]
+
+    assert services("stock") == ["old", "new"]  # plain @override: always the new subgraph
+    assert services("price") == ["old"]  # label off: the field stays where it was
+    assert services("price", frozenset({"percent(30)"})) == ["old", "new"]
+    assert services("discount", frozenset({"beta-pricing"})) == ["old", "new"]
+    assert OVERRIDE.override_labels == {"percent(30)", "beta-pricing"}
+
+
+def test_override_labels_are_drawn_per_request_or_switched_on() -> None:
+    labels = frozenset({"percent(30)", "beta-pricing"})
+    assert active_override_labels(labels, frozenset(), draw=lambda: 0.29) == {"percent(30)"}
+    assert active_override_labels(labels, frozenset(), draw=lambda: 0.30) == frozenset()
+    switched = active_override_labels(labels, frozenset({"beta-pricing"}), draw=lambda: 0.99)
+    assert switched == {"beta-pricing"}
