@@ -101,6 +101,9 @@ class Supergraph:
     resolvers: dict[tuple[str, str], frozenset[str]]
     # abstract type -> graph -> concrete types the graph may return for it
     possible_in_graph: dict[str, dict[str, frozenset[str]]]
+    # interface -> graphs that declare it as an @interfaceObject; type -> its interfaces
+    interface_objects: dict[str, frozenset[str]] = field(default_factory=dict)
+    interfaces_of: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # progressive @override: (type, field) -> (label, graphs while the label is on)
     progressive: dict[tuple[str, str], tuple[str, frozenset[str]]] = field(default_factory=dict)
 
@@ -137,6 +140,16 @@ class Supergraph:
     def all_keys(self, type_name: str, graph: str) -> list[Key]:
         info = self.type_graphs.get(type_name, {}).get(graph)
         return list(info.keys) if info else []
+
+    def entity_type(self, type_name: str, graph: str) -> str:
+        """The type under which `graph` resolves entities of `type_name`: the type itself, or an
+        interface it implements that the graph declares as an @interfaceObject."""
+        if graph in self.type_graphs.get(type_name, {}):
+            return type_name
+        for interface in self.interfaces_of.get(type_name, ()):
+            if graph in self.interface_objects.get(interface, frozenset()):
+                return interface
+        return type_name
 
     def graphs_of_type(self, type_name: str) -> Iterable[str]:
         return self.type_graphs.get(type_name, {}).keys()
@@ -275,6 +288,17 @@ def load_supergraph(sdl: str) -> Supergraph:
                     )
 
     resolvers, progressive = _resolvers(type_defs, type_graphs, field_graphs)
+    interface_objects = {
+        name: frozenset(g for g, info in graphs.items() if info.is_interface_object)
+        for name, graphs in type_graphs.items()
+        if any(info.is_interface_object for info in graphs.values())
+    }
+    interfaces_of = {
+        name: tuple(i.name.value for i in d.interfaces or ())
+        for name, d in type_defs.items()
+        if isinstance(d, ObjectTypeDefinitionNode)
+    }
+    _add_interface_object_fields(resolvers, type_defs, interface_objects, interfaces_of)
     possible = _possible_in_graph(type_defs, type_graphs, implements, union_members)
     api_doc = _api_document(doc, names)
     try:
@@ -296,6 +320,8 @@ def load_supergraph(sdl: str) -> Supergraph:
         resolvers=resolvers,
         possible_in_graph=possible,
         progressive=progressive,
+        interface_objects=interface_objects,
+        interfaces_of=interfaces_of,
     )
 
 
@@ -334,8 +360,11 @@ def _resolvers(
         for fdef in definition.fields or ():
             coordinate = (type_name, fdef.name.value)
             declared = field_graphs.get(coordinate)
-            if not declared:
+            if declared is None:
                 out[coordinate] = type_in
+                continue
+            if not declared:  # a bare @join__field: added by an @interfaceObject (see below)
+                out[coordinate] = frozenset()
                 continue
             usable = {g for g, i in declared.items() if not i.external and not i.used_overridden}
             labelled = {g: i for g, i in declared.items() if i.override_label}
@@ -349,6 +378,24 @@ def _resolvers(
             out[coordinate] = frozenset(usable - taking)
             progressive[coordinate] = (label, frozenset(usable - giving))
     return out, progressive
+
+
+def _add_interface_object_fields(
+    resolvers: dict[tuple[str, str], frozenset[str]],
+    type_defs: dict[str, TypeDefinitionNode],
+    interface_objects: dict[str, frozenset[str]],
+    interfaces_of: dict[str, tuple[str, ...]],
+) -> None:
+    """A field an @interfaceObject adds to an interface is resolved, for every implementation,
+    by the graphs that declare the interface object."""
+    for type_name, interfaces in interfaces_of.items():
+        for interface in interfaces:
+            for graph in interface_objects.get(interface, ()):
+                definition = type_defs[interface]
+                for fdef in getattr(definition, "fields", None) or ():
+                    coordinate = (type_name, fdef.name.value)
+                    if graph in resolvers.get((interface, fdef.name.value), frozenset()):
+                        resolvers[coordinate] = resolvers.get(coordinate, frozenset()) | {graph}
 
 
 def _possible_in_graph(

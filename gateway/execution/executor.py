@@ -100,10 +100,13 @@ class Executor:
         single_type = next(iter(node.representations)) if len(node.representations) == 1 else None
         for obj, path in objects_at(state.data, node.path):
             type_name = obj.get("__typename", single_type)
-            fields = node.representations.get(type_name) if type_name else None
+            if not isinstance(type_name, str):
+                continue
+            fields = node.representations.get(type_name)
             if fields is None:
                 continue
-            rep = representation(obj, type_name, fields)  # type: ignore[arg-type]
+            sent_as = node.representation_typenames.get(type_name, type_name)
+            rep = representation(obj, sent_as, fields)
             if rep is None:
                 continue
             ident = orjson.dumps(rep, option=orjson.OPT_SORT_KEYS)

@@ -86,6 +86,8 @@ def _nested(value: Any, sub: RepSelection) -> Any:
 def deep_merge(target: dict[str, Any], source: dict[str, Any]) -> None:
     """Merge a subgraph's object into ours; objects merge field by field, lists item by item."""
     for key, value in source.items():
+        if key == "__typename" and key in target:
+            continue  # an @interfaceObject answers with the interface's name, not the object's
         existing = target.get(key)
         if isinstance(existing, dict) and isinstance(value, dict):
             deep_merge(existing, value)

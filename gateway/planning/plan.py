@@ -41,6 +41,9 @@ class FetchNode:
     variable_names: tuple[str, ...]
     # for entity fetches: how to build a representation from each object at `path`
     representations: RepSelection | None
+    # concrete type -> the __typename sent for it, where the subgraph knows the entity as an
+    # @interfaceObject (the interface's name) rather than as the concrete type
+    representation_typenames: dict[str, str]
     depends_on: tuple[int, ...]
     # response paths (relative to its position) this fetch fills, for errors when it fails
     field_keys: tuple[tuple[str, ...], ...]

@@ -47,6 +47,8 @@ class _Fetch:
     path: tuple[PathSegment, ...]
     selection: SelectionBuilder = field(default_factory=SelectionBuilder)
     representations: dict[str, dict[str, RepField]] | None = None
+    # concrete type -> the __typename its representations carry (an @interfaceObject's name)
+    representation_typenames: dict[str, str] = field(default_factory=dict)
     depends_on: set[int] = field(default_factory=set)
     field_keys: list[tuple[str, ...]] = field(default_factory=list)
 
@@ -325,7 +327,8 @@ class _PlanRun:
             candidates = [
                 g
                 for g in self.graph_order
-                if self._can(type_name, f.name, g) and self.sg.resolvable_keys(type_name, g)
+                if self._can(type_name, f.name, g)
+                and self.sg.resolvable_keys(self.sg.entity_type(type_name, g), g)
             ]
             if not candidates:
                 raise PlanningError(
@@ -336,10 +339,12 @@ class _PlanRun:
         used: set[int] = set()
         for graph, fields in groups.items():
             child = self._entity_fetch(graph, path, fetch)
-            key = self._choose_key(type_name, fetch.graph, graph, provided)
+            # the type as the target knows it: itself, or an @interfaceObject it implements
+            entity_type = self.sg.entity_type(type_name, graph)
+            key = self._choose_key(type_name, entity_type, fetch.graph, graph, provided)
             needed = [key.selection]
             for f in fields:
-                info = self.sg.field_in_graph(type_name, f.name, graph)
+                info = self.sg.field_in_graph(entity_type, f.name, graph)
                 if info and info.requires is not None:
                     needed.append(info.requires)
             sel.field("__typename", "__typename")
@@ -351,12 +356,14 @@ class _PlanRun:
             existing = child.representations.setdefault(type_name, {})
             for rep in reps:
                 existing.setdefault(rep.name, rep)
+            if entity_type != type_name:
+                child.representation_typenames[type_name] = entity_type
             child.field_keys.extend(
                 (f.response_key,) for f in fields if (f.response_key,) not in child.field_keys
             )
-            fragment = child.selection.fragment(type_name)
+            fragment = child.selection.fragment(entity_type)
             used |= self._plan_fields(
-                child, fragment, type_name, fields, path, None, parent_abstract
+                child, fragment, entity_type, fields, path, None, parent_abstract
             )
             used.add(child.id)
         return used
@@ -372,9 +379,14 @@ class _PlanRun:
         return fetch
 
     def _choose_key(
-        self, type_name: str, source: str, target: str, provided: SelectionSetNode | None
+        self,
+        type_name: str,
+        entity_type: str,
+        source: str,
+        target: str,
+        provided: SelectionSetNode | None,
     ) -> Key:
-        keys = self.sg.resolvable_keys(type_name, target)
+        keys = self.sg.resolvable_keys(entity_type, target)
         for key in keys:
             if self._selection_local(type_name, key.selection, source, provided):
                 return key
@@ -465,6 +477,7 @@ class _PlanRun:
             document=text,
             variable_names=tuple(declared),
             representations=reps,
+            representation_typenames=dict(fetch.representation_typenames),
             depends_on=tuple(sorted(fetch.depends_on - {fetch.id})),
             field_keys=tuple(fetch.field_keys),
         )

@@ -50,7 +50,9 @@ def _fetch_lines(node: FetchNode, also_after: list[int]) -> list[str]:
     if node.representations:
         for type_name, fields in node.representations.items():
             names = ", ".join(f.name if f.key == f.name else f"{f.name} <- {f.key}" for f in fields)
-            lines.append(f"  representations: {type_name} {{ {names} }}")
+            sent_as = node.representation_typenames.get(type_name)
+            as_text = f" (sent as {sent_as})" if sent_as else ""
+            lines.append(f"  representations: {type_name}{as_text} {{ {names} }}")
     lines.extend("  " + line for line in print_ast(parse(node.document)).splitlines())
     lines.append("}")
     return lines
