@@ -56,6 +56,7 @@ class GatewayApp:
             self.supergraph,
             Executor(self.client, urls),
             override_labels=config.override_labels,
+            reject_unauthorized=config.reject_unauthorized,
         )
         self.jwks: dict[str, Any] | None = None
         if config.dev_issuer_dir is not None:
@@ -121,6 +122,7 @@ class GatewayApp:
                 allow_mutation,
                 self.config.expose_query_plan
                 and request.headers.get("x-rugzak-query-plan", "").lower() in ("1", "true"),
+                principal,
             )
         except Exception:  # a bug of ours: log it, answer with a GraphQL error, never a trace
             log.exception("unexpected error while handling a GraphQL request")

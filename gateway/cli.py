@@ -55,6 +55,7 @@ def _serve(args: argparse.Namespace) -> int:
         dev_issuer_dir=Path(args.dev_issuer_dir) if args.dev_issuer_dir else None,
         expose_query_plan=args.expose_query_plan,
         override_labels=frozenset(args.override_label),
+        reject_unauthorized=args.reject_unauthorized,
     )
     try:
         app = create_app(config, verifier_from_env())
@@ -143,6 +144,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="LABEL",
         help="switch on a progressive @override label (repeatable)",
+    )
+    serve.add_argument(
+        "--reject-unauthorized",
+        action="store_true",
+        help="refuse a whole request that reads a field the caller may not read",
     )
     serve.add_argument("--log-level", default="warning")
     serve.set_defaults(func=_serve)

@@ -18,5 +18,8 @@ class GatewayConfig:
     expose_query_plan: bool = False
     # progressive @override labels switched on here (percent(N) labels are drawn per request)
     override_labels: frozenset[str] = frozenset()
+    # a request reading any field it may not read is refused whole (403), instead of those
+    # fields coming back null with errors
+    reject_unauthorized: bool = False
     # a development issuer whose JWKS this gateway publishes at /.well-known/jwks.json
     dev_issuer_dir: Path | None = None

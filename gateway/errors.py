@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+# a field the caller may not read (@authenticated, @requiresScopes, @policy)
+UNAUTHORIZED = "UNAUTHORIZED_FIELD_OR_TYPE"
+
 
 class GatewayError(Exception):
     """An error with an `extensions.code` that is safe to show to the caller."""

@@ -49,6 +49,8 @@ class NField:
     selection: NSelection | None
     nodes: list[FieldNode]
     parent_type: str = ""
+    # set by authorization: the caller may not read this field; shaping answers null + error
+    denied: str | None = None
 
     @property
     def is_typename(self) -> bool:

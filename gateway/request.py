@@ -24,7 +24,9 @@ from graphql import (
 )
 from graphql.execution.values import get_variable_values
 
-from gateway.errors import PlanningError, RequestError, graphql_error
+from auth.principal import ANONYMOUS, Principal
+from gateway.authorization import Authorizer, Policy
+from gateway.errors import UNAUTHORIZED, PlanningError, RequestError, graphql_error
 from gateway.execution.executor import ExecutionState, Executor
 from gateway.execution.shaping import Shaper
 from gateway.lru import LRU
@@ -87,11 +89,16 @@ class RequestHandler:
         document_cache_size: int = 1000,
         plan_cache_size: int = 1000,
         override_labels: frozenset[str] = frozenset(),
+        policies: Mapping[str, Policy] | None = None,
+        reject_unauthorized: bool = False,
     ) -> None:
         self.supergraph = supergraph
         self.executor = executor
         self.planner = Planner(supergraph)
         self.override_labels = override_labels
+        self.authorizer = Authorizer(supergraph, policies)
+        self.reject_unauthorized = reject_unauthorized
+        self._operations: LRU[tuple[Any, ...], NOperation] = LRU(plan_cache_size)
         self._documents: LRU[str, _Document] = LRU(document_cache_size)
         self._plans: LRU[tuple[Any, ...], tuple[NOperation, QueryPlan]] = LRU(plan_cache_size)
 
@@ -119,6 +126,7 @@ class RequestHandler:
         operation_name: str | None,
         raw_variables: Mapping[str, Any],
         allow_mutation: bool = True,
+        principal: Principal = ANONYMOUS,
     ) -> GraphQLResponse | tuple[NOperation, QueryPlan, OperationDefinitionNode, DocumentNode]:
         doc = self.document(query)
         if doc.document is None:
@@ -143,11 +151,21 @@ class RequestHandler:
             )
         values = coerced.coerced
         conditions = tuple(sorted((n, bool(values.get(n))) for n in doc.conditions))
+        op_key = (query, operation_name, conditions)
+        op = self._operations.get(op_key)
+        if op is None:
+            op = normalize(self.supergraph.api_schema, doc.document, operation, values)
+            self._operations.put(op_key, op)
+        op, denied = self.authorizer.authorize(op, self.authorizer.caller(principal))
+        if denied and self.reject_unauthorized:
+            error = graphql_error(
+                "The operation reads fields the caller may not read.", UNAUTHORIZED
+            )
+            return GraphQLResponse(403, {"errors": [error]})
         labels = active_override_labels(self.supergraph.override_labels, self.override_labels)
-        key = (query, operation_name, conditions, labels)
+        key = (op_key, labels, denied)
         cached = self._plans.get(key)
         if cached is None:
-            op = normalize(self.supergraph.api_schema, doc.document, operation, values)
             cached = (op, self.planner.plan(op, labels))
             self._plans.put(key, cached)
         return (*cached, operation, doc.document)
@@ -160,9 +178,10 @@ class RequestHandler:
         headers: Mapping[str, str],
         allow_mutation: bool = True,
         include_plan: bool = False,
+        principal: Principal = ANONYMOUS,
     ) -> GraphQLResponse:
         try:
-            prepared = self.prepare(query, operation_name, raw_variables, allow_mutation)
+            prepared = self.prepare(query, operation_name, raw_variables, allow_mutation, principal)
         except RequestError as exc:
             status = 405 if exc.code == "METHOD_NOT_ALLOWED" else 400
             return GraphQLResponse(status, {"errors": [exc.to_graphql()]})

@@ -73,6 +73,18 @@ class TypeInGraph:
 
 
 @dataclass(frozen=True, slots=True)
+class AccessRule:
+    """What reading a field or type takes (@authenticated, @requiresScopes, @policy).
+
+    `scopes` and `policies` are OR-of-AND: the caller qualifies with every item of any one set.
+    """
+
+    authenticated: bool = False
+    scopes: tuple[frozenset[str], ...] = ()
+    policies: tuple[frozenset[str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class FieldInGraph:
     requires: SelectionSetNode | None = None
     provides: SelectionSetNode | None = None
@@ -104,6 +116,9 @@ class Supergraph:
     # interface -> graphs that declare it as an @interfaceObject; type -> its interfaces
     interface_objects: dict[str, frozenset[str]] = field(default_factory=dict)
     interfaces_of: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # access rules from @authenticated / @requiresScopes / @policy, on fields and on types
+    field_access: dict[tuple[str, str], AccessRule] = field(default_factory=dict)
+    type_access: dict[str, AccessRule] = field(default_factory=dict)
     # progressive @override: (type, field) -> (label, graphs while the label is on)
     progressive: dict[tuple[str, str], tuple[str, frozenset[str]]] = field(default_factory=dict)
 
@@ -164,6 +179,9 @@ class _Names:
 
     join: str = "join"
     inaccessible: str = "inaccessible"
+    authenticated: str = "authenticated"
+    requires_scopes: str = "requiresScopes"
+    policy: str = "policy"
     link_specs: set[str] = field(default_factory=set)
 
     def join_directive(self, name: str) -> str:
@@ -190,6 +208,12 @@ def _link_names(doc: DocumentNode) -> _Names:
                 names.join = str(alias or "join")
             elif spec == "inaccessible":
                 names.inaccessible = str(alias or "inaccessible")
+            elif spec == "authenticated":
+                names.authenticated = str(alias or "authenticated")
+            elif spec == "requiresScopes":
+                names.requires_scopes = str(alias or "requiresScopes")
+            elif spec == "policy":
+                names.policy = str(alias or "policy")
     if "join" not in names.link_specs:
         raise SupergraphError("not a supergraph: no @link to the join spec on the schema")
     return names
@@ -299,6 +323,7 @@ def load_supergraph(sdl: str) -> Supergraph:
         if isinstance(d, ObjectTypeDefinitionNode)
     }
     _add_interface_object_fields(resolvers, type_defs, interface_objects, interfaces_of)
+    field_access, type_access = _access_rules(type_defs, names)
     possible = _possible_in_graph(type_defs, type_graphs, implements, union_members)
     api_doc = _api_document(doc, names)
     try:
@@ -322,6 +347,8 @@ def load_supergraph(sdl: str) -> Supergraph:
         progressive=progressive,
         interface_objects=interface_objects,
         interfaces_of=interfaces_of,
+        field_access=field_access,
+        type_access=type_access,
     )
 
 
@@ -378,6 +405,40 @@ def _resolvers(
             out[coordinate] = frozenset(usable - taking)
             progressive[coordinate] = (label, frozenset(usable - giving))
     return out, progressive
+
+
+def _access_rule(node: object, names: _Names) -> AccessRule | None:
+    authenticated = bool(_directives(node, names.authenticated))
+    scopes = tuple(
+        frozenset(str(s) for s in group)
+        for args in _directives(node, names.requires_scopes)
+        for group in args.get("scopes") or ()  # type: ignore[attr-defined]
+    )
+    policies = tuple(
+        frozenset(str(p) for p in group)
+        for args in _directives(node, names.policy)
+        for group in args.get("policies") or ()  # type: ignore[attr-defined]
+    )
+    if not (authenticated or scopes or policies):
+        return None
+    return AccessRule(authenticated, scopes, policies)
+
+
+def _access_rules(
+    type_defs: dict[str, TypeDefinitionNode], names: _Names
+) -> tuple[dict[tuple[str, str], AccessRule], dict[str, AccessRule]]:
+    fields: dict[tuple[str, str], AccessRule] = {}
+    types: dict[str, AccessRule] = {}
+    for type_name, definition in type_defs.items():
+        rule = _access_rule(definition, names)
+        if rule is not None:
+            types[type_name] = rule
+        for fdef in getattr(definition, "fields", None) or ():
+            if isinstance(fdef, FieldDefinitionNode):
+                rule = _access_rule(fdef, names)
+                if rule is not None:
+                    fields[(type_name, fdef.name.value)] = rule
+    return fields, types
 
 
 def _add_interface_object_fields(

@@ -16,7 +16,7 @@ from graphql import (
     GraphQLOutputType,
 )
 
-from gateway.errors import graphql_error
+from gateway.errors import UNAUTHORIZED, graphql_error
 from gateway.operation import NField, NOperation, NSelection
 
 Path = tuple[str | int, ...]
@@ -51,11 +51,20 @@ class Shaper:
         if fields is None:
             return {}
         out: dict[str, Any] = {}
+        nulled = False  # like an executor, complete every field (and report its errors) first
         for key, f in fields.items():
-            if f.is_typename:
-                out[key] = runtime
-                continue
-            out[key] = self._field(value.get(key), f, runtime, (*path, key))
+            try:
+                if f.is_typename:
+                    out[key] = runtime
+                elif f.denied is not None:
+                    out[key] = None
+                    self._denied(f, (*path, key))
+                else:
+                    out[key] = self._field(value.get(key), f, runtime, (*path, key))
+            except _Null:
+                nulled = True
+        if nulled:
+            raise _Null
         return out
 
     def _field(self, value: Any, f: NField, parent: str, path: Path) -> Any:
@@ -101,6 +110,18 @@ class Shaper:
                 f, path, f'Enum "{gtype.name}" cannot represent value: {value!r}'
             )
         return value
+
+    def _denied(self, f: NField, path: Path) -> None:
+        self.errors.append(
+            graphql_error(
+                f"Unauthorized field or type: {f.parent_type}.{f.name}",
+                UNAUTHORIZED,
+                path=list(path),
+            )
+        )
+        self._note(list(path))
+        if isinstance(f.type, GraphQLNonNull):
+            raise _Null
 
     def _null_error(self, f: NField, path: Path) -> None:
         if path in self._error_prefixes:

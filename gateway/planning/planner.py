@@ -233,8 +233,8 @@ class _PlanRun:
         used = {fetch.id}
         remote: list[NField] = []
         for f in fields:
-            if f.is_typename or f.name in INTROSPECTION_FIELDS:
-                continue  # __typename is answered while shaping; introspection by the gateway
+            if f.is_typename or f.name in INTROSPECTION_FIELDS or f.denied:
+                continue  # answered while shaping (denied: null), introspection by the gateway
             if self._local(type_name, f.name, fetch.graph, provided):
                 entry = sel.field(f.response_key, f.name, f.arguments)
                 if f.selection is not None:

@@ -1,0 +1,109 @@
+"""Field authorisation from @authenticated, @requiresScopes and @policy, before planning."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from graphql import parse, print_schema
+
+from auth.principal import ANONYMOUS, Principal
+from gateway.authorization import Authorizer
+from gateway.execution.shaping import Shaper
+from gateway.operation import NOperation, normalize, select_operation
+from gateway.planning import Planner
+from gateway.supergraph import Supergraph, load_supergraph
+
+SG = load_supergraph((Path(__file__).parent / "supergraph_auth.graphql").read_text())
+POLICIES = {"strong-auth": lambda p: p.claims.get("acr") == "high"}
+
+CLERK = Principal(subject="clerk", scopes=frozenset({"profile:read"}), claims={"acr": "low"})
+AUDITOR = Principal(
+    subject="auditor",
+    scopes=frozenset({"admin", "allowances:read"}),
+    claims={"acr": "high"},
+)
+
+
+def authorized(query: str, principal: Principal) -> tuple[NOperation, tuple[str, ...]]:
+    document = parse(query)
+    op = normalize(SG.api_schema, document, select_operation(document, None), {})
+    authorizer = Authorizer(SG, POLICIES)
+    return authorizer.authorize(op, authorizer.caller(principal))
+
+
+def shaped(op: NOperation, data: dict[str, Any]) -> tuple[Any, list[dict[str, Any]]]:
+    errors: list[dict[str, Any]] = []
+    return Shaper(errors).shape(op, data), errors
+
+
+def test_directives_reach_the_supergraph_metadata_not_the_api_schema() -> None:
+    assert SG.field_access[("Citizen", "email")].authenticated
+    assert SG.field_access[("Query", "citizen")].scopes == (
+        frozenset({"profile:read"}), frozenset({"admin"}),
+    )  # fmt: skip
+    assert SG.type_access["Allowance"].scopes == (frozenset({"allowances:read"}),)
+    printed = print_schema(SG.api_schema)
+    assert "requiresScopes" not in printed and "policy__" not in printed
+
+
+def test_anonymous_caller_loses_the_guarded_fields_only() -> None:
+    op, denied = authorized('{ me { insz name email } citizen(insz: "1") { name } }', ANONYMOUS)
+    assert denied == ("/Query.me/Citizen.email", "/Query.citizen")
+    data, errors = shaped(op, {"me": {"insz": "1", "name": "Ann"}})
+    assert data == {"me": {"insz": "1", "name": "Ann", "email": None}, "citizen": None}
+    assert [(e["path"], e["extensions"]["code"]) for e in errors] == [
+        (["me", "email"], "UNAUTHORIZED_FIELD_OR_TYPE"),
+        (["citizen"], "UNAUTHORIZED_FIELD_OR_TYPE"),
+    ]
+
+
+def test_scopes_are_any_of_all_of() -> None:
+    _, clerk_denied = authorized('{ citizen(insz: "1") { name } }', CLERK)
+    _, auditor_denied = authorized('{ citizen(insz: "1") { name } }', AUDITOR)
+    assert clerk_denied == () and auditor_denied == ()
+
+
+def test_a_denied_non_null_field_nulls_its_parent_and_spares_its_subgraph() -> None:
+    query = "{ me { insz iban allowances { amountCents } } }"
+    op, denied = authorized(query, CLERK)  # no strong auth, no allowances scope
+    assert denied == ("/Query.me/Citizen.iban", "/Query.me/Citizen.allowances")
+    plan = Planner(SG).plan(op)
+    assert [f.service for f in plan.fetches] == ["people"]  # money is not called at all
+    data, errors = shaped(op, {"me": {"insz": "1"}})
+    assert data == {"me": None}  # iban is String!: the null reaches the nearest nullable parent
+    assert [e["path"] for e in errors] == [["me", "iban"], ["me", "allowances"]]
+
+
+@pytest.mark.parametrize("principal", [AUDITOR])
+def test_a_caller_who_qualifies_keeps_everything(principal: Principal) -> None:
+    op, denied = authorized("{ me { iban email allowances { amountCents } } }", principal)
+    assert denied == ()
+    assert [f.service for f in Planner(SG).plan(op).fetches] == ["people", "money"]
+
+
+def test_without_rules_the_operation_is_untouched() -> None:
+    plain: Supergraph = load_supergraph(
+        (Path(__file__).parent / "supergraph_reviews.graphql").read_text()
+    )
+    document = parse("{ me { name } }")
+    op = normalize(plain.api_schema, document, select_operation(document, None), {})
+    authorizer = Authorizer(plain)
+    assert authorizer.authorize(op, authorizer.caller(ANONYMOUS)) == (op, ())
+
+
+async def test_reject_mode_refuses_the_whole_request() -> None:
+    from gateway.execution.executor import Executor
+    from gateway.execution.subgraph_client import SubgraphClient
+    from gateway.request import RequestHandler
+
+    client = SubgraphClient()
+    try:
+        handler = RequestHandler(SG, Executor(client, {}), reject_unauthorized=True)
+        response = await handler.handle("{ me { email } }", None, {}, {}, principal=ANONYMOUS)
+    finally:
+        await client.aclose()
+    assert response.status == 403
+    assert response.body["errors"][0]["extensions"]["code"] == "UNAUTHORIZED_FIELD_OR_TYPE"
+    assert "data" not in response.body
