@@ -8,45 +8,29 @@ in ticketing?"); it never looks at directives itself.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 from graphql import (
-    BooleanValueNode,
-    ConstDirectiveNode,
-    DefinitionNode,
-    DirectiveDefinitionNode,
     DocumentNode,
     EnumTypeDefinitionNode,
-    EnumValueNode,
     FieldDefinitionNode,
     GraphQLSchema,
-    InputObjectTypeDefinitionNode,
     InterfaceTypeDefinitionNode,
-    ListValueNode,
-    NamedTypeNode,
     ObjectTypeDefinitionNode,
-    ScalarTypeDefinitionNode,
-    SchemaDefinitionNode,
     SelectionSetNode,
-    StringValueNode,
     TypeDefinitionNode,
     UnionTypeDefinitionNode,
-    ValueNode,
     build_ast_schema,
     parse,
     print_ast,
 )
 
+from gateway.api_schema import api_document
 from gateway.errors import SupergraphError
-
-# Directives a client may see in the API schema; every other applied directive is federation
-# metadata and is stripped.
-_API_DIRECTIVES = {"deprecated", "specifiedBy", "oneOf"}
-_SPEC_URL = re.compile(r"^https?://specs\.apollo\.dev/(?P<name>[a-zA-Z_]+)/v(?P<version>\d+\.\d+)")
+from gateway.link_names import LinkNames, directives, link_names
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,70 +157,6 @@ class Supergraph:
         return self.possible_in_graph.get(abstract, {}).get(graph, frozenset())
 
 
-@dataclass(slots=True)
-class _Names:
-    """Directive names as this supergraph spells them (the `@link` spec allows renaming)."""
-
-    join: str = "join"
-    inaccessible: str = "inaccessible"
-    authenticated: str = "authenticated"
-    requires_scopes: str = "requiresScopes"
-    policy: str = "policy"
-    link_specs: set[str] = field(default_factory=set)
-
-    def join_directive(self, name: str) -> str:
-        return f"{self.join}__{name}"
-
-
-def _link_names(doc: DocumentNode) -> _Names:
-    names = _Names()
-    for definition in doc.definitions:
-        if not isinstance(definition, SchemaDefinitionNode):
-            continue
-        for directive in definition.directives or ():
-            if directive.name.value not in {"link", "core"}:
-                continue
-            args = _args(directive)
-            url = args.get("url") or args.get("feature")
-            match = _SPEC_URL.match(str(url or ""))
-            if not match:
-                continue
-            spec = match.group("name")
-            alias = args.get("as")
-            names.link_specs.add(spec)
-            if spec == "join":
-                names.join = str(alias or "join")
-            elif spec == "inaccessible":
-                names.inaccessible = str(alias or "inaccessible")
-            elif spec == "authenticated":
-                names.authenticated = str(alias or "authenticated")
-            elif spec == "requiresScopes":
-                names.requires_scopes = str(alias or "requiresScopes")
-            elif spec == "policy":
-                names.policy = str(alias or "policy")
-    if "join" not in names.link_specs:
-        raise SupergraphError("not a supergraph: no @link to the join spec on the schema")
-    return names
-
-
-def _value(node: ValueNode) -> object:
-    if isinstance(node, StringValueNode | EnumValueNode):
-        return node.value
-    if isinstance(node, BooleanValueNode):
-        return node.value
-    if isinstance(node, ListValueNode):
-        return [_value(v) for v in node.values]
-    return getattr(node, "value", None)
-
-
-def _args(directive: ConstDirectiveNode) -> dict[str, object]:
-    return {arg.name.value: _value(arg.value) for arg in directive.arguments or ()}
-
-
-def _directives(node: object, name: str) -> list[dict[str, object]]:
-    return [_args(d) for d in getattr(node, "directives", None) or () if d.name.value == name]
-
-
 def parse_field_set(text: str) -> SelectionSetNode:
     """A `join__FieldSet` string ("id organisation { id }") as a selection set."""
     try:
@@ -251,7 +171,7 @@ def load_supergraph(sdl: str) -> Supergraph:
         doc = parse(sdl)
     except Exception as exc:
         raise SupergraphError(f"supergraph SDL does not parse: {exc}") from exc
-    names = _link_names(doc)
+    names = link_names(doc)
     graphs = _read_graphs(doc, names)
     type_graphs: dict[str, dict[str, TypeInGraph]] = {}
     field_graphs: dict[tuple[str, str], dict[str, FieldInGraph]] = {}
@@ -265,7 +185,7 @@ def load_supergraph(sdl: str) -> Supergraph:
         type_name = definition.name.value
         type_defs[type_name] = definition
         per_graph = type_graphs.setdefault(type_name, {})
-        for args in _directives(definition, names.join_directive("type")):
+        for args in directives(definition, names.join_directive("type")):
             info = per_graph.setdefault(str(args["graph"]), TypeInGraph())
             if args.get("key"):
                 info.keys.append(
@@ -277,18 +197,18 @@ def load_supergraph(sdl: str) -> Supergraph:
                 )
             info.is_interface_object |= bool(args.get("isInterfaceObject", False))
             info.extension |= bool(args.get("extension", False))
-        for args in _directives(definition, names.join_directive("implements")):
+        for args in directives(definition, names.join_directive("implements")):
             implements.setdefault(str(args["interface"]), {}).setdefault(
                 str(args["graph"]), set()
             ).add(type_name)
         if isinstance(definition, UnionTypeDefinitionNode):
-            for args in _directives(definition, names.join_directive("unionMember")):
+            for args in directives(definition, names.join_directive("unionMember")):
                 union_members.setdefault(type_name, {}).setdefault(str(args["graph"]), set()).add(
                     str(args["member"])
                 )
         if isinstance(definition, ObjectTypeDefinitionNode | InterfaceTypeDefinitionNode):
             for fdef in definition.fields or ():
-                entries = _directives(fdef, names.join_directive("field"))
+                entries = directives(fdef, names.join_directive("field"))
                 if not entries:
                     continue
                 per_field = field_graphs.setdefault((type_name, fdef.name.value), {})
@@ -325,7 +245,7 @@ def load_supergraph(sdl: str) -> Supergraph:
     _add_interface_object_fields(resolvers, type_defs, interface_objects, interfaces_of)
     field_access, type_access = _access_rules(type_defs, names)
     possible = _possible_in_graph(type_defs, type_graphs, implements, union_members)
-    api_doc = _api_document(doc, names)
+    api_doc = api_document(doc, names)
     try:
         schema = build_ast_schema(doc, assume_valid_sdl=True)
         api_schema = build_ast_schema(api_doc)
@@ -352,13 +272,13 @@ def load_supergraph(sdl: str) -> Supergraph:
     )
 
 
-def _read_graphs(doc: DocumentNode, names: _Names) -> dict[str, Graph]:
+def _read_graphs(doc: DocumentNode, names: LinkNames) -> dict[str, Graph]:
     graph_enum = f"{names.join}__Graph"
     for definition in doc.definitions:
         if isinstance(definition, EnumTypeDefinitionNode) and definition.name.value == graph_enum:
             graphs = {}
             for value in definition.values or ():
-                for args in _directives(value, names.join_directive("graph")):
+                for args in directives(value, names.join_directive("graph")):
                     graphs[value.name.value] = Graph(
                         value.name.value, str(args["name"]), str(args.get("url") or "")
                     )
@@ -407,16 +327,16 @@ def _resolvers(
     return out, progressive
 
 
-def _access_rule(node: object, names: _Names) -> AccessRule | None:
-    authenticated = bool(_directives(node, names.authenticated))
+def _access_rule(node: object, names: LinkNames) -> AccessRule | None:
+    authenticated = bool(directives(node, names.authenticated))
     scopes = tuple(
         frozenset(str(s) for s in group)
-        for args in _directives(node, names.requires_scopes)
+        for args in directives(node, names.requires_scopes)
         for group in args.get("scopes") or ()  # type: ignore[attr-defined]
     )
     policies = tuple(
         frozenset(str(p) for p in group)
-        for args in _directives(node, names.policy)
+        for args in directives(node, names.policy)
         for group in args.get("policies") or ()  # type: ignore[attr-defined]
     )
     if not (authenticated or scopes or policies):
@@ -425,7 +345,7 @@ def _access_rule(node: object, names: _Names) -> AccessRule | None:
 
 
 def _access_rules(
-    type_defs: dict[str, TypeDefinitionNode], names: _Names
+    type_defs: dict[str, TypeDefinitionNode], names: LinkNames
 ) -> tuple[dict[tuple[str, str], AccessRule], dict[str, AccessRule]]:
     fields: dict[tuple[str, str], AccessRule] = {}
     types: dict[str, AccessRule] = {}
@@ -476,107 +396,6 @@ def _possible_in_graph(
                 members = frozenset(t.name.value for t in definition.types or ())
                 out[name] = {g: members for g in type_graphs.get(name, {})}
     return out
-
-
-def _is_inaccessible(node: object, names: _Names) -> bool:
-    return any(d.name.value == names.inaccessible for d in getattr(node, "directives", None) or ())
-
-
-def _strip(node: object, names: _Names) -> tuple[ConstDirectiveNode, ...]:
-    return tuple(
-        d for d in getattr(node, "directives", None) or () if d.name.value in _API_DIRECTIVES
-    )
-
-
-def _api_document(doc: DocumentNode, names: _Names) -> DocumentNode:
-    """The client-facing schema: no federation machinery, nothing @inaccessible."""
-    prefixes = tuple(f"{spec}__" for spec in names.link_specs | {"link", "join", names.join})
-    hidden_types = {
-        d.name.value
-        for d in doc.definitions
-        if isinstance(d, TypeDefinitionNode)
-        and (d.name.value.startswith(prefixes) or _is_inaccessible(d, names))
-    }
-    definitions: list[DefinitionNode] = []
-    for definition in doc.definitions:
-        if isinstance(definition, DirectiveDefinitionNode | SchemaDefinitionNode):
-            if isinstance(definition, SchemaDefinitionNode):
-                definitions.append(
-                    definition.__class__(operation_types=definition.operation_types, directives=())
-                )
-            continue
-        if not isinstance(definition, TypeDefinitionNode) or definition.name.value in hidden_types:
-            continue
-        definitions.append(_api_type(definition, names, hidden_types))
-    return DocumentNode(definitions=tuple(definitions))
-
-
-def _visible_type(type_node: object, hidden: set[str]) -> bool:
-    while not isinstance(type_node, NamedTypeNode):
-        type_node = type_node.type  # type: ignore[attr-defined]
-    return type_node.name.value not in hidden
-
-
-def _api_type(
-    definition: TypeDefinitionNode, names: _Names, hidden: set[str]
-) -> TypeDefinitionNode:
-    kw: dict[str, object] = {
-        "name": definition.name,
-        "description": definition.description,
-        "directives": _strip(definition, names),
-    }
-    if isinstance(definition, ObjectTypeDefinitionNode | InterfaceTypeDefinitionNode):
-        kw["interfaces"] = tuple(
-            i for i in definition.interfaces or () if i.name.value not in hidden
-        )
-        kw["fields"] = tuple(
-            _api_field(f, names, hidden)
-            for f in definition.fields or ()
-            if not _is_inaccessible(f, names) and _visible_type(f.type, hidden)
-        )
-    elif isinstance(definition, UnionTypeDefinitionNode):
-        kw["types"] = tuple(t for t in definition.types or () if t.name.value not in hidden)
-    elif isinstance(definition, EnumTypeDefinitionNode):
-        kw["values"] = tuple(
-            v.__class__(name=v.name, description=v.description, directives=_strip(v, names))
-            for v in definition.values or ()
-            if not _is_inaccessible(v, names)
-        )
-    elif isinstance(definition, InputObjectTypeDefinitionNode):
-        kw["fields"] = tuple(
-            f.__class__(
-                name=f.name,
-                description=f.description,
-                type=f.type,
-                default_value=f.default_value,
-                directives=_strip(f, names),
-            )
-            for f in definition.fields or ()
-            if not _is_inaccessible(f, names)
-        )
-    elif isinstance(definition, ScalarTypeDefinitionNode):
-        pass
-    return definition.__class__(**kw)  # type: ignore[arg-type]
-
-
-def _api_field(fdef: FieldDefinitionNode, names: _Names, hidden: set[str]) -> FieldDefinitionNode:
-    return FieldDefinitionNode(
-        name=fdef.name,
-        description=fdef.description,
-        type=fdef.type,
-        directives=_strip(fdef, names),
-        arguments=tuple(
-            a.__class__(
-                name=a.name,
-                description=a.description,
-                type=a.type,
-                default_value=a.default_value,
-                directives=_strip(a, names),
-            )
-            for a in fdef.arguments or ()
-            if not _is_inaccessible(a, names)
-        ),
-    )
 
 
 def read_supergraph_source(source: str, timeout: float = 10.0) -> str:

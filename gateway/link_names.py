@@ -1,0 +1,88 @@
+"""Spec directives as one supergraph spells them: `@link` may rename (`as:`) a spec, so the join,
+inaccessible and authorisation directives are looked up by the names its @link gives them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from graphql import (
+    BooleanValueNode,
+    ConstDirectiveNode,
+    DocumentNode,
+    EnumValueNode,
+    ListValueNode,
+    SchemaDefinitionNode,
+    StringValueNode,
+    ValueNode,
+)
+
+from gateway.errors import SupergraphError
+
+_SPEC_URL = re.compile(r"^https?://specs\.apollo\.dev/(?P<name>[a-zA-Z_]+)/v(?P<version>\d+\.\d+)")
+
+
+@dataclass(slots=True)
+class LinkNames:
+    """Directive names as this supergraph spells them (the `@link` spec allows renaming)."""
+
+    join: str = "join"
+    inaccessible: str = "inaccessible"
+    authenticated: str = "authenticated"
+    requires_scopes: str = "requiresScopes"
+    policy: str = "policy"
+    link_specs: set[str] = field(default_factory=set)
+
+    def join_directive(self, name: str) -> str:
+        return f"{self.join}__{name}"
+
+
+def link_names(doc: DocumentNode) -> LinkNames:
+    names = LinkNames()
+    for definition in doc.definitions:
+        if not isinstance(definition, SchemaDefinitionNode):
+            continue
+        for directive in definition.directives or ():
+            if directive.name.value not in {"link", "core"}:
+                continue
+            args = directive_args(directive)
+            url = args.get("url") or args.get("feature")
+            match = _SPEC_URL.match(str(url or ""))
+            if not match:
+                continue
+            spec = match.group("name")
+            alias = args.get("as")
+            names.link_specs.add(spec)
+            if spec == "join":
+                names.join = str(alias or "join")
+            elif spec == "inaccessible":
+                names.inaccessible = str(alias or "inaccessible")
+            elif spec == "authenticated":
+                names.authenticated = str(alias or "authenticated")
+            elif spec == "requiresScopes":
+                names.requires_scopes = str(alias or "requiresScopes")
+            elif spec == "policy":
+                names.policy = str(alias or "policy")
+    if "join" not in names.link_specs:
+        raise SupergraphError("not a supergraph: no @link to the join spec on the schema")
+    return names
+
+
+def _value(node: ValueNode) -> object:
+    if isinstance(node, StringValueNode | EnumValueNode):
+        return node.value
+    if isinstance(node, BooleanValueNode):
+        return node.value
+    if isinstance(node, ListValueNode):
+        return [_value(v) for v in node.values]
+    return getattr(node, "value", None)
+
+
+def directive_args(directive: ConstDirectiveNode) -> dict[str, object]:
+    return {arg.name.value: _value(arg.value) for arg in directive.arguments or ()}
+
+
+def directives(node: object, name: str) -> list[dict[str, object]]:
+    return [
+        directive_args(d) for d in getattr(node, "directives", None) or () if d.name.value == name
+    ]
