@@ -38,6 +38,7 @@ from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef, Typ
 from gateway.errors import RequestError
 
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
+MAX_DEPTH = 100  # selection levels an operation may reach, fragments expanded
 
 
 @dataclass(slots=True)
@@ -176,7 +177,14 @@ class _Normalizer:
                     if self.applies(fragment.type_condition.name.value, concrete):
                         self.collect([fragment.selection_set], concrete, out, visited)
 
-    def selection(self, static: GraphQLCompositeType, sets: list[SelectionSetNode]) -> NSelection:
+    def selection(
+        self, static: GraphQLCompositeType, sets: list[SelectionSetNode], depth: int = 0
+    ) -> NSelection:
+        if depth > MAX_DEPTH:
+            # fragments can nest far deeper than the parser's own limit on one document
+            raise RequestError(
+                f"The operation is nested deeper than {MAX_DEPTH} levels.", "MAX_DEPTH_LIMIT"
+            )
         abstract = is_abstract_type(static)
         concretes = (
             self.schema.get_possible_types(static)  # type: ignore[arg-type]
@@ -189,11 +197,13 @@ class _Normalizer:
             self.collect(sets, concrete, grouped, set())  # type: ignore[arg-type]
             fields: dict[str, NField] = {}
             for key, nodes in grouped.items():
-                fields[key] = self.field(concrete, key, nodes)  # type: ignore[arg-type]
+                fields[key] = self.field(concrete, key, nodes, depth)  # type: ignore[arg-type]
             result.by_type[concrete.name] = fields
         return result
 
-    def field(self, parent: GraphQLObjectType, key: str, nodes: list[FieldNode]) -> NField:
+    def field(
+        self, parent: GraphQLObjectType, key: str, nodes: list[FieldNode], depth: int
+    ) -> NField:
         name = nodes[0].name.value
         definition: GraphQLField
         if name == "__typename":
@@ -208,7 +218,7 @@ class _Normalizer:
         named = get_named_type(definition.type)
         if is_composite_type(named) and name not in INTROSPECTION_FIELDS:
             sets = [n.selection_set for n in nodes if n.selection_set]
-            sub = self.selection(named, sets)
+            sub = self.selection(named, sets, depth + 1)
         return NField(
             key, name, tuple(nodes[0].arguments or ()), definition.type, sub, nodes, parent.name
         )

@@ -46,3 +46,21 @@ async def test_an_unplannable_operation_is_a_500_with_a_code() -> None:
     (error,) = response.body["errors"]
     assert error["extensions"]["code"] == "QUERY_PLANNING_FAILED"
     assert "Thing.secret" in error["message"]
+
+
+async def test_fragments_nested_too_deep_are_refused_before_planning() -> None:
+    from pathlib import Path
+
+    sdl = (Path(__file__).parent / "supergraph_reviews.graphql").read_text()
+    fragments = "\n".join(
+        f"fragment F{i} on User {{ reviews {{ author {{ ...F{i + 1} }} }} }}" for i in range(60)
+    )
+    query = "{ me { ...F0 } }\n" + fragments + "\nfragment F60 on User { name }"
+    client = SubgraphClient()
+    try:
+        handler = RequestHandler(load_supergraph(sdl), Executor(client, {}))
+        response = await handler.handle(query, None, {}, {})
+    finally:
+        await client.aclose()
+    assert response.status == 400
+    assert response.body["errors"][0]["extensions"]["code"] == "MAX_DEPTH_LIMIT"
