@@ -6,21 +6,28 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.rugzak-installed
 NODE_STAMP := node_modules/.rugzak-installed
 
-.PHONY: install run test lint typecheck pytest schema clean
+.PHONY: install run graphiql-assets test lint typecheck pytest schema clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	touch $@
 
-# Test oracles from the npm registry: a reference gateway and a composition library.
+# From the npm registry: the test oracles (a reference gateway and a composition library) and
+# GraphiQL's browser assets, which the gateway serves itself at GET /graphql.
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 install: $(STAMP)
 
-run: $(STAMP)
+# The demo wants GraphiQL's assets, but starts without them (npm missing, or offline on first
+# run): GET /graphql then serves the gateway's built-in explorer instead.
+graphiql-assets:
+	@$(MAKE) --no-print-directory $(NODE_STAMP) || echo 'make run: could not install the npm packages;' \
+		'the browser page at /graphql will be the built-in explorer instead of GraphiQL' >&2
+
+run: $(STAMP) graphiql-assets
 	$(PY) -m gateway demo
 
 lint: $(STAMP)

@@ -22,6 +22,7 @@ from gateway.errors import RequestError, graphql_error
 from gateway.execution.executor import Executor
 from gateway.execution.subgraph_client import SubgraphClient
 from gateway.explorer import EXPLORER_HTML
+from gateway.graphiql import graphiql_html, graphiql_routes
 from gateway.request import GraphQLResponse, RequestHandler
 from gateway.supergraph import Supergraph, load_supergraph, read_supergraph_source
 
@@ -77,6 +78,7 @@ class GatewayApp:
                 Route("/graphql", self.graphql, methods=["GET", "POST"]),
                 Route("/health", self.health, methods=["GET"]),
                 Route("/.well-known/jwks.json", self.jwks_endpoint, methods=["GET"]),
+                *graphiql_routes(),
             ],
             lifespan=self.lifespan,
         )
@@ -93,7 +95,8 @@ class GatewayApp:
         if request.method == "GET":
             params = request.query_params
             if "query" not in params and "text/html" in request.headers.get("accept", ""):
-                return HTMLResponse(EXPLORER_HTML)
+                # GraphiQL from the local npm packages, or our own explorer without them
+                return HTMLResponse(graphiql_html("/graphql") or EXPLORER_HTML)
             try:
                 query, operation_name, variables = _from_params(params)
             except RequestError as exc:

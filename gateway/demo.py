@@ -80,7 +80,7 @@ def _banner(url: str, token: str) -> str:
     query = EXAMPLE_QUERY_FILE.read_text(encoding="utf-8").strip()
     return f"""
 Rugzak is serving the citizen profile at {url}
-  explorer:  open {url} in a browser
+  GraphiQL:  open {url} in a browser
   health:    {url.rsplit("/", 1)[0]}/health
 
 Ann's token (citizen {ANN}; mint others with `rugzak token --citizen INSZ`):

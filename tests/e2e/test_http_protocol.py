@@ -107,9 +107,9 @@ mutation {
 """
 
 
-def test_browsers_get_the_explorer_page(stack: Stack) -> None:
+def test_browsers_get_graphiql(stack: Stack) -> None:
     page = httpx.get(stack.graphql_url, headers={"accept": "text/html"})
-    assert page.status_code == 200 and "Rugzak explorer" in page.text
+    assert page.status_code == 200 and "GraphiQL" in page.text
 
 
 def test_health(stack: Stack) -> None:
