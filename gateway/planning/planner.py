@@ -73,6 +73,8 @@ class _PlanRun:
         self.fetches: list[_Fetch] = []
         self.entity_fetches: dict[tuple[str, tuple[PathSegment, ...], int], _Fetch] = {}
         self.hops = 0
+        # entity hops whose key had to come from yet another hop, to refuse cycles of them
+        self._key_hops: set[tuple[str, str, str, tuple[PathSegment, ...]]] = set()
         # root fields split over subgraphs: id of each part -> the keys only that part answers
         self.split: dict[int, tuple[str, ...]] = {}
 
@@ -335,13 +337,32 @@ class _PlanRun:
                     f"cannot plan {type_name}.{f.name}: no subgraph that resolves it can be "
                     f"reached from subgraph {self.sg.graphs[fetch.graph].name} through a key"
                 )
-            groups.setdefault(self._choose_graph(type_name, f, candidates, groups), []).append(f)
+            # a target whose key this subgraph can give directly beats one needing another hop
+            direct = [
+                g
+                for g in candidates
+                if self._local_key(
+                    type_name, self.sg.entity_type(type_name, g), fetch.graph, g, provided
+                )
+                is not None
+            ]
+            pool = direct or candidates
+            groups.setdefault(self._choose_graph(type_name, f, pool, groups), []).append(f)
         used: set[int] = set()
         for graph, fields in groups.items():
             child = self._entity_fetch(graph, path, fetch)
             # the type as the target knows it: itself, or an @interfaceObject it implements
             entity_type = self.sg.entity_type(type_name, graph)
-            key = self._choose_key(type_name, entity_type, fetch.graph, graph, provided)
+            key = self._local_key(type_name, entity_type, fetch.graph, graph, provided)
+            if key is None:  # its fields must come through a further hop first
+                hop = (type_name, graph, fetch.graph, path)
+                if hop in self._key_hops:
+                    raise PlanningError(
+                        f"cannot plan {type_name}: no chain of keys leads from subgraph "
+                        f"{self.sg.graphs[fetch.graph].name} to {self.sg.graphs[graph].name}"
+                    )
+                self._key_hops.add(hop)
+                key = self.sg.resolvable_keys(entity_type, graph)[0]
             needed = [key.selection]
             for f in fields:
                 info = self.sg.field_in_graph(entity_type, f.name, graph)
@@ -378,19 +399,19 @@ class _PlanRun:
             self.entity_fetches[index] = fetch
         return fetch
 
-    def _choose_key(
+    def _local_key(
         self,
         type_name: str,
         entity_type: str,
         source: str,
         target: str,
         provided: SelectionSetNode | None,
-    ) -> Key:
-        keys = self.sg.resolvable_keys(entity_type, target)
-        for key in keys:
+    ) -> Key | None:
+        """A key of the target whose fields the source subgraph resolves itself."""
+        for key in self.sg.resolvable_keys(entity_type, target):
             if self._selection_local(type_name, key.selection, source, provided):
                 return key
-        return keys[0]  # its fields will come through a further entity fetch
+        return None
 
     def _selection_local(
         self,
