@@ -198,7 +198,7 @@ class RequestHandler:
         if plan.has_introspection:
             self._introspect(document, operation, raw_variables, state)
         errors = state.errors
-        data = Shaper(errors).shape(op, state.data)
+        data = Shaper(errors, state.explained).shape(op, state.data)
         body: dict[str, Any] = {"data": data}
         if errors:
             body = {"errors": errors, "data": data}

@@ -21,6 +21,9 @@ class ExecutionState:
     data: dict[str, Any] = field(default_factory=dict)
     errors: list[dict[str, Any]] = field(default_factory=list)
     subgraph_calls: int = 0
+    # paths left null by a subgraph's own null propagation after one of its errors: the error
+    # already explains them, so shaping must not add "Cannot return null" for them
+    explained: list[list[Any]] = field(default_factory=list)
 
 
 class Executor:
@@ -83,6 +86,8 @@ class Executor:
         data = result.get("data")
         if isinstance(data, dict):
             deep_merge(state.data, data)
+        elif result.get("errors"):
+            state.explained.extend(list(keys) for keys in node.field_keys)
         for error in result.get("errors") or ():
             state.errors.extend(_subgraph_errors(node, error, lambda p: [p]))
 
@@ -134,11 +139,18 @@ class Executor:
             return
         data = result.get("data")
         entities = data.get("_entities") if isinstance(data, dict) else None
-        if isinstance(entities, list):
-            for index, entity in enumerate(entities[: len(targets)]):
-                if isinstance(entity, dict):
-                    for obj, _ in targets[index]:
-                        deep_merge(obj, entity)
+        if not isinstance(entities, list):
+            entities = []
+        failed = bool(result.get("errors"))
+        for index, group in enumerate(targets):
+            entity = entities[index] if index < len(entities) else None
+            if isinstance(entity, dict):
+                for obj, _ in group:
+                    deep_merge(obj, entity)
+            elif failed:
+                state.explained.extend(
+                    [*path, *keys] for _, path in group for keys in node.field_keys
+                )
 
         def translate(path: list[Any]) -> list[list[Any]]:
             entity = path[1] if len(path) >= 2 and path[0] == "_entities" else None

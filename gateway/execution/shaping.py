@@ -27,11 +27,15 @@ class _Null(Exception):
 
 
 class Shaper:
-    def __init__(self, errors: list[dict[str, Any]]) -> None:
+    def __init__(
+        self, errors: list[dict[str, Any]], explained: list[list[Any]] | None = None
+    ) -> None:
         self.errors = errors
         self._error_prefixes: set[Path] = set()
         for error in errors:
             self._note(error.get("path"))
+        for path in explained or ():
+            self._note(path)
 
     def _note(self, path: Any) -> None:
         if isinstance(path, list):

@@ -228,16 +228,20 @@ class _PlanRun:
         path: tuple[PathSegment, ...],
         provided: SelectionSetNode | None,
         parent_abstract: bool,
+        requires_met: frozenset[str] = frozenset(),
     ) -> set[int]:
         """Plan `fields` of concrete `type_name` at `path` inside `fetch`; returns the ids of
-        the fetches that deliver them (for @requires dependencies)."""
+        the fetches that deliver them (for @requires dependencies). `requires_met`: fields whose
+        @requires this fetch's representations carry (at the top of an entity fetch)."""
         fields = list(fields)
         used = {fetch.id}
         remote: list[NField] = []
         for f in fields:
             if f.is_typename or f.name in INTROSPECTION_FIELDS or f.denied:
                 continue  # answered while shaping (denied: null), introspection by the gateway
-            if self._local(type_name, f.name, fetch.graph, provided):
+            if self._local(type_name, f.name, fetch.graph, provided) and (
+                f.name in requires_met or not self._requires(type_name, f.name, fetch.graph)
+            ):
                 entry = sel.field(f.response_key, f.name, f.arguments)
                 if f.selection is not None:
                     seg = PathSegment(
@@ -298,6 +302,12 @@ class _PlanRun:
         if self._can(type_name, field_name, graph):
             return True
         return _provided_field(provided, field_name) is not None
+
+    def _requires(self, type_name: str, field_name: str, graph: str) -> bool:
+        """A field with @requires here can only be resolved through an entity call that
+        carries the required fields, never inline in a parent's selection."""
+        info = self.sg.field_in_graph(type_name, field_name, graph)
+        return info is not None and info.requires is not None
 
     def _child_provided(
         self, type_name: str, field_name: str, graph: str, provided: SelectionSetNode | None
@@ -383,8 +393,9 @@ class _PlanRun:
                 (f.response_key,) for f in fields if (f.response_key,) not in child.field_keys
             )
             fragment = child.selection.fragment(entity_type)
+            met = frozenset(f.name for f in fields)
             used |= self._plan_fields(
-                child, fragment, entity_type, fields, path, None, parent_abstract
+                child, fragment, entity_type, fields, path, None, parent_abstract, met
             )
             used.add(child.id)
         return used

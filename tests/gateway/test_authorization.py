@@ -107,3 +107,17 @@ async def test_reject_mode_refuses_the_whole_request() -> None:
     assert response.status == 403
     assert response.body["errors"][0]["extensions"]["code"] == "UNAUTHORIZED_FIELD_OR_TYPE"
     assert "data" not in response.body
+
+
+def test_nulls_a_subgraph_propagated_itself_get_no_second_error() -> None:
+    # users: [User!]! is non-null: a subgraph that answered data: null with its own error
+    # already explained the null; only an unexplained one gets "Cannot return null"
+    plain = load_supergraph((Path(__file__).parent / "supergraph_reviews.graphql").read_text())
+    document = parse("{ users { id } }")
+    op = normalize(plain.api_schema, document, select_operation(document, None), {})
+    explained: list[dict[str, Any]] = []
+    assert Shaper(explained, explained=[["users"]]).shape(op, {}) is None
+    assert explained == []
+    unexplained: list[dict[str, Any]] = []
+    assert Shaper(unexplained).shape(op, {}) is None
+    assert [e["path"] for e in unexplained] == [["users"]]

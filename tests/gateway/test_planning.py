@@ -195,3 +195,18 @@ def test_override_labels_are_drawn_per_request_or_switched_on() -> None:
     assert active_override_labels(labels, frozenset(), draw=lambda: 0.30) == frozenset()
     switched = active_override_labels(labels, frozenset({"beta-pricing"}), draw=lambda: 0.99)
     assert switched == {"beta-pricing"}
+
+
+REQUIRES = load_supergraph((Path(__file__).parent / "supergraph_requires.graphql").read_text())
+
+
+def test_a_field_with_requires_is_never_selected_inline_in_its_own_subgraph() -> None:
+    # warehouse resolves Product.area, but only from a representation carrying `width`
+    fetches = plan_of(REQUIRES, "{ products { area } }").fetches
+    root, width, area = sorted(fetches, key=lambda f: (f.is_entity_fetch, f.service != "catalog"))
+    assert root.service == "warehouse" and "area" not in root.document
+    assert width.service == "catalog" and "width" in width.document
+    assert area.service == "warehouse" and area.is_entity_fetch
+    assert area.representations is not None
+    assert {f.name for f in area.representations["Product"]} == {"sku", "width"}
+    assert set(area.depends_on) == {root.id, width.id}
