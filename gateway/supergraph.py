@@ -126,8 +126,14 @@ class Supergraph:
                 return graph
         raise KeyError(name)
 
-    def can_resolve(self, type_name: str, field_name: str, graph: str) -> bool:
-        return graph in self.resolvers.get((type_name, field_name), frozenset())
+    def can_resolve(
+        self,
+        type_name: str,
+        field_name: str,
+        graph: str,
+        active_labels: frozenset[str] = frozenset(),
+    ) -> bool:
+        return graph in self.resolver_graphs(type_name, field_name, active_labels)
 
     def field_in_graph(self, type_name: str, field_name: str, graph: str) -> FieldInGraph | None:
         return self.field_graphs.get((type_name, field_name), {}).get(graph)

@@ -146,28 +146,26 @@ class _PlanRun:
             return [(primary, f)]
         type_name = nsel.type_name
         fields = nsel.by_type.get(type_name, {})
-        parts: dict[str, dict[str, NField]] = {}
+        owner: dict[str, str] = {}  # response key -> the one subgraph that answers it
         for key, child in fields.items():
             graph = primary
             if not child.is_typename and not self._can(type_name, child.name, primary):
                 local = [g for g in candidates if self._can(type_name, child.name, g)]
                 if local:
                     graph = max(local, key=lambda g: self._coverage(type_name, child, g, 4))
-            parts.setdefault(graph, {})[key] = child
-        if len(parts) < 2:
+            owner[key] = graph
+        graphs = list(dict.fromkeys(owner.values()))
+        if len(graphs) < 2:
             return [(primary, f)]
-        owned = {graph: tuple(part) for graph, part in parts.items()}
-        for key, child in fields.items():
-            full = self._coverage(type_name, child, primary, 4)
-            for graph, part in parts.items():
-                if key not in part and self._coverage(type_name, child, graph, 4) == full > 0:
-                    part[key] = child
-        for part in parts.values():  # keep the client's field order in every part
-            ordered = {k: part[k] for k in fields if k in part}
-            part.clear()
-            part.update(ordered)
+        owned = {g: tuple(k for k in fields if owner[k] == g) for g in graphs}
+        full = {k: self._coverage(type_name, c, primary, 4) for k, c in fields.items()}
         out: list[tuple[str, NField]] = []
-        for graph, chosen in parts.items():
+        for graph in graphs:
+            chosen = {  # the client's order; shared fields resolved in full here too
+                k: c
+                for k, c in fields.items()
+                if owner[k] == graph or self._coverage(type_name, c, graph, 4) == full[k] > 0
+            }
             piece = replace(f, selection=NSelection(type_name, False, {type_name: chosen}))
             self.split[id(piece)] = owned[graph]
             out.append((graph, piece))
@@ -185,7 +183,7 @@ class _PlanRun:
         return paths
 
     def _can(self, type_name: str, field_name: str, graph: str) -> bool:
-        return graph in self.sg.resolver_graphs(type_name, field_name, self.active_labels)
+        return self.sg.can_resolve(type_name, field_name, graph, self.active_labels)
 
     def _root_candidates(self, root_type: str, f: NField) -> list[str]:
         graphs = self.sg.resolver_graphs(root_type, f.name, self.active_labels)
