@@ -4,7 +4,7 @@ representations from the merged tree, subgraph errors translated to client paths
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +13,7 @@ import orjson
 from gateway.errors import graphql_error
 from gateway.execution.merge import Path, deep_merge, objects_at, representation
 from gateway.execution.subgraph_client import SubgraphClient, SubgraphFailure
+from gateway.lru import LRU
 from gateway.planning.plan import FetchNode, QueryPlan
 
 
@@ -26,10 +27,22 @@ class ExecutionState:
     explained: list[list[Any]] = field(default_factory=list)
 
 
+@dataclass(slots=True)
+class _EntityPart:
+    """One entity fetch's share of a request: its representations and where each answer goes."""
+
+    node: FetchNode
+    variables: dict[str, Any]
+    reps: list[dict[str, Any]]
+    targets: list[list[tuple[dict[str, Any], Path]]]
+
+
 class Executor:
     def __init__(self, client: SubgraphClient, urls: Mapping[str, str]) -> None:
         self.client = client
         self.urls = dict(urls)  # service name -> URL
+        # the shared request of a group of entity fetches, by their documents
+        self._batched: LRU[tuple[str, ...], str] = LRU(1000)
 
     async def execute(
         self,
@@ -38,35 +51,53 @@ class Executor:
         headers: Mapping[str, str],
         state: ExecutionState | None = None,
     ) -> ExecutionState:
+        """Runs fetches in waves: every fetch whose dependencies are done starts at once, and
+        entity fetches of one wave to the same subgraph share one request."""
         state = state or ExecutionState()
         fetches = plan.fetches
         if len(fetches) == 1:
-            await self._run(fetches[0], variables, headers, state)
+            await self._run_group([fetches[0]], variables, headers, state)
             return state
-        tasks: dict[int, asyncio.Future[None]] = {}
+        waiting = {node.id: set(node.depends_on) for node in fetches}
+        by_id = {node.id: node for node in fetches}
+        running: dict[asyncio.Future[None], list[FetchNode]] = {}
 
-        async def run(node: FetchNode) -> None:
-            if node.depends_on:
-                await asyncio.gather(*(tasks[d] for d in node.depends_on))
-            await self._run(node, variables, headers, state)
+        def start(ready: list[FetchNode]) -> None:
+            for group in _groups(ready):
+                task = asyncio.ensure_future(self._run_group(group, variables, headers, state))
+                running[task] = group
 
-        for node in fetches:
-            tasks[node.id] = asyncio.ensure_future(run(node))
-        await asyncio.gather(*tasks.values())
+        start([node for node in fetches if not node.depends_on])
+        while running:
+            done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            finished = {node.id for task in done for node in running.pop(task)}
+            for task in done:
+                task.result()  # a bug of ours surfaces here rather than being lost
+            ready = []
+            for node_id, deps in waiting.items():
+                if deps and deps & finished:
+                    deps -= finished
+                    if not deps:
+                        ready.append(by_id[node_id])
+            start(ready)
         return state
 
-    async def _run(
+    async def _run_group(
         self,
-        node: FetchNode,
+        group: list[FetchNode],
         variables: Mapping[str, Any],
         headers: Mapping[str, str],
         state: ExecutionState,
     ) -> None:
-        payload_vars = {n: variables[n] for n in node.variable_names if n in variables}
-        if node.representations is None:
-            await self._root_fetch(node, payload_vars, headers, state)
-        else:
-            await self._entity_fetch(node, payload_vars, headers, state)
+        if len(group) == 1 and group[0].representations is None:
+            node = group[0]
+            await self._root_fetch(node, _used(node, variables), headers, state)
+            return
+        parts = [part for node in group if (part := self._entity_part(node, variables, state))]
+        if len(parts) == 1:
+            await self._entity_fetch(parts[0], headers, state)
+        elif parts:
+            await self._batched_entity_fetch(parts, headers, state)
 
     async def _root_fetch(
         self,
@@ -77,7 +108,7 @@ class Executor:
     ) -> None:
         state.subgraph_calls += 1
         result = await self.client.post(
-            node.service, self.urls[node.service], _payload(node, variables), headers
+            node.service, self.urls[node.service], _payload(node.document, variables), headers
         )
         if isinstance(result, SubgraphFailure):
             for keys in node.field_keys:
@@ -91,13 +122,10 @@ class Executor:
         for error in result.get("errors") or ():
             state.errors.extend(_subgraph_errors(node, error, lambda p: [p]))
 
-    async def _entity_fetch(
-        self,
-        node: FetchNode,
-        variables: dict[str, Any],
-        headers: Mapping[str, str],
-        state: ExecutionState,
-    ) -> None:
+    def _entity_part(
+        self, node: FetchNode, variables: Mapping[str, Any], state: ExecutionState
+    ) -> _EntityPart | None:
+        """The distinct representations of the objects at the fetch's path; None if none."""
         assert node.representations is not None
         reps: list[dict[str, Any]] = []
         targets: list[list[tuple[dict[str, Any], Path]]] = []
@@ -123,47 +151,130 @@ class Executor:
             else:
                 targets[index].append((obj, path))
         if not reps:
-            return
+            return None
+        return _EntityPart(node, _used(node, variables), reps, targets)
+
+    async def _entity_fetch(
+        self, part: _EntityPart, headers: Mapping[str, str], state: ExecutionState
+    ) -> None:
+        node = part.node
         state.subgraph_calls += 1
-        result = await self.client.post(
-            node.service,
-            self.urls[node.service],
-            _payload(node, {"representations": reps, **variables}),
-            headers,
-        )
+        payload = _payload(node.document, {"representations": part.reps, **part.variables})
+        result = await self.client.post(node.service, self.urls[node.service], payload, headers)
         if isinstance(result, SubgraphFailure):
-            for group in targets:
-                for _, path in group:
-                    for keys in node.field_keys:
-                        state.errors.append(_failure_error(node, result, [*path, *keys]))
+            _entity_failure(part, result, state)
             return
         data = result.get("data")
-        entities = data.get("_entities") if isinstance(data, dict) else None
-        if not isinstance(entities, list):
-            entities = []
-        failed = bool(result.get("errors"))
-        for index, group in enumerate(targets):
-            entity = entities[index] if index < len(entities) else None
-            if isinstance(entity, dict):
-                for obj, _ in group:
-                    deep_merge(obj, entity)
-            elif failed:
-                state.explained.extend(
-                    [*path, *keys] for _, path in group for keys in node.field_keys
-                )
+        errors = result.get("errors") or []
+        _apply_entities(
+            part, data.get("_entities") if isinstance(data, dict) else None, state, bool(errors)
+        )
+        for error in errors:
+            state.errors.extend(_subgraph_errors(node, error, _entity_paths(part, "_entities")))
 
-        def translate(path: list[Any]) -> list[list[Any]]:
-            entity = path[1] if len(path) >= 2 and path[0] == "_entities" else None
-            if isinstance(entity, int) and entity < len(targets):
-                return [[*p, *path[2:]] for _, p in targets[entity]]
-            return []
+    async def _batched_entity_fetch(
+        self, parts: list[_EntityPart], headers: Mapping[str, str], state: ExecutionState
+    ) -> None:
+        """Several entity fetches to one subgraph in one request: `_entities` once per part,
+        aliased `_e<i>`, each with its own representations variable `$r<i>`."""
+        service = parts[0].node.service
+        state.subgraph_calls += 1
+        variables: dict[str, Any] = {}
+        for index, part in enumerate(parts):
+            variables.update(part.variables)
+            variables[f"r{index}"] = part.reps
+        document = self._batched_document([part.node for part in parts])
+        result = await self.client.post(
+            service, self.urls[service], _payload(document, variables), headers
+        )
+        if isinstance(result, SubgraphFailure):
+            for part in parts:
+                _entity_failure(part, result, state)
+            return
+        data = result.get("data")
+        errors = result.get("errors") or []
+        for index, part in enumerate(parts):
+            entities = data.get(f"_e{index}") if isinstance(data, dict) else None
+            _apply_entities(part, entities, state, bool(errors))
+        aliases = {f"_e{index}": part for index, part in enumerate(parts)}
+        for error in errors:
+            path = error.get("path") if isinstance(error, dict) else None
+            alias = path[0] if isinstance(path, list) and path else None
+            owner = aliases.get(alias) if isinstance(alias, str) else None
+            part = owner or parts[0]
+            translate = _entity_paths(part, alias if owner and alias else "")
+            state.errors.extend(_subgraph_errors(part.node, error, translate))
 
-        for error in result.get("errors") or ():
-            state.errors.extend(_subgraph_errors(node, error, translate))
+    def _batched_document(self, nodes: list[FetchNode]) -> str:
+        key = tuple(node.document for node in nodes)
+        document = self._batched.get(key)
+        if document is None:
+            definitions = [f"$r{i}:[_Any!]!" for i in range(len(nodes))]
+            for node in nodes:
+                definitions += [d for d in node.variable_defs if d not in definitions]
+            fields = "".join(
+                f"_e{i}:_entities(representations:$r{i}){{{node.selection}}}"
+                for i, node in enumerate(nodes)
+            )
+            document = "query(" + ",".join(definitions) + "){" + fields + "}"
+            self._batched.put(key, document)
+        return document
 
 
-def _payload(node: FetchNode, variables: dict[str, Any]) -> dict[str, Any]:
-    payload: dict[str, Any] = {"query": node.document}
+def _groups(ready: list[FetchNode]) -> list[list[FetchNode]]:
+    """Ready fetches as requests: entity queries to one subgraph together, the rest alone."""
+    groups: list[list[FetchNode]] = []
+    shared: dict[str, list[FetchNode]] = {}
+    for node in ready:
+        if node.representations is None or node.operation_kind != "query":
+            groups.append([node])
+        elif node.service in shared:
+            shared[node.service].append(node)
+        else:
+            shared[node.service] = [node]
+            groups.append(shared[node.service])
+    return groups
+
+
+def _used(node: FetchNode, variables: Mapping[str, Any]) -> dict[str, Any]:
+    return {n: variables[n] for n in node.variable_names if n in variables}
+
+
+def _apply_entities(part: _EntityPart, entities: Any, state: ExecutionState, failed: bool) -> None:
+    """Merges each answered entity into every object its representation stood for."""
+    if not isinstance(entities, list):
+        entities = []
+    node = part.node
+    for index, group in enumerate(part.targets):
+        entity = entities[index] if index < len(entities) else None
+        if isinstance(entity, dict):
+            for obj, _ in group:
+                deep_merge(obj, entity)
+        elif failed:
+            state.explained.extend([*path, *keys] for _, path in group for keys in node.field_keys)
+
+
+def _entity_failure(part: _EntityPart, failure: SubgraphFailure, state: ExecutionState) -> None:
+    for group in part.targets:
+        for _, path in group:
+            for keys in part.node.field_keys:
+                state.errors.append(_failure_error(part.node, failure, [*path, *keys]))
+
+
+def _entity_paths(part: _EntityPart, field: str) -> Callable[[list[Any]], list[list[Any]]]:
+    """Translates a subgraph error path under `field` (e.g. `_entities.3.name`) to client paths."""
+
+    def translate(path: list[Any]) -> list[list[Any]]:
+        entity = path[1] if len(path) >= 2 and path[0] == field else None
+        if isinstance(entity, int) and entity < len(part.targets):
+            return [[*p, *path[2:]] for _, p in part.targets[entity]]
+        return []
+
+    return translate
+
+
+def _payload(document: str, variables: dict[str, Any]) -> dict[str, Any]:
+    payload: dict[str, Any] = {"query": document}
     if variables:
         payload["variables"] = variables
     return payload

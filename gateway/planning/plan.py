@@ -47,6 +47,11 @@ class FetchNode:
     depends_on: tuple[int, ...]
     # response paths (relative to its position) this fetch fills, for errors when it fails
     field_keys: tuple[tuple[str, ...], ...]
+    # the parts of `document`, so that entity fetches to one subgraph can share a request:
+    # the client's variable definitions it uses, and its selection (inside `_entities` for
+    # an entity fetch)
+    variable_defs: tuple[str, ...] = ()
+    selection: str = ""
 
     @property
     def is_entity_fetch(self) -> bool:

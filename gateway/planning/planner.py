@@ -510,6 +510,8 @@ class _PlanRun:
             representation_typenames=dict(fetch.representation_typenames),
             depends_on=tuple(sorted(fetch.depends_on - {fetch.id})),
             field_keys=tuple(fetch.field_keys),
+            variable_defs=tuple(d for d in var_defs if not d.startswith("$representations:")),
+            selection=body,
         )
 
 

@@ -29,6 +29,14 @@ from tools.compose_supergraph import Subgraph, compose, fetch_sdl
 FIXTURES_DIR = Path(__file__).resolve().parent / "fixtures"
 
 
+def hand_written_operations() -> list[tuple[str, Path]]:
+    """(fixture set, operation file) of every `fixtures/<set>/operations/*.graphql`."""
+    return [
+        (path.parent.parent.name, path)
+        for path in sorted(FIXTURES_DIR.glob("*/operations/*.graphql"))
+    ]
+
+
 def fixture_set_names() -> list[str]:
     return sorted(p.name for p in FIXTURES_DIR.iterdir() if p.is_dir() and any(p.glob("*.graphql")))
 
@@ -146,3 +154,18 @@ def comparable(body: Mapping[str, Any]) -> dict[str, Any]:
     errors = body.get("errors") or []
     paths = sorted((e.get("path") or [] for e in errors), key=lambda p: [str(x) for x in p])
     return {"data": body.get("data"), "error_paths": paths}
+
+
+def rugzak_for(pool: dict[str, Server], federation: Federation, name: str) -> Server:
+    """Rugzak over fixture set `name`'s supergraph, started on first use (`pool` stops it)."""
+    if name not in pool:
+        argv = ["-m", "gateway", "serve", "--supergraph", str(federation.fixtures.supergraph_path)]
+        pool[name] = start_python_server(argv, f"rugzak over {name}", probe="/health")
+    return pool[name]
+
+
+def ask_rugzak(server: Server, query: str, variables: dict[str, Any] | None = None) -> Any:
+    body: dict[str, Any] = {"query": query}
+    if variables is not None:
+        body["variables"] = variables
+    return httpx.post(server.url + "/graphql", json=body, timeout=30.0).json()

@@ -9,56 +9,30 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 from graphql import build_schema
 from hypothesis import HealthCheck, given, settings
 from hypothesis_graphql import queries
 
 from gateway.supergraph import load_supergraph
-from tests.federation.harness import FIXTURES_DIR, Federation, FederationPool, comparable
-from tests.servers import Server, start_python_server
+from tests.federation.harness import (
+    FederationPool,
+    ask_rugzak,
+    comparable,
+    hand_written_operations,
+    rugzak_for,
+)
+from tests.servers import Server
 
 DEEP = os.environ.get("RUGZAK_DEEP") == "1"
 GENERATED_PER_SET = 2000 if DEEP else 200
 
 
-def operations() -> list[tuple[str, Path]]:
-    return [
-        (path.parent.parent.name, path)
-        for path in sorted(FIXTURES_DIR.glob("*/operations/*.graphql"))
-    ]
-
-
-@pytest.fixture(scope="session")
-def rugzak_pool(federation_pool: FederationPool) -> Iterator[dict[str, Server]]:
-    started: dict[str, Server] = {}
-    try:
-        yield started
-    finally:
-        for server in started.values():
-            server.stop()
-
-
-def rugzak_for(pool: dict[str, Server], federation: Federation, name: str) -> Server:
-    if name not in pool:
-        argv = ["-m", "gateway", "serve", "--supergraph", str(federation.fixtures.supergraph_path)]
-        pool[name] = start_python_server(argv, f"rugzak over {name}", probe="/health")
-    return pool[name]
-
-
-def ask_rugzak(server: Server, query: str, variables: dict[str, Any] | None = None) -> Any:
-    body: dict[str, Any] = {"query": query}
-    if variables is not None:
-        body["variables"] = variables
-    return httpx.post(server.url + "/graphql", json=body, timeout=30.0).json()
-
-
-@pytest.mark.parametrize(("fixture_set", "path"), operations(), ids=lambda v: getattr(v, "stem", v))
+@pytest.mark.parametrize(
+    ("fixture_set", "path"), hand_written_operations(), ids=lambda v: getattr(v, "stem", v)
+)
 def test_hand_written_operations_match(
     fixture_set: str,
     path: Path,
@@ -84,7 +58,7 @@ def test_hand_written_operations_match(
     assert comparable(ours) == comparable(theirs)
 
 
-@pytest.mark.parametrize("fixture_set", sorted({name for name, _ in operations()}))
+@pytest.mark.parametrize("fixture_set", sorted({name for name, _ in hand_written_operations()}))
 def test_generated_operations_match(
     fixture_set: str, federation_pool: FederationPool, rugzak_pool: dict[str, Server]
 ) -> None:
