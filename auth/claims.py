@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, NoReturn
 
+from auth.assurance import normalize_acr
 from auth.errors import AuthenticationError, AuthErrorCode
 from auth.insz import normalize_insz
 from auth.principal import Principal
@@ -92,6 +93,30 @@ def _scopes(claims: Mapping[str, Any]) -> frozenset[str]:
     return frozenset(scopes)
 
 
+def _strings(claims: Mapping[str, Any], name: str) -> frozenset[str]:
+    """A claim holding an array of strings (or one space-separated string)."""
+    value = claims.get(name)
+    if value is None:
+        return frozenset()
+    if isinstance(value, str):
+        return frozenset(value.split())
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return frozenset(item for item in value if item)
+    _invalid(f"the token's {name} claim must be a string or an array of strings")
+
+
+def _text(claims: Mapping[str, Any], *names: str) -> str | None:
+    """The first of the claims `names` present, which must be a non-empty string."""
+    for name in names:
+        value = claims.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, str) or not value.strip():
+            _invalid(f"the token's {name} claim must be a non-empty string")
+        return value.strip()
+    return None
+
+
 def principal_from_claims(claims: Mapping[str, Any], *, token: str) -> Principal:
     """The Principal of checked claims; the INSZ comes from `rrn` and must pass its check."""
     subject = claims.get("sub")
@@ -114,4 +139,9 @@ def principal_from_claims(claims: Mapping[str, Any], *, token: str) -> Principal
         issuer=issuer if isinstance(issuer, str) else None,
         claims=MappingProxyType(dict(claims)),
         token=token,
+        roles=_strings(claims, "roles"),
+        organisation=_text(claims, "org"),
+        acr=normalize_acr(_text(claims, "acr")),
+        client_id=_text(claims, "azp", "client_id"),
+        purpose=_text(claims, "purpose"),
     )

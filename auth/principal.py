@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 
@@ -23,6 +23,11 @@ class Principal:
     issuer: str | None = None
     claims: Mapping[str, Any] = field(default_factory=dict, repr=False, hash=False)
     token: str | None = field(default=None, repr=False)
+    roles: frozenset[str] = frozenset()
+    organisation: str | None = None  # municipality NIS code or agency code (`org` claim)
+    acr: str | None = None  # assurance level: "low" | "substantial" | "high"
+    client_id: str | None = None  # the application that asks (`azp` / `client_id` claim)
+    purpose: str | None = None  # why a civil servant reads (claim, or the purpose header)
 
     @property
     def is_anonymous(self) -> bool:
@@ -31,6 +36,19 @@ class Principal:
 
     def has_scope(self, scope: str) -> bool:
         return scope in self.scopes
+
+    @property
+    def is_staff(self) -> bool:
+        """A civil servant: a token with the `staff` role."""
+        return "staff" in self.roles
+
+    @property
+    def is_citizen(self) -> bool:
+        """A citizen: a token carrying an INSZ, not a civil servant's."""
+        return self.insz is not None and not self.is_staff
+
+    def with_purpose(self, purpose: str) -> Principal:
+        return replace(self, purpose=purpose)
 
 
 ANONYMOUS = Principal()

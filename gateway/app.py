@@ -23,10 +23,14 @@ from gateway.execution.executor import Executor
 from gateway.execution.subgraph_client import SubgraphClient
 from gateway.explorer import EXPLORER_HTML
 from gateway.graphiql import graphiql_html, graphiql_routes
+from gateway.policies import Policy, PolicyRegistry, load_policy_module
 from gateway.request import GraphQLResponse, RequestHandler
 from gateway.supergraph import Supergraph, load_supergraph, read_supergraph_source
 
 log = logging.getLogger("rugzak.app")
+
+# a civil servant states why they read (when their token does not say it)
+PURPOSE_HEADER = "x-rugzak-purpose"
 _JSON_TYPES = ("application/json", "application/graphql-response+json")
 
 
@@ -53,12 +57,19 @@ class GatewayApp:
                 f"--subgraph-url names unknown subgraphs: {', '.join(sorted(unknown))}"
             )
         urls.update(config.subgraph_urls)
+        policies: dict[str, Policy] = {}
+        for module in config.policy_modules:
+            policies.update(load_policy_module(module))
         self.handler = RequestHandler(
             self.supergraph,
             Executor(self.client, urls),
             override_labels=config.override_labels,
+            policies=PolicyRegistry(policies),
             reject_unauthorized=config.reject_unauthorized,
         )
+        undefined = self.handler.authorizer.unknown_policies()
+        if undefined:
+            log.warning("policies nobody defines (they refuse every caller): %s", undefined)
         self.jwks: dict[str, Any] | None = None
         if config.dev_issuer_dir is not None:
             from auth.dev_issuer import DevIssuer
@@ -116,6 +127,8 @@ class GatewayApp:
                 {"errors": [graphql_error(exc.message, exc.code)]},
                 headers={"www-authenticate": exc.www_authenticate},
             )
+        except RequestError as exc:
+            return _request_error(exc, 403)
         try:
             result = await self.handler.handle(
                 query,
@@ -141,7 +154,16 @@ class GatewayApp:
                     AuthErrorCode.UNTRUSTED_ISSUER, "this gateway trusts no token issuer"
                 )
             return ANONYMOUS
-        return await self.verifier.authenticate(header)
+        principal = await self.verifier.authenticate(header)
+        stated = request.headers.get(PURPOSE_HEADER, "").strip()
+        if not stated or stated == principal.purpose:
+            return principal
+        if principal.purpose is not None:
+            raise RequestError(
+                f"the {PURPOSE_HEADER} header contradicts the token's purpose claim", "FORBIDDEN"
+            )
+        # a civil servant's application states the purpose per request when the token has none
+        return principal.with_purpose(stated) if principal.is_staff else principal
 
     async def _from_body(self, request: Request) -> tuple[str, str | None, dict[str, Any]]:
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -192,7 +214,10 @@ def _fields(
 
 def _forwarded_headers(principal: Principal) -> dict[str, str]:
     if principal.token:
-        return {"authorization": f"Bearer {principal.token}"}
+        headers = {"authorization": f"Bearer {principal.token}"}
+        if principal.purpose:  # subgraphs apply their data-dependent rules with it
+            headers[PURPOSE_HEADER] = principal.purpose
+        return headers
     return {}
 
 

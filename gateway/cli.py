@@ -56,10 +56,11 @@ def _serve(args: argparse.Namespace) -> int:
         expose_query_plan=args.expose_query_plan,
         override_labels=frozenset(args.override_label),
         reject_unauthorized=args.reject_unauthorized,
+        policy_modules=tuple(args.policy_module),
     )
     try:
         app = create_app(config, verifier_from_env())
-    except (GatewayError, ValueError) as exc:
+    except (GatewayError, ValueError, ImportError) as exc:
         print(f"rugzak: {exc}", file=sys.stderr)
         return 2
     serve(app, host=args.host, port=args.port, fd=args.fd, log_level=args.log_level)
@@ -149,6 +150,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--reject-unauthorized",
         action="store_true",
         help="refuse a whole request that reads a field the caller may not read",
+    )
+    serve.add_argument(
+        "--policy-module",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="a Python module whose POLICIES dict adds named @policy checks (repeatable)",
     )
     serve.add_argument("--log-level", default="warning")
     serve.set_defaults(func=_serve)

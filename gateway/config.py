@@ -21,5 +21,7 @@ class GatewayConfig:
     # a request reading any field it may not read is refused whole (403), instead of those
     # fields coming back null with errors
     reject_unauthorized: bool = False
+    # modules whose `POLICIES` dict adds named @policy checks to the built-in ones
+    policy_modules: tuple[str, ...] = ()
     # a development issuer whose JWKS this gateway publishes at /.well-known/jwks.json
     dev_issuer_dir: Path | None = None

@@ -25,7 +25,7 @@ from graphql import (
 from graphql.execution.values import get_variable_values
 
 from auth.principal import ANONYMOUS, Principal
-from gateway.authorization import Authorizer, Policy
+from gateway.authorization import Authorizer
 from gateway.errors import UNAUTHORIZED, PlanningError, RequestError, graphql_error
 from gateway.execution.executor import ExecutionState, Executor
 from gateway.execution.shaping import Shaper
@@ -39,6 +39,7 @@ from gateway.operation import (
 )
 from gateway.planning import Planner, QueryPlan
 from gateway.planning.render import plan_json
+from gateway.policies import PolicyRegistry
 from gateway.supergraph import Supergraph
 
 log = logging.getLogger("rugzak.request")
@@ -89,7 +90,7 @@ class RequestHandler:
         document_cache_size: int = 1000,
         plan_cache_size: int = 1000,
         override_labels: frozenset[str] = frozenset(),
-        policies: Mapping[str, Policy] | None = None,
+        policies: PolicyRegistry | None = None,
         reject_unauthorized: bool = False,
     ) -> None:
         self.supergraph = supergraph
@@ -156,7 +157,7 @@ class RequestHandler:
         if op is None:
             op = normalize(self.supergraph.api_schema, doc.document, operation, values)
             self._operations.put(op_key, op)
-        op, denied = self.authorizer.authorize(op, self.authorizer.caller(principal))
+        op, denied = self.authorizer.authorize(op, principal, coerced)
         if denied and self.reject_unauthorized:
             error = graphql_error(
                 "The operation reads fields the caller may not read.", UNAUTHORIZED

@@ -17,6 +17,7 @@ class EntitlementRecord:
     child_birth_date: date
     paying_body: str
     start_date: date
+    bank_account: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,8 +64,8 @@ class GrantPaymentRecord:
 def load_entitlements(session: Session, inszs: Sequence[str]) -> list[list[EntitlementRecord]]:
     """Each citizen's Groeipakket entitlements (as the receiving parent), oldest child first."""
     rows = session.fetch_all(
-        "SELECT id, insz, child_given_name, child_birth_date, paying_body, start_date"
-        " FROM child_benefit WHERE insz IN (SELECT value FROM json_each(?))"
+        "SELECT id, insz, child_given_name, child_birth_date, paying_body, start_date,"
+        " bank_account FROM child_benefit WHERE insz IN (SELECT value FROM json_each(?))"
         " ORDER BY insz, child_birth_date, id",
         (json_list(inszs),),
     )
@@ -72,7 +73,7 @@ def load_entitlements(session: Session, inszs: Sequence[str]) -> list[list[Entit
     for r in rows:
         found[r[1]].append(
             EntitlementRecord(
-                r[0], r[1], r[2], date.fromisoformat(r[3]), r[4], date.fromisoformat(r[5])
+                r[0], r[1], r[2], date.fromisoformat(r[3]), r[4], date.fromisoformat(r[5]), r[6]
             )
         )
     return [found[insz] for insz in inszs]

@@ -25,7 +25,7 @@ from resolvers.allowances.store import (
     GrantPaymentRecord,
 )
 from resolvers.common.citizens import CitizenRecord
-from subgraphs.common import entities
+from subgraphs.common import access, entities
 from subgraphs.common.context import RequestContext
 from subgraphs.common.types import PersonName
 
@@ -129,6 +129,10 @@ class ChildBenefitEntitlement:
     start_date: datetime.date = strawberry.field(
         description="From when it runs: the birth date, or 1 January 2019 for older children."
     )
+    bank_account: str = strawberry.federation.field(
+        policy=access.BANK_ACCOUNT,
+        description="The IBAN the entitlement is paid into (assurance level high to read).",
+    )
     entitlement_id: strawberry.Private[int]
 
     @strawberry.field(description="The components that make up the entitlement.")
@@ -169,6 +173,7 @@ class ChildBenefitEntitlement:
             ),
             paying_body=PayingBody(record.paying_body),
             start_date=record.start_date,
+            bank_account=record.bank_account,
             entitlement_id=record.id,
         )
 
@@ -247,22 +252,26 @@ class Citizen:
     record: strawberry.Private[CitizenRecord]
 
     @strawberry.federation.field(
-        shareable=True, description="The citizen's name." + entities.PARTIAL
+        shareable=True,
+        policy=access.NAME,
+        description="The citizen's name." + entities.PARTIAL,
     )
     def name(self) -> PersonName | None:
         return PersonName.of(self.record)
 
-    @strawberry.field(
+    @strawberry.federation.field(
+        policy=access.CHILD_BENEFIT,
         description="Groeipakket entitlements paid to this citizen, one per child, oldest "
-        "child first." + entities.PARTIAL
+        "child first." + entities.PARTIAL,
     )
     async def child_benefits(self, info: AllowancesInfo) -> list[ChildBenefitEntitlement] | None:
         records = await info.context.loaders.entitlements.load(self.record.insz)
         return [ChildBenefitEntitlement.of(r) for r in records]
 
-    @strawberry.field(
+    @strawberry.federation.field(
+        policy=access.STUDY_GRANT,
         description="This citizen's study grant applications, newest academic year first."
-        + entities.PARTIAL
+        + entities.PARTIAL,
     )
     async def study_grant_applications(
         self,

@@ -10,15 +10,16 @@ from resolvers.common.citizens import CitizenRecord
 from resolvers.common.insz import is_valid_insz
 from subgraphs.common import entities
 from subgraphs.common.context import RequestContext
-from subgraphs.common.errors import bad_user_input
+from subgraphs.common.errors import bad_user_input, forbidden
 
 ME_DESCRIPTION = (
     "The calling citizen, identified by the INSZ in the verified token's `rrn` claim (never by "
     "an argument); null without a citizen identity or when the citizen is unknown."
 )
 CITIZEN_DESCRIPTION = (
-    "A citizen by INSZ, for civil servants' applications. An INSZ whose mod-97 check fails is "
-    "an error with code BAD_USER_INPUT; a valid but unknown INSZ gives null."
+    "A citizen by INSZ: a citizen may ask only their own INSZ, a civil servant any. An INSZ "
+    "whose mod-97 check fails is an error with code BAD_USER_INPUT; a valid but unknown INSZ "
+    "gives null."
 )
 INSZ_ARGUMENT_DESCRIPTION = entities.CITIZEN_INSZ
 
@@ -43,4 +44,7 @@ async def load_citizen(
             f"{insz!r} is not a valid INSZ: expected 11 digits with a matching mod-97 check.",
             field="insz",
         )
+    # the gateway's @policy already refused anyone else; this is the second line of defence
+    if not (context.principal.is_staff or context.caller_insz == insz):
+        raise forbidden("A citizen may read only their own data; this is another citizen's INSZ.")
     return await context.loaders.citizens.load(insz)

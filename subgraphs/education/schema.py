@@ -11,6 +11,7 @@ from typing import Annotated
 
 import strawberry
 
+from subgraphs.common import access
 from subgraphs.common.citizens import (
     CITIZEN_DESCRIPTION,
     INSZ_ARGUMENT_DESCRIPTION,
@@ -24,12 +25,14 @@ from subgraphs.education.types import Citizen, EducationInfo, Institution
 
 @strawberry.type(description="Reads of the LED register of qualifications.")
 class Query:
-    @strawberry.federation.field(shareable=True, description=ME_DESCRIPTION)
+    @strawberry.federation.field(shareable=True, policy=access.ME, description=ME_DESCRIPTION)
     async def me(self, info: EducationInfo) -> Citizen | None:
         record = await load_me(info.context)
         return None if record is None else Citizen.of(record)
 
-    @strawberry.federation.field(shareable=True, description=CITIZEN_DESCRIPTION)
+    @strawberry.federation.field(
+        shareable=True, policy=access.CITIZEN_LOOKUP, description=CITIZEN_DESCRIPTION
+    )
     async def citizen(
         self,
         info: EducationInfo,

@@ -22,7 +22,7 @@ from resolvers.common.citizens import CitizenRecord
 from resolvers.common.errors import InvalidInput
 from resolvers.education.loaders import EducationLoaders
 from resolvers.education.store import InstitutionRecord, QualificationRecord, qualification_page
-from subgraphs.common import entities
+from subgraphs.common import access, entities
 from subgraphs.common.context import RequestContext
 from subgraphs.common.errors import from_invalid_input
 from subgraphs.common.types import PageInfo, PersonName
@@ -199,14 +199,17 @@ class Citizen:
     record: strawberry.Private[CitizenRecord]
 
     @strawberry.federation.field(
-        shareable=True, description="The citizen's name." + entities.PARTIAL
+        shareable=True,
+        policy=access.NAME,
+        description="The citizen's name." + entities.PARTIAL,
     )
     def name(self) -> PersonName | None:
         return PersonName.of(self.record)
 
-    @strawberry.field(
+    @strawberry.federation.field(
+        policy=access.EDUCATION,
         description="The citizen's qualifications, newest first, as a Relay-style connection."
-        + entities.PARTIAL
+        + entities.PARTIAL,
     )
     async def qualifications(
         self,

@@ -15,6 +15,7 @@ from graphql import GraphQLError
 
 from resolvers.ticketing.reporting import InvalidReport, NewTicket, report_ticket
 from resolvers.ticketing.store import all_municipalities
+from subgraphs.common import access
 from subgraphs.common.citizens import (
     CITIZEN_DESCRIPTION,
     INSZ_ARGUMENT_DESCRIPTION,
@@ -35,12 +36,14 @@ from subgraphs.ticketing.types import (
 
 @strawberry.type(description="Reads of municipal reports and municipalities.")
 class Query:
-    @strawberry.federation.field(shareable=True, description=ME_DESCRIPTION)
+    @strawberry.federation.field(shareable=True, policy=access.ME, description=ME_DESCRIPTION)
     async def me(self, info: TicketingInfo) -> Citizen | None:
         record = await load_me(info.context)
         return None if record is None else Citizen.of(record)
 
-    @strawberry.federation.field(shareable=True, description=CITIZEN_DESCRIPTION)
+    @strawberry.federation.field(
+        shareable=True, policy=access.CITIZEN_LOOKUP, description=CITIZEN_DESCRIPTION
+    )
     async def citizen(
         self,
         info: TicketingInfo,

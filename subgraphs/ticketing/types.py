@@ -21,7 +21,7 @@ from resolvers.common.municipalities import PROVINCES
 from resolvers.ticketing.catalogue import CATEGORIES, CLOSED_STATUSES
 from resolvers.ticketing.loaders import TicketingLoaders
 from resolvers.ticketing.store import MunicipalityRecord, TicketRecord
-from subgraphs.common import entities
+from subgraphs.common import access, entities
 from subgraphs.common.context import RequestContext
 
 TicketingInfo = Info[RequestContext[TicketingLoaders], None]
@@ -229,8 +229,9 @@ class Citizen:
     insz: strawberry.ID = strawberry.field(description=entities.CITIZEN_INSZ)
     record: strawberry.Private[CitizenRecord]
 
-    @strawberry.field(
-        description="The reports this citizen filed, newest first." + entities.PARTIAL
+    @strawberry.federation.field(
+        policy=access.TICKETS,
+        description="The reports this citizen filed, newest first." + entities.PARTIAL,
     )
     async def tickets(
         self,

@@ -38,7 +38,17 @@ class Stack:
         return {name: server.url + "/graphql" for name, server in self.subgraphs.items()}
 
     def token(self, insz: str) -> str:
-        return self.issuer.mint(subject=f"test-{insz}", insz=insz)
+        """A citizen's token, signed in at assurance level substantial (as with eID or itsme)."""
+        return self.issuer.mint(
+            subject=f"test-{insz}", insz=insz, extra_claims={"acr": "substantial"}
+        )
+
+    def subgraph_post(
+        self, name: str, query: str, headers: Mapping[str, str] | None = None
+    ) -> httpx.Response:
+        """A request straight to one subgraph, around the gateway."""
+        url = self.subgraphs[name].url + "/graphql"
+        return httpx.post(url, json={"query": query}, headers=dict(headers or {}), timeout=30.0)
 
     def query(
         self,
@@ -46,8 +56,11 @@ class Stack:
         variables: Mapping[str, Any] | None = None,
         insz: str | None = None,
         url: str | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
-        headers = {"authorization": f"Bearer {self.token(insz)}"} if insz else {}
+        """POST to the gateway as citizen `insz` (or with `headers`, or anonymously)."""
+        if headers is None:
+            headers = {"authorization": f"Bearer {self.token(insz)}"} if insz else {}
         body: dict[str, Any] = {"query": query}
         if variables is not None:
             body["variables"] = dict(variables)

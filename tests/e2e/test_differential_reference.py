@@ -1,5 +1,8 @@
 """The reference subgraphs through Rugzak and through the reference gateway (Hive Gateway, Rust
-planner), same supergraph, same callers: the answers must be identical, data and error paths."""
+planner), same supergraph, same callers: the answers must be identical, data and error paths.
+
+Hive Gateway as started here enforces no `@policy` (it has no policy plugin), so every caller
+below may read everything it asks: what Rugzak refuses is tested in test_authorization_*.py."""
 
 from __future__ import annotations
 
@@ -11,31 +14,34 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.stack import ANN, BRAM, PROFILE_QUERY, SUPERGRAPH, Stack
+from tests.e2e.callers import ANN_SUBSTANTIAL, ANONYMOUS, BRAM_SUBSTANTIAL, Caller
+from tests.e2e.stack import ANN, PROFILE_QUERY, SUPERGRAPH, Stack
 from tests.federation.harness import comparable
 from tests.oracles.hive import HiveGateway, hive_gateway
 
-CASES: list[tuple[str, str, dict[str, Any] | None, str | None]] = [
-    ("profile-ann", PROFILE_QUERY, None, ANN),
-    ("profile-bram", PROFILE_QUERY, None, BRAM),
-    ("profile-anonymous", PROFILE_QUERY, None, None),
+TICKETS_CLERK = Caller(
+    "tickets-clerk", staff=True, acr="substantial", scopes=frozenset({"tickets:read"}),
+    purpose="ticketing",
+)  # fmt: skip
+CASES: list[tuple[str, str, dict[str, Any] | None, Caller]] = [
+    ("profile-ann", PROFILE_QUERY, None, ANN_SUBSTANTIAL),
+    ("profile-bram", PROFILE_QUERY, None, BRAM_SUBSTANTIAL),
     (
         "civil-servant",
         """query($insz: ID!) { citizen(insz: $insz) { insz name { familyName }
-             studyGrantApplications { status decision { outcome reason } }
              tickets(status: [NEW, ACKNOWLEDGED, SCHEDULED]) { reference status } } }""",
         {"insz": ANN},
-        None,
+        TICKETS_CLERK,
     ),
-    ("bad-insz", '{ citizen(insz: "12345678901") { insz tickets { id } } }', None, None),
-    ("unknown-insz", '{ citizen(insz: "85671012287") { insz } }', None, None),
+    ("bad-insz", '{ citizen(insz: "12345678901") { insz tickets { id } } }', None, TICKETS_CLERK),
+    ("unknown-insz", '{ citizen(insz: "85671012287") { insz } }', None, TICKETS_CLERK),
     (
         "paging-and-filters",
         """{ me { qualifications(first: 2, status: REGISTERED) {
                totalCount pageInfo { hasNextPage endCursor }
                edges { cursor node { id title institution { institutionNumber name } } } } } }""",
         None,
-        ANN,
+        ANN_SUBSTANTIAL,
     ),
     (
         "fragments-aliases-typename",
@@ -45,20 +51,20 @@ CASES: list[tuple[str, str, dict[str, Any] | None, str | None]] = [
            fragment Q on Qualification { __typename title place: institution {
                town: municipality { __typename name province } } }""",
         None,
-        BRAM,
+        BRAM_SUBSTANTIAL,
     ),
     (
         "municipalities",
         """{ municipalities { nisCode name openTicketCount } gent: municipality(nisCode: "44021")
              { name province } nowhere: municipality(nisCode: "00000") { name } }""",
         None,
-        None,
+        ANONYMOUS,
     ),
     (
         "institution-entity-hop",
         """{ institution(institutionNumber: "xx") { name } }""",
         None,
-        None,
+        ANONYMOUS,
     ),
 ]
 
@@ -74,17 +80,16 @@ def hive(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hiv
         yield gateway
 
 
-@pytest.mark.parametrize(("name", "query", "variables", "insz"), CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(("name", "query", "variables", "caller"), CASES, ids=[c[0] for c in CASES])
 def test_same_answer_as_the_reference_gateway(
     stack: Stack,
     hive: HiveGateway,
     name: str,
     query: str,
     variables: dict[str, Any] | None,
-    insz: str | None,
+    caller: Caller,
 ) -> None:
-    token = stack.token(insz) if insz else None
-    headers = {"authorization": f"Bearer {token}"} if token else {}
+    headers = caller.headers(stack.issuer)
     body: dict[str, Any] = {"query": query}
     if variables:
         body["variables"] = variables

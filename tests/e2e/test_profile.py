@@ -6,6 +6,7 @@ from typing import Any
 
 import httpx
 
+from tests.e2e.callers import EDUCATION_CLERK
 from tests.e2e.stack import ANN, BRAM, PROFILE_QUERY, Stack
 
 
@@ -41,8 +42,12 @@ def test_bram_gets_his_own_different_profile(stack: Stack) -> None:
     assert not refs & {t["reference"] for t in ann["tickets"]}
 
 
-def test_without_a_token_me_is_null(stack: Stack) -> None:
-    assert profile(stack, None) == {"data": {"me": None}}
+def test_without_a_token_me_is_null_and_refused(stack: Stack) -> None:
+    body = stack.query(PROFILE_QUERY).json()
+    assert body["data"] == {"me": None}
+    assert [(e["path"], e["extensions"]["code"]) for e in body["errors"]] == [
+        (["me"], "UNAUTHORIZED_FIELD_OR_TYPE")
+    ]
 
 
 def test_a_forged_token_is_refused_with_a_graphql_error(stack: Stack) -> None:
@@ -73,14 +78,18 @@ def test_civil_servant_query_by_insz_with_variables(stack: Stack) -> None:
         }
       }
     """
-    body = stack.query(query, {"insz": BRAM}).json()
+    body = stack.query(query, {"insz": BRAM}, headers=EDUCATION_CLERK.headers(stack.issuer)).json()
     citizen = body["data"]["citizen"]
     assert citizen["insz"] == BRAM
     assert len(citizen["qualifications"]["edges"]) == 1
+    # an education clerk's purpose does not cover tickets
+    assert citizen["tickets"] is None
+    assert [e["path"] for e in body["errors"]] == [["citizen", "tickets"]]
 
 
 def test_a_subgraph_error_keeps_its_path(stack: Stack) -> None:
-    body = stack.query('{ citizen(insz: "85671012386") { insz tickets { reference } } }').json()
+    query = '{ citizen(insz: "85671012386") { insz tickets { reference } } }'
+    body = stack.query(query, headers=EDUCATION_CLERK.headers(stack.issuer)).json()
     assert body["data"] == {"citizen": None}
     (error,) = body["errors"]
     assert error["path"] == ["citizen"]

@@ -13,10 +13,11 @@ from gateway.authorization import Authorizer
 from gateway.execution.shaping import Shaper
 from gateway.operation import NOperation, normalize, select_operation
 from gateway.planning import Planner
+from gateway.policies import PolicyRegistry
 from gateway.supergraph import Supergraph, load_supergraph
 
 SG = load_supergraph((Path(__file__).parent / "supergraph_auth.graphql").read_text())
-POLICIES = {"strong-auth": lambda p: p.claims.get("acr") == "high"}
+POLICIES = PolicyRegistry({"strong-auth": lambda r: r.principal.claims.get("acr") == "high"})
 
 CLERK = Principal(subject="clerk", scopes=frozenset({"profile:read"}), claims={"acr": "low"})
 AUDITOR = Principal(
@@ -30,7 +31,7 @@ def authorized(query: str, principal: Principal) -> tuple[NOperation, tuple[str,
     document = parse(query)
     op = normalize(SG.api_schema, document, select_operation(document, None), {})
     authorizer = Authorizer(SG, POLICIES)
-    return authorizer.authorize(op, authorizer.caller(principal))
+    return authorizer.authorize(op, principal)
 
 
 def shaped(op: NOperation, data: dict[str, Any]) -> tuple[Any, list[dict[str, Any]]]:
@@ -90,7 +91,7 @@ def test_without_rules_the_operation_is_untouched() -> None:
     document = parse("{ me { name } }")
     op = normalize(plain.api_schema, document, select_operation(document, None), {})
     authorizer = Authorizer(plain)
-    assert authorizer.authorize(op, authorizer.caller(ANONYMOUS)) == (op, ())
+    assert authorizer.authorize(op, ANONYMOUS) == (op, ())
 
 
 async def test_reject_mode_refuses_the_whole_request() -> None:

@@ -23,12 +23,26 @@ APPS = {
 }
 
 
-class Client:
-    """Posts GraphQL operations to one subgraph server."""
+class _Clerk:
+    """The default caller of test requests: a civil servant, who may look any citizen up."""
 
-    def __init__(self, server: Server, data_dir: Path) -> None:
+
+CLERK = _Clerk()
+
+
+def clerk_token(issuer: DevIssuer) -> str:
+    claims = {"roles": ["staff"], "acr": "substantial", "org": "44021"}
+    return issuer.mint(subject="test-clerk", ttl=24 * 3600, extra_claims=claims)
+
+
+class Client:
+    """Posts GraphQL operations to one subgraph server, as a civil servant unless told otherwise
+    (`token=None` is an anonymous request)."""
+
+    def __init__(self, server: Server, data_dir: Path, clerk: str) -> None:
         self.server = server
         self.data_dir = data_dir
+        self.clerk = clerk
         self.http = httpx.Client(base_url=server.url, timeout=10.0)
 
     def post(
@@ -36,10 +50,12 @@ class Client:
         query: str,
         variables: Mapping[str, Any] | None = None,
         *,
-        token: str | None = None,
+        token: str | _Clerk | None = CLERK,
         headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
         all_headers = dict(headers or {})
+        if isinstance(token, _Clerk):
+            token = self.clerk
         if token is not None:
             all_headers["authorization"] = f"Bearer {token}"
         body: dict[str, Any] = {"query": query}
@@ -48,7 +64,11 @@ class Client:
         return self.http.post("/graphql", json=body, headers=all_headers)
 
     def data(
-        self, query: str, variables: Mapping[str, Any] | None = None, *, token: str | None = None
+        self,
+        query: str,
+        variables: Mapping[str, Any] | None = None,
+        *,
+        token: str | _Clerk | None = CLERK,
     ) -> Any:
         """The `data` of a response that must have no errors."""
         response = self.post(query, variables, token=token)
@@ -58,7 +78,11 @@ class Client:
         return payload["data"]
 
     def errors(
-        self, query: str, variables: Mapping[str, Any] | None = None, *, token: str | None = None
+        self,
+        query: str,
+        variables: Mapping[str, Any] | None = None,
+        *,
+        token: str | _Clerk | None = CLERK,
     ) -> tuple[Any, list[dict[str, Any]]]:
         """(data, errors) of a response that must have errors."""
         response = self.post(query, variables, token=token)
@@ -88,11 +112,11 @@ def auth_env(issuer: DevIssuer, tmp_path_factory: pytest.TempPathFactory) -> dic
 
 
 def _serve(
-    name: str, tmp_path_factory: pytest.TempPathFactory, env: Mapping[str, str]
+    name: str, tmp_path_factory: pytest.TempPathFactory, env: Mapping[str, str], clerk: str
 ) -> Iterator[Client]:
     data_dir = tmp_path_factory.mktemp(f"{name}-data")
     server = start_uvicorn(APPS[name], name, env={"RUGZAK_DATA_DIR": str(data_dir), **env})
-    client = Client(server, data_dir)
+    client = Client(server, data_dir, clerk)
     try:
         yield client
     finally:
@@ -102,23 +126,23 @@ def _serve(
 
 @pytest.fixture(scope="session")
 def education(
-    tmp_path_factory: pytest.TempPathFactory, auth_env: dict[str, str]
+    tmp_path_factory: pytest.TempPathFactory, auth_env: dict[str, str], issuer: DevIssuer
 ) -> Iterator[Client]:
-    yield from _serve("education", tmp_path_factory, auth_env)
+    yield from _serve("education", tmp_path_factory, auth_env, clerk_token(issuer))
 
 
 @pytest.fixture(scope="session")
 def allowances(
-    tmp_path_factory: pytest.TempPathFactory, auth_env: dict[str, str]
+    tmp_path_factory: pytest.TempPathFactory, auth_env: dict[str, str], issuer: DevIssuer
 ) -> Iterator[Client]:
-    yield from _serve("allowances", tmp_path_factory, auth_env)
+    yield from _serve("allowances", tmp_path_factory, auth_env, clerk_token(issuer))
 
 
 @pytest.fixture(scope="session")
 def ticketing(
-    tmp_path_factory: pytest.TempPathFactory, auth_env: dict[str, str]
+    tmp_path_factory: pytest.TempPathFactory, auth_env: dict[str, str], issuer: DevIssuer
 ) -> Iterator[Client]:
-    yield from _serve("ticketing", tmp_path_factory, auth_env)
+    yield from _serve("ticketing", tmp_path_factory, auth_env, clerk_token(issuer))
 
 
 @pytest.fixture(params=sorted(APPS))

@@ -19,7 +19,7 @@ UNKNOWN_VALID_INSZ = make_insz(date(1930, 5, 17), 611)
 
 
 def test_me_without_a_token_is_null(subgraph: Client) -> None:
-    assert subgraph.data(ME) == {"me": None}
+    assert subgraph.data(ME, token=None) == {"me": None}
 
 
 def test_me_with_a_token_is_the_caller(subgraph: Client, issuer: DevIssuer) -> None:
@@ -69,6 +69,16 @@ def test_citizen_by_insz(subgraph: Client) -> None:
     assert subgraph.data(query, {"insz": UNKNOWN_VALID_INSZ}) == {"citizen": None}
 
 
+def test_a_citizen_may_look_up_only_themselves(subgraph: Client, issuer: DevIssuer) -> None:
+    query = "query($insz: ID!) { citizen(insz: $insz) { insz } }"
+    ann = issuer.mint(subject="s-ann", insz=ANN_INSZ)
+    assert subgraph.data(query, {"insz": ANN_INSZ}, token=ann) == {"citizen": {"insz": ANN_INSZ}}
+    for token in (ann, None):
+        data, errors = subgraph.errors(query, {"insz": BRAM_INSZ}, token=token)
+        assert data == {"citizen": None}
+        assert errors[0]["extensions"]["code"] == "FORBIDDEN"
+
+
 @pytest.mark.parametrize("bad", ["85671012384", "03621445639", "8567101238", "85.67.10-123.85"])
 def test_citizen_with_a_bad_insz_is_bad_user_input(subgraph: Client, bad: str) -> None:
     data, errors = subgraph.errors("query($i: ID!) { citizen(insz: $i) { insz } }", {"i": bad})
@@ -83,7 +93,7 @@ def unverified_education(tmp_path_factory: pytest.TempPathFactory) -> Iterator[C
     data_dir: Path = tmp_path_factory.mktemp("unverified")
     env = {"RUGZAK_DATA_DIR": str(data_dir), "RUGZAK_JWKS_URL": ""}
     server = start_uvicorn(APPS["education"], "education-unverified", env=env)
-    client = Client(server, data_dir)
+    client = Client(server, data_dir, clerk="")
     try:
         yield client
     finally:

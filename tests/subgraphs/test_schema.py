@@ -57,8 +57,8 @@ def test_service_sdl_is_federation_v2_with_keys(subgraph: Client) -> None:
     assert FEDERATION_LINK == "https://specs.apollo.dev/federation/v2.7"
     for key in KEYS[name]:
         assert key in sdl, key
-    assert "me: Citizen @shareable" in sdl
-    assert "): Citizen @shareable" in sdl  # citizen(insz: ID!)
+    assert 'me: Citizen @policy(policies: [["citizen-self"]]) @shareable' in sdl
+    assert '): Citizen @policy(policies: [["citizen-self"], ["staff"]]) @shareable' in sdl
     assert "_entities(representations: [_Any!]!): [_Entity]!" in sdl
 
 

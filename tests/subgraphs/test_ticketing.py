@@ -99,7 +99,7 @@ def test_ticket_and_municipality_lookups(ticketing: Client) -> None:
 
 
 def test_reporting_needs_a_signed_in_citizen(ticketing: Client, issuer: DevIssuer) -> None:
-    data, errors = ticketing.errors(REPORT, {"input": valid_input()})
+    data, errors = ticketing.errors(REPORT, {"input": valid_input()}, token=None)
     assert data is None
     assert errors[0]["extensions"]["code"] == "UNAUTHENTICATED"
     assert errors[0]["path"] == ["reportTicket"]

@@ -1,0 +1,156 @@
+"""Named `@policy` checks in Python: given the caller, the field and its arguments, may they read?
+
+A supergraph's `@policy(policies: [["citizen-self"], ["purpose:child-benefit", "acr:high"]])`
+names policies; the gateway resolves each name here. Built in:
+
+- `citizen-self`: a citizen (a token with an INSZ, not a staff token) reading themselves. When the
+  field has an `insz` argument it must be the caller's own INSZ (from the verified token, never from
+  the client), so `citizen(insz:)` with someone else's number is refused.
+- `staff`: any civil servant (a token with the `staff` role).
+- `purpose:<P>`: a civil servant who stated purpose P (token claim, or the purpose header when the
+  token carries none).
+- `acr:<LEVEL>`: a caller authenticated at assurance level LEVEL or higher (low < substantial <
+  high).
+- `scope:<S>`: a token granting scope S. (Unlike `@requiresScopes`, it can sit in one group of a
+  policy only: a civil servant needs the scope, the citizen reading themselves does not.)
+
+Further policies come from configuration: a module whose `POLICIES` maps names to callables
+(`rugzak serve --policy-module my.policies`). A name nobody defines refuses every caller: a typo in
+a subgraph's directive must close a field, not open it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from auth.assurance import ACR_LEVELS, meets_acr
+from auth.insz import normalize_insz
+from auth.principal import Principal
+
+log = logging.getLogger("rugzak.policies")
+
+SELF_ARGUMENT = "insz"
+
+
+@dataclass(frozen=True, slots=True)
+class FieldRequest:
+    """What a policy looks at: the caller, the field (`Type.field`) and its coerced arguments."""
+
+    principal: Principal
+    coordinate: str
+    arguments: Mapping[str, Any]
+
+
+Policy = Callable[[FieldRequest], bool]
+# a family of policies named `<family>:<parameter>`, e.g. `acr:high`
+PolicyFamily = Callable[[str], Policy]
+
+
+def citizen_self(request: FieldRequest) -> bool:
+    principal = request.principal
+    if not principal.is_citizen or principal.insz is None:
+        return False
+    if SELF_ARGUMENT not in request.arguments:
+        return True
+    asked = request.arguments[SELF_ARGUMENT]
+    try:
+        return isinstance(asked, str) and bool(normalize_insz(asked) == principal.insz)
+    except ValueError:
+        return False
+
+
+def staff(request: FieldRequest) -> bool:
+    return bool(request.principal.is_staff)
+
+
+def purpose(expected: str) -> Policy:
+    def check(request: FieldRequest) -> bool:
+        return request.principal.is_staff and request.principal.purpose == expected
+
+    return check
+
+
+def minimum_acr(level: str) -> Policy:
+    if level not in ACR_LEVELS:
+        raise ValueError(f"unknown assurance level {level!r}; use one of {', '.join(ACR_LEVELS)}")
+
+    def check(request: FieldRequest) -> bool:
+        return meets_acr(request.principal.acr, level)
+
+    return check
+
+
+BUILT_IN: dict[str, Policy] = {"citizen-self": citizen_self, "staff": staff}
+
+
+def scope(name: str) -> Policy:
+    if not name:
+        raise ValueError("a scope policy names its scope: scope:<S>")
+
+    def check(request: FieldRequest) -> bool:
+        return request.principal.has_scope(name)
+
+    return check
+
+
+BUILT_IN_FAMILIES: dict[str, PolicyFamily] = {
+    "purpose": purpose,
+    "acr": minimum_acr,
+    "scope": scope,
+}
+
+
+def _refuse(_request: FieldRequest) -> bool:
+    return False
+
+
+class PolicyRegistry:
+    """Resolves policy names to checks: configured ones first, then the built-in ones."""
+
+    def __init__(
+        self,
+        policies: Mapping[str, Policy] | None = None,
+        families: Mapping[str, PolicyFamily] | None = None,
+    ) -> None:
+        self._named = {**BUILT_IN, **(policies or {})}
+        self._families = {**BUILT_IN_FAMILIES, **(families or {})}
+        self._resolved: dict[str, Policy] = {}
+
+    def resolve(self, name: str) -> Policy:
+        found = self._resolved.get(name)
+        if found is None:
+            found = self._lookup(name)
+            self._resolved[name] = found
+        return found
+
+    def unknown(self, names: Iterable[str]) -> list[str]:
+        """The names among `names` that no policy defines (each refuses every caller)."""
+        return sorted(n for n in set(names) if self.resolve(n) is _refuse)
+
+    def _lookup(self, name: str) -> Policy:
+        if name in self._named:
+            return self._named[name]
+        family, sep, parameter = name.partition(":")
+        if sep and family in self._families:
+            try:
+                return self._families[family](parameter)
+            except ValueError as exc:
+                log.warning("policy %r refuses every caller: %s", name, exc)
+                return _refuse
+        log.warning("policy %r is not defined: it refuses every caller", name)
+        return _refuse
+
+
+def load_policy_module(dotted: str) -> dict[str, Policy]:
+    """The `POLICIES` mapping of a Python module given by its dotted name."""
+    module = importlib.import_module(dotted)
+    policies = getattr(module, "POLICIES", None)
+    if not isinstance(policies, Mapping) or not all(
+        isinstance(k, str) and callable(v) for k, v in policies.items()
+    ):
+        raise ValueError(f"module {dotted} must define POLICIES: a dict of name -> callable")
+    return dict(policies)
