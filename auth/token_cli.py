@@ -117,7 +117,11 @@ def run(argv: Sequence[str]) -> int:
         )
         return 1
     subject = args.subject or opaque_subject(issuer.issuer, insz or "")
-    token = issuer.mint(subject=subject, insz=insz, scopes=scopes, ttl=args.ttl)
+    # a citizen signed in with eID or itsme: assurance level substantial
+    claims = {"acr": "substantial"} if insz is not None else {}
+    token = issuer.mint(
+        subject=subject, insz=insz, scopes=scopes, ttl=args.ttl, extra_claims=claims
+    )
     sys.stdout.write(token + "\n")
     sys.stdout.flush()
     return 0

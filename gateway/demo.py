@@ -141,7 +141,9 @@ def run_demo() -> int:
         server = uvicorn.Server(
             uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
         )
-        token = issuer.mint(subject="demo-citizen-ann", insz=ANN, ttl=12 * 3600)
+        token = issuer.mint(
+            subject="demo-citizen-ann", insz=ANN, ttl=12 * 3600, extra_claims={"acr": "substantial"}
+        )
         asyncio.run(_serve(server, _banner(f"http://127.0.0.1:{port}/graphql", token)))
     except KeyboardInterrupt:
         pass
