@@ -6,7 +6,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.rugzak-installed
 NODE_STAMP := node_modules/.rugzak-installed
 
-.PHONY: install run graphiql-assets test lint typecheck pytest schema clean
+.PHONY: install run graphiql-assets test lint typecheck pytest schema clean test-servers
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,7 +38,14 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(PY) -m mypy gateway auth
 
-pytest: $(STAMP) $(NODE_STAMP)
+# Servers the tests run for real (never assumed present): redis-server from Debian's packages.
+test-servers:
+	@command -v redis-server >/dev/null || { \
+		echo 'installing redis-server (Debian package) for the tests'; \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
+
+pytest: $(STAMP) $(NODE_STAMP) test-servers
 	$(PY) -m pytest
 
 test: lint typecheck pytest

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -17,12 +19,16 @@ from starlette.routing import Route
 from auth.errors import AuthenticationError, AuthErrorCode
 from auth.principal import ANONYMOUS, Principal
 from auth.verifier import TokenVerifier
+from gateway.cache.store import cache_store
 from gateway.config import GatewayConfig
 from gateway.errors import RequestError, graphql_error
 from gateway.execution.executor import Executor
 from gateway.execution.subgraph_client import SubgraphClient
 from gateway.explorer import EXPLORER_HTML
 from gateway.graphiql import graphiql_html, graphiql_routes
+from gateway.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from gateway.metrics import Metrics
+from gateway.persisted_queries import NOT_FOUND, PersistedQueries
 from gateway.policies import Policy, PolicyRegistry, load_policy_module
 from gateway.request import GraphQLResponse, RequestHandler
 from gateway.supergraph import Supergraph, load_supergraph, read_supergraph_source
@@ -60,9 +66,12 @@ class GatewayApp:
         policies: dict[str, Policy] = {}
         for module in config.policy_modules:
             policies.update(load_policy_module(module))
+        self.metrics = Metrics()
+        self.cache = cache_store(config.cache_url)
+        self.persisted = PersistedQueries(self.cache)
         self.handler = RequestHandler(
             self.supergraph,
-            Executor(self.client, urls),
+            Executor(self.client, urls, self.metrics),
             override_labels=config.override_labels,
             policies=PolicyRegistry(policies),
             reject_unauthorized=config.reject_unauthorized,
@@ -82,12 +91,14 @@ class GatewayApp:
             yield
         finally:
             await self.client.aclose()
+            await self.cache.close()
 
     def starlette(self) -> Starlette:
         return Starlette(
             routes=[
                 Route("/graphql", self.graphql, methods=["GET", "POST"]),
                 Route("/health", self.health, methods=["GET"]),
+                Route("/metrics", self.metrics_endpoint, methods=["GET"]),
                 Route("/.well-known/jwks.json", self.jwks_endpoint, methods=["GET"]),
                 *graphiql_routes(),
             ],
@@ -95,7 +106,16 @@ class GatewayApp:
         )
 
     async def health(self, request: Request) -> Response:
-        return JSONResponse({"status": "ok", "schemaHash": self.supergraph.schema_hash})
+        # a cache that is down degrades the gateway (slower, more subgraph load) but never stops it
+        cache = {"backend": self.cache.description, "up": self.cache.healthy}
+        status = "ok" if self.cache.healthy else "degraded"
+        body = {"status": status, "schemaHash": self.supergraph.schema_hash, "cache": cache}
+        return JSONResponse(body)
+
+    async def metrics_endpoint(self, request: Request) -> Response:
+        self.metrics.cache_errors.set(self.cache.errors)
+        self.metrics.cache_up.set(1 if self.cache.healthy else 0)
+        return Response(self.metrics.render(), media_type=METRICS_CONTENT_TYPE)
 
     async def jwks_endpoint(self, request: Request) -> Response:
         if self.jwks is None:
@@ -103,22 +123,39 @@ class GatewayApp:
         return JSONResponse(self.jwks)
 
     async def graphql(self, request: Request) -> Response:
+        started = time.perf_counter()
+        response = await self._graphql(request)
+        self.metrics.request_seconds.observe(time.perf_counter() - started)
+        self.metrics.requests.labels(status=str(response.status_code)).inc()
+        return response
+
+    async def _graphql(self, request: Request) -> Response:
         if request.method == "GET":
             params = request.query_params
             if "query" not in params and "text/html" in request.headers.get("accept", ""):
                 # GraphiQL from the local npm packages, or our own explorer without them
                 return HTMLResponse(graphiql_html("/graphql") or EXPLORER_HTML)
             try:
-                query, operation_name, variables = _from_params(params)
+                sent = _from_params(params)
             except RequestError as exc:
                 return _request_error(exc)
             allow_mutation = False
         else:
             try:
-                query, operation_name, variables = await self._from_body(request)
+                sent = await self._from_body(request)
             except RequestError as exc:
                 return _request_error(exc, 413 if exc.code == "PAYLOAD_TOO_LARGE" else 400)
             allow_mutation = True
+        try:
+            query = await self.persisted.resolve(sent.query, sent.extensions)
+        except RequestError as exc:
+            self.metrics.persisted_queries.labels(outcome="error").inc()
+            # not found is the protocol's normal first answer: 200, so clients retry with the query
+            return _request_error(exc, 200 if exc.code == NOT_FOUND else 400)
+        if sent.extensions and "persistedQuery" in sent.extensions:
+            outcome = "hit" if sent.query is None else "registered"
+            self.metrics.persisted_queries.labels(outcome=outcome).inc()
+        operation_name, variables = sent.operation_name, sent.variables
         try:
             principal = await self._authenticate(request)
         except AuthenticationError as exc:
@@ -165,7 +202,7 @@ class GatewayApp:
         # a civil servant's application states the purpose per request when the token has none
         return principal.with_purpose(stated) if principal.is_staff else principal
 
-    async def _from_body(self, request: Request) -> tuple[str, str | None, dict[str, Any]]:
+    async def _from_body(self, request: Request) -> _Sent:
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type not in _JSON_TYPES:
             raise RequestError(
@@ -185,23 +222,50 @@ class GatewayApp:
             raise RequestError(f"request body is not valid JSON: {exc}", "BAD_REQUEST") from exc
         if not isinstance(payload, dict):
             raise RequestError("request body must be a JSON object", "BAD_REQUEST")
-        return _fields(payload.get("query"), payload.get("operationName"), payload.get("variables"))
+        return _fields(
+            payload.get("query"),
+            payload.get("operationName"),
+            payload.get("variables"),
+            payload.get("extensions"),
+        )
 
 
-def _from_params(params: Mapping[str, str]) -> tuple[str, str | None, dict[str, Any]]:
-    variables: Any = None
-    if params.get("variables"):
-        try:
-            variables = orjson.loads(params["variables"])
-        except orjson.JSONDecodeError as exc:
-            raise RequestError("variables are not valid JSON", "BAD_REQUEST") from exc
-    return _fields(params.get("query"), params.get("operationName"), variables)
+@dataclass(frozen=True, slots=True)
+class _Sent:
+    """What a GraphQL request carries; `query` may be absent when a persisted query is named."""
+
+    query: str | None
+    operation_name: str | None
+    variables: dict[str, Any]
+    extensions: dict[str, Any] | None
 
 
-def _fields(
-    query: Any, operation_name: Any, variables: Any
-) -> tuple[str, str | None, dict[str, Any]]:
-    if not isinstance(query, str) or not query.strip():
+def _json_param(params: Mapping[str, str], name: str) -> Any:
+    if not params.get(name):
+        return None
+    try:
+        return orjson.loads(params[name])
+    except orjson.JSONDecodeError as exc:
+        raise RequestError(f"{name} are not valid JSON", "BAD_REQUEST") from exc
+
+
+def _from_params(params: Mapping[str, str]) -> _Sent:
+    return _fields(
+        params.get("query"),
+        params.get("operationName"),
+        _json_param(params, "variables"),
+        _json_param(params, "extensions"),
+    )
+
+
+def _fields(query: Any, operation_name: Any, variables: Any, extensions: Any) -> _Sent:
+    if extensions is not None and not isinstance(extensions, dict):
+        raise RequestError("`extensions` must be a JSON object", "BAD_REQUEST")
+    if query is not None and not isinstance(query, str):
+        raise RequestError("`query` must be a string", "BAD_REQUEST")
+    if query is not None and not query.strip():
+        query = None
+    if query is None and not (extensions and "persistedQuery" in extensions):
         raise RequestError("GraphQL operations must contain a non-empty `query`.", "BAD_REQUEST")
     if operation_name is not None and not isinstance(operation_name, str):
         raise RequestError("`operationName` must be a string", "BAD_REQUEST")
@@ -209,7 +273,7 @@ def _fields(
         variables = {}
     if not isinstance(variables, dict):
         raise RequestError("`variables` must be a JSON object", "BAD_REQUEST")
-    return query, operation_name or None, variables
+    return _Sent(query, operation_name or None, variables, extensions)
 
 
 def _forwarded_headers(principal: Principal) -> dict[str, str]:

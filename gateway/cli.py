@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -57,6 +58,7 @@ def _serve(args: argparse.Namespace) -> int:
         override_labels=frozenset(args.override_label),
         reject_unauthorized=args.reject_unauthorized,
         policy_modules=tuple(args.policy_module),
+        cache_url=args.cache or os.environ.get("RUGZAK_CACHE_URL") or None,
     )
     try:
         app = create_app(config, verifier_from_env())
@@ -150,6 +152,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--reject-unauthorized",
         action="store_true",
         help="refuse a whole request that reads a field the caller may not read",
+    )
+    serve.add_argument(
+        "--cache",
+        metavar="URL",
+        help="shared cache: memory (default) or redis://HOST:PORT/DB (env RUGZAK_CACHE_URL)",
     )
     serve.add_argument(
         "--policy-module",

@@ -23,5 +23,7 @@ class GatewayConfig:
     reject_unauthorized: bool = False
     # modules whose `POLICIES` dict adds named @policy checks to the built-in ones
     policy_modules: tuple[str, ...] = ()
+    # where shared caches live (persisted queries, entities): None/"memory" or redis://host:port/db
+    cache_url: str | None = None
     # a development issuer whose JWKS this gateway publishes at /.well-known/jwks.json
     dev_issuer_dir: Path | None = None

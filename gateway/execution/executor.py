@@ -14,6 +14,7 @@ from gateway.errors import graphql_error
 from gateway.execution.merge import Path, deep_merge, objects_at, representation
 from gateway.execution.subgraph_client import SubgraphClient, SubgraphFailure
 from gateway.lru import LRU
+from gateway.metrics import Metrics
 from gateway.planning.plan import FetchNode, QueryPlan
 
 
@@ -38,9 +39,12 @@ class _EntityPart:
 
 
 class Executor:
-    def __init__(self, client: SubgraphClient, urls: Mapping[str, str]) -> None:
+    def __init__(
+        self, client: SubgraphClient, urls: Mapping[str, str], metrics: Metrics | None = None
+    ) -> None:
         self.client = client
         self.urls = dict(urls)  # service name -> URL
+        self.metrics = metrics
         # the shared request of a group of entity fetches, by their documents
         self._batched: LRU[tuple[str, ...], str] = LRU(1000)
 
@@ -107,7 +111,7 @@ class Executor:
         state: ExecutionState,
     ) -> None:
         state.subgraph_calls += 1
-        result = await self.client.post(
+        result = await self._post(
             node.service, self.urls[node.service], _payload(node.document, variables), headers
         )
         if isinstance(result, SubgraphFailure):
@@ -160,7 +164,7 @@ class Executor:
         node = part.node
         state.subgraph_calls += 1
         payload = _payload(node.document, {"representations": part.reps, **part.variables})
-        result = await self.client.post(node.service, self.urls[node.service], payload, headers)
+        result = await self._post(node.service, self.urls[node.service], payload, headers)
         if isinstance(result, SubgraphFailure):
             _entity_failure(part, result, state)
             return
@@ -184,7 +188,7 @@ class Executor:
             variables.update(part.variables)
             variables[f"r{index}"] = part.reps
         document = self._batched_document([part.node for part in parts])
-        result = await self.client.post(
+        result = await self._post(
             service, self.urls[service], _payload(document, variables), headers
         )
         if isinstance(result, SubgraphFailure):
@@ -204,6 +208,16 @@ class Executor:
             part = owner or parts[0]
             translate = _entity_paths(part, alias if owner and alias else "")
             state.errors.extend(_subgraph_errors(part.node, error, translate))
+
+    async def _post(
+        self, service: str, url: str, payload: dict[str, Any], headers: Mapping[str, str]
+    ) -> dict[str, Any] | SubgraphFailure:
+        result = await self.client.post(service, url, payload, headers)
+        if self.metrics is not None:
+            self.metrics.subgraph_requests.labels(subgraph=service).inc()
+            if isinstance(result, SubgraphFailure):
+                self.metrics.subgraph_failures.labels(subgraph=service, code=result.code).inc()
+        return result
 
     def _batched_document(self, nodes: list[FetchNode]) -> str:
         key = tuple(node.document for node in nodes)

@@ -1,0 +1,1 @@
+"""Caches shared between requests (and, with Redis, between gateway replicas)."""
