@@ -19,6 +19,7 @@ from starlette.routing import Route
 from auth.errors import AuthenticationError, AuthErrorCode
 from auth.principal import ANONYMOUS, Principal
 from auth.verifier import TokenVerifier
+from gateway.cache.entities import INVALIDATE_SCOPE, EntityCache, invalidation_tags
 from gateway.cache.store import cache_store
 from gateway.config import GatewayConfig
 from gateway.errors import RequestError, graphql_error
@@ -69,9 +70,12 @@ class GatewayApp:
         self.metrics = Metrics()
         self.cache = cache_store(config.cache_url)
         self.persisted = PersistedQueries(self.cache)
+        self.entity_cache = EntityCache(
+            self.cache, self.supergraph, config.entity_ttls, self.metrics
+        )
         self.handler = RequestHandler(
             self.supergraph,
-            Executor(self.client, urls, self.metrics),
+            Executor(self.client, urls, self.metrics, self.entity_cache),
             override_labels=config.override_labels,
             policies=PolicyRegistry(policies),
             reject_unauthorized=config.reject_unauthorized,
@@ -99,6 +103,7 @@ class GatewayApp:
                 Route("/graphql", self.graphql, methods=["GET", "POST"]),
                 Route("/health", self.health, methods=["GET"]),
                 Route("/metrics", self.metrics_endpoint, methods=["GET"]),
+                Route("/cache/invalidate", self.invalidate_endpoint, methods=["POST"]),
                 Route("/.well-known/jwks.json", self.jwks_endpoint, methods=["GET"]),
                 *graphiql_routes(),
             ],
@@ -111,6 +116,26 @@ class GatewayApp:
         status = "ok" if self.cache.healthy else "degraded"
         body = {"status": status, "schemaHash": self.supergraph.schema_hash, "cache": cache}
         return JSONResponse(body)
+
+    async def invalidate_endpoint(self, request: Request) -> Response:
+        """`{"tags": ["Citizen:85671012385"], "entities": [{"__typename": "Ticket", "id": "7"}]}`
+        from a caller whose token grants the `cache:invalidate` scope."""
+        try:
+            principal = await self._authenticate(request)
+        except (AuthenticationError, RequestError) as exc:
+            return _json(401, {"errors": [graphql_error(str(exc), "UNAUTHENTICATED")]})
+        if not principal.has_scope(INVALIDATE_SCOPE):
+            message = f"invalidating the cache needs the {INVALIDATE_SCOPE} scope"
+            return _json(403, {"errors": [graphql_error(message, "FORBIDDEN")]})
+        try:
+            payload = orjson.loads(await request.body())
+            tags = invalidation_tags(payload)
+        except (orjson.JSONDecodeError, ValueError) as exc:
+            return _json(400, {"errors": [graphql_error(str(exc), "BAD_REQUEST")]})
+        invalidated = await self.entity_cache.invalidate(tags)
+        log.info("cache invalidated by %s: %s", principal.subject, tags)
+        status = 200 if invalidated == len(tags) else 503  # the cache backend is down
+        return _json(status, {"invalidated": invalidated, "tags": tags})
 
     async def metrics_endpoint(self, request: Request) -> Response:
         self.metrics.cache_errors.set(self.cache.errors)

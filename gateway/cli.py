@@ -41,6 +41,19 @@ def _timeouts(items: Sequence[str]) -> tuple[float, dict[str, float]]:
     return default, per_subgraph
 
 
+def _entity_ttls(items: Sequence[str]) -> dict[str, float]:
+    """`--entity-ttl Municipality=3600`: cache a type's entities that long without Cache-Control."""
+    ttls: dict[str, float] = {}
+    for name, value in _key_values(items, "--entity-ttl").items():
+        try:
+            ttls[name] = float(value)
+        except ValueError:
+            raise SystemExit(f"rugzak: --entity-ttl wants TYPE=SECONDS, got {value!r}") from None
+        if ttls[name] <= 0:
+            raise SystemExit("rugzak: --entity-ttl must be positive")
+    return ttls
+
+
 def _serve(args: argparse.Namespace) -> int:
     from auth.verifier import verifier_from_env
     from gateway.app import create_app
@@ -59,6 +72,7 @@ def _serve(args: argparse.Namespace) -> int:
         reject_unauthorized=args.reject_unauthorized,
         policy_modules=tuple(args.policy_module),
         cache_url=args.cache or os.environ.get("RUGZAK_CACHE_URL") or None,
+        entity_ttls=_entity_ttls(args.entity_ttl),
     )
     try:
         app = create_app(config, verifier_from_env())
@@ -157,6 +171,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--cache",
         metavar="URL",
         help="shared cache: memory (default) or redis://HOST:PORT/DB (env RUGZAK_CACHE_URL)",
+    )
+    serve.add_argument(
+        "--entity-ttl",
+        action="append",
+        default=[],
+        metavar="TYPE=SECONDS",
+        help="cache entities of TYPE that long when their subgraph sends no Cache-Control",
     )
     serve.add_argument(
         "--policy-module",

@@ -25,5 +25,7 @@ class GatewayConfig:
     policy_modules: tuple[str, ...] = ()
     # where shared caches live (persisted queries, entities): None/"memory" or redis://host:port/db
     cache_url: str | None = None
+    # entity cache lifetimes per type, for subgraphs that send no Cache-Control
+    entity_ttls: dict[str, float] = field(default_factory=dict)
     # a development issuer whose JWKS this gateway publishes at /.well-known/jwks.json
     dev_issuer_dir: Path | None = None

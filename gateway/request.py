@@ -193,7 +193,10 @@ class RequestHandler:
             return prepared
         op, plan, operation, document = prepared
         variables = {k: v for k, v in raw_variables.items() if k in op.variable_definitions}
-        state = ExecutionState()
+        # the entity cache serves queries only: a mutation's entity fetches must see its effects
+        state = ExecutionState(
+            principal=principal if operation.operation == OperationType.QUERY else None
+        )
         if plan.fetches:
             await self.executor.execute(plan, variables, headers, state)
         if plan.has_introspection:

@@ -42,7 +42,8 @@ class CacheStore:
         found = await self._call("multi_get", self.backend.multi_get, list(keys))
         if not isinstance(found, list) or len(found) != len(keys):
             return [None] * len(keys)
-        return [v if isinstance(v, str) else None for v in found]
+        # counters come back as numbers from memory and as text from Redis
+        return [v if isinstance(v, str) else str(v) if isinstance(v, int) else None for v in found]
 
     async def get(self, key: str) -> str | None:
         return (await self.get_many([key]))[0]

@@ -10,9 +10,11 @@ from typing import Any
 
 import orjson
 
+from auth.principal import Principal
+from gateway.cache.entities import EntityCache, Lookup, parse_cache_control
 from gateway.errors import graphql_error
 from gateway.execution.merge import Path, deep_merge, objects_at, representation
-from gateway.execution.subgraph_client import SubgraphClient, SubgraphFailure
+from gateway.execution.subgraph_client import CACHE_CONTROL_KEY, SubgraphClient, SubgraphFailure
 from gateway.lru import LRU
 from gateway.metrics import Metrics
 from gateway.planning.plan import FetchNode, QueryPlan
@@ -26,6 +28,18 @@ class ExecutionState:
     # paths left null by a subgraph's own null propagation after one of its errors: the error
     # already explains them, so shaping must not add "Cannot return null" for them
     explained: list[list[Any]] = field(default_factory=list)
+    # who asks: private cache entries are theirs; None (mutations) bypasses the entity cache
+    principal: Principal | None = None
+
+
+@dataclass(slots=True)
+class _Cached:
+    """What the entity cache knew of a part: its lookup, over the part's original
+    representations, and the original index of each representation still to fetch."""
+
+    lookup: Lookup
+    reps: list[dict[str, Any]]
+    missing: list[int]
 
 
 @dataclass(slots=True)
@@ -36,15 +50,23 @@ class _EntityPart:
     variables: dict[str, Any]
     reps: list[dict[str, Any]]
     targets: list[list[tuple[dict[str, Any], Path]]]
+    cached: _Cached | None = None
 
 
 class Executor:
     def __init__(
-        self, client: SubgraphClient, urls: Mapping[str, str], metrics: Metrics | None = None
+        self,
+        client: SubgraphClient,
+        urls: Mapping[str, str],
+        metrics: Metrics | None = None,
+        entity_cache: EntityCache | None = None,
     ) -> None:
         self.client = client
         self.urls = dict(urls)  # service name -> URL
         self.metrics = metrics
+        self.entity_cache = entity_cache
+        # identical subgraph queries in flight (same body, same caller) share one request
+        self._in_flight: dict[bytes, asyncio.Future[dict[str, Any] | SubgraphFailure]] = {}
         # the shared request of a group of entity fetches, by their documents
         self._batched: LRU[tuple[str, ...], str] = LRU(1000)
 
@@ -98,6 +120,9 @@ class Executor:
             await self._root_fetch(node, _used(node, variables), headers, state)
             return
         parts = [part for node in group if (part := self._entity_part(node, variables, state))]
+        if self.entity_cache is not None and state.principal is not None:
+            cache, principal = self.entity_cache, state.principal
+            parts = [p for part in parts if (p := await _from_cache(cache, part, principal))]
         if len(parts) == 1:
             await self._entity_fetch(parts[0], headers, state)
         elif parts:
@@ -112,7 +137,11 @@ class Executor:
     ) -> None:
         state.subgraph_calls += 1
         result = await self._post(
-            node.service, self.urls[node.service], _payload(node.document, variables), headers
+            node.service,
+            self.urls[node.service],
+            _payload(node.document, variables),
+            headers,
+            shareable=node.operation_kind == "query",
         )
         if isinstance(result, SubgraphFailure):
             for keys in node.field_keys:
@@ -170,11 +199,11 @@ class Executor:
             return
         data = result.get("data")
         errors = result.get("errors") or []
-        _apply_entities(
-            part, data.get("_entities") if isinstance(data, dict) else None, state, bool(errors)
-        )
+        entities = data.get("_entities") if isinstance(data, dict) else None
+        _apply_entities(part, entities, state, bool(errors))
         for error in errors:
             state.errors.extend(_subgraph_errors(node, error, _entity_paths(part, "_entities")))
+        await self._save(part, entities, errors, "_entities", result, state)
 
     async def _batched_entity_fetch(
         self, parts: list[_EntityPart], headers: Mapping[str, str], state: ExecutionState
@@ -200,6 +229,7 @@ class Executor:
         for index, part in enumerate(parts):
             entities = data.get(f"_e{index}") if isinstance(data, dict) else None
             _apply_entities(part, entities, state, bool(errors))
+            await self._save(part, entities, errors, f"_e{index}", result, state)
         aliases = {f"_e{index}": part for index, part in enumerate(parts)}
         for error in errors:
             path = error.get("path") if isinstance(error, dict) else None
@@ -209,7 +239,73 @@ class Executor:
             translate = _entity_paths(part, alias if owner and alias else "")
             state.errors.extend(_subgraph_errors(part.node, error, translate))
 
+    async def _save(
+        self,
+        part: _EntityPart,
+        entities: Any,
+        errors: list[Any],
+        field: str,
+        result: dict[str, Any],
+        state: ExecutionState,
+    ) -> None:
+        """Puts the part's answered entities in the cache, but none that an error touched."""
+        if part.cached is None or self.entity_cache is None or state.principal is None:
+            return
+        if not isinstance(entities, list):
+            return
+        touched = {
+            e["path"][1]
+            for e in errors
+            if isinstance(e, dict)
+            and isinstance(e.get("path"), list)
+            and len(e["path"]) >= 2
+            and e["path"][0] == field
+        }
+        if any(isinstance(e, dict) and not e.get("path") for e in errors):
+            return  # an error without a path may concern any entity
+        answers = {
+            part.cached.missing[i]: entity
+            for i, entity in enumerate(entities[: len(part.reps)])
+            if isinstance(entity, dict) and i not in touched
+        }
+        control = parse_cache_control(result.get(CACHE_CONTROL_KEY))
+        await self.entity_cache.save(
+            part.cached.lookup, part.cached.reps, answers, state.principal, control
+        )
+
     async def _post(
+        self,
+        service: str,
+        url: str,
+        payload: dict[str, Any],
+        headers: Mapping[str, str],
+        shareable: bool = True,
+    ) -> dict[str, Any] | SubgraphFailure:
+        """One subgraph request; a query identical to one in flight (same body, same
+        caller's headers) waits for that one's answer (a copy) instead of going out again."""
+        if not shareable:
+            return await self._send(service, url, payload, headers)
+        key = orjson.dumps([service, payload, sorted(headers.items())])
+        running = self._in_flight.get(key)
+        if running is not None:
+            result = await asyncio.shield(running)
+            return result if isinstance(result, SubgraphFailure) else _copy(result)
+        future: asyncio.Future[dict[str, Any] | SubgraphFailure] = (
+            asyncio.get_running_loop().create_future()
+        )
+        self._in_flight[key] = future
+        try:
+            result = await self._send(service, url, payload, headers)
+            future.set_result(result)
+            return result
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved: no warning when nobody else waited
+            raise
+        finally:
+            del self._in_flight[key]
+
+    async def _send(
         self, service: str, url: str, payload: dict[str, Any], headers: Mapping[str, str]
     ) -> dict[str, Any] | SubgraphFailure:
         result = await self.client.post(service, url, payload, headers)
@@ -233,6 +329,35 @@ class Executor:
             document = "query(" + ",".join(definitions) + "){" + fields + "}"
             self._batched.put(key, document)
         return document
+
+
+async def _from_cache(
+    cache: EntityCache, part: _EntityPart, principal: Principal
+) -> _EntityPart | None:
+    """Answers what the cache knows; the part left to fetch, or None when all was cached."""
+    node = part.node
+    lookup = await cache.lookup(node.service, node.selection, part.variables, part.reps, principal)
+    missing: list[int] = []
+    for index, answer in enumerate(lookup.answers):
+        if answer is None:
+            missing.append(index)
+            continue
+        for obj, _ in part.targets[index]:
+            deep_merge(obj, answer)
+    if not missing:
+        return None
+    return _EntityPart(
+        node,
+        part.variables,
+        [part.reps[i] for i in missing],
+        [part.targets[i] for i in missing],
+        _Cached(lookup, part.reps, missing),
+    )
+
+
+def _copy(result: dict[str, Any]) -> dict[str, Any]:
+    copied: dict[str, Any] = orjson.loads(orjson.dumps(result))
+    return copied
 
 
 def _groups(ready: list[FetchNode]) -> list[list[FetchNode]]:

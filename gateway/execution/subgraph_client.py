@@ -20,6 +20,10 @@ class SubgraphFailure:
     reason: str
 
 
+# where a subgraph answer carries its response's Cache-Control header
+CACHE_CONTROL_KEY = "__rugzak_cache_control"
+
+
 class SubgraphClient:
     def __init__(
         self,
@@ -79,6 +83,9 @@ class SubgraphClient:
             return SubgraphFailure(
                 "SUBREQUEST_MALFORMED_RESPONSE", "response is not a GraphQL response"
             )
+        cache_control = response.headers.get("cache-control")
+        if cache_control is not None:  # for the entity cache; the answer's other keys are GraphQL's
+            body[CACHE_CONTROL_KEY] = cache_control
         return body
 
     async def aclose(self) -> None:

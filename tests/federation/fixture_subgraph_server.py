@@ -1,7 +1,7 @@
 """Serve a fixture subgraph (see fixture_subgraph.py) over HTTP: an ASGI app on uvicorn.
 
     python -m tests.federation.fixture_subgraph_server --sdl S.graphql [--data D.json] \\
-        (--fd N | --port P) [--name NAME]
+        (--fd N | --port P) [--name NAME] [--cache-control VALUE]
 
 Routes:
 - `POST /graphql` (also `GET /graphql?query=...`): the subgraph.
@@ -28,7 +28,7 @@ from gateway.serving import serve
 from tests.federation.fixture_subgraph import FixtureSubgraph
 
 
-def create_app(subgraph: FixtureSubgraph) -> Starlette:
+def create_app(subgraph: FixtureSubgraph, cache_control: str | None = None) -> Starlette:
     log: list[dict[str, Any]] = []
 
     async def graphql_endpoint(request: Request) -> Response:
@@ -57,7 +57,8 @@ def create_app(subgraph: FixtureSubgraph) -> Starlette:
         result = await subgraph.execute(
             body["query"], body.get("variables"), body.get("operationName")
         )
-        return JSONResponse(result)
+        headers = {"cache-control": cache_control} if cache_control else None
+        return JSONResponse(result, headers=headers)
 
     async def ready(request: Request) -> Response:
         return PlainTextResponse("ok")
@@ -84,8 +85,9 @@ def main(argv: list[str] | None = None) -> None:
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--fd", type=int, help="an already-listening socket (tests/servers.py)")
     where.add_argument("--port", type=int, help="listen on 127.0.0.1:PORT")
+    parser.add_argument("--cache-control", help="a Cache-Control header for every answer")
     args = parser.parse_args(argv)
-    app = create_app(FixtureSubgraph.from_files(args.sdl, args.data))
+    app = create_app(FixtureSubgraph.from_files(args.sdl, args.data), args.cache_control)
     serve(app, port=args.port or 0, fd=args.fd)
 
 

@@ -41,11 +41,15 @@ def fixture_set_names() -> list[str]:
     return sorted(p.name for p in FIXTURES_DIR.iterdir() if p.is_dir() and any(p.glob("*.graphql")))
 
 
-def start_fixture_subgraph(name: str, sdl_path: Path, data_path: Path | None) -> Server:
+def start_fixture_subgraph(
+    name: str, sdl_path: Path, data_path: Path | None, cache_control: str | None = None
+) -> Server:
     """One fixture subgraph on 127.0.0.1 (GraphQL at `<url>/graphql`); the caller stops it."""
     argv = ["-m", "tests.federation.fixture_subgraph_server", "--sdl", str(sdl_path)]
     if data_path is not None:
         argv += ["--data", str(data_path)]
+    if cache_control is not None:
+        argv += ["--cache-control", cache_control]
     return start_python_server(argv, f"subgraph {name}")
 
 

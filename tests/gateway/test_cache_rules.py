@@ -1,0 +1,112 @@
+"""Entity cache rules that need no servers: Cache-Control, what is private, keys, invalidation."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from auth.principal import ANONYMOUS, Principal
+from gateway.cache.entities import (
+    CacheControl,
+    EntityCache,
+    guarded_types,
+    invalidation_tags,
+    parse_cache_control,
+)
+from gateway.cache.store import cache_store
+from gateway.execution.executor import Executor
+from gateway.execution.subgraph_client import SubgraphClient, SubgraphFailure
+from gateway.supergraph import load_supergraph
+
+SG = load_supergraph((Path(__file__).resolve().parents[2] / "schema.graphql").read_text())
+ANN = Principal(subject="ann", insz="85671012385", issuer="idp", token="a")
+BRAM = Principal(subject="bram", insz="03621445638", issuer="idp", token="b")
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        (None, None),
+        ("max-age=60", CacheControl(60, False, False)),
+        ("private, max-age=30", CacheControl(30, True, False)),
+        ("public, max-age=60, s-maxage=10", CacheControl(10, False, False)),
+        ("no-store", CacheControl(None, False, True)),
+        ("max-age=soon", CacheControl(None, False, False)),
+    ],
+)
+def test_cache_control(header: str | None, expected: CacheControl | None) -> None:
+    assert parse_cache_control(header) == expected
+
+
+def test_types_leading_to_authorised_fields_are_private() -> None:
+    guarded = guarded_types(SG)
+    assert {"Citizen", "Query", "ChildBenefitEntitlement"} <= guarded
+    assert not {"Municipality", "Institution", "Ticket"} & guarded
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [[], {"tags": "Ticket:1"}, {"tags": ["no-colon"]}, {"entities": [{"id": "1"}]},
+     {"other": 1}, {}],
+)  # fmt: skip
+def test_bad_invalidation_requests(payload: Any) -> None:
+    with pytest.raises(ValueError):
+        invalidation_tags(payload)
+
+
+def test_invalidation_tags() -> None:
+    payload = {"tags": ["Citizen:85671012385"], "entities": [{"__typename": "Ticket", "id": "7"}]}
+    assert invalidation_tags(payload) == ["Citizen:85671012385", "Ticket:7"]
+
+
+async def test_private_entries_are_keyed_by_principal_and_no_store_is_never_kept() -> None:
+    cache = EntityCache(cache_store(None), SG)
+    rep = [{"__typename": "Citizen", "insz": "85671012385"}]
+    args = ("allowances", "...on Citizen{childBenefits{id}}", {}, rep)
+    found = await cache.lookup(*args, ANN)
+    await cache.save(found, rep, {0: {"childBenefits": []}}, ANN, CacheControl(60))
+    assert (await cache.lookup(*args, ANN)).answers == [{"childBenefits": []}]
+    assert (await cache.lookup(*args, BRAM)).answers == [None]
+    assert (await cache.lookup(*args, ANONYMOUS)).answers == [None]
+    anonymous = await cache.lookup(*args, ANONYMOUS)  # private data of nobody: not kept
+    await cache.save(anonymous, rep, {0: {"childBenefits": []}}, ANONYMOUS, CacheControl(60))
+    assert (await cache.lookup(*args, ANONYMOUS)).answers == [None]
+    bram = await cache.lookup(*args, BRAM)
+    await cache.save(bram, rep, {0: {"childBenefits": []}}, BRAM, CacheControl(60, no_store=True))
+    assert (await cache.lookup(*args, BRAM)).answers == [None]
+    assert await cache.invalidate(["Citizen:85671012385"]) == 1
+    assert (await cache.lookup(*args, ANN)).answers == [None]
+
+
+class _SlowClient(SubgraphClient):
+    def __init__(self) -> None:
+        super().__init__(10.0)
+        self.calls = 0
+
+    async def post(self, *args: Any, **kwargs: Any) -> dict[str, Any] | SubgraphFailure:
+        self.calls += 1
+        await asyncio.sleep(0.05)
+        return {"data": {"n": self.calls}}
+
+
+async def test_identical_queries_in_flight_share_one_request_but_not_the_result_object() -> None:
+    client = _SlowClient()
+    executor = Executor(client, {"s": "http://unused"})
+    payload = {"query": "{ n }"}
+    same = {"authorization": "Bearer a"}
+    results = await asyncio.gather(*(executor._post("s", "u", payload, same) for _ in range(5)))
+    assert client.calls == 1 and all(r == {"data": {"n": 1}} for r in results)
+    assert len({id(r) for r in results}) == 5  # each request merges into its own copy
+    other = {"authorization": "Bearer b"}
+    await asyncio.gather(
+        executor._post("s", "u", payload, same), executor._post("s", "u", payload, other)
+    )
+    assert client.calls == 3  # another caller's identical query is not shared
+    await asyncio.gather(
+        *(executor._post("s", "u", payload, same, shareable=False) for _ in range(2))
+    )
+    assert client.calls == 5  # mutations never are
+    await client.aclose()
