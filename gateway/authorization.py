@@ -10,7 +10,7 @@ rest of the operation runs.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -20,7 +20,7 @@ from graphql.execution.values import VariableValues
 from auth.principal import Principal
 from gateway.errors import UNAUTHORIZED
 from gateway.operation import NField, NOperation, NSelection
-from gateway.policies import FieldRequest, PolicyRegistry
+from gateway.policies import FieldRequest, PolicyRegistry, UnreadableArguments
 from gateway.supergraph import AccessRule, Supergraph
 
 
@@ -46,10 +46,36 @@ class Authorizer:
             return op, ()
         denied: list[str] = []
         walk = _Walk(self, principal, variables, denied)
+        if op.guarded is None:
+            op.guarded = list(self._guarded(op.root))
+        if all(walk.allows(rule, f, parent) for f, parent, rules in op.guarded for rule in rules):
+            return op, ()
         root = walk.selection(op.root, "")
         if not denied:
             return op, ()
         return replace(op, root=root), tuple(denied)
+
+    def _guarded(self, nsel: NSelection) -> Iterator[tuple[NField, str, tuple[AccessRule, ...]]]:
+        for parent, fields in nsel.by_type.items():
+            for f in fields.values():
+                if f.is_typename:
+                    continue
+                rules = _rules(self.sg, f, parent)
+                if rules:
+                    yield f, parent, rules
+                if f.selection is not None:
+                    yield from self._guarded(f.selection)
+
+
+def _rules(sg: Supergraph, f: NField, parent: str) -> tuple[AccessRule, ...]:
+    """The rules on a field: its own, its parent type's, and those of the type it returns."""
+    named = get_named_type(f.type)
+    found = (
+        sg.field_access.get((parent, f.name)),
+        sg.type_access.get(parent),
+        sg.type_access.get(named.name) if named else None,
+    )
+    return tuple(rule for rule in found if rule is not None)
 
 
 class _Walk:
@@ -84,13 +110,7 @@ class _Walk:
     def field(self, f: NField, parent: str, path: str) -> NField:
         if f.is_typename:
             return f
-        named = get_named_type(f.type)
-        rules = (
-            self.sg.field_access.get((parent, f.name)),
-            self.sg.type_access.get(parent),
-            self.sg.type_access.get(named.name) if named else None,
-        )
-        if not all(self.allows(rule, f, parent) for rule in rules if rule is not None):
+        if not all(self.allows(rule, f, parent) for rule in _rules(self.sg, f, parent)):
             self.denied.append(path)
             return replace(f, selection=None, denied=UNAUTHORIZED)
         if f.selection is None:
@@ -105,13 +125,23 @@ class _Walk:
             return False
         if not rule.policies:
             return True
-        arguments = self.arguments(f, parent)
-        if arguments is None:  # arguments that cannot be read satisfy no policy
-            return False
-        request = FieldRequest(self.principal, f"{parent}.{f.name}", arguments)
-        return any(
-            all(self.policies.resolve(name)(request) for name in group) for group in rule.policies
+        parent_type = self.sg.api_schema.get_type(parent)
+        field_def = (
+            parent_type.fields.get(f.name) if isinstance(parent_type, GraphQLObjectType) else None
         )
+        request = FieldRequest(
+            self.principal,
+            f"{parent}.{f.name}",
+            lambda: self.arguments(f, parent),
+            field_def.args if field_def is not None else (),
+        )
+        try:
+            return any(
+                all(self.policies.resolve(name)(request) for name in group)
+                for group in rule.policies
+            )
+        except UnreadableArguments:  # arguments that cannot be coerced satisfy no policy
+            return False
 
     def arguments(self, f: NField, parent: str) -> Mapping[str, Any] | None:
         parent_type = self.sg.api_schema.get_type(parent)

@@ -24,7 +24,6 @@ from __future__ import annotations
 import importlib
 import logging
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from auth.assurance import ACR_LEVELS, meets_acr
@@ -36,13 +35,42 @@ log = logging.getLogger("rugzak.policies")
 SELF_ARGUMENT = "insz"
 
 
-@dataclass(frozen=True, slots=True)
-class FieldRequest:
-    """What a policy looks at: the caller, the field (`Type.field`) and its coerced arguments."""
+class UnreadableArguments(Exception):
+    """The field's arguments could not be coerced: no policy that reads them passes."""
 
-    principal: Principal
-    coordinate: str
-    arguments: Mapping[str, Any]
+
+class FieldRequest:
+    """What a policy looks at: the caller, the field (`Type.field`) and its coerced arguments
+    (coerced only when a policy reads them)."""
+
+    __slots__ = ("_arguments", "_coerce", "coordinate", "declared", "principal")
+
+    def __init__(
+        self,
+        principal: Principal,
+        coordinate: str,
+        arguments: Mapping[str, Any] | Callable[[], Mapping[str, Any] | None],
+        declared: Iterable[str] | None = None,
+    ) -> None:
+        self.principal = principal
+        self.coordinate = coordinate
+        # the argument names the field declares (whether or not the client gave them)
+        self.declared = frozenset(declared if declared is not None else ())
+        self._arguments: Mapping[str, Any] | None = None
+        self._coerce: Callable[[], Mapping[str, Any] | None] | None = None
+        if callable(arguments):
+            self._coerce = arguments
+        else:
+            self._arguments = arguments
+
+    @property
+    def arguments(self) -> Mapping[str, Any]:
+        if self._arguments is None:
+            coerced = self._coerce() if self._coerce else None
+            if coerced is None:
+                raise UnreadableArguments(self.coordinate)
+            self._arguments = coerced
+        return self._arguments
 
 
 Policy = Callable[[FieldRequest], bool]
@@ -54,7 +82,7 @@ def citizen_self(request: FieldRequest) -> bool:
     principal = request.principal
     if not principal.is_citizen or principal.insz is None:
         return False
-    if SELF_ARGUMENT not in request.arguments:
+    if SELF_ARGUMENT not in request.declared:
         return True
     asked = request.arguments[SELF_ARGUMENT]
     try:
