@@ -124,13 +124,27 @@ def _scope(principal: Principal) -> str | None:
 
 @dataclass(slots=True)
 class Lookup:
-    """The cached answers of one fetch's representations (None: fetch it)."""
+    """The cached answers of one fetch's entries (None: fetch it): one per representation of an
+    entity fetch, or one for a root fetch."""
 
     answers: list[dict[str, Any] | None]
-    keys: list[tuple[str, str | None]]  # (shared key, private key) per representation
+    keys: list[tuple[str, str | None]]  # (shared key, private key) per entry
+    types: list[str]  # the type of each entry ("Query" for a root fetch)
+
+
+def response_tags(result: Mapping[str, Any]) -> list[str]:
+    """The tags a subgraph declares its answer depends on: `extensions.cacheTags`."""
+    extensions = result.get("extensions")
+    tags = extensions.get("cacheTags") if isinstance(extensions, dict) else None
+    if not isinstance(tags, list):
+        return []
+    return [t for t in tags if isinstance(t, str) and ":" in t]
 
 
 class EntityCache:
+    """Entity entries, and root query entries (type "Query"), as described above; an entry
+    also depends on the tags its subgraph listed in `extensions.cacheTags`."""
+
     def __init__(
         self,
         store: CacheStore,
@@ -139,11 +153,16 @@ class EntityCache:
         metrics: Metrics | None = None,
     ) -> None:
         self.store = store
+        self.supergraph = supergraph
         self.schema_hash = supergraph.schema_hash[:16]
         self.guarded = guarded_types(supergraph)
         self.ttl_by_type = dict(ttl_by_type or {})
         self.metrics = metrics
         self._in_flight: dict[str, asyncio.Future[Any]] = {}
+
+    def _fetch_hash(self, service: str, text: str, variables: Mapping[str, Any]) -> str:
+        data = orjson.dumps([service, text, variables], option=orjson.OPT_SORT_KEYS)
+        return hashlib.sha256(data).hexdigest()[:24]
 
     async def lookup(
         self,
@@ -153,59 +172,117 @@ class EntityCache:
         representations: Sequence[Mapping[str, Any]],
         principal: Principal,
     ) -> Lookup:
-        tags = [entity_tag(rep) for rep in representations]
-        versions = await self._versions(tags)
-        fetch_hash = hashlib.sha256(
-            orjson.dumps([service, selection, variables], option=orjson.OPT_SORT_KEYS)
-        ).hexdigest()[:24]
+        """The entries of an entity fetch, one per representation."""
+        versions = await self._versions([entity_tag(rep) for rep in representations])
+        fetch_hash = self._fetch_hash(service, selection, variables)
         scope = _scope(principal)
         keys: list[tuple[str, str | None]] = []
         for rep, version in zip(representations, versions, strict=True):
-            rep_hash = hashlib.sha256(orjson.dumps(rep, option=orjson.OPT_SORT_KEYS)).hexdigest()[
-                :24
-            ]
+            data = orjson.dumps(rep, option=orjson.OPT_SORT_KEYS)
+            rep_hash = hashlib.sha256(data).hexdigest()[:24]
             base = f"{PREFIX}{self.schema_hash}:{service}:{fetch_hash}:{rep_hash}:{version}"
             keys.append((base, f"{base}:p:{scope}" if scope else None))
+        types = [str(rep.get("__typename")) for rep in representations]
+        return await self._read(service, keys, types)
+
+    async def lookup_root(
+        self,
+        service: str,
+        document: str,
+        variables: Mapping[str, Any],
+        root_fields: Sequence[str],
+        principal: Principal,
+    ) -> Lookup | None:
+        """The entry of a root query fetch; None when it can never be cached (private data of
+        an anonymous caller)."""
+        scope = _scope(principal)
+        if self.root_is_private(root_fields) and scope is None:
+            return None
+        fetch_hash = self._fetch_hash(service, document, variables)
+        base = f"{PREFIX}{self.schema_hash}:{service}:{fetch_hash}:root"
+        return await self._read(
+            service, [(base, f"{base}:p:{scope}" if scope else None)], ["Query"]
+        )
+
+    def root_is_private(self, root_fields: Sequence[str]) -> bool:
+        query = self.supergraph.api_schema.query_type
+        if query is None:
+            return True
+        for name in root_fields:
+            field = query.fields.get(name)
+            if field is None or (query.name, name) in self.supergraph.field_access:
+                return True
+            if get_named_type(field.type).name in self.guarded:
+                return True
+        return False
+
+    async def _read(
+        self, service: str, keys: list[tuple[str, str | None]], types: list[str]
+    ) -> Lookup:
         wanted = [k for pair in keys for k in pair if k is not None]
         found = dict(zip(wanted, await self.store.get_many(wanted), strict=True))
-        answers: list[dict[str, Any] | None] = []
-        for rep, (shared, private) in zip(representations, keys, strict=True):
+        entries: list[dict[str, Any] | None] = []
+        for shared, private in keys:
             text = found.get(shared) or (found.get(private) if private else None)
-            answer = orjson.loads(text) if text else None
+            entry = orjson.loads(text) if text else None
+            entries.append(entry if isinstance(entry, dict) and "a" in entry else None)
+        # entries that depend on tags their subgraph declared: still the versions stored?
+        tags = sorted({t for e in entries if e for t in (e.get("t") or {})})
+        current = dict(zip(tags, await self._versions(tags), strict=True)) if tags else {}
+        answers: list[dict[str, Any] | None] = []
+        for entry, type_name in zip(entries, types, strict=True):
+            valid = entry is not None and all(
+                current.get(t) == v for t, v in (entry.get("t") or {}).items()
+            )
+            answer = entry["a"] if entry is not None and valid else None
             answers.append(answer if isinstance(answer, dict) else None)
-            self._count(service, str(rep.get("__typename")), "hit" if answer else "miss")
-        return Lookup(answers, keys)
+            self._count(service, type_name, "hit" if answers[-1] is not None else "miss")
+        return Lookup(answers, keys, types)
 
-    async def save(
+    def save(
         self,
         lookup: Lookup,
-        representations: Sequence[Mapping[str, Any]],
         answers: Mapping[int, dict[str, Any]],
-        principal: Principal,
         cache_control: CacheControl | None,
-    ) -> None:
-        """Stores the fetched answers (index -> entity) that may be cached, and how long."""
+        tags: Sequence[str] = (),
+        private_root: bool = False,
+    ) -> Awaitable[None]:
+        """Stores the fetched answers (entry index -> answer) that may be cached, and how long;
+        `tags` are those the subgraph declared for its whole answer.
+
+        The answers are serialized at once, the store is written when the result is awaited:
+        the answers go on to be merged into the response, where other fetches of the same
+        request add to them, and none of that may reach the cache."""
+        by_ttl: dict[float, list[tuple[str, bytes]]] = {}
         if cache_control is not None and cache_control.no_store:
-            return
-        by_ttl: dict[float, list[tuple[str, str]]] = {}
-        for index, entity in answers.items():
-            rep = representations[index]
-            type_name = str(rep.get("__typename"))
+            return self._write(by_ttl, tags)
+        for index, answer in answers.items():
+            type_name = lookup.types[index]
             ttl = cache_control.max_age if cache_control else None
             if ttl is None:
                 ttl = self.ttl_by_type.get(type_name)
             if not ttl or ttl <= 0:
                 continue
             private = (cache_control is not None and cache_control.private) or (
-                type_name in self.guarded
+                private_root if type_name == "Query" else type_name in self.guarded
             )
             shared_key, private_key = lookup.keys[index]
             key = private_key if private else shared_key
             if key is None:  # private data of an anonymous caller: never cached
                 continue
-            by_ttl.setdefault(ttl, []).append((key, orjson.dumps(entity).decode()))
+            by_ttl.setdefault(ttl, []).append((key, orjson.dumps(answer)))
+        return self._write(by_ttl, tags)
+
+    async def _write(
+        self, by_ttl: Mapping[float, list[tuple[str, bytes]]], tags: Sequence[str]
+    ) -> None:
+        if not by_ttl:
+            return
+        versions = dict(zip(tags, await self._versions(tags), strict=True)) if tags else {}
+        depends = orjson.dumps(versions)
         for ttl, items in by_ttl.items():
-            await self.store.set_many(items, ttl)
+            values = [(k, (b'{"a":' + a + b',"t":' + depends + b"}").decode()) for k, a in items]
+            await self.store.set_many(values, ttl)
 
     async def invalidate(self, tags: Iterable[str]) -> int:
         """Bumps each tag's version; returns how many tags were invalidated."""

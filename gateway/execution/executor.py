@@ -4,14 +4,14 @@ representations from the merged tree, subgraph errors translated to client paths
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
 from auth.principal import Principal
-from gateway.cache.entities import EntityCache, Lookup, parse_cache_control
+from gateway.cache.entities import EntityCache, Lookup, parse_cache_control, response_tags
 from gateway.errors import graphql_error
 from gateway.execution.merge import Path, deep_merge, objects_at, representation
 from gateway.execution.subgraph_client import CACHE_CONTROL_KEY, SubgraphClient, SubgraphFailure
@@ -135,6 +135,15 @@ class Executor:
         headers: Mapping[str, str],
         state: ExecutionState,
     ) -> None:
+        lookup: Lookup | None = None
+        cache = self.entity_cache
+        if cache is not None and state.principal is not None and node.operation_kind == "query":
+            lookup = await cache.lookup_root(
+                node.service, node.document, variables, node.root_fields, state.principal
+            )
+            if lookup is not None and lookup.answers[0] is not None:
+                deep_merge(state.data, lookup.answers[0])
+                return
         state.subgraph_calls += 1
         result = await self._post(
             node.service,
@@ -149,6 +158,10 @@ class Executor:
             return
         data = result.get("data")
         if isinstance(data, dict):
+            if cache is not None and lookup is not None and not result.get("errors"):
+                control = parse_cache_control(result.get(CACHE_CONTROL_KEY))
+                private = cache.root_is_private(node.root_fields)
+                await cache.save(lookup, {0: data}, control, response_tags(result), private)
             deep_merge(state.data, data)
         elif result.get("errors"):
             state.explained.extend(list(keys) for keys in node.field_keys)
@@ -200,10 +213,11 @@ class Executor:
         data = result.get("data")
         errors = result.get("errors") or []
         entities = data.get("_entities") if isinstance(data, dict) else None
+        saving = self._save(part, entities, errors, "_entities", result, state)
         _apply_entities(part, entities, state, bool(errors))
         for error in errors:
             state.errors.extend(_subgraph_errors(node, error, _entity_paths(part, "_entities")))
-        await self._save(part, entities, errors, "_entities", result, state)
+        await saving
 
     async def _batched_entity_fetch(
         self, parts: list[_EntityPart], headers: Mapping[str, str], state: ExecutionState
@@ -228,8 +242,9 @@ class Executor:
         errors = result.get("errors") or []
         for index, part in enumerate(parts):
             entities = data.get(f"_e{index}") if isinstance(data, dict) else None
+            saving = self._save(part, entities, errors, f"_e{index}", result, state)
             _apply_entities(part, entities, state, bool(errors))
-            await self._save(part, entities, errors, f"_e{index}", result, state)
+            await saving
         aliases = {f"_e{index}": part for index, part in enumerate(parts)}
         for error in errors:
             path = error.get("path") if isinstance(error, dict) else None
@@ -239,7 +254,7 @@ class Executor:
             translate = _entity_paths(part, alias if owner and alias else "")
             state.errors.extend(_subgraph_errors(part.node, error, translate))
 
-    async def _save(
+    def _save(
         self,
         part: _EntityPart,
         entities: Any,
@@ -247,12 +262,13 @@ class Executor:
         field: str,
         result: dict[str, Any],
         state: ExecutionState,
-    ) -> None:
-        """Puts the part's answered entities in the cache, but none that an error touched."""
+    ) -> Awaitable[None]:
+        """Puts the part's answered entities in the cache, but none that an error touched
+        (serialized now, written when awaited: see EntityCache.save)."""
         if part.cached is None or self.entity_cache is None or state.principal is None:
-            return
+            return _done()
         if not isinstance(entities, list):
-            return
+            return _done()
         touched = {
             e["path"][1]
             for e in errors
@@ -262,16 +278,14 @@ class Executor:
             and e["path"][0] == field
         }
         if any(isinstance(e, dict) and not e.get("path") for e in errors):
-            return  # an error without a path may concern any entity
+            return _done()  # an error without a path may concern any entity
         answers = {
             part.cached.missing[i]: entity
             for i, entity in enumerate(entities[: len(part.reps)])
             if isinstance(entity, dict) and i not in touched
         }
         control = parse_cache_control(result.get(CACHE_CONTROL_KEY))
-        await self.entity_cache.save(
-            part.cached.lookup, part.cached.reps, answers, state.principal, control
-        )
+        return self.entity_cache.save(part.cached.lookup, answers, control, response_tags(result))
 
     async def _post(
         self,
@@ -353,6 +367,10 @@ async def _from_cache(
         [part.targets[i] for i in missing],
         _Cached(lookup, part.reps, missing),
     )
+
+
+async def _done() -> None:
+    return None
 
 
 def _copy(result: dict[str, Any]) -> dict[str, Any]:

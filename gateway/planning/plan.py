@@ -52,6 +52,8 @@ class FetchNode:
     # an entity fetch)
     variable_defs: tuple[str, ...] = ()
     selection: str = ""
+    # a root fetch's top-level field names (for the cache: are they private?)
+    root_fields: tuple[str, ...] = ()
 
     @property
     def is_entity_fetch(self) -> bool:

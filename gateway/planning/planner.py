@@ -512,6 +512,9 @@ class _PlanRun:
             field_keys=tuple(fetch.field_keys),
             variable_defs=tuple(d for d in var_defs if not d.startswith("$representations:")),
             selection=body,
+            root_fields=()
+            if fetch.representations is not None
+            else tuple(dict.fromkeys(e.name for e in fetch.selection.fields.values())),
         )
 
 

@@ -22,9 +22,10 @@ from tools.compose_supergraph import Subgraph, compose, fetch_sdl
 
 HERE = Path(__file__).parent / "cache_subgraphs"
 CACHE_CONTROL = {
-    "people": None,  # says nothing: never cached
-    "places": "public, max-age=60",
-    "records": "max-age=60",  # type guarded by @authenticated: private
+    # its root fields lead to Person, guarded by @authenticated in records: cached per caller
+    "people": ("max-age=60", ("Roster:all",)),
+    "places": ("public, max-age=60", ()),
+    "records": ("max-age=60", ()),  # type guarded by @authenticated: private
 }
 PLACES_QUERY = '{ person(id: "1") { name municipality { name } } }'
 RECORD_QUERY = "{ people { id record } }"
@@ -60,9 +61,9 @@ def cache_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CacheStack
     issuer, env = auth_env(tmp)
     with ExitStack() as stack:
         servers = {}
-        for name, control in CACHE_CONTROL.items():
+        for name, (control, tags) in CACHE_CONTROL.items():
             server = start_fixture_subgraph(
-                name, HERE / f"{name}.graphql", HERE / f"{name}.json", control
+                name, HERE / f"{name}.graphql", HERE / f"{name}.json", control, tags
             )
             stack.callback(server.stop)
             servers[name] = server
@@ -98,7 +99,26 @@ def test_public_entities_are_cached_and_shared(cache_stack: CacheStack, gateway:
     # another caller, the same public entity: no request to places
     assert ask(gateway, PLACES_QUERY, cache_stack.token("someone")) == first
     assert len(cache_stack.requests("places")) == 1
-    assert len(cache_stack.requests("people")) == 2  # it sends no Cache-Control
+
+
+def test_root_answers_are_cached_per_caller_and_follow_declared_tags(
+    cache_stack: CacheStack, gateway: Server
+) -> None:
+    query = '{ person(id: "2") { name } }'
+    ann = cache_stack.token("ann")
+    assert ask(gateway, query, ann) == {"data": {"person": {"name": "Bram"}}}
+    assert ask(gateway, query, ann) == {"data": {"person": {"name": "Bram"}}}
+    assert len(cache_stack.requests("people")) == 1
+    ask(gateway, query, cache_stack.token("bram"))  # another caller: not Ann's entry
+    assert len(cache_stack.requests("people")) == 2
+    ask(gateway, query)
+    ask(gateway, query)  # private data of anonymous callers is never cached
+    assert len(cache_stack.requests("people")) == 4
+    allowed = cache_stack.token("people-subgraph", "cache:invalidate")
+    body = {"tags": ["Roster:all"]}  # the tag people declared in extensions.cacheTags
+    assert httpx.post(gateway.url + "/cache/invalidate", json=body, headers=allowed).is_success
+    ask(gateway, query, ann)
+    assert len(cache_stack.requests("people")) == 5
 
 
 def test_only_missing_entities_are_fetched(cache_stack: CacheStack, gateway: Server) -> None:

@@ -1,7 +1,7 @@
 """Serve a fixture subgraph (see fixture_subgraph.py) over HTTP: an ASGI app on uvicorn.
 
     python -m tests.federation.fixture_subgraph_server --sdl S.graphql [--data D.json] \\
-        (--fd N | --port P) [--name NAME] [--cache-control VALUE]
+        (--fd N | --port P) [--name NAME] [--cache-control VALUE] [--cache-tag TAG ...]
 
 Routes:
 - `POST /graphql` (also `GET /graphql?query=...`): the subgraph.
@@ -28,7 +28,9 @@ from gateway.serving import serve
 from tests.federation.fixture_subgraph import FixtureSubgraph
 
 
-def create_app(subgraph: FixtureSubgraph, cache_control: str | None = None) -> Starlette:
+def create_app(
+    subgraph: FixtureSubgraph, cache_control: str | None = None, cache_tags: list[str] | None = None
+) -> Starlette:
     log: list[dict[str, Any]] = []
 
     async def graphql_endpoint(request: Request) -> Response:
@@ -57,6 +59,8 @@ def create_app(subgraph: FixtureSubgraph, cache_control: str | None = None) -> S
         result = await subgraph.execute(
             body["query"], body.get("variables"), body.get("operationName")
         )
+        if cache_tags:  # what the answer depends on, for a gateway's cache invalidation
+            result = {**result, "extensions": {"cacheTags": cache_tags}}
         headers = {"cache-control": cache_control} if cache_control else None
         return JSONResponse(result, headers=headers)
 
@@ -86,8 +90,10 @@ def main(argv: list[str] | None = None) -> None:
     where.add_argument("--fd", type=int, help="an already-listening socket (tests/servers.py)")
     where.add_argument("--port", type=int, help="listen on 127.0.0.1:PORT")
     parser.add_argument("--cache-control", help="a Cache-Control header for every answer")
+    parser.add_argument("--cache-tag", action="append", help="extensions.cacheTags of answers")
     args = parser.parse_args(argv)
-    app = create_app(FixtureSubgraph.from_files(args.sdl, args.data), args.cache_control)
+    subgraph = FixtureSubgraph.from_files(args.sdl, args.data)
+    app = create_app(subgraph, args.cache_control, args.cache_tag)
     serve(app, port=args.port or 0, fd=args.fd)
 
 

@@ -42,7 +42,11 @@ def fixture_set_names() -> list[str]:
 
 
 def start_fixture_subgraph(
-    name: str, sdl_path: Path, data_path: Path | None, cache_control: str | None = None
+    name: str,
+    sdl_path: Path,
+    data_path: Path | None,
+    cache_control: str | None = None,
+    cache_tags: tuple[str, ...] = (),
 ) -> Server:
     """One fixture subgraph on 127.0.0.1 (GraphQL at `<url>/graphql`); the caller stops it."""
     argv = ["-m", "tests.federation.fixture_subgraph_server", "--sdl", str(sdl_path)]
@@ -50,6 +54,8 @@ def start_fixture_subgraph(
         argv += ["--data", str(data_path)]
     if cache_control is not None:
         argv += ["--cache-control", cache_control]
+    for tag in cache_tags:
+        argv += ["--cache-tag", tag]
     return start_python_server(argv, f"subgraph {name}")
 
 

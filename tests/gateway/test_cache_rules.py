@@ -67,15 +67,15 @@ async def test_private_entries_are_keyed_by_principal_and_no_store_is_never_kept
     rep = [{"__typename": "Citizen", "insz": "85671012385"}]
     args = ("allowances", "...on Citizen{childBenefits{id}}", {}, rep)
     found = await cache.lookup(*args, ANN)
-    await cache.save(found, rep, {0: {"childBenefits": []}}, ANN, CacheControl(60))
+    await cache.save(found, {0: {"childBenefits": []}}, CacheControl(60))
     assert (await cache.lookup(*args, ANN)).answers == [{"childBenefits": []}]
     assert (await cache.lookup(*args, BRAM)).answers == [None]
     assert (await cache.lookup(*args, ANONYMOUS)).answers == [None]
     anonymous = await cache.lookup(*args, ANONYMOUS)  # private data of nobody: not kept
-    await cache.save(anonymous, rep, {0: {"childBenefits": []}}, ANONYMOUS, CacheControl(60))
+    await cache.save(anonymous, {0: {"childBenefits": []}}, CacheControl(60))
     assert (await cache.lookup(*args, ANONYMOUS)).answers == [None]
     bram = await cache.lookup(*args, BRAM)
-    await cache.save(bram, rep, {0: {"childBenefits": []}}, BRAM, CacheControl(60, no_store=True))
+    await cache.save(bram, {0: {"childBenefits": []}}, CacheControl(60, no_store=True))
     assert (await cache.lookup(*args, BRAM)).answers == [None]
     assert await cache.invalidate(["Citizen:85671012385"]) == 1
     assert (await cache.lookup(*args, ANN)).answers == [None]
