@@ -1,4 +1,4 @@
-"""The `rugzak` command line: serve, plan, token, demo."""
+"""The `rugzak` command line: serve, plan, compose, token, demo."""
 
 from __future__ import annotations
 
@@ -112,6 +112,12 @@ def _plan(args: argparse.Namespace) -> int:
     return 0
 
 
+def _compose(args: argparse.Namespace) -> int:
+    from gateway.composition.command import run_compose
+
+    return run_compose(args.sources, args.output, args.routing_url)
+
+
 def _token(argv: Sequence[str]) -> int:
     from auth.token_cli import run
 
@@ -194,6 +200,14 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--operation-name")
     plan.add_argument("query_file")
     plan.set_defaults(func=_plan)
+
+    compose = sub.add_parser("compose", help="compose subgraphs into a supergraph SDL")
+    compose.add_argument("sources", nargs="+", metavar="NAME=URL_OR_FILE")
+    compose.add_argument("-o", "--output", help="write the supergraph here (default: stdout)")
+    compose.add_argument(
+        "--routing-url", action="append", default=[], metavar="NAME=URL", help="for a file source"
+    )
+    compose.set_defaults(func=_compose)
 
     sub.add_parser("token", help="mint a development token (see `rugzak token --help`)")
     demo = sub.add_parser("demo", help="run the three reference subgraphs and the gateway")

@@ -1,0 +1,61 @@
+"""Subgraph SDLs -> supergraph SDL: read and check each subgraph, merge, check the merged
+schema, print it in the join form, and make sure the gateway can load what was printed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from gateway.composition.errors import CompositionFailed, ErrorLog
+from gateway.composition.merge_checks import check_merged
+from gateway.composition.merge_types import merge_schema
+from gateway.composition.satisfiability import check_satisfiability
+from gateway.composition.subgraph_checks import check_subgraph
+from gateway.composition.subgraph_graphql import check_graphql
+from gateway.composition.subgraph_reader import read_subgraphs
+from gateway.composition.supergraph_printer import print_supergraph
+
+
+@dataclass(frozen=True, slots=True)
+class SubgraphSource:
+    name: str
+    url: str
+    sdl: str
+
+
+def compose(subgraphs: Sequence[SubgraphSource]) -> str:
+    """The supergraph SDL; raises `CompositionFailed` with every error found."""
+    log = ErrorLog()
+    if not subgraphs:
+        log.add("NO_SUBGRAPHS", "nothing to compose", hint="pass at least one subgraph.")
+    read = read_subgraphs([(s.name, s.url, s.sdl) for s in subgraphs], log)
+    log.raise_if_any()
+    for subgraph in read:
+        check_graphql(subgraph, log)
+        check_subgraph(subgraph, log)
+    log.raise_if_any()
+    schema = merge_schema(read, log)
+    log.raise_if_any()
+    check_merged(schema, log)
+    log.raise_if_any()
+    check_satisfiability(schema, log)
+    log.raise_if_any()
+    sdl = print_supergraph(schema)
+    _check_loads(sdl)
+    return sdl
+
+
+def _check_loads(sdl: str) -> None:
+    from gateway.errors import SupergraphError
+    from gateway.supergraph import load_supergraph
+
+    try:
+        load_supergraph(sdl)
+    except SupergraphError as exc:
+        log = ErrorLog()
+        log.add(
+            "INVALID_SUPERGRAPH",
+            f"the composed supergraph does not load: {exc.message}",
+            hint="this is a bug in Rugzak's composer; please report it with the subgraphs.",
+        )
+        raise CompositionFailed(log.errors) from exc

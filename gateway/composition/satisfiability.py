@@ -1,0 +1,351 @@
+"""SATISFIABILITY_ERROR: every field a client can reach must be resolvable by some sequence of
+subgraph fetches.
+
+The check walks the API schema from the root types. At each client path it keeps the set of
+positions a plan could be at: (subgraph, what an enclosing @provides makes available there). A
+field is satisfiable from a position if that subgraph resolves it, or if another subgraph that
+resolves it can be reached through @key jumps whose key fields are at hand. Abstract types are
+also entered through each possible concrete type (`... on Impl`), and an interface field no
+position resolves directly is satisfiable when every possible implementation resolves it.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+from graphql import FieldNode, InlineFragmentNode, SelectionSetNode
+
+from gateway.composition.errors import ErrorLog
+from gateway.composition.field_sets import FieldSetSyntaxError, parse_field_set
+from gateway.composition.join_metadata import effectively_external
+from gateway.composition.subgraph_model import Field, Kind, TypeDef
+from gateway.composition.supergraph_model import MergedInputValue, MergedSchema, MergedType
+from gateway.composition.type_refs import named
+
+# What a @provides makes available: (type condition or None, field, what is provided below it)
+Provision = frozenset[tuple[str | None, str, "Provision"]]
+NOTHING: Provision = frozenset()
+Position = tuple[str, Provision]  # (graph, provision)
+MAX_ERRORS = 20
+
+
+def _provision(selection: SelectionSetNode, condition: str | None = None) -> Provision:
+    out: set[tuple[str | None, str, Provision]] = set()
+    for node in selection.selections:
+        if isinstance(node, InlineFragmentNode):
+            inner = node.type_condition.name.value if node.type_condition else condition
+            out |= _provision(node.selection_set, inner)
+        elif isinstance(node, FieldNode):
+            below = _provision(node.selection_set) if node.selection_set else NOTHING
+            out.add((condition, node.name.value, below))
+    return frozenset(out)
+
+
+@dataclass(frozen=True, slots=True)
+class _Step:
+    """One element of the client path that leads to a problem, for the example query."""
+
+    text: str
+
+
+class _Checker:
+    def __init__(self, schema: MergedSchema, log: ErrorLog) -> None:
+        self.schema = schema
+        self.log = log
+        self.errors = 0
+        self.reported: set[tuple[str, str]] = set()
+        self.hidden = {n for n, t in schema.types.items() if t.inaccessible}
+        self._overridden: dict[tuple[str, str], set[str]] = {}
+
+    # -- what one subgraph resolves ------------------------------------------------------
+
+    def _declared(self, type_name: str, field_name: str, graph: str) -> tuple[Field, bool] | None:
+        """The field as `graph` declares it on the type, or on an @interfaceObject standing in
+        for one of the type's interfaces there (whose key the type must then have at hand);
+        with whether it is effectively @external there."""
+        subgraph = self.schema.subgraphs[graph]
+        type_def = subgraph.types.get(type_name)
+        field = type_def.fields.get(field_name) if type_def else None
+        if field is not None and type_def is not None:
+            return field, effectively_external(subgraph, type_def, field)
+        merged = self.schema.types.get(type_name)
+        for interface in merged.interfaces if merged else ():
+            stand_in = subgraph.types.get(interface)
+            if stand_in is None or not stand_in.interface_object:
+                continue
+            field = stand_in.fields.get(field_name)
+            if field is not None and self._has_key_of(type_name, stand_in, graph):
+                return field, effectively_external(subgraph, stand_in, field)
+        return None
+
+    def _has_key_of(self, type_name: str, stand_in: TypeDef, graph: str) -> bool:
+        """Positions at an interface object's graph that lack the type itself were reached
+        with its key; where the graph has the type too, the key must be at hand on it."""
+        if type_name not in self.schema.subgraphs[graph].types:
+            return True
+        for key in stand_in.keys:
+            try:
+                selection = parse_field_set(key.fields)
+            except FieldSetSyntaxError:
+                continue
+            if self._selection_local(type_name, selection, graph, NOTHING):
+                return True
+        return False
+
+    def _overridden_in(self, type_name: str, field_name: str) -> set[str]:
+        key = (type_name, field_name)
+        if key not in self._overridden:
+            merged = self.schema.types[type_name].fields.get(field_name)
+            self._overridden[key] = {
+                source
+                for d in (merged.by_graph.values() if merged else ())
+                if d.override and not d.override_label
+                for source in [self.schema.graph_named(d.override)]
+                if source is not None
+            }
+        return self._overridden[key]
+
+    def _local(
+        self, type_name: str, field_name: str, graph: str, provided: Provision
+    ) -> Field | None:
+        declared = self._declared(type_name, field_name, graph)
+        if declared is None:
+            return None
+        field, external = declared
+        if external and not self._provided(provided, type_name, field_name):
+            return None
+        if graph in self._overridden_in(type_name, field_name):
+            return None
+        return field
+
+    def _provided(self, provided: Provision, type_name: str, field_name: str) -> bool:
+        return any(name == field_name for _, name, _ in self._applicable(provided, type_name))
+
+    def _applicable(
+        self, provided: Provision, type_name: str
+    ) -> Iterator[tuple[str | None, str, Provision]]:
+        merged = self.schema.types.get(type_name)
+        interfaces = set(merged.interfaces) if merged else set()
+        for entry in provided:
+            condition = entry[0]
+            if condition is None or condition == type_name or condition in interfaces:
+                yield entry
+
+    def _below(self, provided: Provision, type_name: str, field: Field, graph: str) -> Provision:
+        inherited = [b for _, n, b in self._applicable(provided, type_name) if n == field.name]
+        if inherited:
+            return frozenset().union(*inherited)
+        if field.provides:
+            try:
+                return _provision(parse_field_set(field.provides))
+            except FieldSetSyntaxError:
+                return NOTHING
+        return NOTHING
+
+    def _selection_local(
+        self, type_name: str, selection: SelectionSetNode, graph: str, provided: Provision
+    ) -> bool:
+        """Can `graph` itself answer this selection (a key) at this position?"""
+        for node in selection.selections:
+            if isinstance(node, InlineFragmentNode):
+                target = node.type_condition.name.value if node.type_condition else type_name
+                if not self._selection_local(target, node.selection_set, graph, provided):
+                    return False
+                continue
+            if not isinstance(node, FieldNode) or node.name.value == "__typename":
+                continue
+            field = self._local(type_name, node.name.value, graph, provided)
+            if field is None:
+                return False
+            if node.selection_set is not None:
+                below = self._below(provided, type_name, field, graph)
+                if not self._selection_local(named(field.type), node.selection_set, graph, below):
+                    return False
+        return True
+
+    # -- jumps between subgraphs ---------------------------------------------------------
+
+    def _keys_into(self, type_name: str) -> list[tuple[str, str]]:
+        """(graph, key fields) of every resolvable key a plan can jump with into `type_name`."""
+        merged = self.schema.types[type_name]
+        out = [
+            (g, key.fields) for g, t in merged.by_graph.items() for key in t.keys if key.resolvable
+        ]
+        for interface in merged.interfaces:
+            interface_type = self.schema.types.get(interface)
+            if interface_type is None:
+                continue
+            for g in interface_type.interface_object_graphs:
+                out += [(g, k.fields) for k in interface_type.by_graph[g].keys if k.resolvable]
+        return out
+
+    def _reachable(self, type_name: str, start: Position) -> dict[str, Provision]:
+        """Graphs reachable from a position through key jumps (with what is provided there)."""
+        reached = {start[0]: start[1]}
+        keys = self._keys_into(type_name)
+        frontier = deque([start[0]])
+        while frontier:
+            graph = frontier.popleft()
+            for target, fields in keys:
+                if target in reached:
+                    continue
+                try:
+                    selection = parse_field_set(fields)
+                except FieldSetSyntaxError:
+                    continue
+                if self._selection_local(type_name, selection, graph, reached[graph]):
+                    reached[target] = NOTHING
+                    frontier.append(target)
+        return reached
+
+    # -- the walk ------------------------------------------------------------------------
+
+    def _next_positions(
+        self, type_name: str, field_name: str, positions: frozenset[Position]
+    ) -> set[Position]:
+        out: set[Position] = set()
+        for position in positions:
+            for graph, provided in self._reachable(type_name, position).items():
+                field = self._local(type_name, field_name, graph, provided)
+                if field is not None:
+                    out.add((graph, self._below(provided, type_name, field, graph)))
+        return out
+
+    def _possible(self, merged: MergedType, graph: str) -> list[str]:
+        """Concrete types an abstract type's value may have when `graph` returns it."""
+        if merged.kind == Kind.UNION:
+            return [m for m, graphs in merged.members.items() if graph in graphs]
+        type_def = self.schema.subgraphs[graph].types.get(merged.name)
+        if type_def is not None and type_def.interface_object:
+            return self.schema.implementations(merged.name)
+        subgraph = self.schema.subgraphs[graph]
+        return [
+            t.name
+            for t in subgraph.types.values()
+            if t.kind == Kind.OBJECT and merged.name in t.interfaces
+        ]
+
+    def _exploded(
+        self, merged: MergedType, field_name: str, positions: frozenset[Position]
+    ) -> bool:
+        """An interface field resolved through every implementation a position may return."""
+        for graph, provided in positions:
+            for concrete in self._possible(merged, graph):
+                if not self._next_positions(concrete, field_name, frozenset({(graph, provided)})):
+                    return False
+        return True
+
+    def run(self) -> None:
+        queue: deque[tuple[str, frozenset[Position], tuple[_Step, ...]]] = deque()
+        for root in ("Query", "Mutation", "Subscription"):
+            if root in self.schema.types:
+                graphs = [g for g, s in self.schema.subgraphs.items() if root in s.types]
+                queue.append((root, frozenset((g, NOTHING) for g in graphs), ()))
+        seen: set[tuple[str, frozenset[Position]]] = set()
+        while queue and self.errors < MAX_ERRORS:
+            type_name, positions, path = queue.popleft()
+            if (type_name, positions) in seen or not positions:
+                continue
+            seen.add((type_name, positions))
+            merged = self.schema.types[type_name]
+            if merged.kind in (Kind.INTERFACE, Kind.UNION):
+                self._enter_concrete(merged, positions, path, queue)
+            for field in merged.fields.values():
+                if field.inaccessible or named(field.type) in self.hidden:
+                    continue
+                step = _Step(field.name + _arguments(field.args))
+                nexts = self._next_positions(type_name, field.name, positions)
+                if not nexts:
+                    if merged.kind == Kind.INTERFACE and self._exploded(
+                        merged, field.name, positions
+                    ):
+                        continue
+                    self._report(merged, field.name, positions, (*path, step))
+                    continue
+                target = self.schema.types.get(named(field.type))
+                if target is not None and target.kind in (Kind.OBJECT, Kind.INTERFACE, Kind.UNION):
+                    queue.append((target.name, frozenset(nexts), (*path, step)))
+
+    def _enter_concrete(
+        self,
+        merged: MergedType,
+        positions: frozenset[Position],
+        path: tuple[_Step, ...],
+        queue: deque[tuple[str, frozenset[Position], tuple[_Step, ...]]],
+    ) -> None:
+        by_type: dict[str, set[Position]] = {}
+        for graph, provided in positions:
+            for concrete in self._possible(merged, graph):
+                by_type.setdefault(concrete, set()).add((graph, provided))
+        for concrete, concrete_positions in by_type.items():
+            if concrete in self.hidden or concrete not in self.schema.types:
+                continue
+            queue.append(
+                (concrete, frozenset(concrete_positions), (*path, _Step(f"... on {concrete}")))
+            )
+
+    def _report(
+        self,
+        merged: MergedType,
+        field_name: str,
+        positions: frozenset[Position],
+        path: tuple[_Step, ...],
+    ) -> None:
+        coordinate = f"{merged.name}.{field_name}"
+        graphs = sorted({g for g, _ in positions})
+        if (coordinate, ",".join(graphs)) in self.reported:
+            return
+        self.reported.add((coordinate, ",".join(graphs)))
+        self.errors += 1
+        query = _example(path)
+        resolving = [
+            self.schema.name_of(g)
+            for g, d in merged.fields[field_name].by_graph.items()
+            if not d.external
+        ]
+        reasons = []
+        for graph in graphs:
+            name = self.schema.name_of(graph)
+            reasons.append(f'from subgraph "{name}": cannot find field "{coordinate}"')
+            for target in resolving:
+                target_graph = self.schema.graph_named(target)
+                keys = [k for g, k in self._keys_into(merged.name) if g == target_graph]
+                if not keys:
+                    reasons.append(
+                        f'cannot move to subgraph "{target}", which has field "{coordinate}", '
+                        f'because type "{merged.name}" has no resolvable @key there'
+                    )
+                else:
+                    reasons.append(
+                        f'cannot move to subgraph "{target}" using @key(fields: "{keys[0]}") of '
+                        f'"{merged.name}": the key field(s) cannot be resolved from subgraph '
+                        f'"{name}"'
+                    )
+        self.log.add(
+            "SATISFIABILITY_ERROR",
+            f"The following supergraph API query: {query} cannot be satisfied by the subgraphs "
+            "because: " + "; ".join(reasons) + ".",
+            subgraphs=[self.schema.name_of(g) for g in graphs] + resolving,
+            coordinate=coordinate,
+            hint=f'let the subgraphs that return "{merged.name}" there also resolve the key '
+            f'fields of a subgraph that has "{field_name}" (add a @key both share, or the '
+            f'field itself with @shareable), or make "{coordinate}" @inaccessible.',
+        )
+
+
+def _arguments(args: Mapping[str, MergedInputValue]) -> str:
+    required = [n for n, a in args.items() if a.type.endswith("!") and a.default is None]
+    return "(" + ", ".join(f"{n}: …" for n in required) + ")" if required else ""
+
+
+def _example(path: tuple[_Step, ...]) -> str:
+    text = "{ ... }"
+    for step in reversed(path):
+        text = f"{{ {step.text} {text} }}" if text != "{ ... }" else f"{{ {step.text} }}"
+    return text
+
+
+def check_satisfiability(schema: MergedSchema, log: ErrorLog) -> None:
+    _Checker(schema, log).run()

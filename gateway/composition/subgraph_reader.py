@@ -1,0 +1,393 @@
+"""Subgraph SDL -> `Subgraph`: federation directives read, extensions folded into their types,
+federation machinery (`_service`, `_entities`, `_Any`, ...) left out, root types named
+Query / Mutation / Subscription."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from graphql import (
+    BooleanValueNode,
+    ConstDirectiveNode,
+    DirectiveDefinitionNode,
+    EnumTypeDefinitionNode,
+    EnumTypeExtensionNode,
+    FieldDefinitionNode,
+    GraphQLSyntaxError,
+    InputObjectTypeDefinitionNode,
+    InputObjectTypeExtensionNode,
+    InputValueDefinitionNode,
+    InterfaceTypeDefinitionNode,
+    InterfaceTypeExtensionNode,
+    ListValueNode,
+    ObjectTypeDefinitionNode,
+    ObjectTypeExtensionNode,
+    ScalarTypeDefinitionNode,
+    ScalarTypeExtensionNode,
+    SchemaDefinitionNode,
+    SchemaExtensionNode,
+    StringValueNode,
+    TypeDefinitionNode,
+    TypeExtensionNode,
+    UnionTypeDefinitionNode,
+    UnionTypeExtensionNode,
+    parse,
+    print_ast,
+)
+
+from gateway.composition.errors import ErrorLog
+from gateway.composition.federation_names import (
+    FEDERATION_DIRECTIVES,
+    FederationNames,
+    LinkError,
+    federation_names,
+)
+from gateway.composition.subgraph_model import (
+    Access,
+    Element,
+    EnumValue,
+    Field,
+    InputValue,
+    Key,
+    Kind,
+    Subgraph,
+    TypeDef,
+)
+
+# Types every federation subgraph library adds; they never reach the supergraph.
+FEDERATION_TYPES = frozenset(
+    {
+        "_Any",
+        "_Entity",
+        "_Service",
+        "_FieldSet",
+        "FieldSet",
+        "link__Import",
+        "link__Purpose",
+        "federation__FieldSet",
+        "federation__Scope",
+        "federation__Policy",
+        "federation__ContextFieldValue",
+    }
+)
+FEDERATION_ROOT_FIELDS = frozenset({"_service", "_entities"})
+ROOT_NAMES = {"query": "Query", "mutation": "Mutation", "subscription": "Subscription"}
+UNSUPPORTED = {
+    "composeDirective": "@composeDirective (custom directives in the supergraph)",
+    "context": "@context / @fromContext",
+    "fromContext": "@context / @fromContext",
+    "cost": "@cost / @listSize (demand control)",
+    "listSize": "@cost / @listSize (demand control)",
+}
+
+_KINDS: dict[type, Kind] = {
+    ObjectTypeDefinitionNode: Kind.OBJECT,
+    ObjectTypeExtensionNode: Kind.OBJECT,
+    InterfaceTypeDefinitionNode: Kind.INTERFACE,
+    InterfaceTypeExtensionNode: Kind.INTERFACE,
+    UnionTypeDefinitionNode: Kind.UNION,
+    UnionTypeExtensionNode: Kind.UNION,
+    EnumTypeDefinitionNode: Kind.ENUM,
+    EnumTypeExtensionNode: Kind.ENUM,
+    InputObjectTypeDefinitionNode: Kind.INPUT_OBJECT,
+    InputObjectTypeExtensionNode: Kind.INPUT_OBJECT,
+    ScalarTypeDefinitionNode: Kind.SCALAR,
+    ScalarTypeExtensionNode: Kind.SCALAR,
+}
+
+
+def graph_id(name: str) -> str:
+    """The join__Graph enum value of a subgraph name ("gent-parking" -> GENT_PARKING)."""
+    split = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
+    value = re.sub(r"[^A-Za-z0-9]+", "_", split).strip("_").upper() or "GRAPH"
+    return f"_{value}_" if value[0].isdigit() else value
+
+
+def _args(directive: ConstDirectiveNode) -> dict[str, object]:
+    return {a.name.value: a.value for a in directive.arguments or ()}
+
+
+def _str_arg(directive: ConstDirectiveNode, name: str) -> str | None:
+    value = _args(directive).get(name)
+    if isinstance(value, StringValueNode):
+        return value.value
+    if isinstance(value, ListValueNode):  # Federation 1 allowed @key(fields: ["a", "b"])
+        return " ".join(v.value for v in value.values if isinstance(v, StringValueNode))
+    return None
+
+
+def _bool_arg(directive: ConstDirectiveNode, name: str, default: bool) -> bool:
+    value = _args(directive).get(name)
+    return value.value if isinstance(value, BooleanValueNode) else default
+
+
+def _groups(directive: ConstDirectiveNode, name: str) -> list[list[str]]:
+    value = _args(directive).get(name)
+    groups: list[list[str]] = []
+    for group in value.values if isinstance(value, ListValueNode) else ():
+        items = group.values if isinstance(group, ListValueNode) else (group,)
+        groups.append([i.value for i in items if isinstance(i, StringValueNode)])
+    return groups
+
+
+BUILT_IN_DIRECTIVES = frozenset({"deprecated", "specifiedBy", "oneOf", "include", "skip", "link"})
+
+
+class _Reader:
+    def __init__(self, name: str, names: FederationNames, defined: set[str], log: ErrorLog) -> None:
+        self.name = name
+        self.names = names
+        self.defined = defined  # directives the SDL defines itself (custom ones, not composed)
+        self.log = log
+        self._seen: dict[int, list[tuple[str, ConstDirectiveNode]]] = {}
+
+    def directives(self, node: object) -> list[tuple[str, ConstDirectiveNode]]:
+        """(canonical name, node) of the federation and standard directives on `node`."""
+        if id(node) not in self._seen:
+            self._seen[id(node)] = self._read_directives(node)
+        return self._seen[id(node)]
+
+    def _read_directives(self, node: object) -> list[tuple[str, ConstDirectiveNode]]:
+        out = []
+        for directive in getattr(node, "directives", None) or ():
+            canonical = self.names.canonical(directive)
+            if canonical in UNSUPPORTED:
+                self.log.add(
+                    "UNSUPPORTED_FEATURE",
+                    f"{UNSUPPORTED[canonical]} is not yet supported by Rugzak's composer.",
+                    subgraphs=[self.name],
+                    coordinate=getattr(getattr(node, "name", None), "value", None),
+                    hint=f"remove @{directive.name.value} or compose with another tool for now.",
+                )
+            if canonical is not None:
+                out.append((canonical, directive))
+            elif directive.name.value in {"deprecated", "specifiedBy"}:
+                out.append((directive.name.value, directive))
+            elif directive.name.value not in BUILT_IN_DIRECTIVES | self.defined:
+                self._unknown(directive.name.value, node)
+        return out
+
+    def _unknown(self, directive: str, node: object) -> None:
+        hint = f"define @{directive} in the subgraph's schema, or remove it."
+        if directive in FEDERATION_DIRECTIVES and self.names.version[0] == 2:
+            hint = (
+                f"add @{directive} to the import list of the federation @link, or write "
+                f"@federation__{directive}."
+            )
+        self.log.add(
+            "INVALID_GRAPHQL",
+            f'Unknown directive "@{directive}".',
+            subgraphs=[self.name],
+            coordinate=getattr(getattr(node, "name", None), "value", None),
+            hint=hint,
+        )
+
+    def element(self, node: object, element: Element) -> None:
+        description = getattr(node, "description", None)
+        if description is not None and element.description is None:
+            element.description = description.value
+        for name, directive in self.directives(node):
+            if name == "deprecated":
+                element.deprecated = _str_arg(directive, "reason") or "No longer supported"
+            elif name == "inaccessible":
+                element.inaccessible = True
+            elif name == "tag":
+                tag = _str_arg(directive, "name")
+                if tag and tag not in element.tags:
+                    element.tags.append(tag)
+            elif name == "authenticated":
+                element.access.merge(Access(authenticated=True))
+            elif name == "requiresScopes":
+                element.access.merge(Access(scopes=_groups(directive, "scopes")))
+            elif name == "policy":
+                element.access.merge(Access(policies=_groups(directive, "policies")))
+
+    def input_value(self, node: InputValueDefinitionNode) -> InputValue:
+        value = InputValue(
+            name=node.name.value,
+            type=print_ast(node.type),
+            default=print_ast(node.default_value) if node.default_value is not None else None,
+        )
+        self.element(node, value)
+        return value
+
+    def field(
+        self, node: FieldDefinitionNode, *, in_extension: bool, block_flags: set[str]
+    ) -> Field:
+        field = Field(name=node.name.value, type=print_ast(node.type), in_extension=in_extension)
+        field.args = {a.name.value: self.input_value(a) for a in node.arguments or ()}
+        self.element(node, field)
+        field.external = "external" in block_flags
+        field.shareable = "shareable" in block_flags
+        for name, directive in self.directives(node):
+            if name == "external":
+                field.external = True
+            elif name == "shareable":
+                field.shareable = True
+            elif name == "requires":
+                field.requires = _str_arg(directive, "fields") or ""
+            elif name == "provides":
+                field.provides = _str_arg(directive, "fields") or ""
+            elif name == "override":
+                field.override = _str_arg(directive, "from")
+                field.override_label = _str_arg(directive, "label")
+        return field
+
+    def block(self, node: TypeDefinitionNode | TypeExtensionNode, type_def: TypeDef) -> None:
+        is_extension = isinstance(node, TypeExtensionNode)
+        flags = {name for name, _ in self.directives(node)}
+        type_def.extended |= is_extension or "extends" in flags
+        type_def.extends_directive |= "extends" in flags
+        type_def.has_definition |= not is_extension
+        self.element(node, type_def)
+        for name, directive in self.directives(node):
+            if name == "key":
+                fields = _str_arg(directive, "fields") or ""
+                type_def.keys.append(Key(fields, _bool_arg(directive, "resolvable", True)))
+            elif name == "shareable":
+                type_def.shareable = True
+            elif name == "interfaceObject":
+                type_def.interface_object = True
+                type_def.kind = Kind.INTERFACE
+            elif name == "specifiedBy":
+                type_def.specified_by = _str_arg(directive, "url")
+        for interface in getattr(node, "interfaces", None) or ():
+            if interface.name.value not in type_def.interfaces:
+                type_def.interfaces.append(interface.name.value)
+        in_extension = is_extension or "extends" in flags
+        if self.names.version[0] == 1 and (
+            not is_extension or type_def.name in ROOT_NAMES.values()
+        ):
+            flags.add("shareable")  # Federation 1: fields of a type's own definition are shared
+        for fnode in getattr(node, "fields", None) or ():
+            if isinstance(fnode, FieldDefinitionNode):
+                if fnode.name.value in FEDERATION_ROOT_FIELDS and type_def.name == "Query":
+                    continue
+                self._add_field(
+                    type_def, self.field(fnode, in_extension=in_extension, block_flags=flags)
+                )
+            elif isinstance(fnode, InputValueDefinitionNode):
+                type_def.input_fields[fnode.name.value] = self.input_value(fnode)
+        for member in getattr(node, "types", None) or ():
+            if member.name.value not in type_def.members:
+                type_def.members.append(member.name.value)
+        for vnode in getattr(node, "values", None) or ():
+            value = EnumValue(name=vnode.name.value)
+            self.element(vnode, value)
+            type_def.values[value.name] = value
+
+    def _add_field(self, type_def: TypeDef, field: Field) -> None:
+        if field.name in type_def.fields:
+            self.log.add(
+                "INVALID_GRAPHQL",
+                f'Field "{type_def.name}.{field.name}" is defined more than once.',
+                subgraphs=[self.name],
+                coordinate=f"{type_def.name}.{field.name}",
+                hint="keep one definition of the field.",
+            )
+        type_def.fields[field.name] = field
+
+
+def read_subgraph(name: str, url: str, sdl: str, log: ErrorLog) -> Subgraph | None:
+    """The subgraph, or None after logging why it cannot be read at all."""
+    try:
+        doc = parse(sdl)
+    except GraphQLSyntaxError as exc:
+        log.add(
+            "INVALID_GRAPHQL",
+            f"the SDL does not parse: {exc.message} at {exc.locations}",
+            subgraphs=[name],
+            hint="fix the syntax of the subgraph's schema.",
+        )
+        return None
+    try:
+        names = federation_names(doc)
+    except LinkError as exc:
+        log.add(
+            "INVALID_LINK_DIRECTIVE_USAGE",
+            str(exc),
+            subgraphs=[name],
+            hint='link a known spec, e.g. @link(url: "https://specs.apollo.dev/federation/v2.3").',
+        )
+        return None
+    subgraph = Subgraph(name, url, graph_id(name), names.version)
+    renames = _root_renames(doc)
+    subgraph.root_types = {op: ROOT_NAMES[op] for op in ROOT_NAMES}
+    defined = {d.name.value for d in doc.definitions if isinstance(d, DirectiveDefinitionNode)}
+    reader = _Reader(name, names, defined, log)
+    for definition in doc.definitions:
+        kind = _KINDS.get(type(definition))
+        if kind is None:
+            continue
+        assert isinstance(definition, TypeDefinitionNode | TypeExtensionNode)
+        type_name = renames.get(definition.name.value, definition.name.value)
+        if type_name in FEDERATION_TYPES or type_name.startswith(("federation__", "link__")):
+            continue
+        type_def = subgraph.types.get(type_name)
+        if type_def is None:
+            type_def = subgraph.types[type_name] = TypeDef(name=type_name, kind=kind)
+        elif type_def.kind != kind and not (type_def.interface_object and kind == Kind.OBJECT):
+            log.add(
+                "INVALID_GRAPHQL",
+                f'"{type_name}" is declared both as {type_def.kind.value} and as {kind.value}.',
+                subgraphs=[name],
+                coordinate=type_name,
+                hint="declare and extend the type as the same kind.",
+            )
+            continue
+        reader.block(definition, type_def)
+    if renames:
+        _rename_references(subgraph, renames)
+    for root in ROOT_NAMES.values():
+        root_type = subgraph.types.get(root)
+        if root_type is not None and not root_type.fields:
+            del subgraph.types[root]  # only the federation fields: nothing to compose
+    return subgraph
+
+
+def _root_renames(doc: object) -> dict[str, str]:
+    renames: dict[str, str] = {}
+    for definition in getattr(doc, "definitions", ()):
+        if isinstance(definition, SchemaDefinitionNode | SchemaExtensionNode):
+            for op in definition.operation_types or ():
+                canonical = ROOT_NAMES[op.operation.value]
+                if op.type.name.value != canonical:
+                    renames[op.type.name.value] = canonical
+    return renames
+
+
+def _rename_type_string(type_string: str, renames: dict[str, str]) -> str:
+    named = type_string.strip("[]!")
+    if named not in renames:
+        return type_string
+    return type_string.replace(named, renames[named])
+
+
+def _rename_references(subgraph: Subgraph, renames: dict[str, str]) -> None:
+    for type_def in subgraph.types.values():
+        for field in type_def.fields.values():
+            field.type = _rename_type_string(field.type, renames)
+        type_def.members = [renames.get(m, m) for m in type_def.members]
+
+
+def read_subgraphs(sources: Sequence[tuple[str, str, str]], log: ErrorLog) -> list[Subgraph]:
+    """(name, url, sdl) -> subgraphs, sorted by their join__Graph value like the ecosystem does."""
+    out = []
+    seen: dict[str, str] = {}
+    for name, url, sdl in sources:
+        subgraph = read_subgraph(name, url, sdl, log)
+        if subgraph is None:
+            continue
+        if subgraph.graph_id in seen:
+            log.add(
+                "INVALID_SUBGRAPH_NAME",
+                f'subgraphs "{seen[subgraph.graph_id]}" and "{name}" have the same graph name '
+                f"{subgraph.graph_id} in the supergraph.",
+                subgraphs=[seen[subgraph.graph_id], name],
+                hint="give one of them a name that differs in more than case or punctuation.",
+            )
+            continue
+        seen[subgraph.graph_id] = name
+        out.append(subgraph)
+    return sorted(out, key=lambda s: s.graph_id)

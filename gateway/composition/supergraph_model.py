@@ -1,0 +1,79 @@
+"""The merged schema while it is being composed: each type and field with what every subgraph
+declares of it (`by_graph`, keyed by join__Graph value)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from gateway.composition.subgraph_model import (
+    Element,
+    EnumValue,
+    Field,
+    InputValue,
+    Kind,
+    Subgraph,
+    TypeDef,
+)
+
+
+@dataclass(slots=True)
+class MergedInputValue(Element):
+    name: str = ""
+    type: str = ""
+    default: str | None = None
+    by_graph: dict[str, InputValue] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class MergedField(Element):
+    name: str = ""
+    type: str = ""
+    args: dict[str, MergedInputValue] = field(default_factory=dict)
+    by_graph: dict[str, Field] = field(default_factory=dict)
+    # added to an object type because an @interfaceObject adds it to one of its interfaces
+    from_interface_object: bool = False
+
+
+@dataclass(slots=True)
+class MergedEnumValue(Element):
+    name: str = ""
+    by_graph: dict[str, EnumValue] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class MergedType(Element):
+    name: str = ""
+    kind: Kind = Kind.OBJECT
+    by_graph: dict[str, TypeDef] = field(default_factory=dict)
+    fields: dict[str, MergedField] = field(default_factory=dict)
+    input_fields: dict[str, MergedInputValue] = field(default_factory=dict)
+    values: dict[str, MergedEnumValue] = field(default_factory=dict)
+    members: dict[str, list[str]] = field(default_factory=dict)  # member -> graphs
+    interfaces: list[str] = field(default_factory=list)
+    specified_by: str | None = None
+
+    @property
+    def interface_object_graphs(self) -> list[str]:
+        return [g for g, t in self.by_graph.items() if t.interface_object]
+
+
+@dataclass(slots=True)
+class MergedSchema:
+    subgraphs: dict[str, Subgraph]  # by join__Graph value, in enum order
+    types: dict[str, MergedType] = field(default_factory=dict)
+
+    def name_of(self, graph: str) -> str:
+        return self.subgraphs[graph].name
+
+    def graph_named(self, name: str) -> str | None:
+        for graph, subgraph in self.subgraphs.items():
+            if subgraph.name == name:
+                return graph
+        return None
+
+    def implementations(self, interface: str) -> list[str]:
+        return [
+            t.name
+            for t in self.types.values()
+            if t.kind == Kind.OBJECT and interface in t.interfaces
+        ]
