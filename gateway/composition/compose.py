@@ -6,12 +6,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from graphql import validate_schema
+
 from gateway.composition.errors import CompositionFailed, ErrorLog
 from gateway.composition.merge_checks import check_merged
 from gateway.composition.merge_types import merge_schema
 from gateway.composition.satisfiability import check_satisfiability
 from gateway.composition.subgraph_checks import check_subgraph
-from gateway.composition.subgraph_graphql import check_graphql
+from gateway.composition.subgraph_graphql import check_graphql, relevant
 from gateway.composition.subgraph_reader import read_subgraphs
 from gateway.composition.supergraph_printer import print_supergraph
 
@@ -35,7 +37,6 @@ def compose(subgraphs: Sequence[SubgraphSource]) -> str:
         check_subgraph(subgraph, log)
     log.raise_if_any()
     schema = merge_schema(read, log)
-    log.raise_if_any()
     check_merged(schema, log)
     log.raise_if_any()
     check_satisfiability(schema, log)
@@ -50,7 +51,7 @@ def _check_loads(sdl: str) -> None:
     from gateway.supergraph import load_supergraph
 
     try:
-        load_supergraph(sdl)
+        problems = [e for e in validate_schema(load_supergraph(sdl).schema) if relevant(e)]
     except SupergraphError as exc:
         log = ErrorLog()
         log.add(
@@ -59,3 +60,13 @@ def _check_loads(sdl: str) -> None:
             hint="this is a bug in Rugzak's composer; please report it with the subgraphs.",
         )
         raise CompositionFailed(log.errors) from exc
+    if problems:
+        log = ErrorLog()
+        for problem in problems:
+            log.add(
+                "INVALID_GRAPHQL",
+                f"the merged schema is not valid GraphQL: {problem.message}",
+                hint="make the types agree across subgraphs (e.g. an implementation's field "
+                "must be a subtype of the interface's field in every subgraph).",
+            )
+        raise CompositionFailed(log.errors)

@@ -46,16 +46,22 @@ def is_federation_extension(type_def: TypeDef, subgraph: Subgraph) -> bool:
     return not type_def.has_definition
 
 
-def effectively_external(subgraph: Subgraph, type_def: TypeDef, field: Field) -> bool:
-    """@external, except on a key field of a type extension (Federation 1 style), which the
-    subgraph receives with every entity representation and so resolves itself; a field a
-    @provides names stays external (resolvable only where provided)."""
+def effectively_external(
+    schema: MergedSchema, subgraph: Subgraph, type_def: TypeDef, field: Field
+) -> bool:
+    """@external, except on a key field of a type extension, which the subgraph has with
+    every reference it returns and every representation it receives, and so resolves itself;
+    a field a @provides names stays external (resolvable only where provided).
+
+    (The reference library also lets a Federation 1 extension resolve an unused @external
+    field that only some other subgraph keys on; like Apollo's Federation 1 upgrade, which
+    drops such fields, we do not.)"""
     if not field.external:
         return False
     coordinate = (type_def.name, field.name)
-    if coordinate in subgraph.provided_fields:
+    if coordinate in subgraph.provided_fields or not type_def.extended:
         return True
-    return not (coordinate in subgraph.key_fields and type_def.extended)
+    return coordinate not in subgraph.key_fields
 
 
 def join_types(schema: MergedSchema, merged: MergedType) -> list[JoinType]:
@@ -133,7 +139,7 @@ def join_fields(schema: MergedSchema, merged: MergedType, field: MergedField) ->
         is_key = coordinate in subgraph.key_fields
         required = coordinate in subgraph.required_fields
         provided = coordinate in subgraph.provided_fields
-        external = effectively_external(subgraph, type_def, declared)
+        external = effectively_external(schema, subgraph, type_def, declared)
         used_overridden = graph in sources and (
             (is_key and not declared.external) or graph in in_interface
         )
@@ -141,11 +147,7 @@ def join_fields(schema: MergedSchema, merged: MergedType, field: MergedField) ->
             if not (graph in labels or used_overridden or required):
                 continue
             used_overridden = used_overridden or (required and not external)
-        if (
-            subgraph.is_fed1
-            and declared.external
-            and not (is_key or required or provided or used_overridden)
-        ):
+        if subgraph.is_fed1 and external and not (required or provided or used_overridden):
             continue
         entry = JoinField(
             graph,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from gateway.composition.errors import ErrorLog
+from gateway.composition.join_metadata import is_federation_extension
 from gateway.composition.subgraph_model import Element, InputValue, Kind, Subgraph, TypeDef
 from gateway.composition.supergraph_model import (
     MergedEnumValue,
@@ -20,7 +21,6 @@ from gateway.composition.type_refs import (
     most_general,
     most_specific_input,
     named,
-    same_shape,
 )
 
 
@@ -40,6 +40,7 @@ def _graphs(schema: MergedSchema, graphs: list[str]) -> list[str]:
 
 def merge_schema(subgraphs: list[Subgraph], log: ErrorLog) -> MergedSchema:
     schema = MergedSchema({s.graph_id: s for s in subgraphs})
+    schema.key_fields_anywhere = {c for s in subgraphs for c in s.key_fields}
     _collect_types(schema, log)
     enum_usage = _enum_usage(schema)
     for merged in schema.types.values():
@@ -54,7 +55,29 @@ def merge_schema(subgraphs: list[Subgraph], log: ErrorLog) -> MergedSchema:
                 for member in type_def.members:
                     merged.members.setdefault(member, []).append(graph)
     _add_interface_object_fields(schema)
+    _propagate_access(schema)
     return schema
+
+
+def _propagate_access(schema: MergedSchema) -> None:
+    """Authorisation that guards an implementation also guards its interface (and a field's
+    rule on an @interfaceObject also the implementations' field), so that reading through
+    the interface asks no less."""
+    interfaces = [t for t in schema.types.values() if t.kind == Kind.INTERFACE]
+    for interface in interfaces:
+        if not interface.interface_object_graphs:
+            continue
+        for type_name in schema.implementations(interface.name):
+            for name, field in schema.types[type_name].fields.items():
+                if name in interface.fields and not field.from_interface_object:
+                    field.access.merge(interface.fields[name].access)
+    for interface in interfaces:
+        for type_name in schema.implementations(interface.name):
+            implementation = schema.types[type_name]
+            interface.access.merge(implementation.access)
+            for name, field in interface.fields.items():
+                if name in implementation.fields:
+                    field.access.merge(implementation.fields[name].access)
 
 
 def _collect_types(schema: MergedSchema, log: ErrorLog) -> None:
@@ -142,43 +165,67 @@ def _merge_field_type(
     log: ErrorLog,
 ) -> None:
     coordinate = f"{merged.name}.{merged_field.name}"
-    resolving = [f.type for f in merged_field.by_graph.values() if not f.external]
+    resolving = [
+        f.type
+        for g, f in merged_field.by_graph.items()
+        if not f.external or _fed1_external_in_definition(schema, merged, g)
+    ]
     declared = resolving or [f.type for f in merged_field.by_graph.values()]
     general = most_general(declared, is_possible)
     if general is None:
-        groups: dict[str, list[str]] = {}
-        for graph, f in merged_field.by_graph.items():
-            groups.setdefault(f.type, []).append(schema.name_of(graph))
-        described = " but ".join(
-            f'type "{t}" in subgraph{"s" if len(n) > 1 else ""} ' + ", ".join(f'"{x}"' for x in n)
-            for t, n in groups.items()
-        )
-        log.add(
-            "FIELD_TYPE_MISMATCH",
-            f'Type of field "{coordinate}" is incompatible across subgraphs: it has {described}.',
-            subgraphs=[n for names in groups.values() for n in names],
-            coordinate=coordinate,
-            hint="declare the field with the same type everywhere (nullability may differ; "
-            "the supergraph takes the most nullable one).",
-        )
+        _type_mismatch(schema, coordinate, merged_field, log)
         merged_field.type = declared[0]
         return
     merged_field.type = general
     for graph, f in merged_field.by_graph.items():
         if (
-            f.external
-            and not is_subtype(general, f.type, is_possible)
-            and not same_shape(general, f.type)
+            f.type == general
+            or not f.external
+            or _fed1_external_in_definition(schema, merged, graph)
         ):
-            log.add(
-                "EXTERNAL_TYPE_MISMATCH",
-                f'Type of field "{coordinate}" is incompatible across subgraphs (where marked '
-                f'@external): it has type "{general}" in the subgraphs that resolve it but type '
-                f'"{f.type}" in subgraph "{schema.name_of(graph)}".',
-                subgraphs=[schema.name_of(graph)],
-                coordinate=coordinate,
-                hint=f'declare the @external field as "{general}".',
-            )
+            continue
+        name = schema.name_of(graph)
+        if (merged.name, f.name) in schema.key_fields_anywhere:
+            # a key field: as resolved elsewhere, or non-null where that is nullable
+            if not is_subtype(f.type, general, is_possible):
+                _type_mismatch(schema, coordinate, merged_field, log)
+            continue
+        log.add(
+            "EXTERNAL_TYPE_MISMATCH",
+            f'Type of field "{coordinate}" is incompatible across subgraphs (where marked '
+            f'@external): it has type "{general}" in the subgraphs that resolve it but type '
+            f'"{f.type}" in subgraph "{name}".',
+            subgraphs=[name],
+            coordinate=coordinate,
+            hint=f'declare the @external field as it is where it is resolved: "{general}".',
+        )
+
+
+def _type_mismatch(
+    schema: MergedSchema, coordinate: str, merged_field: MergedField, log: ErrorLog
+) -> None:
+    groups: dict[str, list[str]] = {}
+    for graph, f in merged_field.by_graph.items():
+        groups.setdefault(f.type, []).append(schema.name_of(graph))
+    described = " but ".join(
+        f'type "{t}" in subgraph{"s" if len(n) > 1 else ""} ' + ", ".join(f'"{x}"' for x in n)
+        for t, n in groups.items()
+    )
+    log.add(
+        "FIELD_TYPE_MISMATCH",
+        f'Type of field "{coordinate}" is incompatible across subgraphs: it has {described}.',
+        subgraphs=[n for names in groups.values() for n in names],
+        coordinate=coordinate,
+        hint="declare the field with the same type everywhere (nullability may differ; "
+        "the supergraph takes the most nullable one).",
+    )
+
+
+def _fed1_external_in_definition(schema: MergedSchema, merged: MergedType, graph: str) -> bool:
+    """Federation 1 treats @external as such only in a type extension marked @extends; in an
+    `extend type` block the field's type counts like any declaration."""
+    subgraph = schema.subgraphs[graph]
+    return subgraph.is_fed1 and not is_federation_extension(merged.by_graph[graph], subgraph)
 
 
 def _merge_arguments(

@@ -69,7 +69,7 @@ class _Checker:
         type_def = subgraph.types.get(type_name)
         field = type_def.fields.get(field_name) if type_def else None
         if field is not None and type_def is not None:
-            return field, effectively_external(subgraph, type_def, field)
+            return field, effectively_external(self.schema, subgraph, type_def, field)
         merged = self.schema.types.get(type_name)
         for interface in merged.interfaces if merged else ():
             stand_in = subgraph.types.get(interface)
@@ -77,7 +77,7 @@ class _Checker:
                 continue
             field = stand_in.fields.get(field_name)
             if field is not None and self._has_key_of(type_name, stand_in, graph):
-                return field, effectively_external(subgraph, stand_in, field)
+                return field, effectively_external(self.schema, subgraph, stand_in, field)
         return None
 
     def _has_key_of(self, type_name: str, stand_in: TypeDef, graph: str) -> bool:
@@ -213,27 +213,49 @@ class _Checker:
                     out.add((graph, self._below(provided, type_name, field, graph)))
         return out
 
-    def _possible(self, merged: MergedType, graph: str) -> list[str]:
-        """Concrete types an abstract type's value may have when `graph` returns it."""
-        if merged.kind == Kind.UNION:
-            return [m for m, graphs in merged.members.items() if graph in graphs]
-        type_def = self.schema.subgraphs[graph].types.get(merged.name)
-        if type_def is not None and type_def.interface_object:
-            return self.schema.implementations(merged.name)
+    def _possible(self, merged: MergedType, position: Position) -> list[tuple[str, Position]]:
+        """Concrete types an abstract type's value may have at a position, with where they
+        are. An @interfaceObject does not know the concrete type: a plan learns it from a
+        subgraph that has the real interface with a @key, reached with that key."""
+        graph, provided = position
         subgraph = self.schema.subgraphs[graph]
+        if merged.kind == Kind.UNION:
+            return [(m, position) for m, graphs in merged.members.items() if graph in graphs]
+        type_def = subgraph.types.get(merged.name)
+        if type_def is None or not type_def.interface_object:
+            return [(name, position) for name in self._implementations_in(merged.name, graph)]
+        out: list[tuple[str, Position]] = []
+        for owner, owner_def in merged.by_graph.items():
+            if owner_def.interface_object:
+                continue
+            for key in owner_def.keys:
+                try:
+                    selection = parse_field_set(key.fields)
+                except FieldSetSyntaxError:
+                    continue
+                if key.resolvable and self._selection_local(
+                    merged.name, selection, graph, provided
+                ):
+                    out += [
+                        (n, (owner, NOTHING)) for n in self._implementations_in(merged.name, owner)
+                    ]
+                    break
+        return out
+
+    def _implementations_in(self, interface: str, graph: str) -> list[str]:
         return [
             t.name
-            for t in subgraph.types.values()
-            if t.kind == Kind.OBJECT and merged.name in t.interfaces
+            for t in self.schema.subgraphs[graph].types.values()
+            if t.kind == Kind.OBJECT and interface in t.interfaces
         ]
 
     def _exploded(
         self, merged: MergedType, field_name: str, positions: frozenset[Position]
     ) -> bool:
         """An interface field resolved through every implementation a position may return."""
-        for graph, provided in positions:
-            for concrete in self._possible(merged, graph):
-                if not self._next_positions(concrete, field_name, frozenset({(graph, provided)})):
+        for position in positions:
+            for concrete, at in self._possible(merged, position):
+                if not self._next_positions(concrete, field_name, frozenset({at})):
                     return False
         return True
 
@@ -276,15 +298,39 @@ class _Checker:
         queue: deque[tuple[str, frozenset[Position], tuple[_Step, ...]]],
     ) -> None:
         by_type: dict[str, set[Position]] = {}
-        for graph, provided in positions:
-            for concrete in self._possible(merged, graph):
-                by_type.setdefault(concrete, set()).add((graph, provided))
+        for position in positions:
+            possible = self._possible(merged, position)
+            if not possible and merged.kind == Kind.INTERFACE:
+                self._report_opaque(merged, position[0], path)
+            for concrete, at in possible:
+                by_type.setdefault(concrete, set()).add(at)
         for concrete, concrete_positions in by_type.items():
             if concrete in self.hidden or concrete not in self.schema.types:
                 continue
             queue.append(
                 (concrete, frozenset(concrete_positions), (*path, _Step(f"... on {concrete}")))
             )
+
+    def _report_opaque(self, merged: MergedType, graph: str, path: tuple[_Step, ...]) -> None:
+        type_def = self.schema.subgraphs[graph].types.get(merged.name)
+        if type_def is None or not type_def.interface_object:
+            return  # no implementation in that subgraph: nothing to ask for
+        name = self.schema.name_of(graph)
+        if (merged.name, name) in self.reported:
+            return
+        self.reported.add((merged.name, name))
+        self.errors += 1
+        self.log.add(
+            "SATISFIABILITY_ERROR",
+            f"The following supergraph API query: {_example((*path, _Step('__typename')))} "
+            f'cannot be satisfied by the subgraphs because: from subgraph "{name}", where '
+            f'"{merged.name}" is an @interfaceObject, no subgraph that defines interface '
+            f'"{merged.name}" with a @key can be reached to find the concrete type.',
+            subgraphs=[name],
+            coordinate=merged.name,
+            hint=f'give interface "{merged.name}" the same @key as the @interfaceObject in the '
+            "subgraph that defines it and its implementations.",
+        )
 
     def _report(
         self,

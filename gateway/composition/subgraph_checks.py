@@ -37,8 +37,19 @@ def check_subgraph(subgraph: Subgraph, log: ErrorLog) -> None:
                 f'The @interfaceObject type "{type_def.name}" has no @key.',
                 "add the @key the interface has in the subgraph that defines it.",
             )
+    _share_key_fields(subgraph)
     if not subgraph.is_fed1:
         _check_external_used(subgraph, log)
+
+
+def _share_key_fields(subgraph: Subgraph) -> None:
+    """A field any @key selects (at any depth) may be resolved by every subgraph that has it."""
+    for type_name, field_name in subgraph.key_selected:
+        type_def = subgraph.types.get(type_name)
+        if type_def is not None and type_def.kind == Kind.OBJECT:
+            field = type_def.fields.get(field_name)
+            if field is not None:
+                field.shareable = True
 
 
 def _error(
@@ -95,6 +106,7 @@ def _check_keys(subgraph: Subgraph, type_def: TypeDef, log: ErrorLog) -> None:
                 continue
             coordinate = f"{item.parent}.{item.name}"
             subgraph.used_fields.add((item.parent, item.name))
+            subgraph.key_selected.add((item.parent, item.name))
             if item.depth == 0 and item.parent == type_def.name:
                 subgraph.key_fields.add((item.parent, item.name))
             _check_key_field(subgraph, item, where, coordinate, log)
@@ -344,6 +356,9 @@ def _check_external_used(subgraph: Subgraph, log: ErrorLog) -> None:
                 continue
             if field.name in interface_fields:
                 continue
+            returned = subgraph.types.get(named_type(field.type))
+            if returned is not None and returned.kind == Kind.OBJECT and returned.shareable:
+                continue  # the ecosystem lets an @external value-type field stand unused
             _error(
                 log,
                 subgraph,

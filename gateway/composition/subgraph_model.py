@@ -123,6 +123,8 @@ class Subgraph:
     root_types: dict[str, str] = field(default_factory=dict)  # "query" -> "Query"
     # (type, field) selected at the top level of one of the type's @key field sets
     key_fields: set[tuple[str, str]] = field(default_factory=set)
+    # (type, field) selected at any depth by some @key of this subgraph
+    key_selected: set[tuple[str, str]] = field(default_factory=set)
     # (type, field) selected by any @key, @requires or @provides of this subgraph
     used_fields: set[tuple[str, str]] = field(default_factory=set)
     # (type, field) selected by a @requires / a @provides of this subgraph

@@ -315,6 +315,7 @@ def read_subgraph(name: str, url: str, sdl: str, log: ErrorLog) -> Subgraph | No
     renames = _root_renames(doc)
     subgraph.root_types = {op: ROOT_NAMES[op] for op in ROOT_NAMES}
     defined = {d.name.value for d in doc.definitions if isinstance(d, DirectiveDefinitionNode)}
+    _check_redefinitions(name, names, doc.definitions, log)
     reader = _Reader(name, names, defined, log)
     for definition in doc.definitions:
         kind = _KINDS.get(type(definition))
@@ -344,6 +345,37 @@ def read_subgraph(name: str, url: str, sdl: str, log: ErrorLog) -> Subgraph | No
         if root_type is not None and not root_type.fields:
             del subgraph.types[root]  # only the federation fields: nothing to compose
     return subgraph
+
+
+_REQUIRED_ARGUMENTS = {
+    "key": "fields",
+    "requires": "fields",
+    "provides": "fields",
+    "override": "from",
+}
+
+
+def _check_redefinitions(
+    name: str, names: FederationNames, definitions: Sequence[object], log: ErrorLog
+) -> None:
+    """A subgraph may spell out a federation directive's definition, but not change it."""
+    for definition in definitions:
+        if not isinstance(definition, DirectiveDefinitionNode):
+            continue
+        canonical = names.by_local_name.get(definition.name.value)
+        required = _REQUIRED_ARGUMENTS.get(canonical or "")
+        if required is None:
+            continue
+        args = {a.name.value: print_ast(a.type) for a in definition.arguments or ()}
+        if not args.get(required, "").endswith("!"):
+            log.add(
+                "DIRECTIVE_DEFINITION_INVALID",
+                f'Invalid definition for directive "@{definition.name.value}": argument '
+                f'"{required}" must be non-null, found "{args.get(required, "(missing)")}".',
+                subgraphs=[name],
+                coordinate=f"@{definition.name.value}",
+                hint="remove the definition (composition knows it) or copy it from the spec.",
+            )
 
 
 def _root_renames(doc: object) -> dict[str, str]:

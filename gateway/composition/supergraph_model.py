@@ -61,6 +61,8 @@ class MergedType(Element):
 class MergedSchema:
     subgraphs: dict[str, Subgraph]  # by join__Graph value, in enum order
     types: dict[str, MergedType] = field(default_factory=dict)
+    # (type, field) some subgraph selects at the top level of one of the type's keys
+    key_fields_anywhere: set[tuple[str, str]] = field(default_factory=set)
 
     def name_of(self, graph: str) -> str:
         return self.subgraphs[graph].name

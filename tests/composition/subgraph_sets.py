@@ -1,0 +1,67 @@
+"""The subgraph sets tests/composition composes, by name: valid sets (fixtures of other test
+suites and our own), invalid sets with the code we refuse them with, known deviations from the
+reference library, and the three reference subgraphs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gateway.composition import SubgraphSource
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+REFERENCE_SUBGRAPHS = "reference-subgraphs"
+INVALID_DIR = HERE / "invalid"
+DEVIATIONS_DIR = HERE / "deviations"
+
+
+def _valid_dirs() -> dict[str, Path]:
+    dirs = {f"fixtures/{d.name}": d for d in (ROOT / "tests/federation/fixtures").iterdir()}
+    dirs |= {f"gateway/{d.name}": d for d in (ROOT / "tests/gateway").glob("*_subgraphs")}
+    dirs |= {f"valid/{d.name}": d for d in (HERE / "valid").iterdir()}
+    return {name: path for name, path in sorted(dirs.items()) if list(path.glob("*.graphql"))}
+
+
+VALID_SETS = _valid_dirs()
+# our error code for each invalid set (the reference refuses it too, with the same code)
+INVALID_SETS = {
+    "argument_type_mismatch": "FIELD_ARGUMENT_TYPE_MISMATCH",
+    "enum_value_mismatch": "ENUM_VALUE_MISMATCH",
+    "external_missing_on_base": "EXTERNAL_MISSING_ON_BASE",
+    "external_unused": "EXTERNAL_UNUSED",
+    "fed1_extension_without_base": "EXTENSION_WITH_NO_BASE",
+    "field_type_mismatch": "FIELD_TYPE_MISMATCH",
+    "interface_object_without_interface": "INTERFACE_OBJECT_USAGE_ERROR",
+    "key_on_missing_field": "KEY_INVALID_FIELDS",
+    "key_selects_interface": "KEY_FIELDS_SELECT_INVALID_TYPE",
+    "non_shareable_field": "INVALID_FIELD_SHARING",
+    "not_imported_directive": "INVALID_GRAPHQL",
+    "override_from_self": "OVERRIDE_FROM_SELF_ERROR",
+    "provides_on_scalar": "PROVIDES_ON_NON_OBJECT_FIELD",
+    "required_argument_missing": "REQUIRED_ARGUMENT_MISSING_IN_SOME_SUBGRAPH",
+    "required_input_field_missing": "REQUIRED_INPUT_FIELD_MISSING_IN_SOME_SUBGRAPH",
+    "requires_non_external": "REQUIRES_FIELDS_MISSING_EXTERNAL",
+    "type_kind_mismatch": "TYPE_KIND_MISMATCH",
+    "unsatisfiable_field": "SATISFIABILITY_ERROR",
+}
+
+
+def load_set(path: Path) -> list[SubgraphSource]:
+    return [
+        SubgraphSource(p.stem, f"http://127.0.0.1/{p.stem}/graphql", p.read_text(encoding="utf-8"))
+        for p in sorted(path.glob("*.graphql"))
+    ]
+
+
+def reference_subgraph_sources() -> list[SubgraphSource]:
+    from tools.reference_supergraph import CANONICAL_URLS, SUBGRAPHS, served_sdl
+
+    return [SubgraphSource(n, CANONICAL_URLS[n], served_sdl(n)) for n in SUBGRAPHS]
+
+
+def all_sets() -> dict[str, list[SubgraphSource]]:
+    sets = {name: load_set(path) for name, path in VALID_SETS.items()}
+    sets |= {f"invalid/{name}": load_set(INVALID_DIR / name) for name in INVALID_SETS}
+    sets |= {f"deviations/{d.name}": load_set(d) for d in DEVIATIONS_DIR.iterdir() if d.is_dir()}
+    sets[REFERENCE_SUBGRAPHS] = reference_subgraph_sources()
+    return sets

@@ -1,0 +1,52 @@
+"""Where Rugzak's composer knowingly differs from the reference library, and why (each set's
+subgraphs say it in a comment). A change on either side shows up here."""
+
+from __future__ import annotations
+
+import pytest
+from graphql import build_ast_schema, parse, validate_schema
+
+from gateway.composition import CompositionFailed, compose
+from tests.composition.subgraph_sets import DEVIATIONS_DIR, load_set
+from tests.composition.supergraph_facts import differences, facts
+
+Reference = dict[str, dict[str, object]]
+
+
+def _reference_supergraph(reference: Reference, name: str) -> str:
+    result = reference[f"deviations/{name}"]
+    assert "supergraph" in result, result
+    return str(result["supergraph"])
+
+
+def _refused_codes(name: str) -> set[str]:
+    with pytest.raises(CompositionFailed) as refused:
+        compose(load_set(DEVIATIONS_DIR / name))
+    return set(refused.value.codes)
+
+
+def test_progressive_override_of_a_root_field_labels_both_sides(reference: Reference) -> None:
+    ours = compose(load_set(DEVIATIONS_DIR / "progressive_root_override"))
+    theirs = _reference_supergraph(reference, "progressive_root_override")
+    assert differences(facts(ours), facts(theirs)) == [
+        "Query.featured @join__field(old): overrideLabel ours 'percent(50)' reference None",
+        "planner.progressive Query.featured: ours ('percent(50)', ['new']) "
+        "reference ('percent(50)', ['new', 'old'])",
+    ]
+
+
+def test_an_invalid_interface_implementation_is_refused(reference: Reference) -> None:
+    theirs = _reference_supergraph(reference, "invalid_interface_field")
+    assert validate_schema(build_ast_schema(parse(theirs), assume_valid_sdl=True))
+    assert _refused_codes("invalid_interface_field") == {"INVALID_GRAPHQL"}
+
+
+def test_a_fed1_extension_cannot_resolve_another_subgraphs_key(reference: Reference) -> None:
+    _reference_supergraph(reference, "fed1_key_of_another_subgraph")
+    assert _refused_codes("fed1_key_of_another_subgraph") == {"SATISFIABILITY_ERROR"}
+
+
+def test_a_fed1_extends_key_may_not_be_more_nullable(reference: Reference) -> None:
+    theirs = _reference_supergraph(reference, "fed1_extends_nullable_key")
+    assert "type Person {\n  address: Address\n  id: ID\n" in facts(theirs).api_schema
+    assert _refused_codes("fed1_extends_nullable_key") == {"FIELD_TYPE_MISMATCH"}
