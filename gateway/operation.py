@@ -255,3 +255,42 @@ def normalize(
             v.variable.name.value: v for v in operation.variable_definitions or ()
         },
     )
+
+
+def same_field(a: NField, b: NField) -> bool:
+    """The same field with the same sub-selection (wherever in the operation it came from)."""
+    return (
+        a.name == b.name
+        and a.arguments == b.arguments
+        and _same_selection(a.selection, b.selection)
+    )
+
+
+def _same_selection(a: NSelection | None, b: NSelection | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    if a.type_name != b.type_name or a.by_type.keys() != b.by_type.keys():
+        return False
+    for concrete, fields in a.by_type.items():
+        other = b.by_type[concrete]
+        if fields.keys() != other.keys():
+            return False
+        if not all(same_field(f, other[k]) for k, f in fields.items()):
+            return False
+    return True
+
+
+def same_everywhere(nsel: NSelection) -> bool:
+    """Every concrete type at an abstract position selects the very same fields, and not
+    `__typename`: the answer is the same whichever type an object is."""
+    first: dict[str, NField] | None = None
+    for fields in nsel.by_type.values():
+        if any(f.is_typename for f in fields.values()):
+            return False
+        if first is None:
+            first = fields
+        elif fields.keys() != first.keys() or not all(
+            same_field(f, first[k]) for k, f in fields.items()
+        ):
+            return False
+    return True

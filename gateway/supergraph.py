@@ -149,8 +149,10 @@ class Supergraph:
     def entity_type(self, type_name: str, graph: str) -> str:
         """The type under which `graph` resolves entities of `type_name`: the type itself, or an
         interface it implements that the graph declares as an @interfaceObject."""
-        if graph in self.type_graphs.get(type_name, {}):
+        info = self.type_graphs.get(type_name, {}).get(graph)
+        if info is not None and any(k.resolvable for k in info.keys):
             return type_name
+        # a `resolvable: false` stub of the type does not hide an interface object
         for interface in self.interfaces_of.get(type_name, ()):
             if graph in self.interface_objects.get(interface, frozenset()):
                 return interface
@@ -248,7 +250,7 @@ def load_supergraph(sdl: str) -> Supergraph:
         for name, d in type_defs.items()
         if isinstance(d, ObjectTypeDefinitionNode)
     }
-    _add_interface_object_fields(resolvers, type_defs, interface_objects, interfaces_of)
+    _add_interface_object_fields(resolvers, type_defs, type_graphs, interface_objects, interfaces_of)
     field_access, type_access = _access_rules(type_defs, names)
     possible = _possible_in_graph(type_defs, type_graphs, implements, union_members)
     api_doc = api_document(doc, names)
@@ -370,14 +372,19 @@ def _access_rules(
 def _add_interface_object_fields(
     resolvers: dict[tuple[str, str], frozenset[str]],
     type_defs: dict[str, TypeDefinitionNode],
+    type_graphs: dict[str, dict[str, TypeInGraph]],
     interface_objects: dict[str, frozenset[str]],
     interfaces_of: dict[str, tuple[str, ...]],
 ) -> None:
     """A field an @interfaceObject adds to an interface is resolved, for every implementation,
-    by the graphs that declare the interface object."""
+    by the graphs that declare the interface object (and not the implementation itself: where
+    such a graph has its own, key-only stub of the type, the stub lacks the field)."""
     for type_name, interfaces in interfaces_of.items():
+        own = type_graphs.get(type_name, {})
         for interface in interfaces:
             for graph in interface_objects.get(interface, ()):
+                if graph in own:
+                    continue
                 definition = type_defs[interface]
                 for fdef in getattr(definition, "fields", None) or ():
                     coordinate = (type_name, fdef.name.value)

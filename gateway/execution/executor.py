@@ -356,8 +356,9 @@ async def _from_cache(
         if answer is None:
             missing.append(index)
             continue
+        sent = part.reps[index].get("__typename")
         for obj, _ in part.targets[index]:
-            deep_merge(obj, answer)
+            _merge_entity(obj, answer, sent)
     if not missing:
         return None
     return _EntityPart(
@@ -405,10 +406,19 @@ def _apply_entities(part: _EntityPart, entities: Any, state: ExecutionState, fai
     for index, group in enumerate(part.targets):
         entity = entities[index] if index < len(entities) else None
         if isinstance(entity, dict):
+            sent = part.reps[index].get("__typename")
             for obj, _ in group:
-                deep_merge(obj, entity)
+                _merge_entity(obj, entity, sent)
         elif failed:
             state.explained.extend([*path, *keys] for _, path in group for keys in node.field_keys)
+
+
+def _merge_entity(obj: dict[str, Any], entity: dict[str, Any], sent: Any) -> None:
+    answered = entity.get("__typename")
+    if answered is not None and obj.get("__typename") == sent:
+        # an @interfaceObject's object, sent as the interface, comes back as what it is
+        obj["__typename"] = answered
+    deep_merge(obj, entity)
 
 
 def _entity_failure(part: _EntityPart, failure: SubgraphFailure, state: ExecutionState) -> None:

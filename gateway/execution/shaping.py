@@ -17,7 +17,7 @@ from graphql import (
 )
 
 from gateway.errors import UNAUTHORIZED, graphql_error
-from gateway.operation import NField, NOperation, NSelection
+from gateway.operation import NField, NOperation, NSelection, same_everywhere
 
 Path = tuple[str | int, ...]
 
@@ -92,18 +92,24 @@ class Shaper:
             if not isinstance(value, list):
                 return self._bad_value(f, path, "Expected a list")
             item_type = gtype.of_type
+            items_nullable = not isinstance(item_type, GraphQLNonNull)
             out = []
             for index, item in enumerate(value):
                 try:
                     out.append(self._complete(item, item_type, f, (*path, index)))
                 except _Null:
-                    return None  # a null item in a non-null list nulls the list
+                    if not items_nullable:
+                        return None  # a null item in a non-null list nulls the list
+                    out.append(None)  # a nullable item absorbs the null; the rest go on
             return out
         if f.selection is not None:
             if not isinstance(value, dict):
                 return self._bad_value(f, path, "Expected an object")
             nsel = f.selection
             runtime = value.get("__typename") if nsel.abstract else nsel.type_name
+            if runtime == nsel.type_name and nsel.abstract and same_everywhere(nsel):
+                # an @interfaceObject's answer: its concrete type changes nothing here
+                runtime = next(iter(nsel.by_type), runtime)
             if not isinstance(runtime, str) or runtime not in nsel.by_type:
                 return self._bad_value(
                     f, path, f'Abstract type "{nsel.type_name}" resolved to an unknown type'

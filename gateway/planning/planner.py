@@ -30,9 +30,18 @@ from graphql import (
 )
 
 from gateway.errors import PlanningError
-from gateway.operation import INTROSPECTION_FIELDS, NField, NOperation, NSelection, _Normalizer
+from gateway.operation import (
+    INTROSPECTION_FIELDS,
+    NField,
+    NOperation,
+    NSelection,
+    _Normalizer,
+    same_everywhere,
+    same_field,
+)
 from gateway.planning.plan import FetchNode, PathSegment, QueryPlan, RepField, RepSelection
 from gateway.planning.selection import SelectionBuilder
+from gateway.planning.waves import align_waves
 from gateway.supergraph import Key, Supergraph
 
 INTERNAL_PREFIX = "_rz_"
@@ -91,7 +100,9 @@ class _PlanRun:
             self._plan_mutation(root_type, planned)
         else:
             self._plan_query(root_type, planned, op.kind.value)
-        return QueryPlan(tuple(self._finish(f, op) for f in self.fetches), has_introspection)
+        return QueryPlan(
+            align_waves(tuple(self._finish(f, op) for f in self.fetches)), has_introspection
+        )
 
     def _plan_query(self, root_type: str, fields: list[NField], kind: str) -> None:
         groups: dict[str, list[NField]] = {}
@@ -227,6 +238,7 @@ class _PlanRun:
         provided: SelectionSetNode | None,
         parent_abstract: bool,
         requires_met: frozenset[str] = frozenset(),
+        path_type: str | None = None,
     ) -> set[int]:
         """Plan `fields` of concrete `type_name` at `path` inside `fetch`; returns the ids of
         the fetches that deliver them (for @requires dependencies). `requires_met`: fields whose
@@ -234,18 +246,27 @@ class _PlanRun:
         fields = list(fields)
         used = {fetch.id}
         remote: list[NField] = []
+        elsewhere: set[str] = set()  # fields this subgraph has, but not all of their value type
         for f in fields:
             if f.is_typename or f.name in INTROSPECTION_FIELDS or f.denied:
                 continue  # answered while shaping (denied: null), introspection by the gateway
             if self._local(type_name, f.name, fetch.graph, provided) and (
                 f.name in requires_met or not self._requires(type_name, f.name, fetch.graph)
             ):
+                child_provided = self._child_provided(type_name, f.name, fetch.graph, provided)
+                if (
+                    f.selection is not None
+                    and not self._values_local(f.selection, fetch.graph, child_provided)
+                    and self._value_owner_elsewhere(type_name, f, fetch.graph)
+                ):
+                    remote.append(f)
+                    elsewhere.add(f.response_key)
+                    continue
                 entry = sel.field(f.response_key, f.name, f.arguments)
                 if f.selection is not None:
-                    seg = PathSegment(
-                        f.response_key, frozenset({type_name}) if parent_abstract else None
-                    )
-                    child_provided = self._child_provided(type_name, f.name, fetch.graph, provided)
+                    # (the concrete type, where `type_name` is the @interfaceObject it is sent as)
+                    cond = frozenset({path_type or type_name}) if parent_abstract else None
+                    seg = PathSegment(f.response_key, cond)
                     used |= self._plan_selection(
                         fetch, entry.selection(), f.selection, (*path, seg), child_provided
                     )
@@ -254,9 +275,45 @@ class _PlanRun:
         if remote:
             client = {f.response_key: f for f in fields}
             used |= self._plan_remote(
-                fetch, sel, type_name, remote, path, provided, parent_abstract, client
+                fetch, sel, type_name, remote, path, provided, parent_abstract, client, elsewhere
             )
         return used
+
+    def _is_entity(self, type_name: str) -> bool:
+        return any(
+            self.sg.resolvable_keys(type_name, g) for g in self.sg.type_graphs.get(type_name, {})
+        )
+
+    def _values_local(
+        self, nsel: NSelection, graph: str, provided: SelectionSetNode | None
+    ) -> bool:
+        """Whether this subgraph answers every field of the value types (types without a key,
+        which no entity call can complete later) in this selection, itself or as provided."""
+        for concrete, fields in nsel.by_type.items():
+            if self._is_entity(concrete):
+                continue  # what it lacks here comes through an entity call
+            here = _fragment_provided(provided, concrete) if nsel.abstract else provided
+            for child in fields.values():
+                if child.is_typename or child.denied:
+                    continue
+                if not self._local(concrete, child.name, graph, here):
+                    return False
+                if child.selection is not None and not self._values_local(
+                    child.selection, graph, self._child_provided(concrete, child.name, graph, here)
+                ):
+                    return False
+        return True
+
+    def _value_owner_elsewhere(self, type_name: str, f: NField, graph: str) -> bool:
+        """Another subgraph, reachable through the parent's key, answers the whole value."""
+        assert f.selection is not None
+        return any(
+            g != graph
+            and self._can(type_name, f.name, g)
+            and self.sg.resolvable_keys(self.sg.entity_type(type_name, g), g)
+            and self._values_local(f.selection, g, self._child_provided(type_name, f.name, g, None))
+            for g in self.graph_order
+        )
 
     def _plan_selection(
         self,
@@ -271,6 +328,8 @@ class _PlanRun:
             return self._plan_fields(
                 fetch, sel, nsel.type_name, fields.values(), path, provided, False
             )
+        if fetch.graph in self.sg.interface_objects.get(nsel.type_name, frozenset()):
+            return self._plan_interface_object(fetch, sel, nsel, path, provided)
         sel.field("__typename", "__typename")
         used: set[int] = set()
         known = self._possible_in_graph(nsel.type_name, fetch.graph)
@@ -281,6 +340,92 @@ class _PlanRun:
             used |= self._plan_fields(
                 fetch, sel.fragment(concrete), concrete, fields.values(), path, frag_provided, True
             )
+        return used
+
+    def _plan_interface_object(
+        self,
+        fetch: _Fetch,
+        sel: SelectionBuilder,
+        nsel: NSelection,
+        path: tuple[PathSegment, ...],
+        provided: SelectionSetNode | None,
+    ) -> set[int]:
+        """An interface this subgraph knows only as an @interfaceObject: it answers the fields
+        the interface object has, the same for every implementation; the concrete type, and the
+        fields of the implementations, come from a subgraph that owns the interface, through an
+        entity call with the interface's key (`{__typename: "Node", id}`)."""
+        interface = nsel.type_name
+        sel.field("__typename", "__typename")
+        shared: dict[str, NField] = {}
+        conflicting: set[str] = set()
+        for selected in nsel.by_type.values():
+            for rkey, f in selected.items():
+                if f.is_typename or f.denied or rkey in conflicting:
+                    continue
+                if not self._can(interface, f.name, fetch.graph) or self._requires(
+                    interface, f.name, fetch.graph
+                ):
+                    continue
+                prior = shared.get(rkey)
+                if prior is None:
+                    shared[rkey] = f
+                elif not same_field(prior, f):
+                    conflicting.add(rkey)
+                    del shared[rkey]
+        used = self._plan_fields(fetch, sel, interface, shared.values(), path, provided, False)
+        rest = {
+            concrete: [f for key, f in fields.items() if key not in shared and not f.is_typename]
+            for concrete, fields in nsel.by_type.items()
+        }
+        if not any(rest.values()) and same_everywhere(nsel):
+            return used  # shaping needs no concrete type: every implementation looks alike
+        owner = next(
+            (
+                g
+                for g in self.graph_order
+                if g not in self.sg.interface_objects.get(interface, frozenset())
+                and self.sg.resolvable_keys(interface, g)
+            ),
+            None,
+        )
+        if owner is None:
+            raise PlanningError(f"no subgraph can tell which type a {interface} object is")
+        key = self._local_key(interface, interface, fetch.graph, owner, provided)
+        if key is None:
+            raise PlanningError(
+                f"cannot plan {interface}: subgraph {self.sg.graphs[fetch.graph].name} lacks "
+                f"the fields of its key in {self.sg.graphs[owner].name}"
+            )
+        schema_type = self.sg.schema.get_type(interface)
+        key_sel = _Normalizer(self.sg.schema, {}, {}).selection(
+            schema_type,  # type: ignore[arg-type]
+            [key.selection],
+        )
+        client: dict[str, NField] = {}
+        for selected in nsel.by_type.values():
+            for k, f in selected.items():
+                client.setdefault(k, f)
+        key_fields = next(iter(key_sel.by_type.values()), {})
+        internal, reps = _internalize(key_fields, sel, client)
+        used |= self._plan_fields(fetch, sel, interface, internal, path, provided, False)
+        child = self._entity_fetch(owner, path, fetch)
+        assert child.representations is not None
+        existing = child.representations.setdefault(interface, {})
+        for rep in reps:
+            existing.setdefault(rep.name, rep)
+        child.selection.field("__typename", "__typename")
+        child.field_keys.extend(
+            (f.response_key,)
+            for fields in rest.values()
+            for f in fields
+            if (f.response_key,) not in child.field_keys
+        )
+        for concrete, fields in rest.items():
+            if fields:
+                used |= self._plan_fields(
+                    child, child.selection.fragment(concrete), concrete, fields, path, None, True
+                )
+        used.add(child.id)
         return used
 
     def _possible_in_graph(self, abstract: str, graph: str) -> frozenset[str]:
@@ -328,7 +473,9 @@ class _PlanRun:
         provided: SelectionSetNode | None,
         parent_abstract: bool,
         client: dict[str, NField],
+        elsewhere: set[str] = frozenset(),  # type: ignore[assignment]
     ) -> set[int]:
+        """`elsewhere`: response keys that must come from another subgraph than this fetch's."""
         self.hops += 1
         if self.hops > 10_000:
             raise PlanningError("query plan too large")
@@ -337,8 +484,9 @@ class _PlanRun:
             candidates = [
                 g
                 for g in self.graph_order
-                if self._can(type_name, f.name, g)
+                if self._can(self.sg.entity_type(type_name, g), f.name, g)
                 and self.sg.resolvable_keys(self.sg.entity_type(type_name, g), g)
+                and not (g == fetch.graph and f.response_key in elsewhere)
             ]
             if not candidates:
                 raise PlanningError(
@@ -376,7 +524,10 @@ class _PlanRun:
                 info = self.sg.field_in_graph(entity_type, f.name, graph)
                 if info and info.requires is not None:
                     needed.append(info.requires)
-            sel.field("__typename", "__typename")
+            if self.sg.entity_type(type_name, fetch.graph) == type_name:
+                # (a subgraph that knows it only as an @interfaceObject would answer the
+                # interface's name and overwrite the concrete type we already have)
+                sel.field("__typename", "__typename")
             reps, deps = self._plan_needed(
                 fetch, sel, type_name, needed, path, provided, parent_abstract, client
             )
@@ -393,7 +544,7 @@ class _PlanRun:
             fragment = child.selection.fragment(entity_type)
             met = frozenset(f.name for f in fields)
             used |= self._plan_fields(
-                child, fragment, entity_type, fields, path, None, parent_abstract, met
+                child, fragment, entity_type, fields, path, None, parent_abstract, met, type_name
             )
             used.add(child.id)
         return used

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.federation.harness import Federation, FederationPool
-from tests.federation.reports import fetch_count_summary
+from tests.federation.reports import fetch_count_summary, generated_summary
 from tests.oracles.hive import hive_gateway_factory
 from tests.servers import Server
 
@@ -54,4 +54,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if lines:
         terminalreporter.section("subgraph requests: Rugzak against the reference gateway")
         for line in lines:
+            terminalreporter.write_line(line)
+    generated = generated_summary()
+    if generated:
+        terminalreporter.section("generated operations: Rugzak against the reference gateway")
+        for line in generated:
             terminalreporter.write_line(line)

@@ -42,6 +42,11 @@ from the table. `_entities` answers a representation with the record matching on
 `@key`s, merged with the representation (representation values win: they carry `@requires`
 fields); when the data has no table at all for that type, the representation itself is the
 entity (a stub); when the table exists but nothing matches, null.
+
+An entity interface (`interface Node @key(fields: "id")`, Federation 2.3) has no table of its own:
+a representation whose `__typename` is the interface (as a gateway sends for an `@interfaceObject`
+elsewhere) is looked up by the interface's keys in the tables of the types implementing it, and
+answered as that concrete type (null if none matches).
 """
 
 from __future__ import annotations
@@ -61,6 +66,8 @@ from graphql import (
     GraphQLError,
     GraphQLResolveInfo,
     GraphQLSchema,
+    InterfaceTypeDefinitionNode,
+    InterfaceTypeExtensionNode,
     ObjectTypeDefinitionNode,
     ObjectTypeExtensionNode,
     OperationDefinitionNode,
@@ -218,14 +225,20 @@ class FixtureSubgraph:
         query_name = _query_type_name(document)
 
         self.keys: dict[str, list[EntityKey]] = {}
+        # entity interfaces (`interface Node @key(...)`): their keys, not members of `_Entity`
+        self.interface_keys: dict[str, list[EntityKey]] = {}
         for definition in document.definitions:
-            if not isinstance(definition, ObjectTypeDefinitionNode | ObjectTypeExtensionNode):
+            if isinstance(definition, ObjectTypeDefinitionNode | ObjectTypeExtensionNode):
+                keys = self.keys
+            elif isinstance(definition, InterfaceTypeDefinitionNode | InterfaceTypeExtensionNode):
+                keys = self.interface_keys
+            else:
                 continue
             for args in _directive_args(definition, names["key"]):
                 if args.get("resolvable", True) is False:
                     continue
                 key = parse_field_set(str(args["fields"]))
-                self.keys.setdefault(definition.name.value, []).append(key)
+                keys.setdefault(definition.name.value, []).append(key)
 
         has_query = any(
             isinstance(d, ObjectTypeDefinitionNode) and d.name.value == query_name
@@ -279,6 +292,8 @@ class FixtureSubgraph:
         typename = representation.get("__typename")
         if not isinstance(typename, str):
             return None
+        if typename in self.interface_keys and typename not in self.tables:
+            return self._find_interface_entity(typename, representation)
         if typename not in self.tables:
             return dict(representation)
         for key in self.keys.get(typename, ()):
@@ -288,6 +303,24 @@ class FixtureSubgraph:
             for record in self.tables[typename]:
                 if key.project(record) == wanted:
                     return {**copy.deepcopy(record), **representation}
+        return None
+
+    def _find_interface_entity(
+        self, interface: str, representation: Mapping[str, JSON]
+    ) -> dict[str, JSON] | None:
+        """An entity interface's representation, answered as the implementing type it is."""
+        schema_type = self.schema.get_type(interface)
+        assert isinstance(schema_type, GraphQLAbstractType)
+        for key in self.interface_keys[interface]:
+            wanted = key.project(representation)
+            if wanted is None:
+                continue
+            for object_type in self.schema.get_possible_types(schema_type):
+                for record in self.tables.get(object_type.name, ()):
+                    if key.project(record) == wanted:
+                        merged = {**copy.deepcopy(record), **representation}
+                        merged["__typename"] = object_type.name
+                        return merged
         return None
 
     def lookup(self, typename: str, args: Mapping[str, JSON]) -> dict[str, JSON] | None:

@@ -4,6 +4,18 @@ from __future__ import annotations
 
 # (fixture set, operation, Rugzak's subgraph requests, the reference gateway's)
 FETCH_COUNTS: list[tuple[str, str, int, int]] = []
+# fixture set -> generated operations compared, and those the reference gateway could not plan
+GENERATED: dict[str, list[int]] = {}
+
+
+def generated_summary() -> list[str]:
+    lines = []
+    for name, (compared, unplannable) in sorted(GENERATED.items()):
+        line = f"{name}: {compared} generated operations gave equal answers"
+        if unplannable:
+            line += f"; {unplannable} more the reference gateway could not plan (Rugzak answered)"
+        lines.append(line)
+    return lines
 
 
 def fetch_count_summary() -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from graphql import build_schema
@@ -24,6 +25,7 @@ from tests.federation.harness import (
     hand_written_operations,
     rugzak_for,
 )
+from tests.federation.reports import GENERATED
 from tests.servers import Server
 
 DEEP = os.environ.get("RUGZAK_DEEP") == "1"
@@ -66,7 +68,6 @@ def test_generated_operations_match(
     rugzak = rugzak_for(rugzak_pool, federation, fixture_set)
     api_schema = load_supergraph(federation.fixtures.supergraph_sdl).api_sdl
     schema = build_schema(api_schema)
-    compared = 0
 
     @settings(
         max_examples=GENERATED_PER_SET,
@@ -77,11 +78,35 @@ def test_generated_operations_match(
     )
     @given(query=queries(schema))
     def check(query: str) -> None:
-        nonlocal compared
+        nonlocal compared, unplannable
         ours = ask_rugzak(rugzak, query)
         theirs = federation.hive.query(query)
+        if reference_could_not_plan(theirs):
+            # nothing to compare with; Rugzak must at least plan and answer it (the hand-written
+            # operations of such shapes carry the spec's answer in an .expected.json)
+            assert ours.get("data") is not None, (query, ours)
+            assert not any(
+                e.get("extensions", {}).get("code") == "QUERY_PLANNING_FAILED"
+                for e in ours.get("errors") or ()
+            ), (query, ours)
+            unplannable += 1
+            return
         assert comparable(ours) == comparable(theirs), query
         compared += 1
 
+    compared = unplannable = 0
     check()
-    assert compared >= min(GENERATED_PER_SET, 50)
+    GENERATED[fixture_set] = [compared, unplannable]
+    assert compared >= min(GENERATED_PER_SET, 50) // 2
+    assert compared + unplannable >= min(GENERATED_PER_SET, 50)
+
+
+def reference_could_not_plan(body: dict[str, Any]) -> bool:
+    """Hive Gateway's answer when its planner gives up: no data, one error without a path."""
+    errors = body.get("errors") or []
+    return (
+        body.get("data") is None
+        and len(errors) == 1
+        and not errors[0].get("path")
+        and errors[0].get("message") == "Unexpected error."
+    )

@@ -180,3 +180,38 @@ def test_field_sets_parse_into_nested_keys() -> None:
     key = parse_field_set("id org { id }")
     assert key.project({"id": 1, "org": {"id": 2, "x": 3}, "y": 4}) == {"id": 1, "org": {"id": 2}}
     assert key.project({"id": 1}) is None
+
+
+async def test_entity_interface_representations_answer_the_implementing_type() -> None:
+    sdl = f"""extend schema {LINK.format(imports='"@key"')}
+    interface Node @key(fields: "id") {{ id: ID! }}
+    type Citizen implements Node @key(fields: "id") {{ id: ID! name: String }}
+    type Municipality implements Node @key(fields: "id") {{ id: ID! nis: String }}
+    type Query {{ node(id: ID!): Node }}"""
+    data = {
+        "entities": {
+            "Citizen": [{"id": "c1", "name": "An"}],
+            "Municipality": [{"id": "m1", "nis": "44021"}],
+        }
+    }
+    subgraph = FixtureSubgraph(sdl, data)
+    assert sorted(subgraph.keys) == ["Citizen", "Municipality"]
+    query = """query($r: [_Any!]!) { _entities(representations: $r) {
+      __typename ... on Citizen { name } ... on Municipality { nis } } }"""
+    representations = [
+        {"__typename": "Node", "id": "m1"},
+        {"__typename": "Node", "id": "c1"},
+        {"__typename": "Node", "id": "zz"},
+        {"__typename": "Citizen", "id": "c1"},
+    ]
+    body = await run(subgraph, query, r=representations)
+    assert body == {
+        "data": {
+            "_entities": [
+                {"__typename": "Municipality", "nis": "44021"},
+                {"__typename": "Citizen", "name": "An"},
+                None,
+                {"__typename": "Citizen", "name": "An"},
+            ]
+        }
+    }
