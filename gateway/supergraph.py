@@ -250,7 +250,9 @@ def load_supergraph(sdl: str) -> Supergraph:
         for name, d in type_defs.items()
         if isinstance(d, ObjectTypeDefinitionNode)
     }
-    _add_interface_object_fields(resolvers, type_defs, type_graphs, interface_objects, interfaces_of)
+    _add_interface_object_fields(
+        resolvers, type_defs, type_graphs, interface_objects, interfaces_of
+    )
     field_access, type_access = _access_rules(type_defs, names)
     possible = _possible_in_graph(type_defs, type_graphs, implements, union_members)
     api_doc = api_document(doc, names)
