@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.rugzak-installed
 NODE_STAMP := node_modules/.rugzak-installed
 
-.PHONY: install run graphiql-assets test lint typecheck pytest schema clean test-servers
+.PHONY: install run graphiql-assets test lint typecheck pytest schema clean test-servers test-deep
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(STAMP): pyproject.toml constraints.txt
@@ -47,6 +47,10 @@ test-servers:
 
 pytest: $(STAMP) $(NODE_STAMP) test-servers
 	$(PY) -m pytest
+
+# the generated-operation tests at length (2,000 operations per fixture set, a fresh seed)
+test-deep: $(STAMP) $(NODE_STAMP) test-servers
+	$(PY) -m pytest --deep tests/federation tests/e2e/test_authorization_property.py
 
 test: lint typecheck pytest
 
