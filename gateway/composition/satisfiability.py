@@ -58,6 +58,7 @@ class _Checker:
         self.reported: set[tuple[str, str]] = set()
         self.hidden = {n for n, t in schema.types.items() if t.inaccessible}
         self._overridden: dict[tuple[str, str], set[str]] = {}
+        self.labels_on = False
 
     # -- what one subgraph resolves ------------------------------------------------------
 
@@ -95,16 +96,21 @@ class _Checker:
         return False
 
     def _overridden_in(self, type_name: str, field_name: str) -> set[str]:
+        """Graphs that do not resolve the field in the current world: the source of an
+        @override, and for a progressive one, the side its label (on or off) does not pick."""
         key = (type_name, field_name)
         if key not in self._overridden:
             merged = self.schema.types[type_name].fields.get(field_name)
-            self._overridden[key] = {
-                source
-                for d in (merged.by_graph.values() if merged else ())
-                if d.override and not d.override_label
-                for source in [self.schema.graph_named(d.override)]
-                if source is not None
-            }
+            out: set[str] = set()
+            for graph, declared in merged.by_graph.items() if merged else ():
+                if not declared.override:
+                    continue
+                source = self.schema.graph_named(declared.override)
+                if declared.override_label is None or self.labels_on:
+                    out |= {source} if source is not None else set()
+                else:
+                    out.add(graph)
+            self._overridden[key] = out
         return self._overridden[key]
 
     def _local(
@@ -260,6 +266,19 @@ class _Checker:
         return True
 
     def run(self) -> None:
+        """Walk with every progressive override off, then (if there are any) with all on."""
+        labelled = any(
+            f.override_label
+            for t in self.schema.types.values()
+            for m in t.fields.values()
+            for f in m.by_graph.values()
+        )
+        for labels_on in (False, True) if labelled else (False,):
+            self.labels_on = labels_on
+            self._overridden = {}
+            self._walk()
+
+    def _walk(self) -> None:
         queue: deque[tuple[str, frozenset[Position], tuple[_Step, ...]]] = deque()
         for root in ("Query", "Mutation", "Subscription"):
             if root in self.schema.types:
@@ -311,6 +330,17 @@ class _Checker:
                 (concrete, frozenset(concrete_positions), (*path, _Step(f"... on {concrete}")))
             )
 
+    def _world(self) -> str:
+        labelled = [
+            (t.name, name)
+            for t in self.schema.types.values()
+            for name, m in t.fields.items()
+            if any(f.override_label for f in m.by_graph.values())
+        ]
+        if not labelled:
+            return ""
+        return f"while progressive @override labels are {'on' if self.labels_on else 'off'} "
+
     def _report_opaque(self, merged: MergedType, graph: str, path: tuple[_Step, ...]) -> None:
         type_def = self.schema.subgraphs[graph].types.get(merged.name)
         if type_def is None or not type_def.interface_object:
@@ -346,13 +376,25 @@ class _Checker:
         self.reported.add((coordinate, ",".join(graphs)))
         self.errors += 1
         query = _example(path)
+        blocked = self._overridden_in(merged.name, field_name)
         resolving = [
             self.schema.name_of(g)
             for g, d in merged.fields[field_name].by_graph.items()
-            if not d.external
+            if not d.external and g not in blocked
         ]
+        hint = (
+            f'let the subgraphs that return "{merged.name}" there also resolve the key '
+            f'fields of a subgraph that has "{field_name}" (add a @key both share, or the '
+            f'field itself with @shareable), or make "{coordinate}" @inaccessible.'
+        )
         reasons = []
-        for graph in graphs:
+        if not resolving:
+            reasons.append(f'no subgraph resolves "{coordinate}" then')
+            hint = (
+                "a progressive @override needs the field in both subgraphs: keep it in the "
+                "subgraph named in @override(from:) until the label is rolled out fully."
+            )
+        for graph in graphs if resolving else ():
             name = self.schema.name_of(graph)
             reasons.append(f'from subgraph "{name}": cannot find field "{coordinate}"')
             for target in resolving:
@@ -372,12 +414,10 @@ class _Checker:
         self.log.add(
             "SATISFIABILITY_ERROR",
             f"The following supergraph API query: {query} cannot be satisfied by the subgraphs "
-            "because: " + "; ".join(reasons) + ".",
+            f"{self._world()}because: " + "; ".join(reasons) + ".",
             subgraphs=[self.schema.name_of(g) for g in graphs] + resolving,
             coordinate=coordinate,
-            hint=f'let the subgraphs that return "{merged.name}" there also resolve the key '
-            f'fields of a subgraph that has "{field_name}" (add a @key both share, or the '
-            f'field itself with @shareable), or make "{coordinate}" @inaccessible.',
+            hint=hint,
         )
 
 

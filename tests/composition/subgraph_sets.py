@@ -37,6 +37,7 @@ INVALID_SETS = {
     "non_shareable_field": "INVALID_FIELD_SHARING",
     "not_imported_directive": "INVALID_GRAPHQL",
     "override_from_self": "OVERRIDE_FROM_SELF_ERROR",
+    "progressive_override_without_source": "SATISFIABILITY_ERROR",
     "provides_on_scalar": "PROVIDES_ON_NON_OBJECT_FIELD",
     "required_argument_missing": "REQUIRED_ARGUMENT_MISSING_IN_SOME_SUBGRAPH",
     "required_input_field_missing": "REQUIRED_INPUT_FIELD_MISSING_IN_SOME_SUBGRAPH",
