@@ -20,6 +20,7 @@ from auth.errors import AuthenticationError, AuthErrorCode
 from auth.principal import ANONYMOUS, Principal
 from auth.verifier import TokenVerifier
 from gateway.cache.entities import INVALIDATE_SCOPE, EntityCache, invalidation_tags
+from gateway.cache.status import HEADER as CACHE_STATUS_HEADER
 from gateway.cache.store import cache_store
 from gateway.config import GatewayConfig
 from gateway.errors import RequestError, graphql_error
@@ -29,6 +30,7 @@ from gateway.explorer import EXPLORER_HTML
 from gateway.graphiql import graphiql_html, graphiql_routes
 from gateway.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from gateway.metrics import Metrics
+from gateway.operation_cache import CacheLimits, OperationCaches
 from gateway.persisted_queries import NOT_FOUND, PersistedQueries
 from gateway.policies import Policy, PolicyRegistry, load_policy_module
 from gateway.request import GraphQLResponse, RequestHandler
@@ -70,12 +72,17 @@ class GatewayApp:
         self.metrics = Metrics()
         self.cache = cache_store(config.cache_url)
         self.persisted = PersistedQueries(self.cache)
+        self.operation_caches = OperationCaches(
+            CacheLimits(config.plan_cache_entries, config.plan_cache_bytes)
+        )
+        self.metrics.watch_operation_caches(self.operation_caches.by_name)
         self.entity_cache = EntityCache(
             self.cache, self.supergraph, config.entity_ttls, self.metrics
         )
         self.handler = RequestHandler(
             self.supergraph,
             Executor(self.client, urls, self.metrics, self.entity_cache),
+            caches=self.operation_caches,
             override_labels=config.override_labels,
             policies=PolicyRegistry(policies),
             reject_unauthorized=config.reject_unauthorized,
@@ -201,6 +208,7 @@ class GatewayApp:
                 self.config.expose_query_plan
                 and request.headers.get("x-rugzak-query-plan", "").lower() in ("1", "true"),
                 principal,
+                self.config.expose_cache_status,
             )
         except Exception:  # a bug of ours: log it, answer with a GraphQL error, never a trace
             log.exception("unexpected error while handling a GraphQL request")
@@ -312,7 +320,10 @@ def _forwarded_headers(principal: Principal) -> dict[str, str]:
 
 def _respond(result: GraphQLResponse) -> Response:
     # how many subgraph calls the answer took: for benchmarks and for people reading plans
-    return _json(result.status, result.body, {"x-subgraph-requests": str(result.subgraph_requests)})
+    headers = {"x-subgraph-requests": str(result.subgraph_requests)}
+    if result.cache_status is not None:
+        headers[CACHE_STATUS_HEADER] = result.cache_status
+    return _json(result.status, result.body, headers)
 
 
 def create_app(config: GatewayConfig, verifier: TokenVerifier | None = None) -> Starlette:

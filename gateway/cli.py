@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -54,6 +55,29 @@ def _entity_ttls(items: Sequence[str]) -> dict[str, float]:
     return ttls
 
 
+_SIZE = re.compile(r"^(\d+(?:\.\d+)?)\s*(b|kb|k|mb|m|gb|g)?$", re.IGNORECASE)
+_UNITS = {"": 1, "b": 1, "k": 1024, "kb": 1024, "m": 1024**2, "mb": 1024**2, "g": 1024**3}
+_UNITS["gb"] = _UNITS["g"]
+
+
+def _size(text: str, what: str) -> int:
+    """`64MB`, `512k`, `1000000`: bytes (units are powers of 1024)."""
+    match = _SIZE.match(text.strip())
+    if match is None or float(match.group(1)) <= 0:
+        raise SystemExit(f"rugzak: {what} wants a size like 64MB, 512KB or 1000000, got {text!r}")
+    return int(float(match.group(1)) * _UNITS[(match.group(2) or "").lower()])
+
+
+def _positive_int(text: str, what: str) -> int:
+    if not text.strip().isdigit() or int(text) < 1:
+        raise SystemExit(f"rugzak: {what} wants a positive whole number, got {text!r}")
+    return int(text)
+
+
+def _flag(value: bool, env: str) -> bool:
+    return value or os.environ.get(env, "").strip().lower() in ("1", "true", "yes", "on")
+
+
 def _serve(args: argparse.Namespace) -> int:
     from auth.verifier import verifier_from_env
     from gateway.app import create_app
@@ -61,6 +85,9 @@ def _serve(args: argparse.Namespace) -> int:
     from gateway.serving import serve
 
     default_timeout, timeouts = _timeouts(args.subgraph_timeout)
+    env = os.environ
+    entries = args.plan_cache_entries or env.get("RUGZAK_PLAN_CACHE_ENTRIES") or "1000"
+    size = args.plan_cache_size or env.get("RUGZAK_PLAN_CACHE_SIZE") or "64MB"
     config = GatewayConfig(
         supergraph=args.supergraph,
         subgraph_urls=_key_values(args.subgraph_url, "--subgraph-url"),
@@ -73,6 +100,9 @@ def _serve(args: argparse.Namespace) -> int:
         policy_modules=tuple(args.policy_module),
         cache_url=args.cache or os.environ.get("RUGZAK_CACHE_URL") or None,
         entity_ttls=_entity_ttls(args.entity_ttl),
+        expose_cache_status=_flag(args.expose_cache_status, "RUGZAK_EXPOSE_CACHE_STATUS"),
+        plan_cache_entries=_positive_int(entries, "--plan-cache-entries"),
+        plan_cache_bytes=_size(size, "--plan-cache-size"),
     )
     try:
         app = create_app(config, verifier_from_env())
@@ -184,6 +214,24 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="TYPE=SECONDS",
         help="cache entities of TYPE that long when their subgraph sends no Cache-Control",
+    )
+    serve.add_argument(
+        "--expose-cache-status",
+        action="store_true",
+        help="say what came from the entity cache: header x-rugzak-cache and "
+        "extensions.cacheStatus (env RUGZAK_EXPOSE_CACHE_STATUS=1)",
+    )
+    serve.add_argument(
+        "--plan-cache-entries",
+        metavar="N",
+        help="entries in each of the caches of documents, operations and plans (default 1000, "
+        "env RUGZAK_PLAN_CACHE_ENTRIES)",
+    )
+    serve.add_argument(
+        "--plan-cache-size",
+        metavar="SIZE",
+        help="approximate bytes each of those caches may hold, e.g. 64MB (the default; env "
+        "RUGZAK_PLAN_CACHE_SIZE)",
     )
     serve.add_argument(
         "--policy-module",

@@ -27,5 +27,10 @@ class GatewayConfig:
     cache_url: str | None = None
     # entity cache lifetimes per type, for subgraphs that send no Cache-Control
     entity_ttls: dict[str, float] = field(default_factory=dict)
+    # say what came from the entity cache: header x-rugzak-cache and extensions.cacheStatus
+    expose_cache_status: bool = False
+    # bounds of each of the in-memory caches of documents, normalized operations and plans
+    plan_cache_entries: int = 1000
+    plan_cache_bytes: int = 64 * 1024 * 1024
     # a development issuer whose JWKS this gateway publishes at /.well-known/jwks.json
     dev_issuer_dir: Path | None = None

@@ -3,7 +3,14 @@ gateways in one process (tests) do not share counters."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from gateway.lru import LRU
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -33,15 +40,22 @@ class Metrics:
             ["outcome"],
             registry=r,
         )
-        self.entity_cache = Counter(
-            "rugzak_entity_cache",
-            "Entity cache lookups, by subgraph, type and outcome (hit, miss)",
-            ["subgraph", "type", "outcome"],
+        # entity cache lookups per subgraph and type; root query answers count as type "Query"
+        self.entity_cache_hits = Counter(
+            "rugzak_entity_cache_hits",
+            "Entities (and root query answers, type Query) served from the cache",
+            ["subgraph", "type"],
+            registry=r,
+        )
+        self.entity_cache_misses = Counter(
+            "rugzak_entity_cache_misses",
+            "Entities (and root query answers, type Query) the cache did not have",
+            ["subgraph", "type"],
             registry=r,
         )
         self.invalidations = Counter(
             "rugzak_entity_cache_invalidations",
-            "Entity cache invalidations, by type or tag",
+            "Entity cache invalidations, by the type of the tag (Ticket for Ticket:7)",
             ["type"],
             registry=r,
         )
@@ -52,5 +66,41 @@ class Metrics:
             "rugzak_cache_up", "1 while the cache backend answers, 0 after a failure", registry=r
         )
 
+    def watch_operation_caches(
+        self, caches: Callable[[], Iterable[tuple[str, LRU[Any, Any]]]]
+    ) -> None:
+        """Reports the document, operation and plan caches' counters, read at each scrape."""
+        self.registry.register(_OperationCacheCollector(caches))
+
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+class _OperationCacheCollector(Collector):
+    """The LRUs count for themselves (an integer each, free on the hot path); read here."""
+
+    def __init__(self, caches: Callable[[], Iterable[tuple[str, LRU[Any, Any]]]]) -> None:
+        self.caches = caches
+
+    def collect(self) -> Iterator[Metric]:
+        labels = ["cache"]
+        prefix = "rugzak_operation_cache"
+        what = "parsed documents, normalized operations and query plans"
+        hits = CounterMetricFamily(f"{prefix}_hits", f"Lookups found in the {what}", labels=labels)
+        misses = CounterMetricFamily(
+            f"{prefix}_misses", f"Lookups missing from the {what}", labels=labels
+        )
+        evictions = CounterMetricFamily(
+            f"{prefix}_evictions", f"Entries evicted from the {what}", labels=labels
+        )
+        entries = GaugeMetricFamily(f"{prefix}_entries", f"Entries in the {what}", labels=labels)
+        size = GaugeMetricFamily(
+            f"{prefix}_bytes", f"Approximate bytes held by the {what}", labels=labels
+        )
+        for name, lru in self.caches():
+            hits.add_metric([name], lru.hits)
+            misses.add_metric([name], lru.misses)
+            evictions.add_metric([name], lru.evictions)
+            entries.add_metric([name], len(lru))
+            size.add_metric([name], lru.bytes)
+        yield from (hits, misses, evictions, entries, size)

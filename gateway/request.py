@@ -26,16 +26,24 @@ from graphql.execution.values import get_variable_values
 
 from auth.principal import ANONYMOUS, Principal
 from gateway.authorization import Authorizer
+from gateway.cache.status import CacheStatus
 from gateway.errors import UNAUTHORIZED, PlanningError, RequestError, graphql_error
 from gateway.execution.executor import ExecutionState, Executor
 from gateway.execution.shaping import Shaper
-from gateway.lru import LRU
 from gateway.operation import (
     INTROSPECTION_FIELDS,
     NOperation,
     condition_variables,
     normalize,
     select_operation,
+)
+from gateway.operation_cache import (
+    OperationCaches,
+    Weighed,
+    document_weight,
+    normalized,
+    operation_weight,
+    plan_weight,
 )
 from gateway.planning import Planner, QueryPlan
 from gateway.planning.render import plan_json
@@ -50,6 +58,8 @@ class GraphQLResponse:
     status: int
     body: dict[str, Any]
     subgraph_requests: int = 0
+    # HIT, PARTIAL, MISS or BYPASS, when the request asked what came from the cache
+    cache_status: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,8 +97,7 @@ class RequestHandler:
         self,
         supergraph: Supergraph,
         executor: Executor,
-        document_cache_size: int = 1000,
-        plan_cache_size: int = 1000,
+        caches: OperationCaches | None = None,
         override_labels: frozenset[str] = frozenset(),
         policies: PolicyRegistry | None = None,
         reject_unauthorized: bool = False,
@@ -99,14 +108,17 @@ class RequestHandler:
         self.override_labels = override_labels
         self.authorizer = Authorizer(supergraph, policies)
         self.reject_unauthorized = reject_unauthorized
-        self._operations: LRU[tuple[Any, ...], NOperation] = LRU(plan_cache_size)
-        self._documents: LRU[str, _Document] = LRU(document_cache_size)
-        self._plans: LRU[tuple[Any, ...], tuple[NOperation, QueryPlan]] = LRU(plan_cache_size)
+        # parsed documents, normalized operations and plans: may be shared with the handlers
+        # of other supergraphs, so every key starts with this one's schema hash
+        self.caches = caches or OperationCaches()
+        self.schema_hash = supergraph.schema_hash
 
     def document(self, query: str) -> _Document:
-        cached = self._documents.get(query)
+        key = (self.schema_hash, query)
+        cached = self.caches.documents.get(key)
         if cached is not None:
-            return cached
+            entry: _Document = cached.value
+            return entry
         try:
             document = parse(query)
         except GraphQLError as exc:
@@ -118,7 +130,7 @@ class RequestHandler:
                 tuple(_located(e, "GRAPHQL_VALIDATION_FAILED") for e in errors),
                 condition_variables(document),
             )
-        self._documents.put(query, entry)
+        self.caches.documents.put(key, Weighed(entry, document_weight(query)))
         return entry
 
     def prepare(
@@ -152,24 +164,28 @@ class RequestHandler:
             )
         values = coerced.coerced
         conditions = tuple(sorted((n, bool(values.get(n))) for n in doc.conditions))
-        op_key = (query, operation_name, conditions)
-        op = self._operations.get(op_key)
-        if op is None:
-            op = normalize(self.supergraph.api_schema, doc.document, operation, values)
-            self._operations.put(op_key, op)
-        op, denied = self.authorizer.authorize(op, principal, coerced)
+        op_key = (self.schema_hash, query, operation_name, conditions)
+        cached_op = self.caches.operations.get(op_key)
+        if cached_op is None:
+            schema = self.supergraph.api_schema
+            found = normalized(normalize(schema, doc.document, operation, values))
+            cached_op = Weighed(found, operation_weight(found.fields))
+            self.caches.operations.put(op_key, cached_op)
+        op, denied = self.authorizer.authorize(cached_op.value.operation, principal, coerced)
         if denied and self.reject_unauthorized:
             error = graphql_error(
                 "The operation reads fields the caller may not read.", UNAUTHORIZED
             )
             return GraphQLResponse(403, {"errors": [error]})
         labels = active_override_labels(self.supergraph.override_labels, self.override_labels)
-        key = (op_key, labels, denied)
-        cached = self._plans.get(key)
-        if cached is None:
-            cached = (op, self.planner.plan(op, labels))
-            self._plans.put(key, cached)
-        return (*cached, operation, doc.document)
+        # the plan depends on the normalized operation, what the caller may not read, and labels
+        key = (self.schema_hash, cached_op.value.fingerprint, denied, labels)
+        cached_plan = self.caches.plans.get(key)
+        if cached_plan is None:
+            plan = self.planner.plan(op, labels)
+            cached_plan = Weighed(plan, plan_weight(plan))
+            self.caches.plans.put(key, cached_plan)
+        return op, cached_plan.value, operation, doc.document
 
     async def handle(
         self,
@@ -180,6 +196,7 @@ class RequestHandler:
         allow_mutation: bool = True,
         include_plan: bool = False,
         principal: Principal = ANONYMOUS,
+        include_cache_status: bool = False,
     ) -> GraphQLResponse:
         try:
             prepared = self.prepare(query, operation_name, raw_variables, allow_mutation, principal)
@@ -195,7 +212,8 @@ class RequestHandler:
         variables = {k: v for k, v in raw_variables.items() if k in op.variable_definitions}
         # the entity cache serves queries only: a mutation's entity fetches must see its effects
         state = ExecutionState(
-            principal=principal if operation.operation == OperationType.QUERY else None
+            principal=principal if operation.operation == OperationType.QUERY else None,
+            cache_status=CacheStatus() if include_cache_status else None,
         )
         if plan.fetches:
             await self.executor.execute(plan, variables, headers, state)
@@ -206,9 +224,15 @@ class RequestHandler:
         body: dict[str, Any] = {"data": data}
         if errors:
             body = {"errors": errors, "data": data}
+        extensions: dict[str, Any] = {}
         if include_plan:
-            body["extensions"] = {"queryPlan": plan_json(plan)}
-        return GraphQLResponse(200, body, state.subgraph_calls)
+            extensions["queryPlan"] = plan_json(plan)
+        if state.cache_status is not None:
+            extensions["cacheStatus"] = state.cache_status.to_json()
+        if extensions:
+            body["extensions"] = extensions
+        summary = state.cache_status.summary if state.cache_status is not None else None
+        return GraphQLResponse(200, body, state.subgraph_calls, summary)
 
     def _introspect(
         self,

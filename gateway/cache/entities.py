@@ -32,6 +32,7 @@ import orjson
 from graphql import GraphQLObjectType, get_named_type
 
 from auth.principal import Principal
+from gateway.cache.status import CacheStatus
 from gateway.cache.store import CacheStore
 from gateway.metrics import Metrics
 from gateway.supergraph import Supergraph
@@ -171,8 +172,10 @@ class EntityCache:
         variables: Mapping[str, Any],
         representations: Sequence[Mapping[str, Any]],
         principal: Principal,
+        status: CacheStatus | None = None,
     ) -> Lookup:
-        """The entries of an entity fetch, one per representation."""
+        """The entries of an entity fetch, one per representation; `status` records what the
+        cache had."""
         versions = await self._versions([entity_tag(rep) for rep in representations])
         fetch_hash = self._fetch_hash(service, selection, variables)
         scope = _scope(principal)
@@ -183,7 +186,7 @@ class EntityCache:
             base = f"{PREFIX}{self.schema_hash}:{service}:{fetch_hash}:{rep_hash}:{version}"
             keys.append((base, f"{base}:p:{scope}" if scope else None))
         types = [str(rep.get("__typename")) for rep in representations]
-        return await self._read(service, keys, types)
+        return await self._read(service, keys, types, status)
 
     async def lookup_root(
         self,
@@ -192,16 +195,19 @@ class EntityCache:
         variables: Mapping[str, Any],
         root_fields: Sequence[str],
         principal: Principal,
+        status: CacheStatus | None = None,
     ) -> Lookup | None:
         """The entry of a root query fetch; None when it can never be cached (private data of
         an anonymous caller)."""
         scope = _scope(principal)
         if self.root_is_private(root_fields) and scope is None:
+            if status is not None:
+                status.bypass(service, "Query")
             return None
         fetch_hash = self._fetch_hash(service, document, variables)
         base = f"{PREFIX}{self.schema_hash}:{service}:{fetch_hash}:root"
         return await self._read(
-            service, [(base, f"{base}:p:{scope}" if scope else None)], ["Query"]
+            service, [(base, f"{base}:p:{scope}" if scope else None)], ["Query"], status
         )
 
     def root_is_private(self, root_fields: Sequence[str]) -> bool:
@@ -217,7 +223,11 @@ class EntityCache:
         return False
 
     async def _read(
-        self, service: str, keys: list[tuple[str, str | None]], types: list[str]
+        self,
+        service: str,
+        keys: list[tuple[str, str | None]],
+        types: list[str],
+        status: CacheStatus | None,
     ) -> Lookup:
         wanted = [k for pair in keys for k in pair if k is not None]
         found = dict(zip(wanted, await self.store.get_many(wanted), strict=True))
@@ -236,7 +246,9 @@ class EntityCache:
             )
             answer = entry["a"] if entry is not None and valid else None
             answers.append(answer if isinstance(answer, dict) else None)
-            self._count(service, type_name, "hit" if answers[-1] is not None else "miss")
+            self._count(service, type_name, answers[-1] is not None)
+        if status is not None:
+            status.record(service, types, answers)
         return Lookup(answers, keys, types)
 
     def save(
@@ -319,7 +331,7 @@ class EntityCache:
         version = {t: (v or "0") for t, v in zip(unique, found, strict=True)}
         return [version[t] for t in tags]
 
-    def _count(self, service: str, type_name: str, outcome: str) -> None:
+    def _count(self, service: str, type_name: str, hit: bool) -> None:
         if self.metrics is not None:
-            counter = self.metrics.entity_cache
-            counter.labels(subgraph=service, type=type_name, outcome=outcome).inc()
+            counter = self.metrics.entity_cache_hits if hit else self.metrics.entity_cache_misses
+            counter.labels(subgraph=service, type=type_name).inc()

@@ -12,6 +12,7 @@ import orjson
 
 from auth.principal import Principal
 from gateway.cache.entities import EntityCache, Lookup, parse_cache_control, response_tags
+from gateway.cache.status import CacheStatus
 from gateway.errors import graphql_error
 from gateway.execution.merge import Path, deep_merge, objects_at, representation
 from gateway.execution.subgraph_client import CACHE_CONTROL_KEY, SubgraphClient, SubgraphFailure
@@ -30,6 +31,8 @@ class ExecutionState:
     explained: list[list[Any]] = field(default_factory=list)
     # who asks: private cache entries are theirs; None (mutations) bypasses the entity cache
     principal: Principal | None = None
+    # what came from the entity cache, when the response is to say so
+    cache_status: CacheStatus | None = None
 
 
 @dataclass(slots=True)
@@ -121,8 +124,10 @@ class Executor:
             return
         parts = [part for node in group if (part := self._entity_part(node, variables, state))]
         if self.entity_cache is not None and state.principal is not None:
-            cache, principal = self.entity_cache, state.principal
-            parts = [p for part in parts if (p := await _from_cache(cache, part, principal))]
+            cache, principal, status = self.entity_cache, state.principal, state.cache_status
+            parts = [
+                p for part in parts if (p := await _from_cache(cache, part, principal, status))
+            ]
         if len(parts) == 1:
             await self._entity_fetch(parts[0], headers, state)
         elif parts:
@@ -139,7 +144,12 @@ class Executor:
         cache = self.entity_cache
         if cache is not None and state.principal is not None and node.operation_kind == "query":
             lookup = await cache.lookup_root(
-                node.service, node.document, variables, node.root_fields, state.principal
+                node.service,
+                node.document,
+                variables,
+                node.root_fields,
+                state.principal,
+                state.cache_status,
             )
             if lookup is not None and lookup.answers[0] is not None:
                 deep_merge(state.data, lookup.answers[0])
@@ -346,11 +356,13 @@ class Executor:
 
 
 async def _from_cache(
-    cache: EntityCache, part: _EntityPart, principal: Principal
+    cache: EntityCache, part: _EntityPart, principal: Principal, status: CacheStatus | None
 ) -> _EntityPart | None:
     """Answers what the cache knows; the part left to fetch, or None when all was cached."""
     node = part.node
-    lookup = await cache.lookup(node.service, node.selection, part.variables, part.reps, principal)
+    lookup = await cache.lookup(
+        node.service, node.selection, part.variables, part.reps, principal, status
+    )
     missing: list[int] = []
     for index, answer in enumerate(lookup.answers):
         if answer is None:
