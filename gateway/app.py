@@ -19,6 +19,7 @@ from starlette.routing import Route
 from auth.errors import AuthenticationError, AuthErrorCode
 from auth.principal import ANONYMOUS, Principal
 from auth.verifier import TokenVerifier
+from gateway.allow_list import AllowList, client_of, sha256
 from gateway.cache.entities import INVALIDATE_SCOPE, EntityCache, invalidation_tags
 from gateway.cache.status import HEADER as CACHE_STATUS_HEADER
 from gateway.cache.store import cache_store
@@ -71,7 +72,13 @@ class GatewayApp:
             policies.update(load_policy_module(module))
         self.metrics = Metrics()
         self.cache = cache_store(config.cache_url)
-        self.persisted = PersistedQueries(self.cache)
+        self.allow_list: AllowList | None = None
+        if config.persisted_allow_list is not None:
+            self.allow_list = AllowList.load(
+                config.persisted_allow_list, config.allow_unlisted_clients
+            )
+        known = self.allow_list.texts if self.allow_list is not None else None
+        self.persisted = PersistedQueries(self.cache, known=known)
         self.operation_caches = OperationCaches(
             CacheLimits(config.plan_cache_entries, config.plan_cache_bytes)
         )
@@ -179,16 +186,6 @@ class GatewayApp:
                 return _request_error(exc, 413 if exc.code == "PAYLOAD_TOO_LARGE" else 400)
             allow_mutation = True
         try:
-            query = await self.persisted.resolve(sent.query, sent.extensions)
-        except RequestError as exc:
-            self.metrics.persisted_queries.labels(outcome="error").inc()
-            # not found is the protocol's normal first answer: 200, so clients retry with the query
-            return _request_error(exc, 200 if exc.code == NOT_FOUND else 400)
-        if sent.extensions and "persistedQuery" in sent.extensions:
-            outcome = "hit" if sent.query is None else "registered"
-            self.metrics.persisted_queries.labels(outcome=outcome).inc()
-        operation_name, variables = sent.operation_name, sent.variables
-        try:
             principal = await self._authenticate(request)
         except AuthenticationError as exc:
             return _json(
@@ -198,6 +195,22 @@ class GatewayApp:
             )
         except RequestError as exc:
             return _request_error(exc, 403)
+        if self.allow_list is not None:
+            try:
+                self.allow_list.check(client_of(principal, request.headers), _digest(sent))
+            except RequestError as exc:
+                self.metrics.persisted_queries.labels(outcome="refused").inc()
+                return _request_error(exc, 403)
+        try:
+            query = await self.persisted.resolve(sent.query, sent.extensions)
+        except RequestError as exc:
+            self.metrics.persisted_queries.labels(outcome="error").inc()
+            # not found is the protocol's normal first answer: 200, so clients retry with the query
+            return _request_error(exc, 200 if exc.code == NOT_FOUND else 400)
+        if sent.extensions and "persistedQuery" in sent.extensions:
+            outcome = "hit" if sent.query is None else "registered"
+            self.metrics.persisted_queries.labels(outcome=outcome).inc()
+        operation_name, variables = sent.operation_name, sent.variables
         try:
             result = await self.handler.handle(
                 query,
@@ -316,6 +329,16 @@ def _forwarded_headers(principal: Principal) -> dict[str, str]:
             headers[PURPOSE_HEADER] = principal.purpose
         return headers
     return {}
+
+
+def _digest(sent: _Sent) -> str:
+    """The hash naming the operation: the persisted query's (which `PersistedQueries.resolve`
+    then checks against the query text, if one came along), or the query text's own."""
+    persisted = (sent.extensions or {}).get("persistedQuery")
+    digest = persisted.get("sha256Hash") if isinstance(persisted, dict) else None
+    if isinstance(digest, str):
+        return digest.lower()
+    return sha256(sent.query or "")
 
 
 def _respond(result: GraphQLResponse) -> Response:

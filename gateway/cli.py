@@ -86,6 +86,10 @@ def _serve(args: argparse.Namespace) -> int:
 
     default_timeout, timeouts = _timeouts(args.subgraph_timeout)
     env = os.environ
+    allow_list = args.persisted_allow_list or env.get("RUGZAK_PERSISTED_ALLOW_LIST") or None
+    unlisted = args.unlisted_clients or env.get("RUGZAK_UNLISTED_CLIENTS") or "refuse"
+    if unlisted not in ("refuse", "allow"):
+        raise SystemExit(f"rugzak: --unlisted-clients is refuse or allow, got {unlisted!r}")
     entries = args.plan_cache_entries or env.get("RUGZAK_PLAN_CACHE_ENTRIES") or "1000"
     size = args.plan_cache_size or env.get("RUGZAK_PLAN_CACHE_SIZE") or "64MB"
     config = GatewayConfig(
@@ -103,6 +107,8 @@ def _serve(args: argparse.Namespace) -> int:
         expose_cache_status=_flag(args.expose_cache_status, "RUGZAK_EXPOSE_CACHE_STATUS"),
         plan_cache_entries=_positive_int(entries, "--plan-cache-entries"),
         plan_cache_bytes=_size(size, "--plan-cache-size"),
+        persisted_allow_list=Path(allow_list) if allow_list else None,
+        allow_unlisted_clients=unlisted == "allow",
     )
     try:
         app = create_app(config, verifier_from_env())
@@ -232,6 +238,19 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SIZE",
         help="approximate bytes each of those caches may hold, e.g. 64MB (the default; env "
         "RUGZAK_PLAN_CACHE_SIZE)",
+    )
+    serve.add_argument(
+        "--persisted-allow-list",
+        metavar="PATH",
+        help="only the operations each client application may run: a JSON file {client: "
+        "[sha256, ...]} or a directory of client folders of .graphql files "
+        "(env RUGZAK_PERSISTED_ALLOW_LIST)",
+    )
+    serve.add_argument(
+        "--unlisted-clients",
+        choices=("refuse", "allow"),
+        help="with an allow-list: what clients without a list may run: nothing (refuse, the "
+        "default) or anything (allow); env RUGZAK_UNLISTED_CLIENTS",
     )
     serve.add_argument(
         "--policy-module",

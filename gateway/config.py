@@ -32,5 +32,9 @@ class GatewayConfig:
     # bounds of each of the in-memory caches of documents, normalized operations and plans
     plan_cache_entries: int = 1000
     plan_cache_bytes: int = 64 * 1024 * 1024
+    # persisted operations each client application may run (JSON file or directory); None: any
+    persisted_allow_list: Path | None = None
+    # with an allow-list: may clients that have no list run any operation?
+    allow_unlisted_clients: bool = False
     # a development issuer whose JWKS this gateway publishes at /.well-known/jwks.json
     dev_issuer_dir: Path | None = None

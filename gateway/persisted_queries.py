@@ -3,7 +3,8 @@
 A client sends `{"extensions": {"persistedQuery": {"version": 1, "sha256Hash": H}}}` without the
 query; the gateway answers from its store, or with `PERSISTED_QUERY_NOT_FOUND`, upon which the
 client sends query and hash together and the gateway stores the query (after checking the hash).
-Queries live in the shared cache store (so replicas share them) behind a small local LRU.
+Queries live in the shared cache store (so replicas share them) behind a small local LRU;
+`known` queries (an allow-list's files) are answered by hash without ever being registered.
 """
 
 from __future__ import annotations
@@ -21,9 +22,15 @@ NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
 
 
 class PersistedQueries:
-    def __init__(self, store: CacheStore, ttl: float | None = 24 * 3600) -> None:
+    def __init__(
+        self,
+        store: CacheStore,
+        ttl: float | None = 24 * 3600,
+        known: Mapping[str, str] | None = None,
+    ) -> None:
         self.store = store
         self.ttl = ttl
+        self.known = dict(known or {})
         self._local: LRU[str, str] = LRU(2000)
 
     async def resolve(self, query: str | None, extensions: Mapping[str, Any] | None) -> str:
@@ -47,7 +54,7 @@ class PersistedQueries:
             )
         digest = digest.lower()
         if query is None:
-            found = self._local.get(digest)
+            found = self.known.get(digest) or self._local.get(digest)
             if found is None:
                 found = await self.store.get(KEY_PREFIX + digest)
                 if found is None:
