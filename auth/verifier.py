@@ -19,7 +19,6 @@ import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -190,18 +189,18 @@ class TokenVerifier:
             ) from None
 
 
-def verifier_from_env(env: Mapping[str, str] = os.environ) -> TokenVerifier | None:
-    """One TrustedIssuer from RUGZAK_TRUSTED_ISSUER, RUGZAK_AUDIENCE and RUGZAK_JWKS_URL.
+def verifier_from_env(
+    env: Mapping[str, str] = os.environ, *, trusted_issuers: str | None = None
+) -> TokenVerifier | None:
+    """The TokenVerifier configured in `env`, or None when no issuer is (no authentication).
 
-    None when RUGZAK_JWKS_URL is unset or empty (the gateway then runs without authentication).
-    The issuer and audience default to the development issuer's ("rugzak-dev-issuer", "rugzak").
-    RUGZAK_JWKS_URL may also be a plain file path, which is read as a file:// URL.
+    Several issuers come from RUGZAK_TRUSTED_ISSUERS (a JSON array or @FILE), or from
+    `trusted_issuers` (`rugzak serve --trusted-issuers`), which replaces the environment's; one
+    from RUGZAK_JWKS_URL (a URL or a plain file path), RUGZAK_TRUSTED_ISSUER and RUGZAK_AUDIENCE,
+    whose defaults fit the development issuer. RUGZAK_TOKEN_LEEWAY_SECONDS and
+    RUGZAK_MAX_TOKEN_BYTES apply to all. See `auth.config`; a bad setting is a ValueError that
+    says which and why.
     """
-    jwks_url = env.get("RUGZAK_JWKS_URL", "").strip()
-    if not jwks_url:
-        return None
-    if "://" not in jwks_url:
-        jwks_url = Path(jwks_url).resolve().as_uri()
-    issuer = env.get("RUGZAK_TRUSTED_ISSUER", "").strip() or DEFAULT_ISSUER
-    audience = env.get("RUGZAK_AUDIENCE", "").strip() or DEFAULT_AUDIENCE
-    return TokenVerifier([TrustedIssuer(issuer=issuer, audience=audience, jwks_url=jwks_url)])
+    from auth.config import settings_from_env  # auth.config builds on this module
+
+    return settings_from_env(env, trusted_issuers=trusted_issuers).verifier()

@@ -111,7 +111,7 @@ def _serve(args: argparse.Namespace) -> int:
         allow_unlisted_clients=unlisted == "allow",
     )
     try:
-        app = create_app(config, verifier_from_env())
+        app = create_app(config, verifier_from_env(trusted_issuers=args.trusted_issuers))
     except (GatewayError, ValueError, ImportError) as exc:
         print(f"rugzak: {exc}", file=sys.stderr)
         return 2
@@ -191,6 +191,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--dev-issuer-dir", help="publish this development issuer's JWKS at /.well-known/jwks.json"
+    )
+    serve.add_argument(
+        "--trusted-issuers",
+        metavar="JSON|@FILE",
+        help='accept tokens of these issuers: [{"issuer": ..., "audience": ..., "jwks_url": ...}] '
+        "(replaces RUGZAK_TRUSTED_ISSUERS and RUGZAK_JWKS_URL)",
     )
     serve.add_argument(
         "--expose-query-plan",
