@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from jose import jwk
 
@@ -20,6 +21,7 @@ from tests.auth.helpers import (
     INSZ,
     ISSUER,
     FakeMonotonic,
+    JwksServer,
     Signer,
     b64json,
     b64url,
@@ -224,6 +226,48 @@ async def test_hs256_signed_with_the_public_key_as_secret(
         token = hs256_token(header, claims(), secret)
         error = await expect_error(verifier.verify(token), C.UNSUPPORTED_ALGORITHM, token=token)
         assert "'HS256'" in error.message
+
+
+def _public_key_forms(signer: Signer) -> dict[str, bytes]:
+    """The RSA public key in each form an attacker might guess the server uses as a secret."""
+    key = serialization.load_pem_public_key(signer.public_pem.encode())
+    spki = serialization.PublicFormat.SubjectPublicKeyInfo
+    pkcs1 = serialization.PublicFormat.PKCS1
+    der, pem = serialization.Encoding.DER, serialization.Encoding.PEM
+    return {
+        "DER SubjectPublicKeyInfo": key.public_bytes(der, spki),
+        "DER PKCS#1": key.public_bytes(der, pkcs1),
+        "PEM PKCS#1": key.public_bytes(pem, pkcs1),
+        "PEM without its last newline": signer.public_pem.encode().rstrip(b"\n"),
+        "JWK JSON": json.dumps(signer.public_jwk).encode(),
+    }
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        "DER SubjectPublicKeyInfo",
+        "DER PKCS#1",
+        "PEM PKCS#1",
+        "PEM without its last newline",
+        "JWK JSON",
+    ],
+)
+@pytest.mark.parametrize("kid", ["rsa-1", None])
+async def test_hs256_signed_with_the_public_key_in_other_forms(
+    jwks_server: JwksServer, rsa_signer: Signer, form: str, kid: str | None
+) -> None:
+    """The same attack with the key's DER bytes, its PKCS#1 PEM, ...: refused before any key is
+    looked at, with the issuer's JWKS served over loopback HTTP."""
+    verifier = TokenVerifier([TrustedIssuer(ISSUER, AUDIENCE, jwks_server.url)])
+    header = {"alg": "HS256", "typ": "JWT", **({"kid": kid} if kid else {})}
+    token = hs256_token(header, claims(), _public_key_forms(rsa_signer)[form])
+    error = await expect_error(verifier.verify(token), C.UNSUPPORTED_ALGORITHM, token=token)
+    assert "'HS256'" in error.message
+    await expect_error(verifier.authenticate(f"Bearer {token}"), C.UNSUPPORTED_ALGORITHM)
+    assert jwks_server.requests == 0
+    await verifier.verify(rsa_signer.sign(claims()))  # the issuer itself is trusted and reachable
+    assert jwks_server.requests == 1
 
 
 async def test_symmetric_algorithms_cannot_be_configured() -> None:
