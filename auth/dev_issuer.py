@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jose import jwk, jwt
 
+from auth.assurance import ACR_LEVELS
 from auth.verifier import DEFAULT_AUDIENCE, DEFAULT_ISSUER
 
 log = logging.getLogger("rugzak.auth")
@@ -168,10 +169,23 @@ class DevIssuer:
         scopes: Sequence[str] = (),
         ttl: int = 3600,
         extra_claims: Mapping[str, Any] | None = None,
+        roles: Sequence[str] = (),
+        organisation: str | None = None,
+        acr: str | None = None,
+        purpose: str | None = None,
+        client_id: str | None = None,
     ) -> str:
-        """A signed access token for `subject`, valid for `ttl` seconds from now."""
+        """A signed access token for `subject`, valid for `ttl` seconds from now.
+
+        Each keyword lands in the claim `auth.claims` reads it from: `insz` -> `rrn`, `scopes`
+        -> `scope` (space-separated), `roles` -> `roles` (an array; `staff` makes a civil
+        servant), `organisation` -> `org` (a municipality's NIS code), `acr`, `purpose`, and
+        `client_id` -> `client_id` (RFC 9068). `extra_claims` are added last, as they are.
+        """
         if ttl <= 0:
             raise ValueError("ttl must be a positive number of seconds")
+        if acr is not None and acr not in ACR_LEVELS:
+            raise ValueError(f"acr must be one of {', '.join(ACR_LEVELS)}")
         now = int(time.time())
         claims: dict[str, Any] = {
             "iss": self.issuer,
@@ -186,5 +200,9 @@ class DevIssuer:
             claims["rrn"] = insz
         if scopes:
             claims["scope"] = " ".join(scopes)
+        if roles:
+            claims["roles"] = list(dict.fromkeys(roles))
+        optional = {"org": organisation, "acr": acr, "purpose": purpose, "client_id": client_id}
+        claims.update({name: value for name, value in optional.items() if value is not None})
         claims.update(extra_claims or {})
         return self.sign(claims)

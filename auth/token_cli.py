@@ -1,7 +1,16 @@
 """`rugzak token`: mint a development token with the local DevIssuer.
 
-    rugzak token --citizen INSZ [--subject SUB] [--scope S ...] [--ttl SECONDS]
-                 [--dev-issuer-dir DIR]
+    rugzak token --citizen INSZ [--acr LEVEL] [--subject SUB] [--scope S ...] [--client-id APP]
+    rugzak token --staff --subject SUB [--scope S ...] [--purpose P] [--municipality NIS]
+                 [--acr LEVEL] [--role R ...] [--client-id APP]
+    rugzak token --subject SUB [--scope S ...] [--acr LEVEL] [--client-id APP]
+    (each also takes [--ttl SECONDS] [--dev-issuer-dir DIR])
+
+A citizen's token carries the INSZ in `rrn`; a civil servant's the role `staff` (plus any
+`--role`) in `roles`, the municipality's NIS code in `org` and the stated purpose in `purpose`:
+the claims `auth.claims` maps to the Principal that the built-in policies read (`staff`,
+`purpose:P`, `acr:LEVEL`, `scope:S`). Citizens and civil servants sign in at level substantial
+unless `--acr` says otherwise.
 
 Prints only the token (and a newline) on stdout, so `TOKEN=$(rugzak token --citizen ...)` works.
 Errors go to stderr: exit 2 for bad arguments (e.g. an INSZ that fails its mod-97 check), 1 when
@@ -12,16 +21,31 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
+from auth.assurance import ACR_LEVELS
 from auth.dev_issuer import DevIssuer
 from auth.insz import normalize_insz
 
 DEFAULT_DEV_ISSUER_DIR = Path(".rugzak") / "dev-issuer"
 PROG = "rugzak token"
+DEFAULT_ACR = "substantial"  # a citizen or civil servant signed in with eID or itsme
+
+_WORD = re.compile(r"[!-~]+")  # one word of visible ASCII: no spaces, nothing to escape
+_NIS_CODE = re.compile(r"[0-9]{5}")
+_STAFF_ONLY = ("purpose", "municipality", "role")
+
+EXAMPLES = """examples:
+  a citizen:                  rugzak token --citizen 85671012385
+  a civil servant of Gent:    rugzak token --staff --subject civil-servant-1 \\
+                                --scope tickets:read --purpose ticketing --municipality 44021
+  bank accounts (level high): rugzak token --staff --subject case-handler-7 \\
+                                --scope allowances:read --purpose child-benefit --acr high
+"""
 
 
 class _UsageError(Exception):
@@ -43,19 +67,34 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _acr(text: str) -> str:
+    level = text.strip().lower()
+    if level not in ACR_LEVELS:
+        raise argparse.ArgumentTypeError(f"not one of {', '.join(ACR_LEVELS)}: {text!r}")
+    return level
+
+
 def _parser() -> _Parser:
     parser = _Parser(
         prog=PROG,
         description="Print a development bearer token signed by the local dev issuer.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument(
+    kind = parser.add_mutually_exclusive_group()
+    kind.add_argument(
         "--citizen",
         metavar="INSZ",
-        help="the citizen's INSZ (11 digits, mod-97 checked), put in the rrn claim",
+        help="a citizen's token: their INSZ (11 digits, mod-97 checked), put in the rrn claim",
+    )
+    kind.add_argument(
+        "--staff",
+        action="store_true",
+        help="a civil servant's token (role staff); needs --subject",
     )
     parser.add_argument(
         "--subject",
-        help="the sub claim (default: an opaque id derived from the INSZ)",
+        help="the sub claim (default for a citizen: an opaque id derived from the INSZ)",
     )
     parser.add_argument(
         "--scope",
@@ -63,6 +102,35 @@ def _parser() -> _Parser:
         default=[],
         metavar="S",
         help="a scope to grant (repeatable)",
+    )
+    parser.add_argument(
+        "--acr",
+        type=_acr,
+        metavar="LEVEL",
+        help=f"assurance level: {', '.join(ACR_LEVELS)} (default for citizens and civil "
+        f"servants: {DEFAULT_ACR})",
+    )
+    parser.add_argument(
+        "--purpose",
+        metavar="P",
+        help="--staff: why they read, e.g. child-benefit (the purpose claim)",
+    )
+    parser.add_argument(
+        "--municipality",
+        metavar="NIS",
+        help="--staff: the NIS code of their municipality, e.g. 44021 (the org claim)",
+    )
+    parser.add_argument(
+        "--role",
+        action="append",
+        default=[],
+        metavar="R",
+        help="--staff: a role besides staff (repeatable)",
+    )
+    parser.add_argument(
+        "--client-id",
+        metavar="APP",
+        help="the application the token was issued to (the client_id claim)",
     )
     parser.add_argument(
         "--ttl",
@@ -86,21 +154,49 @@ def opaque_subject(issuer: str, insz: str) -> str:
     return "dev-" + hashlib.sha256(f"{issuer}\x00{insz}".encode()).hexdigest()[:32]
 
 
+def _check_words(option: str, values: Sequence[str]) -> None:
+    for value in values:
+        if not _WORD.fullmatch(value):
+            raise _UsageError(f"{option}: one word without spaces, got {value!r}")
+
+
+def _check(args: argparse.Namespace) -> str | None:
+    """The normalized INSZ of a citizen's token (None otherwise); _UsageError for bad args."""
+    insz: str | None = None
+    if args.citizen is not None:
+        try:
+            insz = normalize_insz(args.citizen)
+        except ValueError as exc:
+            raise _UsageError(f"--citizen: not a valid INSZ: {exc}") from None
+    if args.subject is not None and not args.subject.strip():
+        raise _UsageError("--subject: must not be empty")
+    if args.staff and not args.subject:
+        raise _UsageError("--staff needs --subject: the civil servant's account id")
+    if insz is None and not args.staff and not args.subject:
+        raise _UsageError("give --citizen INSZ, --staff --subject SUB, or --subject SUB")
+    if not args.staff:
+        given = [f"--{name}" for name in _STAFF_ONLY if getattr(args, name) not in (None, [])]
+        if given:
+            raise _UsageError(f"{', '.join(given)}: only for a civil servant's token (--staff)")
+    _check_words("--scope", args.scope)
+    _check_words("--role", args.role)
+    if args.purpose is not None:
+        _check_words("--purpose", [args.purpose])
+    if args.client_id is not None:
+        _check_words("--client-id", [args.client_id])
+    if args.municipality is not None and not _NIS_CODE.fullmatch(args.municipality):
+        raise _UsageError(
+            f"--municipality: a NIS code is 5 digits (e.g. 44021 for Gent), "
+            f"got {args.municipality!r}"
+        )
+    return insz
+
+
 def run(argv: Sequence[str]) -> int:
     parser = _parser()
     try:
         args = parser.parse_args(list(argv))
-        insz: str | None = None
-        if args.citizen is not None:
-            try:
-                insz = normalize_insz(args.citizen)
-            except ValueError as exc:
-                raise _UsageError(f"--citizen: not a valid INSZ: {exc}") from None
-        if insz is None and not args.subject:
-            raise _UsageError("give --citizen INSZ or --subject SUB")
-        scopes: list[str] = args.scope
-        if any(not scope or any(c.isspace() for c in scope) for scope in scopes):
-            raise _UsageError("--scope: a scope is one non-empty word")
+        insz = _check(args)
     except _UsageError as exc:
         parser.print_usage(sys.stderr)
         print(f"{PROG}: error: {exc}", file=sys.stderr)
@@ -117,10 +213,17 @@ def run(argv: Sequence[str]) -> int:
         )
         return 1
     subject = args.subject or opaque_subject(issuer.issuer, insz or "")
-    # a citizen signed in with eID or itsme: assurance level substantial
-    claims = {"acr": "substantial"} if insz is not None else {}
+    person = insz is not None or args.staff
     token = issuer.mint(
-        subject=subject, insz=insz, scopes=scopes, ttl=args.ttl, extra_claims=claims
+        subject=subject,
+        insz=insz,
+        scopes=args.scope,
+        ttl=args.ttl,
+        roles=["staff", *args.role] if args.staff else [],
+        organisation=args.municipality,
+        acr=args.acr or (DEFAULT_ACR if person else None),
+        purpose=args.purpose,
+        client_id=args.client_id,
     )
     sys.stdout.write(token + "\n")
     sys.stdout.flush()

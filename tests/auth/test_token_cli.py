@@ -11,8 +11,10 @@ import pytest
 from jose import jwt
 
 from auth.dev_issuer import DevIssuer
+from auth.principal import Principal
 from auth.token_cli import opaque_subject, run
 from auth.verifier import TokenVerifier, TrustedIssuer
+from gateway.policies import FieldRequest, PolicyRegistry
 
 ROOT = Path(__file__).resolve().parents[2]
 INSZ = "85073003328"
@@ -124,3 +126,144 @@ def test_unusable_issuer_dir_exits_1(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert run(["--citizen", INSZ, "--dev-issuer-dir", str(blocker / "sub")]) == 1
     out, err = capsys.readouterr()
     assert out == "" and "cannot use the dev issuer" in err
+
+
+# --- kinds of callers --------------------------------------------------------------------------
+
+
+def passes(principal: Principal, *policies: str) -> dict[str, bool]:
+    """What the gateway's built-in policies say about this caller (no field arguments)."""
+    registry = PolicyRegistry()
+    request = FieldRequest(principal, "Citizen.childBenefits", {})
+    return {name: registry.resolve(name)(request) for name in policies}
+
+
+async def test_staff_token_through_rugzak_token(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "gateway", "token", "--staff", "--subject", "civil-servant-1",
+         "--scope", "allowances:read", "--scope", "tickets:read", "--purpose", "child-benefit",
+         "--municipality", "44021", "--acr", "high", "--role", "case-handler",
+         "--client-id", "groeipakket-backoffice"],
+        cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    token = done.stdout.strip()
+    principal = await verifier_for(tmp_path / ".rugzak" / "dev-issuer").verify(token)
+    assert principal.is_staff and not principal.is_citizen
+    assert (principal.subject, principal.insz) == ("civil-servant-1", None)
+    assert principal.roles == {"staff", "case-handler"}
+    assert principal.scopes == {"allowances:read", "tickets:read"}
+    assert (principal.organisation, principal.acr, principal.purpose, principal.client_id) == (
+        "44021",
+        "high",
+        "child-benefit",
+        "groeipakket-backoffice",
+    )
+    assert passes(
+        principal,
+        "staff",
+        "purpose:child-benefit",
+        "acr:high",
+        "scope:allowances:read",
+        "citizen-self",
+        "purpose:study-grant",
+        "scope:education:read",
+    ) == {
+        "staff": True,
+        "purpose:child-benefit": True,
+        "acr:high": True,
+        "scope:allowances:read": True,
+        "citizen-self": False,
+        "purpose:study-grant": False,
+        "scope:education:read": False,
+    }
+    assert set(jwt.get_unverified_claims(token)) == {
+        "iss", "aud", "sub", "iat", "nbf", "exp", "jti",
+        "scope", "roles", "org", "acr", "purpose", "client_id",
+    }  # fmt: skip
+
+
+async def mint(tmp_path: Path, capsys: pytest.CaptureFixture[str], *argv: str) -> Principal:
+    directory = tmp_path / "issuer"
+    assert run([*argv, "--dev-issuer-dir", str(directory)]) == 0
+    token = capsys.readouterr().out.strip()
+    return await verifier_for(directory).verify(token)
+
+
+async def test_staff_token_defaults(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Without a purpose (the application then sends x-rugzak-purpose) or a municipality."""
+    principal = await mint(tmp_path, capsys, "--staff", "--subject", "cs-2", "--role", "staff")
+    assert principal.roles == {"staff"}
+    assert (principal.acr, principal.purpose, principal.organisation) == ("substantial", None, None)
+    assert principal.scopes == frozenset() and principal.client_id is None
+    assert passes(principal, "staff", "acr:substantial", "acr:high") == {
+        "staff": True,
+        "acr:substantial": True,
+        "acr:high": False,
+    }
+
+
+@pytest.mark.parametrize(
+    ("argv", "acr"),
+    [([], "substantial"), (["--acr", "high"], "high"), (["--acr", "LOW"], "low")],
+)
+async def test_citizen_token_assurance_level(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], acr: str
+) -> None:
+    principal = await mint(tmp_path, capsys, "--citizen", INSZ, *argv, "--client-id", "burgerapp")
+    assert principal.is_citizen and principal.insz == INSZ
+    assert (principal.acr, principal.client_id, principal.roles) == (acr, "burgerapp", frozenset())
+    assert passes(principal, "citizen-self", "staff", f"acr:{acr}") == {
+        "citizen-self": True,
+        "staff": False,
+        f"acr:{acr}": True,
+    }
+
+
+async def test_subject_only_token_has_no_assurance_level(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    principal = await mint(
+        tmp_path, capsys, "--subject", "batch-job", "--scope", "cache:invalidate"
+    )
+    assert (principal.acr, principal.is_staff, principal.is_citizen) == (None, False, False)
+    assert principal.scopes == {"cache:invalidate"}
+
+
+STAFF = ["--staff", "--subject", "cs-1"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--citizen", INSZ, "--staff", "--subject", "x"], "not allowed with argument"),
+        (["--staff"], "--staff needs --subject"),
+        (["--staff", "--subject", " "], "--subject: must not be empty"),
+        (["--citizen", INSZ, "--purpose", "child-benefit"], "--purpose: only for a civil servant"),
+        (["--subject", "x", "--municipality", "44021"], "--municipality: only for a civil servant"),
+        (["--citizen", INSZ, "--role", "admin"], "--role: only for a civil servant"),
+        ([*STAFF, "--municipality", "4402"], "--municipality: a NIS code is 5 digits"),
+        ([*STAFF, "--municipality", "440211"], "--municipality: a NIS code is 5 digits"),
+        ([*STAFF, "--municipality", "Gent"], "--municipality: a NIS code is 5 digits"),
+        (
+            [*STAFF, "--municipality", "\uff14\uff14\uff10\uff12\uff11"],
+            "--municipality: a NIS code is 5 digits",
+        ),
+        ([*STAFF, "--acr", "medium"], "not one of low, substantial, high"),
+        (["--citizen", INSZ, "--acr", ""], "not one of low, substantial, high"),
+        ([*STAFF, "--purpose", ""], "--purpose: one word without spaces"),
+        ([*STAFF, "--purpose", "child benefit"], "--purpose: one word without spaces"),
+        ([*STAFF, "--role", ""], "--role: one word without spaces"),
+        ([*STAFF, "--client-id", "my app"], "--client-id: one word without spaces"),
+        ([*STAFF, "--scope", "a\tb"], "--scope: one word without spaces"),
+    ],
+)
+def test_bad_caller_arguments_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    assert run([*argv, "--dev-issuer-dir", str(tmp_path / "d")]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert "rugzak token: error:" in err and message in err, err
+    assert not (tmp_path / "d").exists()
