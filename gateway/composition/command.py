@@ -13,7 +13,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
+import orjson
 
+from auth.gateway_signature import SIGNATURE_HEADER, GatewaySigner, secrets_from_env
 from gateway.composition.compose import SubgraphSource, compose
 from gateway.composition.errors import CompositionFailed
 
@@ -35,12 +37,20 @@ def _pairs(values: Sequence[str], what: str) -> list[tuple[str, str]]:
 
 
 def fetch_sdl(url: str, timeout: float = 10.0) -> str:
-    """A running subgraph's SDL, from `{ _service { sdl } }`."""
+    """A running subgraph's SDL, from `{ _service { sdl } }`; signed as the gateway signs when
+    RUGZAK_SUBGRAPH_SECRET (or _FILE) is set, so that subgraphs answering only it answer."""
+    body = orjson.dumps({"query": SERVICE_SDL_QUERY})
+    headers = {"content-type": "application/json"}
     try:
-        response = httpx.post(url, json={"query": SERVICE_SDL_QUERY}, timeout=timeout)
+        secrets = secrets_from_env()
+        if secrets:
+            target = httpx.URL(url).raw_path.decode("ascii")
+            signer = GatewaySigner(secrets[0])
+            headers[SIGNATURE_HEADER] = signer.sign("POST", target, body, headers)
+        response = httpx.post(url, content=body, headers=headers, timeout=timeout)
         response.raise_for_status()
         sdl = response.json()["data"]["_service"]["sdl"]
-    except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+    except (httpx.HTTPError, OSError, ValueError, KeyError, TypeError) as exc:
         raise SourceError(f"cannot read the SDL of {url}: {exc}") from exc
     if not isinstance(sdl, str):
         raise SourceError(f"{url} answered no _service.sdl")

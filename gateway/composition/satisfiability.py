@@ -59,6 +59,9 @@ class _Checker:
         self.hidden = {n for n, t in schema.types.items() if t.inaccessible}
         self._overridden: dict[tuple[str, str], set[str]] = {}
         self.labels_on = False
+        self._requiring: set[tuple[str, str, str, Position]] = set()
+        # (type, field, graph) whose @requires some position could not meet
+        self.unmet_requires: set[tuple[str, str, str]] = set()
 
     # -- what one subgraph resolves ------------------------------------------------------
 
@@ -215,9 +218,51 @@ class _Checker:
         for position in positions:
             for graph, provided in self._reachable(type_name, position).items():
                 field = self._local(type_name, field_name, graph, provided)
-                if field is not None:
-                    out.add((graph, self._below(provided, type_name, field, graph)))
+                if field is None:
+                    continue
+                if field.requires and not self._requires_met(type_name, field, graph, position):
+                    continue
+                out.add((graph, self._below(provided, type_name, field, graph)))
         return out
+
+    def _requires_met(self, type_name: str, field: Field, graph: str, start: Position) -> bool:
+        """Can a plan at `start` fetch what `field` @requires in `graph` (from anywhere)?"""
+        guard = (type_name, field.name, graph, start)
+        if guard in self._requiring or field.requires is None:
+            return True  # a cycle of requirements is judged where it starts
+        try:
+            selection = parse_field_set(field.requires)
+        except FieldSetSyntaxError:
+            return False
+        self._requiring.add(guard)
+        try:
+            met = self._selection_satisfiable(type_name, selection, frozenset({start}))
+        finally:
+            self._requiring.discard(guard)
+        if not met:
+            self.unmet_requires.add((type_name, field.name, graph))
+        return met
+
+    def _selection_satisfiable(
+        self, type_name: str, selection: SelectionSetNode, positions: frozenset[Position]
+    ) -> bool:
+        for node in selection.selections:
+            if isinstance(node, InlineFragmentNode):
+                target = node.type_condition.name.value if node.type_condition else type_name
+                if not self._selection_satisfiable(target, node.selection_set, positions):
+                    return False
+                continue
+            if not isinstance(node, FieldNode) or node.name.value == "__typename":
+                continue
+            nexts = self._next_positions(type_name, node.name.value, positions)
+            if not nexts:
+                return False
+            merged = self.schema.types[type_name].fields.get(node.name.value)
+            if node.selection_set is not None and merged is not None:
+                below = named(merged.type)
+                if not self._selection_satisfiable(below, node.selection_set, frozenset(nexts)):
+                    return False
+        return True
 
     def _possible(self, merged: MergedType, position: Position) -> list[tuple[str, Position]]:
         """Concrete types an abstract type's value may have at a position, with where they
@@ -375,49 +420,64 @@ class _Checker:
             return
         self.reported.add((coordinate, ",".join(graphs)))
         self.errors += 1
-        query = _example(path)
-        blocked = self._overridden_in(merged.name, field_name)
-        resolving = [
-            self.schema.name_of(g)
-            for g, d in merged.fields[field_name].by_graph.items()
-            if not d.external and g not in blocked
-        ]
-        hint = (
-            f'let the subgraphs that return "{merged.name}" there also resolve the key '
-            f'fields of a subgraph that has "{field_name}" (add a @key both share, or the '
-            f'field itself with @shareable), or make "{coordinate}" @inaccessible.'
+        reasons, hint = self._reasons(merged, field_name, graphs)
+        self.log.add(
+            "SATISFIABILITY_ERROR",
+            f"The following supergraph API query: {_example(path)} cannot be satisfied by the "
+            f"subgraphs {self._world()}because: " + "; ".join(reasons) + ".",
+            subgraphs=list(
+                dict.fromkeys(
+                    self.schema.name_of(g) for g in [*graphs, *merged.fields[field_name].by_graph]
+                )
+            ),
+            coordinate=coordinate,
+            hint=hint,
         )
-        reasons = []
+
+    def _reasons(
+        self, merged: MergedType, field_name: str, graphs: list[str]
+    ) -> tuple[list[str], str]:
+        coordinate = f"{merged.name}.{field_name}"
+        declared = merged.fields[field_name].by_graph
+        blocked = self._overridden_in(merged.name, field_name)
+        resolving = [g for g, d in declared.items() if not d.external and g not in blocked]
         if not resolving:
-            reasons.append(f'no subgraph resolves "{coordinate}" then')
-            hint = (
+            return [f'no subgraph resolves "{coordinate}" then'], (
                 "a progressive @override needs the field in both subgraphs: keep it in the "
                 "subgraph named in @override(from:) until the label is rolled out fully."
             )
-        for graph in graphs if resolving else ():
+        unmet = sorted(g for t, f, g in self.unmet_requires if (t, f) == (merged.name, field_name))
+        reasons = [
+            f'cannot satisfy @requires(fields: "{declared[g].requires}") of "{coordinate}" in '
+            f'subgraph "{self.schema.name_of(g)}"'
+            for g in unmet
+        ]
+        for graph in graphs:
             name = self.schema.name_of(graph)
             reasons.append(f'from subgraph "{name}": cannot find field "{coordinate}"')
-            for target in resolving:
-                target_graph = self.schema.graph_named(target)
-                keys = [k for g, k in self._keys_into(merged.name) if g == target_graph]
+            for target in (g for g in resolving if g not in unmet and g != graph):
+                keys = [k for g, k in self._keys_into(merged.name) if g == target]
+                target_name = self.schema.name_of(target)
                 if not keys:
                     reasons.append(
-                        f'cannot move to subgraph "{target}", which has field "{coordinate}", '
-                        f'because type "{merged.name}" has no resolvable @key there'
+                        f'cannot move to subgraph "{target_name}", which has field '
+                        f'"{coordinate}", because type "{merged.name}" has no resolvable @key there'
                     )
                 else:
                     reasons.append(
-                        f'cannot move to subgraph "{target}" using @key(fields: "{keys[0]}") of '
-                        f'"{merged.name}": the key field(s) cannot be resolved from subgraph '
+                        f'cannot move to subgraph "{target_name}" using @key(fields: "{keys[0]}") '
+                        f'of "{merged.name}": the key field(s) cannot be resolved from subgraph '
                         f'"{name}"'
                     )
-        self.log.add(
-            "SATISFIABILITY_ERROR",
-            f"The following supergraph API query: {query} cannot be satisfied by the subgraphs "
-            f"{self._world()}because: " + "; ".join(reasons) + ".",
-            subgraphs=[self.schema.name_of(g) for g in graphs] + resolving,
-            coordinate=coordinate,
-            hint=hint,
+        if unmet:
+            return reasons, (
+                f'what "{coordinate}" @requires must be reachable where it is asked for: let '
+                "the subgraph that resolves it share a @key with the others."
+            )
+        return reasons, (
+            f'let the subgraphs that return "{merged.name}" there also resolve the key fields of '
+            f'a subgraph that has "{field_name}" (add a @key both share, or the field itself '
+            f'with @shareable), or make "{coordinate}" @inaccessible.'
         )
 
 

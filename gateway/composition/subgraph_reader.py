@@ -318,6 +318,9 @@ def read_subgraph(name: str, url: str, sdl: str, log: ErrorLog) -> Subgraph | No
     _check_redefinitions(name, names, doc.definitions, log)
     reader = _Reader(name, names, defined, log)
     for definition in doc.definitions:
+        if isinstance(definition, SchemaDefinitionNode | SchemaExtensionNode):
+            reader.directives(definition)  # refuses what is not supported (@composeDirective)
+    for definition in doc.definitions:
         kind = _KINDS.get(type(definition))
         if kind is None:
             continue

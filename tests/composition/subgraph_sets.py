@@ -42,6 +42,7 @@ INVALID_SETS = {
     "required_argument_missing": "REQUIRED_ARGUMENT_MISSING_IN_SOME_SUBGRAPH",
     "required_input_field_missing": "REQUIRED_INPUT_FIELD_MISSING_IN_SOME_SUBGRAPH",
     "requires_non_external": "REQUIRES_FIELDS_MISSING_EXTERNAL",
+    "requires_unreachable": "SATISFIABILITY_ERROR",
     "type_kind_mismatch": "TYPE_KIND_MISMATCH",
     "unsatisfiable_field": "SATISFIABILITY_ERROR",
 }
