@@ -5,8 +5,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.rugzak-installed
 NODE_STAMP := node_modules/.rugzak-installed
+BENCH_STAMP := $(VENV)/.rugzak-bench-installed
 
-.PHONY: install run graphiql-assets test lint typecheck pytest schema clean test-servers test-deep
+.PHONY: install run graphiql-assets test lint typecheck pytest schema clean test-servers bench wrk test-deep
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(STAMP): pyproject.toml constraints.txt
@@ -38,12 +39,29 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(PY) -m mypy gateway auth
 
-# Servers the tests run for real (never assumed present): redis-server from Debian's packages.
-test-servers:
+# Servers the tests run for real (never assumed present): redis-server from Debian's packages;
+# and what the benchmark's smoke test (tests/bench) needs: wrk and the bench extra (matplotlib).
+test-servers: wrk $(BENCH_STAMP)
 	@command -v redis-server >/dev/null || { \
 		echo 'installing redis-server (Debian package) for the tests'; \
 		$(SUDO) apt-get update -qq && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
+
+# The benchmark's load generator, from Debian's packages.
+wrk:
+	@command -v wrk >/dev/null || { \
+		echo 'installing wrk (Debian package) for the benchmark'; \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+
+$(BENCH_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,bench]'
+	touch $@
+
+# Rugzak side by side with Apollo Gateway and Hive Gateway (bench/compare.py; about 5 minutes).
+# BENCH_ARGS=--quick for a smoke run; results in bench/results/bench.json and bench.png.
+bench: $(BENCH_STAMP) $(NODE_STAMP) wrk
+	$(PY) -m bench.compare $(BENCH_ARGS)
 
 pytest: $(STAMP) $(NODE_STAMP) test-servers
 	$(PY) -m pytest
