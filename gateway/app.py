@@ -17,6 +17,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from auth.errors import AuthenticationError, AuthErrorCode
+from auth.gateway_signature import GatewaySigner
 from auth.principal import ANONYMOUS, Principal
 from auth.verifier import TokenVerifier
 from gateway.allow_list import AllowList, client_of, sha256
@@ -59,7 +60,10 @@ class GatewayApp:
         self.config = config
         self.verifier = verifier
         self.supergraph: Supergraph = load_supergraph(read_supergraph_source(config.supergraph))
-        self.client = SubgraphClient(config.subgraph_timeout, config.subgraph_timeouts)
+        signer = None if config.subgraph_secret is None else GatewaySigner(config.subgraph_secret)
+        self.client = SubgraphClient(
+            config.subgraph_timeout, config.subgraph_timeouts, signer=signer
+        )
         urls = {g.name: g.url for g in self.supergraph.graphs.values()}
         unknown = set(config.subgraph_urls) - set(urls)
         if unknown:

@@ -78,6 +78,18 @@ def _flag(value: bool, env: str) -> bool:
     return value or os.environ.get(env, "").strip().lower() in ("1", "true", "yes", "on")
 
 
+def _subgraph_secret(path: str | None) -> bytes | None:
+    """What signs subgraph requests: the first secret in --subgraph-secret-file, else in
+    RUGZAK_SUBGRAPH_SECRET or RUGZAK_SUBGRAPH_SECRET_FILE; None: requests go unsigned."""
+    from auth.gateway_signature import parse_secrets, secrets_from_env
+
+    try:
+        secrets = parse_secrets(Path(path).read_text("utf-8")) if path else secrets_from_env()
+    except (OSError, ValueError) as exc:
+        raise SystemExit(f"rugzak: subgraph secret: {exc}") from None
+    return secrets[0] if secrets else None
+
+
 def _serve(args: argparse.Namespace) -> int:
     from auth.verifier import verifier_from_env
     from gateway.app import create_app
@@ -104,6 +116,7 @@ def _serve(args: argparse.Namespace) -> int:
         policy_modules=tuple(args.policy_module),
         cache_url=args.cache or os.environ.get("RUGZAK_CACHE_URL") or None,
         entity_ttls=_entity_ttls(args.entity_ttl),
+        subgraph_secret=_subgraph_secret(args.subgraph_secret_file),
         expose_cache_status=_flag(args.expose_cache_status, "RUGZAK_EXPOSE_CACHE_STATUS"),
         plan_cache_entries=_positive_int(entries, "--plan-cache-entries"),
         plan_cache_bytes=_size(size, "--plan-cache-size"),
@@ -188,6 +201,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="[NAME=]SECONDS",
         help="timeout of each subgraph call: a default, or for one subgraph (repeatable)",
+    )
+    serve.add_argument(
+        "--subgraph-secret-file",
+        metavar="PATH",
+        help="sign every subgraph request with the first secret in this file (else env "
+        "RUGZAK_SUBGRAPH_SECRET or RUGZAK_SUBGRAPH_SECRET_FILE)",
     )
     serve.add_argument(
         "--dev-issuer-dir", help="publish this development issuer's JWKS at /.well-known/jwks.json"

@@ -38,3 +38,5 @@ class GatewayConfig:
     allow_unlisted_clients: bool = False
     # a development issuer whose JWKS this gateway publishes at /.well-known/jwks.json
     dev_issuer_dir: Path | None = None
+    # signs every subgraph request (x-rugzak-signature) so subgraphs can refuse other callers
+    subgraph_secret: bytes | None = None

@@ -1,4 +1,7 @@
-"""HTTP calls to subgraphs: one shared httpx client, a timeout per subgraph, failures as values."""
+"""HTTP calls to subgraphs: one shared httpx client, a timeout per subgraph, failures as values.
+
+With a signer, every request carries `x-rugzak-signature` over the exact body bytes it sends
+(auth/gateway_signature.py), so subgraphs can refuse whoever calls them around the gateway."""
 
 from __future__ import annotations
 
@@ -10,6 +13,8 @@ import aiohttp
 import httpx
 import orjson
 from httpx_aiohttp import AiohttpTransport
+
+from auth.gateway_signature import SIGNATURE_HEADER, GatewaySigner
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +35,7 @@ class SubgraphClient:
         default_timeout: float = 10.0,
         timeouts: Mapping[str, float] | None = None,
         max_connections: int = 200,
+        signer: GatewaySigner | None = None,
     ) -> None:
         limits = httpx.Limits(
             max_connections=max_connections, max_keepalive_connections=max_connections
@@ -41,6 +47,14 @@ class SubgraphClient:
         )
         self._default_timeout = default_timeout
         self._timeouts = dict(timeouts or {})
+        self._signer = signer
+        self._targets: dict[str, str] = {}  # url -> the path and query a subgraph receives
+
+    def _target(self, url: str) -> str:
+        target = self._targets.get(url)
+        if target is None:  # as httpx sends it (percent-encoded, "/" for an empty path)
+            target = self._targets[url] = httpx.URL(url).raw_path.decode("ascii")
+        return target
 
     def timeout_for(self, service: str) -> float:
         return self._timeouts.get(service, self._default_timeout)
@@ -49,17 +63,16 @@ class SubgraphClient:
         self, service: str, url: str, payload: dict[str, Any], headers: Mapping[str, str]
     ) -> dict[str, Any] | SubgraphFailure:
         timeout = self.timeout_for(service)
+        content = orjson.dumps(payload)
+        sent = {
+            "content-type": "application/json",
+            "accept": "application/graphql-response+json, application/json",
+            **headers,
+        }
+        if self._signer is not None:
+            sent[SIGNATURE_HEADER] = self._signer.sign("POST", self._target(url), content, sent)
         try:
-            response = await self._client.post(
-                url,
-                content=orjson.dumps(payload),
-                headers={
-                    "content-type": "application/json",
-                    "accept": "application/graphql-response+json, application/json",
-                    **headers,
-                },
-                timeout=timeout,
-            )
+            response = await self._client.post(url, content=content, headers=sent, timeout=timeout)
         except httpx.TimeoutException as exc:
             if isinstance(exc.__cause__, aiohttp.ClientConnectorError):
                 # the transport maps a refused connection to a timeout; it is not one
