@@ -4,6 +4,10 @@ Routes
     POST/GET `/graphql` (and `/`): GraphQL over HTTP; GraphiQL for a browser's GET.
     GET `/health`: `{"status": "ok", "subgraph": <name>}` once the store is open.
 
+Only the gateway may call it: with RUGZAK_SUBGRAPH_SECRET set, a GraphQL request without a valid
+gateway signature is answered with HTTP 401 and code `GATEWAY_SIGNATURE_REQUIRED` or
+`INVALID_GATEWAY_SIGNATURE` (subgraphs/common/gateway_guard.py); `/health` stays open.
+
 On startup the app opens its SQLite store (`$RUGZAK_DATA_DIR/<name>.sqlite3`, created and seeded
 when missing) and builds the token verifier once with `auth.verifier.verifier_from_env()`; with
 no verifier configured every request is anonymous.
@@ -46,6 +50,7 @@ from auth.verifier import TokenVerifier, verifier_from_env
 from resolvers.common.sqlite import Seed, Session, Store, store_path
 from subgraphs.common.context import RequestContext
 from subgraphs.common.errors import UNAUTHENTICATED
+from subgraphs.common.gateway_guard import refuse_unsigned, signature_verifier_from_env
 
 STORE_QUERIES_HEADER = "x-store-queries"
 
@@ -101,11 +106,12 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        signatures = signature_verifier_from_env(name)
         store = Store.open(store_path(name), seed, version=seed_version, writable=writable)
         verifier = verifier_from_env()
         if verifier is None:
             log.warning("%s: no token verifier configured; every request is anonymous", name)
-        state["store"], state["verifier"] = store, verifier
+        state["store"], state["verifier"], state["signatures"] = store, verifier, signatures
         try:
             yield
         finally:
@@ -120,6 +126,9 @@ def create_app(
         return await verifier.authenticate(request.headers.get("authorization"))
 
     async def graphql(request: Request) -> Response:
+        refusal = await refuse_unsigned(request, state["signatures"])
+        if refusal is not None:
+            return refusal
         try:
             principal = await authenticate(request)
         except AuthenticationError as error:
