@@ -3,13 +3,16 @@
 The subgraphs run as child processes on ports chosen at run time; the gateway serves the checked-in
 supergraph (schema.graphql) with their URLs, in the foreground, on port 4000 (or $PORT). A local
 development issuer signs tokens; its public keys are published on the gateway's
-/.well-known/jwks.json, which the gateway and the subgraphs both trust. Ctrl-C stops everything.
+/.well-known/jwks.json, which the gateway and the subgraphs both trust. A random secret, new at each
+start, is given to the gateway and the subgraphs: the gateway signs every subgraph request with it
+and the subgraphs answer nobody else. Ctrl-C stops everything.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -21,6 +24,7 @@ import httpx
 import uvicorn
 
 from auth.dev_issuer import DevIssuer
+from auth.gateway_signature import SECRET_ENV, SECRET_FILE_ENV
 from auth.verifier import TokenVerifier, TrustedIssuer
 from gateway.app import create_app
 from gateway.config import GatewayConfig
@@ -58,7 +62,7 @@ def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) 
         if proc.poll() is not None:
             raise RuntimeError(f"subgraph at {url} exited with {proc.returncode}")
         try:
-            httpx.post(url, json={"query": "{__typename}"}, timeout=2.0)
+            httpx.get(url.rsplit("/", 1)[0] + "/health", timeout=2.0)
             return
         except httpx.HTTPError:
             time.sleep(0.1)
@@ -110,8 +114,11 @@ def run_demo() -> int:
     state = Path(".rugzak")
     issuer = DevIssuer.load_or_create(state / "dev-issuer")
     jwks_url = f"http://127.0.0.1:{port}/.well-known/jwks.json"
-    env = dict(os.environ)
+    # the subgraphs answer only requests signed with it: nobody can go around the gateway
+    subgraph_secret = secrets.token_urlsafe(32)
+    env = {k: v for k, v in os.environ.items() if k != SECRET_FILE_ENV}
     env.update(
+        {SECRET_ENV: subgraph_secret},
         RUGZAK_DATA_DIR=str(state / "data"),
         RUGZAK_TRUSTED_ISSUER=issuer.issuer,
         RUGZAK_AUDIENCE=issuer.audience,
@@ -135,6 +142,7 @@ def run_demo() -> int:
                 supergraph="schema.graphql",
                 subgraph_urls=urls,
                 dev_issuer_dir=state / "dev-issuer",
+                subgraph_secret=subgraph_secret.encode(),
             ),
             verifier,
         )
