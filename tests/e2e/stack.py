@@ -1,8 +1,13 @@
 """The reference stack for end-to-end tests: the three subgraphs and Rugzak's gateway, each a real
-server on 127.0.0.1, with a development issuer whose JWKS all of them trust (a file:// URL)."""
+server on 127.0.0.1, with a development issuer whose JWKS all of them trust (a file:// URL).
+
+As in the demo, the gateway and the subgraphs share a random secret (RUGZAK_SUBGRAPH_SECRET in
+`Stack.env`): every gateway started with that env signs its subgraph requests, and the subgraphs
+refuse requests that are not signed with it."""
 
 from __future__ import annotations
 
+import secrets
 import socket
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
@@ -11,8 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 
 from auth.dev_issuer import DevIssuer
+from auth.gateway_signature import SECRET_ENV, SIGNATURE_HEADER, GatewaySigner
 from tests.servers import ROOT, Server, start_python_server, start_uvicorn
 
 SUBGRAPHS = ("education", "allowances", "ticketing")
@@ -43,12 +50,30 @@ class Stack:
             subject=f"test-{insz}", insz=insz, extra_claims={"acr": "substantial"}
         )
 
+    @property
+    def subgraph_secret(self) -> bytes:
+        return self.env[SECRET_ENV].encode()
+
     def subgraph_post(
-        self, name: str, query: str, headers: Mapping[str, str] | None = None
+        self,
+        name: str,
+        query: str,
+        headers: Mapping[str, str] | None = None,
+        *,
+        signed: bool = False,
     ) -> httpx.Response:
-        """A request straight to one subgraph, around the gateway."""
+        """A request straight to one subgraph, around the gateway: unsigned as anybody's would
+        be, or `signed` with the gateway's secret as if the gateway had sent it."""
         url = self.subgraphs[name].url + "/graphql"
-        return httpx.post(url, json={"query": query}, headers=dict(headers or {}), timeout=30.0)
+        body = orjson.dumps({"query": query})
+        sent = {
+            "content-type": "application/json",
+            **{k.lower(): v for k, v in (headers or {}).items()},
+        }
+        if signed:
+            signer = GatewaySigner(self.subgraph_secret)
+            sent[SIGNATURE_HEADER] = signer.sign("POST", "/graphql", body, sent)
+        return httpx.post(url, content=body, headers=sent, timeout=30.0)
 
     def query(
         self,
@@ -88,7 +113,7 @@ def start_gateway(env: Mapping[str, str], subgraph_urls: Mapping[str, str], *ext
 @contextmanager
 def reference_stack(tmp: Path) -> Iterator[Stack]:
     issuer, env = auth_env(tmp)
-    env = {**env, "RUGZAK_DATA_DIR": str(tmp / "data")}
+    env = {**env, "RUGZAK_DATA_DIR": str(tmp / "data"), SECRET_ENV: secrets.token_urlsafe(32)}
     with ExitStack() as stack:
         subgraphs = {}
         for name in SUBGRAPHS:

@@ -4,17 +4,21 @@ allow: each attempt through the gateway (and around it) is a test, over real ser
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 
 from auth.dev_issuer import DevIssuer
+from auth.gateway_signature import SIGNATURE_HEADER, GatewaySigner
 from tests.e2e.callers import (
     ANN_HIGH,
     ANN_SUBSTANTIAL,
     ANONYMOUS,
+    BRAM_SUBSTANTIAL,
     CHILD_BENEFIT_CLERK,
     CLERK_NO_PURPOSE,
     CLERK_NO_SCOPE,
@@ -130,14 +134,124 @@ def test_a_token_of_another_key_claiming_to_be_the_issuer_is_refused(
     assert_nothing_of_bram(response)
 
 
-def test_calling_a_subgraph_directly_as_ann_for_bram_is_forbidden(stack: Stack) -> None:
-    """Even when a request reaches a subgraph (here with the gateway's signature headers that
-    `stack.subgraph_post` adds), the subgraph refuses another citizen's INSZ."""
-    token = ANN_SUBSTANTIAL.token(stack.issuer)
-    assert token is not None
+# Around the gateway: a subgraph answers only requests the gateway signed (x-rugzak-signature).
+
+BRAM_QUERY = f'{{ citizen(insz: "{BRAM}") {{ insz name {{ familyName }} }} }}'
+ANN_QUERY = f'{{ citizen(insz: "{ANN}") {{ insz }} }}'
+
+
+def refusal_code(response: httpx.Response) -> str:
+    assert response.status_code == 401, response.text
+    assert "data" not in response.json()
+    assert_nothing_of_bram(response)
+    code: str = response.json()["errors"][0]["extensions"]["code"]
+    return code
+
+
+def send(
+    stack: Stack,
+    name: str,
+    body: bytes,
+    headers: dict[str, str],
+    signature: str | None,
+    path: str = "/graphql",
+) -> httpx.Response:
+    """A hand-made request straight to a subgraph: these bytes, these headers, this signature."""
+    sent = {"content-type": "application/json", **headers}
+    if signature is not None:
+        sent[SIGNATURE_HEADER] = signature
+    return httpx.post(stack.subgraphs[name].url + path, content=body, headers=sent, timeout=30.0)
+
+
+def ann_headers(stack: Stack) -> dict[str, str]:
+    return {"authorization": f"Bearer {ANN_SUBSTANTIAL.token(stack.issuer)}"}
+
+
+@pytest.mark.parametrize("name", ["education", "allowances", "ticketing"])
+def test_a_subgraph_refuses_a_direct_call_without_the_gateway_signature(
+    stack: Stack, name: str
+) -> None:
+    response = stack.subgraph_post(name, BRAM_QUERY, ann_headers(stack))
+    assert refusal_code(response) == "GATEWAY_SIGNATURE_REQUIRED"
+    anonymous = stack.subgraph_post(name, "{ _service { sdl } }")
+    assert refusal_code(anonymous) == "GATEWAY_SIGNATURE_REQUIRED"
+    url = stack.subgraphs[name].url
+    over_get = httpx.get(f"{url}/graphql", params={"query": BRAM_QUERY}, timeout=30.0)
+    assert refusal_code(over_get) == "GATEWAY_SIGNATURE_REQUIRED"
+    assert httpx.get(f"{url}/health", timeout=30.0).json()["status"] == "ok"  # stays open
+
+
+def test_a_signature_made_with_another_secret_is_refused(stack: Stack) -> None:
+    body, headers = orjson.dumps({"query": BRAM_QUERY}), ann_headers(stack)
+    forged = GatewaySigner(b"not-the-gateway-secret-but-long-enough").sign(
+        "POST", "/graphql", body, headers
+    )
+    response = send(stack, "allowances", body, headers, forged)
+    assert refusal_code(response) == "INVALID_GATEWAY_SIGNATURE"
+
+
+def test_a_signed_body_that_was_changed_is_refused(stack: Stack) -> None:
+    """A request the gateway signed for Ann's own INSZ, captured, with Bram's INSZ put in."""
+    signer = GatewaySigner(stack.subgraph_secret)
+    headers = ann_headers(stack)
+    signed_body = orjson.dumps({"query": ANN_QUERY})
+    signature = signer.sign("POST", "/graphql", signed_body, headers)
+    assert send(stack, "education", signed_body, headers, signature).status_code == 200
+    tampered = signed_body.replace(ANN.encode(), BRAM.encode())
+    response = send(stack, "education", tampered, headers, signature)
+    assert refusal_code(response) == "INVALID_GATEWAY_SIGNATURE"
+
+
+def test_a_signed_request_replayed_under_another_token_is_refused(stack: Stack) -> None:
+    signer = GatewaySigner(stack.subgraph_secret)
+    body = orjson.dumps({"query": "{ me { insz name { familyName } } }"})
+    signature = signer.sign("POST", "/graphql", body, ann_headers(stack))
+    bram = {"authorization": f"Bearer {BRAM_SUBSTANTIAL.token(stack.issuer)}"}
+    response = send(stack, "education", body, bram, signature)
+    assert refusal_code(response) == "INVALID_GATEWAY_SIGNATURE"
+
+
+@pytest.mark.parametrize("age", [120, -120], ids=["old", "future"])
+def test_a_signature_outside_the_time_window_is_refused(stack: Stack, age: int) -> None:
+    """A captured request replayed two minutes later (or one dated ahead) is refused."""
+    signer = GatewaySigner(stack.subgraph_secret, clock=lambda: time.time() - age)
+    body, headers = orjson.dumps({"query": ANN_QUERY}), ann_headers(stack)
+    response = send(
+        stack, "ticketing", body, headers, signer.sign("POST", "/graphql", body, headers)
+    )
+    assert refusal_code(response) == "INVALID_GATEWAY_SIGNATURE"
+
+
+def test_a_signature_for_another_path_is_refused(stack: Stack) -> None:
+    """The subgraph serves GraphQL at `/` and `/graphql`: a signature names which."""
+    signer = GatewaySigner(stack.subgraph_secret)
+    body, headers = orjson.dumps({"query": ANN_QUERY}), ann_headers(stack)
+    signature = signer.sign("POST", "/", body, headers)
+    assert send(stack, "education", body, headers, signature, path="/").status_code == 200
+    response = send(stack, "education", body, headers, signature, path="/graphql")
+    assert refusal_code(response) == "INVALID_GATEWAY_SIGNATURE"
+    query = send(stack, "education", body, headers, signature, path="/graphql?debug=1")
+    assert refusal_code(query) == "INVALID_GATEWAY_SIGNATURE"
+
+
+@pytest.mark.parametrize(
+    "signature",
+    ["", "t=1", "v1=" + "0" * 64, "t=abc,v1=" + "0" * 64, "t=1,v1=xyz", "garbage", "t=1," * 400],
+    ids=["empty", "no-v1", "no-t", "bad-t", "bad-v1", "garbage", "huge"],
+)
+def test_a_malformed_signature_is_refused(stack: Stack, signature: str) -> None:
+    body = orjson.dumps({"query": ANN_QUERY})
+    response = send(stack, "education", body, ann_headers(stack), signature)
+    expected = "GATEWAY_SIGNATURE_REQUIRED" if not signature else "INVALID_GATEWAY_SIGNATURE"
+    assert refusal_code(response) == expected
+
+
+def test_even_a_signed_call_as_ann_for_bram_is_forbidden(stack: Stack) -> None:
+    """Defence in depth: should a request reach a subgraph with a valid signature (here made
+    with the gateway's secret), the subgraph still refuses another citizen's INSZ."""
     for name in stack.subgraphs:
         response = stack.subgraph_post(
-            name, f'{{ citizen(insz: "{BRAM}") {{ insz }} }}', {"authorization": f"Bearer {token}"}
+            name, f'{{ citizen(insz: "{BRAM}") {{ insz }} }}', ann_headers(stack), signed=True
         )
         body = response.json()
         assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN", body

@@ -2,10 +2,13 @@
 planner), same supergraph, same callers: the answers must be identical, data and error paths.
 
 Hive Gateway as started here enforces no `@policy` (it has no policy plugin), so every caller
-below may read everything it asks: what Rugzak refuses is tested in test_authorization_*.py."""
+below may read everything it asks: what Rugzak refuses is tested in test_authorization_*.py.
+It cannot sign subgraph requests the way the subgraphs demand, so it reaches them through a
+signing proxy (tests/e2e/signing_proxy.py)."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,9 +18,11 @@ import httpx
 import pytest
 
 from tests.e2e.callers import ANN_SUBSTANTIAL, ANONYMOUS, BRAM_SUBSTANTIAL, Caller
+from tests.e2e.signing_proxy import UPSTREAMS_ENV
 from tests.e2e.stack import ANN, PROFILE_QUERY, SUPERGRAPH, Stack
 from tests.federation.harness import comparable
 from tests.oracles.hive import HiveGateway, hive_gateway
+from tests.servers import start_uvicorn
 
 TICKETS_CLERK = Caller(
     "tickets-clerk", staff=True, acr="substantial", scopes=frozenset({"tickets:read"}),
@@ -71,13 +76,16 @@ CASES: list[tuple[str, str, dict[str, Any] | None, Caller]] = [
 
 @pytest.fixture(scope="module")
 def hive(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HiveGateway]:
-    sdl = SUPERGRAPH.read_text(encoding="utf-8")
-    for name, url in stack.subgraph_urls().items():
-        sdl = re.sub(rf'(name: "{name}", url: ")[^"]+', rf"\g<1>{url}", sdl)
-    path: Path = tmp_path_factory.mktemp("hive") / "supergraph.graphql"
-    path.write_text(sdl, encoding="utf-8")
-    with hive_gateway(path) as gateway:
-        yield gateway
+    env = {**stack.env, UPSTREAMS_ENV: json.dumps(stack.subgraph_urls())}
+    with start_uvicorn("tests.e2e.signing_proxy:app", "signing proxy", env) as proxy:
+        sdl = SUPERGRAPH.read_text(encoding="utf-8")
+        for name in stack.subgraphs:
+            url = f"{proxy.url}/{name}/graphql"
+            sdl = re.sub(rf'(name: "{name}", url: ")[^"]+', rf"\g<1>{url}", sdl)
+        path: Path = tmp_path_factory.mktemp("hive") / "supergraph.graphql"
+        path.write_text(sdl, encoding="utf-8")
+        with hive_gateway(path) as gateway:
+            yield gateway
 
 
 @pytest.mark.parametrize(("name", "query", "variables", "caller"), CASES, ids=[c[0] for c in CASES])
