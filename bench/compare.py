@@ -1,15 +1,21 @@
 """Rugzak side by side with Apollo Gateway and Hive Gateway (with and without its Rust planner),
-in one run, on the public federation benchmark's shape (`make bench`):
+in one run (`make bench`):
 
-    .venv/bin/python -m bench.compare [--quick] [--gateways rugzak,hive] [--out DIR]
+    .venv/bin/python -m bench.compare [--quick] [--gateways rugzak,hive] [--scenarios federation]
+                                      [--modes distinct] [--connections 64] [--out DIR]
 
-Each gateway runs as one process pinned to core 0 (`taskset -c 0`); wrk, the precomputed
-subgraphs (bench.subgraph_server) and this harness share core 1. Every gateway is checked once
-against the expected answer (built straight from the data), warmed up, then loaded by wrk at a
-fixed concurrency in rounds interleaved A B C D A B C D, first with a distinct Authorization header
-per request (no gateway can merge requests), then with identical requests. Prints one table per
-mode and writes DIR/bench.json and DIR/bench.png (DIR: bench/results). `--quick` is a smoke run:
-one round of 3 s. Every server it starts is stopped at the end, also on Ctrl-C or a failure.
+Two scenarios: `federation`, the public federation benchmark's deep query over subgraphs of its
+shape (bench.federation), and `profile`, Ann's whole profile (examples/profile.graphql) over the
+three reference subgraphs. In both the subgraphs answer from a memo (bench.subgraph_server), so
+they cost almost nothing. Each gateway runs as one process pinned to core 0 (`taskset -c 0`); wrk,
+the subgraphs and this harness share core 1. Every gateway's answer is checked once (federation:
+against the answer built straight from the data; profile: against the first gateway's, which
+must have no errors), then it is warmed up, then loaded by wrk at a fixed concurrency in rounds
+interleaved A B C D A B C D, first with a distinct Authorization header per request (no gateway
+can merge requests), then with identical requests; wrk's script checks every response. Prints one
+table per scenario and mode, and writes DIR/bench.json and DIR/bench.png (DIR: bench/results).
+`--quick` is a smoke run: one round of 3 s. Every server it starts is stopped at the end, also on
+Ctrl-C or a failure. Exits 1 when a gateway failed its check or a response under load was wrong.
 """
 
 from __future__ import annotations
@@ -31,14 +37,18 @@ import orjson
 from bench import report
 from bench.federation import QUERY
 from bench.federation.resolvers import expected_answer
-from bench.federation_stack import federation_stack
 from bench.gateways import GATEWAYS, Setup
 from bench.measure import Check, check_answer, measure_round
+from bench.stacks import federation_stack, profile_stack
 from bench.tokens import TokenPool
 from bench.wrk import Load, wrk_binary
 from tests.servers import ROOT, Server
 
 RESULTS = ROOT / "bench" / "results"
+Env = dict[str, str]
+SCENARIOS = ("federation", "profile")
+PROFILE_QUERY = (ROOT / "examples" / "profile.graphql").read_text(encoding="utf-8")
+CITIZEN_CLAIMS = {"rrn": "85671012385", "acr": "substantial"}  # Ann, as in the demo
 
 
 @dataclass(frozen=True)
@@ -58,9 +68,10 @@ class Scenario:
     name: str
     title: str
     body: bytes
-    expected: dict[str, Any]
+    expected: dict[str, Any] | None  # None: the first gateway's answer, if it has no errors
     supergraph: Path
     subgraph_requests: Callable[[], int] | None
+    tokens_file: Path
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -98,11 +109,11 @@ def run_scenario(
     names: Sequence[str],
     settings: Settings,
     workdir: Path,
-    pool: TokenPool,
-    tokens_file: Path,
+    auth: dict[str, str],
 ) -> dict[str, Any]:
-    jwks = pool.write_jwks(workdir / "jwks.json")
-    setup = Setup(scenario.supergraph, workdir, settings.gateway_cpu, pool.env(jwks))
+    setup = Setup(scenario.supergraph, workdir, settings.gateway_cpu, auth)
+    tokens_file = scenario.tokens_file
+    expected = scenario.expected
     body_file = workdir / f"{scenario.name}.body.json"
     body_file.write_bytes(scenario.body)
     token = tokens_file.read_text().split("\n", 1)[0]
@@ -122,9 +133,11 @@ def run_scenario(
             except RuntimeError as exc:
                 failures[name] = f"did not start: {str(exc).splitlines()[0]}"
                 continue
-            checks[name] = check_answer(
-                servers[name], scenario.body, token, scenario.expected, scenario.subgraph_requests
+            checks[name], answer = check_answer(
+                servers[name], scenario.body, token, expected, scenario.subgraph_requests
             )
+            if checks[name].ok and expected is None:
+                expected = answer  # the others must give the same answer
             if not checks[name].ok:
                 failures[name] = f"wrong answer: {checks[name].problem}"
                 servers.pop(name).stop()
@@ -145,22 +158,40 @@ def run_scenario(
     }
     return {
         "title": scenario.title,
-        "answer_bytes": len(orjson.dumps(scenario.expected)),
+        "answer_bytes": len(orjson.dumps(expected)),
         "checks": {name: asdict(check) for name, check in checks.items()},
         "failures": failures,
         "modes": modes,
     }
 
 
-def federation_scenario(stack: ExitStack, workdir: Path, cpu: str) -> Scenario:
+def federation_scenario(stack: ExitStack, workdir: Path, cpu: str, tokens: Path) -> Scenario:
     subgraphs = stack.enter_context(federation_stack(workdir, cpu))
     return Scenario(
         "federation",
-        "the public federation benchmark's deep query over accounts, products, reviews, inventory",
+        "the federation benchmark's deep query (accounts, products, reviews, inventory)",
         orjson.dumps({"query": QUERY, "operationName": "TestQuery"}),
         expected_answer(),
         subgraphs.supergraph,
         subgraphs.subgraph_requests,
+        tokens,
+    )
+
+
+def profile_scenario(
+    stack: ExitStack, workdir: Path, cpu: str, pool: TokenPool, auth: Env, count: int
+) -> Scenario:
+    subgraphs = stack.enter_context(profile_stack(workdir, cpu, auth))
+    # every caller is Ann, signed in at level substantial, each with a token of her own
+    tokens = pool.write_tokens(workdir / "citizen-tokens.txt", count, CITIZEN_CLAIMS)
+    return Scenario(
+        "profile",
+        "Ann's whole citizen profile (education, allowances, ticketing)",
+        orjson.dumps({"query": PROFILE_QUERY, "operationName": "Profile"}),
+        None,
+        subgraphs.supergraph,
+        subgraphs.subgraph_requests,
+        tokens,
     )
 
 
@@ -169,12 +200,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="one round of 3 s (a smoke run)")
     parser.add_argument("--gateways", default=",".join(GATEWAYS), help="comma-separated")
     parser.add_argument("--modes", default="distinct,identical")
+    parser.add_argument("--scenarios", default=",".join(SCENARIOS), help="comma-separated")
     parser.add_argument("--rounds", type=int, help="per gateway and mode (3; --quick: 1)")
     parser.add_argument("--seconds", type=float, help="of each round (10; --quick: 3)")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     names = [n for n in args.gateways.split(",") if n]
+    scenarios = [n for n in args.scenarios.split(",") if n]
+    if set(scenarios) - set(SCENARIOS):
+        parser.error(f"unknown scenarios {sorted(set(scenarios) - set(SCENARIOS))}")
     unknown = sorted(set(names) - set(GATEWAYS))
     if unknown:
         parser.error(f"unknown gateways {unknown}; choose from {sorted(GATEWAYS)}")
@@ -198,14 +233,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         "versions": _versions(),
         "scenarios": {},
     }
-    with tempfile.TemporaryDirectory(prefix="rugzak-bench-") as tmp, ExitStack() as stack:
+    with tempfile.TemporaryDirectory(prefix="rugzak-bench-") as tmp:
         workdir = Path(tmp)
         pool = TokenPool()
-        tokens_file = pool.write_tokens(workdir / "tokens.txt", settings.tokens)
-        scenario = federation_scenario(stack, workdir, settings.load_cpu)
-        results["scenarios"][scenario.name] = run_scenario(
-            scenario, names, settings, workdir, pool, tokens_file
-        )
+        auth = pool.env(pool.write_jwks(workdir / "jwks.json"))
+        for scenario_name in scenarios:
+            with ExitStack() as stack:
+                print(f"[{scenario_name}] starting the subgraphs", flush=True)
+                if scenario_name == "federation":
+                    tokens = pool.write_tokens(workdir / "tokens.txt", settings.tokens)
+                    scenario = federation_scenario(stack, workdir, settings.load_cpu, tokens)
+                else:
+                    scenario = profile_scenario(
+                        stack, workdir, settings.load_cpu, pool, auth, settings.tokens
+                    )
+                results["scenarios"][scenario.name] = run_scenario(
+                    scenario, names, settings, workdir, auth
+                )
     report.write_json(args.out / "bench.json", results)
     report.write_chart(args.out / "bench.png", results)
     for name, data in results["scenarios"].items():

@@ -7,7 +7,9 @@ process (no workers or forks), on a port chosen at run time:
 - hive-router: the same with `--hive-router-runtime` (@graphql-hive/router-runtime, Rust planner)
 
 All forward the caller's Authorization header to the subgraphs; Rugzak also verifies it (see
-bench.tokens). None caches responses or entities: the subgraphs answer `cache-control: no-store`.
+bench.tokens) and enforces the supergraph's @authenticated / @requiresScopes / @policy rules,
+which the JavaScript gateways here do not. None caches responses or entities: the subgraphs
+answer `cache-control: no-store`.
 """
 
 from __future__ import annotations
@@ -24,6 +26,12 @@ from tests.servers import ROOT, Server, free_port
 
 APOLLO_SCRIPT = ROOT / "bench" / "apollo_gateway.mjs"
 NODE_ENV = {"NODE_ENV": "production", "NO_COLOR": "1"}
+# Rugzak as configured like the others: no shared cache, no signing of subgraph requests
+RUGZAK_PLAIN = {
+    "RUGZAK_CACHE_URL": "",
+    "RUGZAK_SUBGRAPH_SECRET": "",
+    "RUGZAK_SUBGRAPH_SECRET_FILE": "",
+}
 # variables that would point a JavaScript gateway at a registry, a CDN or telemetry
 REMOTE_ENV_PREFIXES = ("HIVE_", "APOLLO_", "OTEL_", "OPENTELEMETRY", "GRAPHOS_")
 
@@ -76,7 +84,7 @@ def start_rugzak(setup: Setup) -> Server:
             pinned(argv, setup.cpu),
             f"http://127.0.0.1:{port}",
             setup.workdir / "rugzak.log",
-            env=setup.rugzak_env,
+            env={**setup.rugzak_env, **RUGZAK_PLAIN},
             pass_fds=[fd],
             probe="/health",
         )
@@ -84,9 +92,22 @@ def start_rugzak(setup: Setup) -> Server:
         sock.close()
 
 
+def _without_security_features(supergraph: Path, workdir: Path) -> Path:
+    """Apollo Gateway refuses a supergraph that links features `for: SECURITY` it does not
+    implement (@authenticated, @policy: enforced by Apollo's Router only); linked without that
+    purpose, they are ignored. The plan and the subgraph calls stay the same."""
+    sdl = supergraph.read_text(encoding="utf-8")
+    if "for: SECURITY" not in sdl:
+        return supergraph
+    copy = workdir / f"apollo.{supergraph.name}"
+    copy.write_text(sdl.replace(", for: SECURITY", ""), encoding="utf-8")
+    return copy
+
+
 def start_apollo(setup: Setup) -> Server:
     port = free_port()
-    argv = [_node(), str(APOLLO_SCRIPT), str(setup.supergraph), str(port)]
+    supergraph = _without_security_features(setup.supergraph, setup.workdir)
+    argv = [_node(), str(APOLLO_SCRIPT), str(supergraph), str(port)]
     env = _js_env({"APOLLO_TELEMETRY_DISABLED": "1"})
     log = setup.workdir / "apollo.log"
     return start_server("apollo", pinned(argv, setup.cpu), f"http://127.0.0.1:{port}", log, env)

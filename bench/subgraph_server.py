@@ -1,14 +1,16 @@
-"""Precomputed subgraphs: the benchmark's four subgraphs in one process, each on its own socket,
-answering from a dict keyed by the request body, so that a request costs almost nothing.
+"""Precomputed subgraphs: several subgraphs in one process, each on its own socket, answering
+from a dict keyed by the request body, so that a request costs almost nothing.
 
-    python -m bench.subgraph_server NAME=FD ...   (already-listening sockets, from bench.compare)
+    python -m bench.subgraph_server NAME=FD[=UPSTREAM_URL] ...   (from bench.compare)
 
-The first time a body is seen, its answer is computed with graphql-core and kept (the warm-up
-fills the dict); every later request with the same body gets the same bytes back. A raw asyncio
-protocol with httptools' parser (HTTP/1.1, keep-alive), on uvloop. `GET /stats` on any of the
-sockets answers the requests counted so far per subgraph and how many bodies had to be computed.
-Headers (Authorization included) are read and ignored; every answer says `cache-control: no-store`,
-so no gateway may cache it.
+The sockets are already listening. The first time a body is seen, its answer is computed and kept
+(the warm-up fills the dict): without an upstream, by a subgraph of bench.federation with
+graphql-core; with one, by that real subgraph (asked with the caller's Authorization; every caller
+in the benchmark is the same citizen, so the answer is the same for all). Every later request
+with the same body gets the same bytes back. A raw asyncio protocol with httptools' parser
+(HTTP/1.1, keep-alive), on uvloop. `GET /stats` on any of the sockets answers the requests counted
+so far per subgraph and how many bodies had to be computed. Every answer says
+`cache-control: no-store`, so no gateway may cache it.
 """
 
 from __future__ import annotations
@@ -17,10 +19,11 @@ import argparse
 import asyncio
 import socket
 from collections import Counter
-from collections.abc import Callable, Sequence
-from typing import Any, cast
+from collections.abc import Awaitable, Callable, Sequence
+from typing import cast
 
 import httptools
+import httpx
 import orjson
 import uvloop
 
@@ -28,6 +31,7 @@ from bench.federation import subgraph_sdl
 from bench.federation.executable import executor
 from bench.federation.resolvers import ROOTS
 
+FORWARDED = (b"authorization", b"x-rugzak-purpose")
 HEAD = b"HTTP/1.1 %d %s\r\ncontent-type: application/json\r\ncache-control: no-store\r\n"
 
 
@@ -37,29 +41,52 @@ def http_response(body: bytes, status: int = 200, keep_alive: bool = True) -> by
     return HEAD % (status, reason) + connection + b"content-length: %d\r\n\r\n" % len(body) + body
 
 
-class Subgraph:
-    """One subgraph's memo of answers; `answer(body)` is the whole HTTP response."""
+Compute = Callable[[bytes, dict[str, str]], Awaitable[tuple[int, bytes]]]
 
-    def __init__(self, name: str, stats: Stats) -> None:
+
+class Subgraph:
+    """One subgraph's memo of whole HTTP responses, keyed by the request body."""
+
+    def __init__(self, name: str, stats: Stats, compute: Compute) -> None:
         self.name = name
         self.stats = stats
-        self.execute: Callable[[dict[str, Any]], dict[str, Any]] = executor(
-            subgraph_sdl(name), ROOTS[name]
-        )
+        self.compute = compute
         self.memo: dict[bytes, bytes] = {}
 
-    def answer(self, body: bytes) -> bytes:
+    def known(self, body: bytes) -> bytes | None:
         self.stats.requests[self.name] += 1
-        found = self.memo.get(body)
-        if found is None:
-            self.stats.computed[self.name] += 1
-            try:
-                request = orjson.loads(body)
-                found = http_response(orjson.dumps(self.execute(request)))
-            except (orjson.JSONDecodeError, AttributeError, TypeError):
-                found = http_response(b'{"errors":[{"message":"bad request"}]}', 400)
-            self.memo[body] = found
-        return found
+        return self.memo.get(body)
+
+    async def fill(self, body: bytes, headers: dict[str, str]) -> bytes:
+        self.stats.computed[self.name] += 1
+        status, answer = await self.compute(body, headers)
+        response = http_response(answer, status)
+        if status == 200:
+            self.memo[body] = response
+        return response
+
+
+def local(name: str) -> Compute:
+    """A benchmark subgraph of bench.federation, resolved with graphql-core."""
+    execute = executor(subgraph_sdl(name), ROOTS[name])
+
+    async def compute(body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+        try:
+            return 200, orjson.dumps(execute(orjson.loads(body)))
+        except (orjson.JSONDecodeError, AttributeError, TypeError):
+            return 400, b'{"errors":[{"message":"bad request"}]}'
+
+    return compute
+
+
+def upstream(url: str, client: httpx.AsyncClient) -> Compute:
+    """A real subgraph at `url`, asked once per body with the first caller's Authorization."""
+
+    async def compute(body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+        answer = await client.post(url, content=body, headers=headers)
+        return answer.status_code, answer.content
+
+    return compute
 
 
 class Stats:
@@ -77,6 +104,7 @@ class Connection(asyncio.Protocol):
         self.parser = httptools.HttpRequestParser(self)
         self.transport: asyncio.Transport | None = None
         self.chunks: list[bytes] = []
+        self.headers: dict[str, str] = {}
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)  # uvloop's sets TCP_NODELAY itself
@@ -90,6 +118,11 @@ class Connection(asyncio.Protocol):
 
     def on_message_begin(self) -> None:
         self.chunks = []
+        self.headers = {"content-type": "application/json"}
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if name.lower() in FORWARDED:
+            self.headers[name.decode("latin-1").lower()] = value.decode("latin-1")
 
     def on_body(self, body: bytes) -> None:
         self.chunks.append(body)
@@ -97,23 +130,35 @@ class Connection(asyncio.Protocol):
     def on_message_complete(self) -> None:
         assert self.transport is not None
         keep_alive = self.parser.should_keep_alive()
-        if self.parser.get_method() == b"POST":
-            response = self.subgraph.answer(b"".join(self.chunks))
-            if not keep_alive:
-                response = response.replace(b"\r\n\r\n", b"\r\nconnection: close\r\n\r\n", 1)
-        else:
-            response = http_response(self.subgraph.stats.body(), keep_alive=keep_alive)
+        if self.parser.get_method() != b"POST":
+            self.send(http_response(self.subgraph.stats.body()), keep_alive)
+            return
+        body = b"".join(self.chunks)
+        known = self.subgraph.known(body)
+        if known is not None:
+            self.send(known, keep_alive)
+        else:  # clients here send one request at a time per connection: no reordering
+            task = asyncio.get_running_loop().create_task(self.subgraph.fill(body, self.headers))
+            task.add_done_callback(lambda done: self.send(done.result(), keep_alive))
+
+    def send(self, response: bytes, keep_alive: bool) -> None:
+        assert self.transport is not None
+        if self.transport.is_closing():
+            return
+        if not keep_alive:
+            response = response.replace(b"\r\n\r\n", b"\r\nconnection: close\r\n\r\n", 1)
         self.transport.write(response)
         if not keep_alive:
             self.transport.close()
 
 
-async def serve(sockets: dict[str, socket.socket]) -> None:
+async def serve(sockets: dict[str, tuple[socket.socket, str]]) -> None:
     loop = asyncio.get_running_loop()
     stats = Stats()
     servers = []
-    for name, sock in sockets.items():
-        subgraph = Subgraph(name, stats)
+    client = httpx.AsyncClient(timeout=60)
+    for name, (sock, url) in sockets.items():
+        subgraph = Subgraph(name, stats, upstream(url, client) if url else local(name))
         servers.append(
             await loop.create_server(lambda s=subgraph: Connection(s), sock=sock, backlog=1024)
         )
@@ -122,12 +167,12 @@ async def serve(sockets: dict[str, socket.socket]) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.subgraph_server")
-    parser.add_argument("listen", nargs="+", metavar="NAME=FD")
+    parser.add_argument("listen", nargs="+", metavar="NAME=FD[=UPSTREAM_URL]")
     args = parser.parse_args(argv)
     sockets = {}
     for item in args.listen:
-        name, _, fd = item.partition("=")
-        sockets[name] = socket.socket(fileno=int(fd))
+        name, fd, url = [*item.split("=", 2), ""][:3]
+        sockets[name] = (socket.socket(fileno=int(fd)), url)
     uvloop.run(serve(sockets))
     return 0
 

@@ -12,7 +12,9 @@ import base64
 import hashlib
 import json
 import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
@@ -42,30 +44,24 @@ class TokenPool:
         path.write_text(json.dumps(jwks), encoding="utf-8")
         return path
 
-    def mint(self, subject: str, ttl: int = 4 * 3600) -> str:
+    def mint(self, subject: str, claims: Mapping[str, Any] | None = None, ttl: int = 14400) -> str:
         now = int(time.time())
         header = {"alg": "RS256", "typ": "JWT", "kid": self.kid}
-        claims = {
-            "iss": ISSUER,
-            "aud": AUDIENCE,
-            "sub": subject,
-            "iat": now,
-            "nbf": now,
-            "exp": now + ttl,
-            "jti": hashlib.sha1(subject.encode()).hexdigest(),
-        }
-        signing_input = f"{_b64(json.dumps(header).encode())}.{_b64(json.dumps(claims).encode())}"
+        body = {"iss": ISSUER, "aud": AUDIENCE, "sub": subject, "iat": now, "nbf": now,
+                "exp": now + ttl, "jti": hashlib.sha1(subject.encode()).hexdigest(),
+                **(claims or {})}  # fmt: skip
+        signing_input = f"{_b64(json.dumps(header).encode())}.{_b64(json.dumps(body).encode())}"
         signature = self._key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
         return f"{signing_input}.{_b64(signature)}"
 
-    def write_tokens(self, path: Path, count: int) -> Path:
-        """`count` tokens, one per line, each for its own subject."""
-        lines = [self.mint(f"bench-caller-{i}") for i in range(count)]
+    def write_tokens(self, path: Path, count: int, claims: Mapping[str, Any] | None = None) -> Path:
+        """`count` tokens, one per line, each for its own subject, all with `claims`."""
+        lines = [self.mint(f"bench-caller-{i}", claims) for i in range(count)]
         path.write_text("\n".join(lines) + "\n", encoding="ascii")
         return path
 
     def env(self, jwks_path: Path) -> dict[str, str]:
-        """What Rugzak's `serve` reads to trust these tokens."""
+        """What Rugzak's `serve` (and the reference subgraphs) read to trust these tokens."""
         return {
             "RUGZAK_JWKS_URL": str(jwks_path),
             "RUGZAK_TRUSTED_ISSUER": ISSUER,

@@ -19,7 +19,8 @@ def test_quick_run_measures_rugzak_and_hive(tmp_path: Path) -> None:
     if shutil.which("wrk") is None:
         pytest.fail("wrk is not installed: run `make test` (it installs it) or .ci/run")
     argv = [sys.executable, "-m", "bench.compare", "--quick", "--gateways", "rugzak,hive-router",
-            "--connections", "4", "--seconds", "2", "--out", str(tmp_path)]  # fmt: skip
+            "--scenarios", "federation", "--connections", "4", "--seconds", "2",
+            "--out", str(tmp_path)]  # fmt: skip
     proc = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=180, check=False)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
 
