@@ -4,9 +4,11 @@ in memory and in Redis (a real redis-server on loopback).
 
     .venv/bin/python -m bench.cache_profile [--rounds 20] [--warm 5] [--output PATH]
 
-The three reference subgraphs and the gateway run as real servers on 127.0.0.1. The subgraphs
-may send no Cache-Control, so the gateway is told to cache root answers ("Query") and every
-entity type for `--ttl` seconds (`--entity-ttl TYPE=SECONDS`).
+The three reference subgraphs and the gateway run as real servers on 127.0.0.1, the subgraph
+requests signed as in the demo. The subgraphs may send no Cache-Control, so the gateway is told
+to cache root answers ("Query") and every entity type for `--ttl` seconds (`--entity-ttl
+TYPE=SECONDS`); a subgraph's `max-age` would take precedence, and the cold rows would then no
+longer say MISS.
 
 Each round: wait until every entry has expired, then one request with a token the cache has
 never seen (a new subject for Ann: her private entries are keyed by it) is *cold*; the same
@@ -24,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import secrets
 import statistics
 import tempfile
 import time
@@ -37,6 +40,7 @@ from typing import Any
 import httpx
 
 from auth.dev_issuer import DevIssuer
+from auth.gateway_signature import SECRET_ENV
 from gateway.supergraph import load_supergraph
 from tests.e2e.stack import ANN, PROFILE_QUERY, SUBGRAPHS, SUPERGRAPH, auth_env, start_gateway
 from tests.redis_server import redis_server
@@ -153,7 +157,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     results: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
         issuer, env = auth_env(Path(tmp))
-        env = {**env, "RUGZAK_DATA_DIR": str(Path(tmp) / "data")}
+        # as in the demo: the gateway signs its subgraph requests, the subgraphs check them
+        env = {
+            **env,
+            "RUGZAK_DATA_DIR": str(Path(tmp) / "data"),
+            SECRET_ENV: secrets.token_urlsafe(32),
+        }
         with subgraphs(env) as urls:
             results += [s.summary() for s in measure("memory", (), env, urls, issuer, args)]
             with redis_server() as redis:
