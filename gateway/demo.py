@@ -116,7 +116,9 @@ def run_demo() -> int:
     jwks_url = f"http://127.0.0.1:{port}/.well-known/jwks.json"
     # the subgraphs answer only requests signed with it: nobody can go around the gateway
     subgraph_secret = secrets.token_urlsafe(32)
-    env = {k: v for k, v in os.environ.items() if k != SECRET_FILE_ENV}
+    # the demo's own issuer and secret; settings for another deployment must not leak in
+    ignored = {SECRET_FILE_ENV, "RUGZAK_TRUSTED_ISSUERS"}
+    env = {k: v for k, v in os.environ.items() if k not in ignored}
     env.update(
         {SECRET_ENV: subgraph_secret},
         RUGZAK_DATA_DIR=str(state / "data"),
