@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 from graphql import (
     FieldNode,
@@ -25,7 +26,9 @@ class FieldSetSyntaxError(ValueError):
     pass
 
 
+@lru_cache(maxsize=4096)
 def parse_field_set(text: str) -> SelectionSetNode:
+    """The field set as a selection set (shared between callers: do not modify it)."""
     source = text.strip()
     try:
         doc = parse(source if source.startswith("{") else "{" + source + "}", no_location=True)

@@ -368,8 +368,10 @@ def _merge_enum(schema: MergedSchema, merged: MergedType, usage: set[str], log: 
             _merge_element(merged_value, declared)
     everywhere = len(merged.by_graph)
     partial = [v for v in merged.values.values() if len(v.by_graph) < everywhere]
-    if usage == {"input", "output"} and partial:
-        for value in partial:
+    # a value hidden with @inaccessible may be missing elsewhere, even in an input-output enum
+    consistent = [v for v in partial if not v.inaccessible]
+    if usage == {"input", "output"} and consistent:
+        for value in consistent:
             lacking = [g for g in merged.by_graph if g not in value.by_graph]
             log.add(
                 "ENUM_VALUE_MISMATCH",

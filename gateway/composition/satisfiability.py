@@ -59,6 +59,7 @@ class _Checker:
         self.hidden = {n for n, t in schema.types.items() if t.inaccessible}
         self._overridden: dict[tuple[str, str], set[str]] = {}
         self.labels_on = False
+        self._reached: dict[tuple[str, Position], dict[str, Provision]] = {}
         self._requiring: set[tuple[str, str, str, Position]] = set()
         # (type, field, graph) whose @requires some position could not meet
         self.unmet_requires: set[tuple[str, str, str]] = set()
@@ -192,6 +193,12 @@ class _Checker:
 
     def _reachable(self, type_name: str, start: Position) -> dict[str, Provision]:
         """Graphs reachable from a position through key jumps (with what is provided there)."""
+        key = (type_name, start)
+        if key not in self._reached:
+            self._reached[key] = self._jumps(type_name, start)
+        return self._reached[key]
+
+    def _jumps(self, type_name: str, start: Position) -> dict[str, Provision]:
         reached = {start[0]: start[1]}
         keys = self._keys_into(type_name)
         frontier = deque([start[0]])
@@ -321,6 +328,7 @@ class _Checker:
         for labels_on in (False, True) if labelled else (False,):
             self.labels_on = labels_on
             self._overridden = {}
+            self._reached = {}
             self._walk()
 
     def _walk(self) -> None:

@@ -65,6 +65,8 @@ def relevant(error: GraphQLError) -> bool:
 
 
 def check_graphql(subgraph: Subgraph, log: ErrorLog) -> None:
+    if not subgraph.types:
+        return  # a subgraph may declare nothing (yet)
     try:
         schema = build_ast_schema(
             parse(plain_sdl(subgraph), no_location=True), assume_valid_sdl=True

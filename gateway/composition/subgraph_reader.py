@@ -43,6 +43,7 @@ from gateway.composition.federation_names import (
     LinkError,
     federation_names,
 )
+from gateway.composition.field_sets import BUILT_IN_SCALARS, named_type
 from gateway.composition.subgraph_model import (
     Access,
     Element,
@@ -362,9 +363,23 @@ def _check_redefinitions(
     name: str, names: FederationNames, definitions: Sequence[object], log: ErrorLog
 ) -> None:
     """A subgraph may spell out a federation directive's definition, but not change it."""
+    known = BUILT_IN_SCALARS | {
+        d.name.value for d in definitions if isinstance(d, TypeDefinitionNode | TypeExtensionNode)
+    }
     for definition in definitions:
         if not isinstance(definition, DirectiveDefinitionNode):
             continue
+        for arg in definition.arguments or ():
+            arg_type = named_type(print_ast(arg.type))
+            if arg_type not in known:
+                log.add(
+                    "INVALID_GRAPHQL",
+                    f'Unknown type "{arg_type}" in the definition of @{definition.name.value}.',
+                    subgraphs=[name],
+                    coordinate=f"@{definition.name.value}({arg.name.value}:)",
+                    hint=f'define "{arg_type}" (e.g. scalar {arg_type}) or remove the directive '
+                    "definition.",
+                )
         canonical = names.by_local_name.get(definition.name.value)
         required = _REQUIRED_ARGUMENTS.get(canonical or "")
         if required is None:
