@@ -78,6 +78,10 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt  # so that the `finally`s stop every server on SIGTERM too
 
 
+def _loadavg() -> str:
+    return Path("/proc/loadavg").read_text().strip()
+
+
 def _versions() -> dict[str, str]:
     import json
 
@@ -229,6 +233,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
     results: dict[str, Any] = {
         "started": started,
+        "loadavg_start": _loadavg(),  # whether others were using the machine during the run
         "settings": asdict(settings),
         "versions": _versions(),
         "scenarios": {},
@@ -250,6 +255,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 results["scenarios"][scenario.name] = run_scenario(
                     scenario, names, settings, workdir, auth
                 )
+    results["loadavg_end"] = _loadavg()
     report.write_json(args.out / "bench.json", results)
     report.write_chart(args.out / "bench.png", results)
     for name, data in results["scenarios"].items():
