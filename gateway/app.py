@@ -3,6 +3,7 @@ the development issuer's JWKS."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import time
@@ -35,6 +36,7 @@ from gateway.metrics import Metrics
 from gateway.operation_cache import CacheLimits, OperationCaches
 from gateway.persisted_queries import NOT_FOUND, PersistedQueries
 from gateway.policies import Policy, PolicyRegistry, load_policy_module
+from gateway.reload import SupergraphWatcher
 from gateway.request import GraphQLResponse, RequestHandler
 from gateway.supergraph import Supergraph, load_supergraph, read_supergraph_source
 
@@ -59,21 +61,21 @@ class GatewayApp:
     def __init__(self, config: GatewayConfig, verifier: TokenVerifier | None = None) -> None:
         self.config = config
         self.verifier = verifier
-        self.supergraph: Supergraph = load_supergraph(read_supergraph_source(config.supergraph))
+        self.supergraph_sdl = read_supergraph_source(config.supergraph)
+        self.supergraph: Supergraph = load_supergraph(self.supergraph_sdl)
         signer = None if config.subgraph_secret is None else GatewaySigner(config.subgraph_secret)
         self.client = SubgraphClient(
             config.subgraph_timeout, config.subgraph_timeouts, signer=signer
         )
-        urls = {g.name: g.url for g in self.supergraph.graphs.values()}
-        unknown = set(config.subgraph_urls) - set(urls)
+        unknown = set(config.subgraph_urls) - {g.name for g in self.supergraph.graphs.values()}
         if unknown:
             raise ValueError(
                 f"--subgraph-url names unknown subgraphs: {', '.join(sorted(unknown))}"
             )
-        urls.update(config.subgraph_urls)
         policies: dict[str, Policy] = {}
         for module in config.policy_modules:
             policies.update(load_policy_module(module))
+        self.policies = PolicyRegistry(policies)
         self.metrics = Metrics()
         self.cache = cache_store(config.cache_url)
         self.allow_list: AllowList | None = None
@@ -87,31 +89,72 @@ class GatewayApp:
             CacheLimits(config.plan_cache_entries, config.plan_cache_bytes)
         )
         self.metrics.watch_operation_caches(self.operation_caches.by_name)
-        self.entity_cache = EntityCache(
-            self.cache, self.supergraph, config.entity_ttls, self.metrics
-        )
-        self.handler = RequestHandler(
-            self.supergraph,
-            Executor(self.client, urls, self.metrics, self.entity_cache),
-            caches=self.operation_caches,
-            override_labels=config.override_labels,
-            policies=PolicyRegistry(policies),
-            reject_unauthorized=config.reject_unauthorized,
-        )
-        undefined = self.handler.authorizer.unknown_policies()
-        if undefined:
-            log.warning("policies nobody defines (they refuse every caller): %s", undefined)
+        self.entity_cache, self.handler = self._serving(self.supergraph)
+        self.reload_error: str | None = None
+        self._watcher: asyncio.Task[None] | None = None
         self.jwks: dict[str, Any] | None = None
         if config.dev_issuer_dir is not None:
             from auth.dev_issuer import DevIssuer
 
             self.jwks = DevIssuer.load_or_create(config.dev_issuer_dir).jwks()
 
+    def _serving(self, supergraph: Supergraph) -> tuple[EntityCache, RequestHandler]:
+        """Everything that depends on one supergraph; built whole, then swapped in at once."""
+        urls = {g.name: g.url for g in supergraph.graphs.values()}
+        urls.update((k, v) for k, v in self.config.subgraph_urls.items() if k in urls)
+        entity_cache = EntityCache(self.cache, supergraph, self.config.entity_ttls, self.metrics)
+        handler = RequestHandler(
+            supergraph,
+            Executor(self.client, urls, self.metrics, entity_cache),
+            caches=self.operation_caches,
+            override_labels=self.config.override_labels,
+            policies=self.policies,
+            reject_unauthorized=self.config.reject_unauthorized,
+        )
+        undefined = handler.authorizer.unknown_policies()
+        if undefined:
+            log.warning("policies nobody defines (they refuse every caller): %s", undefined)
+        return entity_cache, handler
+
+    async def swap_supergraph(self, sdl: str) -> int:
+        """Serve a new supergraph: built and warmed aside, then swapped in with one assignment.
+        Requests under way finish on the handler they started with. On any error (the SDL does
+        not load, the warm-up fails) nothing changes and the error is raised. Returns how many
+        operations were warmed."""
+        try:
+            supergraph = load_supergraph(sdl)
+            entity_cache, handler = self._serving(supergraph)
+            warmed = await handler.warm_from(self.handler, self.config.warm_operations)
+        except Exception as exc:
+            self.reload_error = str(exc)
+            self.metrics.schema_reloads.labels(outcome="refused").inc()
+            raise
+        self.supergraph, self.supergraph_sdl = supergraph, sdl
+        self.entity_cache, self.handler = entity_cache, handler
+        self.reload_error = None
+        self.metrics.schema_reloads.labels(outcome="ok").inc()
+        log.warning(
+            "serving supergraph %s (%d operations warmed)", supergraph.schema_hash[:12], warmed
+        )
+        return warmed
+
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
+        if self.config.reload_interval > 0:
+            watcher = SupergraphWatcher(
+                self.config.supergraph,
+                self.swap_supergraph,
+                interval=self.config.reload_interval,
+                current_sdl=self.supergraph_sdl,
+            )
+            self._watcher = asyncio.ensure_future(watcher.run())
         try:
             yield
         finally:
+            if self._watcher is not None:
+                self._watcher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._watcher
             await self.client.aclose()
             await self.cache.close()
 
@@ -132,7 +175,13 @@ class GatewayApp:
         # a cache that is down degrades the gateway (slower, more subgraph load) but never stops it
         cache = {"backend": self.cache.description, "up": self.cache.healthy}
         status = "ok" if self.cache.healthy else "degraded"
-        body = {"status": status, "schemaHash": self.supergraph.schema_hash, "cache": cache}
+        body: dict[str, Any] = {
+            "status": status,
+            "schemaHash": self.supergraph.schema_hash,
+            "cache": cache,
+        }
+        if self.reload_error is not None:  # still serving the last good supergraph
+            body["lastReloadError"] = self.reload_error
         return JSONResponse(body)
 
     async def invalidate_endpoint(self, request: Request) -> Response:

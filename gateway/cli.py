@@ -122,6 +122,8 @@ def _serve(args: argparse.Namespace) -> int:
         plan_cache_bytes=_size(size, "--plan-cache-size"),
         persisted_allow_list=Path(allow_list) if allow_list else None,
         allow_unlisted_clients=unlisted == "allow",
+        reload_interval=_reload_interval(args.reload_interval, args.supergraph),
+        warm_operations=max(0, args.warm_operations),
     )
     try:
         app = create_app(config, verifier_from_env(trusted_issuers=args.trusted_issuers))
@@ -130,6 +132,14 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     serve(app, host=args.host, port=args.port, fd=args.fd, log_level=args.log_level)
     return 0
+
+
+def _reload_interval(given: float | None, source: str) -> float:
+    if given is None:
+        return 10.0 if source.startswith(("http://", "https://")) else 1.0
+    if given < 0:
+        raise SystemExit("rugzak: --reload-interval must be 0 (never) or a positive number")
+    return given
 
 
 def _plan(args: argparse.Namespace) -> int:
@@ -283,6 +293,20 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="MODULE",
         help="a Python module whose POLICIES dict adds named @policy checks (repeatable)",
+    )
+    serve.add_argument(
+        "--reload-interval",
+        type=float,
+        metavar="SECONDS",
+        help="check the supergraph file (default every 1 s) or URL (every 10 s) for a new "
+        "version and serve it without a restart; 0 never reloads",
+    )
+    serve.add_argument(
+        "--warm-operations",
+        type=int,
+        default=200,
+        metavar="N",
+        help="plan the N most recently used operations for a new supergraph before serving it",
     )
     serve.add_argument("--log-level", default="warning")
     serve.set_defaults(func=_serve)

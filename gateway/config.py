@@ -40,3 +40,7 @@ class GatewayConfig:
     dev_issuer_dir: Path | None = None
     # signs every subgraph request (x-rugzak-signature) so subgraphs can refuse other callers
     subgraph_secret: bytes | None = None
+    # seconds between checks of the supergraph's file or URL for a new version (0: never)
+    reload_interval: float = 0.0
+    # on a new supergraph, plan this many of the most recently used operations before serving it
+    warm_operations: int = 200

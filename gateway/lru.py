@@ -57,6 +57,15 @@ class LRU(Generic[K, V]):
             self.bytes -= evicted
             self.evictions += 1
 
+    def recent(self, limit: int) -> list[K]:
+        """Up to `limit` keys, the most recently used first (without counting as a use)."""
+        keys: list[K] = []
+        for key in reversed(self._items):
+            if len(keys) >= limit:
+                break
+            keys.append(key)
+        return keys
+
     def __contains__(self, key: object) -> bool:
         return key in self._items
 

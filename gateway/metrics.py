@@ -59,6 +59,12 @@ class Metrics:
             ["type"],
             registry=r,
         )
+        self.schema_reloads = Counter(
+            "rugzak_schema_reloads",
+            "New supergraphs offered: ok (now served) or refused (the last good one serves on)",
+            ["outcome"],
+            registry=r,
+        )
         self.cache_errors = Gauge(
             "rugzak_cache_errors", "Failures of the cache backend since start", registry=r
         )

@@ -3,6 +3,7 @@ operation, coerce variables, plan (cached), execute, shape."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 import re
@@ -186,6 +187,44 @@ class RequestHandler:
             cached_plan = Weighed(plan, plan_weight(plan))
             self.caches.plans.put(key, cached_plan)
         return op, cached_plan.value, operation, doc.document
+
+    async def warm_from(self, previous: RequestHandler, limit: int) -> int:
+        """Parse, validate, normalize and plan the previous handler's most recently used
+        operations for this supergraph, so that a new schema does not start cold. Plans are made
+        for callers who may read everything (the common case); an operation that no longer
+        validates or plans is skipped (its clients will get the error when they send it)."""
+        warmed = 0
+        schema = self.supergraph.api_schema
+        for key in previous.caches.operations.recent(limit * 4):
+            if warmed >= limit:
+                break
+            if not isinstance(key, tuple) or len(key) != 4 or key[0] != previous.schema_hash:
+                continue
+            query: str = key[1]
+            operation_name: str | None = key[2]
+            conditions: tuple[tuple[str, bool], ...] = key[3]
+            doc = self.document(query)
+            if doc.document is None:
+                continue
+            try:
+                operation = select_operation(doc.document, operation_name)
+                op_key = (self.schema_hash, query, operation_name, conditions)
+                found = normalized(normalize(schema, doc.document, operation, dict(conditions)))
+                self.caches.operations.put(op_key, Weighed(found, operation_weight(found.fields)))
+                plan = self.planner.plan(found.operation, frozenset())
+            except (RequestError, PlanningError, GraphQLError) as exc:
+                log.info("not warmed (%s): %.80s", exc, query)
+                continue
+            plan_key: tuple[str, str, tuple[str, ...], frozenset[str]] = (
+                self.schema_hash,
+                found.fingerprint,
+                (),
+                frozenset(),
+            )
+            self.caches.plans.put(plan_key, Weighed(plan, plan_weight(plan)))
+            warmed += 1
+            await asyncio.sleep(0)  # planning is CPU: let requests in flight go on meanwhile
+        return warmed
 
     async def handle(
         self,

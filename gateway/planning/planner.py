@@ -93,8 +93,11 @@ class _PlanRun:
         root_type = op.root_type
         root_fields = list(op.root.by_type[root_type].values())
         has_introspection = any(f.name in INTROSPECTION_FIELDS for f in root_fields)
+        # a denied root field is answered null while shaping: no subgraph hears of it
         planned = [
-            f for f in root_fields if not f.is_typename and f.name not in INTROSPECTION_FIELDS
+            f
+            for f in root_fields
+            if not f.is_typename and f.name not in INTROSPECTION_FIELDS and not f.denied
         ]
         if op.kind == OperationType.MUTATION:
             self._plan_mutation(root_type, planned)

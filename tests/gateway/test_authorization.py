@@ -77,6 +77,15 @@ def test_a_denied_non_null_field_nulls_its_parent_and_spares_its_subgraph() -> N
     assert [e["path"] for e in errors] == [["me", "iban"], ["me", "allowances"]]
 
 
+def test_a_subgraph_whose_root_fields_are_all_denied_is_not_called() -> None:
+    op, denied = authorized('{ citizen(insz: "1") { name } }', ANONYMOUS)
+    assert denied == ("/Query.citizen",)
+    assert Planner(SG).plan(op).fetches == ()  # no empty `query{}` goes out
+    op, _ = authorized('{ me { name } citizen(insz: "1") { name } }', ANONYMOUS)
+    (fetch,) = Planner(SG).plan(op).fetches
+    assert "citizen" not in fetch.document and "me" in fetch.document
+
+
 @pytest.mark.parametrize("principal", [AUDITOR])
 def test_a_caller_who_qualifies_keeps_everything(principal: Principal) -> None:
     op, denied = authorized("{ me { iban email allowances { amountCents } } }", principal)
