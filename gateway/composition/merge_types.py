@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from gateway.composition.errors import ErrorLog
+from gateway.composition.executable_directives import merge_executable_directives
 from gateway.composition.join_metadata import is_federation_extension
 from gateway.composition.subgraph_model import Element, InputValue, Kind, Subgraph, TypeDef
 from gateway.composition.supergraph_model import (
@@ -41,6 +42,7 @@ def _graphs(schema: MergedSchema, graphs: list[str]) -> list[str]:
 def merge_schema(subgraphs: list[Subgraph], log: ErrorLog) -> MergedSchema:
     schema = MergedSchema({s.graph_id: s for s in subgraphs})
     schema.key_fields_anywhere = {c for s in subgraphs for c in s.key_fields}
+    schema.executable_directives = merge_executable_directives(subgraphs, log)
     _collect_types(schema, log)
     enum_usage = _enum_usage(schema)
     for merged in schema.types.values():

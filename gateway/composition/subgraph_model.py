@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from gateway.composition.executable_directives import ExecutableDirective
 
 
 class Kind(StrEnum):
@@ -121,6 +125,7 @@ class Subgraph:
     version: tuple[int, int]  # (1, 0) for Federation 1 style, else (2, minor)
     types: dict[str, TypeDef] = field(default_factory=dict)
     root_types: dict[str, str] = field(default_factory=dict)  # "query" -> "Query"
+    executable_directives: dict[str, ExecutableDirective] = field(default_factory=dict)
     # (type, field) selected at the top level of one of the type's @key field sets
     key_fields: set[tuple[str, str]] = field(default_factory=set)
     # (type, field) selected at any depth by some @key of this subgraph

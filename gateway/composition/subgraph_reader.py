@@ -37,6 +37,7 @@ from graphql import (
 )
 
 from gateway.composition.errors import ErrorLog
+from gateway.composition.executable_directives import read_executable_directives
 from gateway.composition.federation_names import (
     FEDERATION_DIRECTIVES,
     FederationNames,
@@ -317,6 +318,7 @@ def read_subgraph(name: str, url: str, sdl: str, log: ErrorLog) -> Subgraph | No
     subgraph.root_types = {op: ROOT_NAMES[op] for op in ROOT_NAMES}
     defined = {d.name.value for d in doc.definitions if isinstance(d, DirectiveDefinitionNode)}
     _check_redefinitions(name, names, doc.definitions, log)
+    subgraph.executable_directives = read_executable_directives(doc, set(names.by_local_name))
     reader = _Reader(name, names, defined, log)
     for definition in doc.definitions:
         if isinstance(definition, SchemaDefinitionNode | SchemaExtensionNode):

@@ -4,6 +4,7 @@ declares of it (`by_graph`, keyed by join__Graph value)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from gateway.composition.subgraph_model import (
     Element,
@@ -14,6 +15,9 @@ from gateway.composition.subgraph_model import (
     Subgraph,
     TypeDef,
 )
+
+if TYPE_CHECKING:
+    from gateway.composition.executable_directives import ExecutableDirective
 
 
 @dataclass(slots=True)
@@ -63,6 +67,7 @@ class MergedSchema:
     types: dict[str, MergedType] = field(default_factory=dict)
     # (type, field) some subgraph selects at the top level of one of the type's keys
     key_fields_anywhere: set[tuple[str, str]] = field(default_factory=set)
+    executable_directives: list[ExecutableDirective] = field(default_factory=list)
 
     def name_of(self, graph: str) -> str:
         return self.subgraphs[graph].name

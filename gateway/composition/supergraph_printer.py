@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from graphql.language.block_string import print_block_string
 
+from gateway.composition.executable_directives import ExecutableDirective
 from gateway.composition.join_metadata import (
     DroppedField,
     JoinField,
@@ -236,6 +237,20 @@ def _type(schema: MergedSchema, merged: MergedType) -> str:
     return _header("scalar", merged, type_joins + specified + own)
 
 
+def _executable_directive(directive: ExecutableDirective) -> str:
+    args = ", ".join(
+        f"{name}: {type_}" + (f" = {default}" if default is not None else "")
+        for name, (type_, default) in directive.args.items()
+    )
+    description = ""
+    if directive.description is not None:
+        description = print_block_string(directive.description) + "\n"
+    return (
+        f"{description}directive @{directive.name}{f'({args})' if args else ''}"
+        f"{' repeatable' if directive.repeatable else ''} on {' | '.join(directive.locations)}"
+    )
+
+
 def _used_specs(schema: MergedSchema) -> list[str]:
     used: set[str] = set()
 
@@ -293,6 +308,7 @@ def print_supergraph(schema: MergedSchema) -> str:
         "schema " + " ".join(links) + " {\n" + "\n".join(roots) + "\n}",
         _JOIN_DEFINITIONS.replace("{label}", label),
         *(_SPECS[s][1] for s in specs),
+        *(_executable_directive(d) for d in schema.executable_directives),
         "enum join__Graph {\n" + graphs + "\n}",
         *(_type(schema, t) for t in _ordered(schema)),
     ]

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
+    DirectiveDefinitionNode,
     EnumTypeDefinitionNode,
     FieldDefinitionNode,
     InputObjectTypeDefinitionNode,
@@ -44,6 +45,7 @@ class SupergraphFacts:
     types: dict[str, dict[str, Any]]
     access: dict[str, Any]
     planner: dict[str, Any]
+    directives: dict[str, Any]  # executable directives: name -> (args, repeatable, locations)
 
 
 def _fs(value: object) -> str | None:
@@ -64,7 +66,27 @@ def facts(sdl: str) -> SupergraphFacts:
         if name.startswith(prefixes):
             continue
         types[name] = _type_facts(definition, names, graph_name)
+    spec_directives = {"link", "inaccessible", "tag", "authenticated", "requiresScopes", "policy"}
+    directive_facts = {
+        d.name.value: (
+            sorted(
+                (
+                    a.name.value,
+                    print_ast(a.type),
+                    print_ast(a.default_value) if a.default_value else None,
+                )
+                for a in d.arguments or ()
+            ),
+            d.repeatable,
+            sorted(loc.value for loc in d.locations),
+        )
+        for d in doc.definitions
+        if isinstance(d, DirectiveDefinitionNode)
+        and not d.name.value.startswith(prefixes)
+        and d.name.value not in spec_directives | names.link_specs
+    }
     return SupergraphFacts(
+        directives=directive_facts,
         api_schema=print_schema(lexicographic_sort_schema(supergraph.api_schema)),
         graphs={g.name: g.url for g in supergraph.graphs.values()},
         types=types,
@@ -207,6 +229,8 @@ def differences(ours: SupergraphFacts, reference: SupergraphFacts) -> list[str]:
             n=1,
         )
         out.append("API schema differs:\n" + "\n".join(diff))
+    if ours.directives != reference.directives:
+        out.append(f"directives: ours {ours.directives} reference {reference.directives}")
     if ours.graphs != reference.graphs:
         out.append(f"graphs: ours {ours.graphs} reference {reference.graphs}")
     for name in sorted(set(ours.types) | set(reference.types)):

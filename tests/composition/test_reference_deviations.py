@@ -50,3 +50,13 @@ def test_a_fed1_extends_key_may_not_be_more_nullable(reference: Reference) -> No
     theirs = _reference_supergraph(reference, "fed1_extends_nullable_key")
     assert "type Person {\n  address: Address\n  id: ID\n" in facts(theirs).api_schema
     assert _refused_codes("fed1_extends_nullable_key") == {"FIELD_TYPE_MISMATCH"}
+
+
+def test_executable_directives_only_where_every_subgraph_agrees(reference: Reference) -> None:
+    ours = facts(compose(load_set(DEVIATIONS_DIR / "executable_directives")))
+    theirs = facts(_reference_supergraph(reference, "executable_directives"))
+    assert ours.directives == {"upper": ([("strict", "Boolean", "false")], False, ["FIELD"])}
+    assert theirs.directives == {
+        "upper": ([("strict", "Boolean", "false")], True, ["FIELD"]),
+        "trace": ([], False, ["FIELD"]),
+    }
