@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import AsyncIterator, Mapping
@@ -18,7 +19,12 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from auth.errors import AuthenticationError, AuthErrorCode
-from auth.gateway_signature import GatewaySigner
+from auth.gateway_signature import (
+    SIGNATURE_HEADER,
+    GatewaySignatureError,
+    GatewaySignatureVerifier,
+    GatewaySigner,
+)
 from auth.principal import ANONYMOUS, Principal
 from auth.verifier import TokenVerifier
 from gateway.allow_list import AllowList, client_of, sha256
@@ -186,23 +192,50 @@ class GatewayApp:
 
     async def invalidate_endpoint(self, request: Request) -> Response:
         """`{"tags": ["Citizen:85671012385"], "entities": [{"__typename": "Ticket", "id": "7"}]}`
-        from a caller whose token grants the `cache:invalidate` scope."""
+        from a caller whose token grants the `cache:invalidate` scope, or from one of our
+        subgraphs: a request signed with the subgraph secret (`x-rugzak-signature`, as the
+        gateway signs its own subgraph requests). A signature that does not verify is refused,
+        whatever token comes with it."""
+        signature = request.headers.get(SIGNATURE_HEADER)
+        verifier = self._subgraph_signatures
+        body = b""
+        if signature is not None and verifier is not None:
+            async for chunk in request.stream():
+                body += chunk
+                if len(body) > self.config.max_body_bytes:
+                    error = graphql_error("request body too large", "PAYLOAD_TOO_LARGE")
+                    return _json(413, {"errors": [error]})
+            try:
+                verifier.verify(signature, request.method, _target(request), body, request.headers)
+            except GatewaySignatureError as exc:
+                return _json(401, {"errors": [graphql_error(exc.message, exc.code)]})
+            who = "a subgraph (signed)"
+        else:
+            try:
+                principal = await self._authenticate(request)
+            except (AuthenticationError, RequestError) as exc:
+                return _json(401, {"errors": [graphql_error(str(exc), "UNAUTHENTICATED")]})
+            if not principal.has_scope(INVALIDATE_SCOPE):
+                message = f"invalidating the cache needs the {INVALIDATE_SCOPE} scope"
+                return _json(403, {"errors": [graphql_error(message, "FORBIDDEN")]})
+            who = str(principal.subject)
+            body = await request.body()
         try:
-            principal = await self._authenticate(request)
-        except (AuthenticationError, RequestError) as exc:
-            return _json(401, {"errors": [graphql_error(str(exc), "UNAUTHENTICATED")]})
-        if not principal.has_scope(INVALIDATE_SCOPE):
-            message = f"invalidating the cache needs the {INVALIDATE_SCOPE} scope"
-            return _json(403, {"errors": [graphql_error(message, "FORBIDDEN")]})
-        try:
-            payload = orjson.loads(await request.body())
+            payload = orjson.loads(body)
             tags = invalidation_tags(payload)
         except (orjson.JSONDecodeError, ValueError) as exc:
             return _json(400, {"errors": [graphql_error(str(exc), "BAD_REQUEST")]})
         invalidated = await self.entity_cache.invalidate(tags)
-        log.info("cache invalidated by %s: %s", principal.subject, tags)
+        log.info("cache invalidated by %s: %s", who, tags)
         status = 200 if invalidated == len(tags) else 503  # the cache backend is down
         return _json(status, {"invalidated": invalidated, "tags": tags})
+
+    @functools.cached_property
+    def _subgraph_signatures(self) -> GatewaySignatureVerifier | None:
+        """Checks that an invalidation comes from one of our subgraphs: they hold the secret
+        the gateway signs its subgraph requests with. None without a secret."""
+        secret = self.config.subgraph_secret
+        return None if secret is None else GatewaySignatureVerifier([secret])
 
     async def metrics_endpoint(self, request: Request) -> Response:
         self.metrics.cache_errors.set(self.cache.errors)
@@ -404,3 +437,11 @@ def _respond(result: GraphQLResponse) -> Response:
 
 def create_app(config: GatewayConfig, verifier: TokenVerifier | None = None) -> Starlette:
     return GatewayApp(config, verifier).starlette()
+
+
+def _target(request: Request) -> str:
+    """The path and query as received, which is what a signer signed (not a decoded form)."""
+    raw_path: bytes | None = request.scope.get("raw_path")
+    path = raw_path.decode("latin-1") if raw_path else request.scope["path"]
+    query: bytes = request.scope.get("query_string", b"")
+    return f"{path}?{query.decode('latin-1')}" if query else path

@@ -5,7 +5,8 @@ supergraph (schema.graphql) with their URLs, in the foreground, on port 4000 (or
 development issuer signs tokens; its public keys are published on the gateway's
 /.well-known/jwks.json, which the gateway and the subgraphs both trust. A random secret, new at each
 start, is given to the gateway and the subgraphs: the gateway signs every subgraph request with it
-and the subgraphs answer nobody else. Ctrl-C stops everything.
+and the subgraphs answer nobody else; ticketing signs with it the invalidations it sends the
+gateway (RUGZAK_GATEWAY_URL) when a ticket changes. Ctrl-C stops everything.
 """
 
 from __future__ import annotations
@@ -125,6 +126,8 @@ def run_demo() -> int:
         RUGZAK_TRUSTED_ISSUER=issuer.issuer,
         RUGZAK_AUDIENCE=issuer.audience,
         RUGZAK_JWKS_URL=jwks_url,
+        # where ticketing says which cached answers a ticket's change made stale
+        RUGZAK_GATEWAY_URL=f"http://127.0.0.1:{port}",
     )
     procs: list[subprocess.Popen[bytes]] = []
     # uvicorn re-raises the signal that stopped it; as an exception it still lets us stop the

@@ -80,17 +80,26 @@ def wait_ready(server: Server, probe: str = "/", timeout: float = 30.0) -> None:
     raise RuntimeError(f"{server.name} not ready after {timeout}s: {last}")
 
 
+def listening_socket() -> socket.socket:
+    """A socket bound to a free port on 127.0.0.1 and listening: its URL can be handed out
+    (e.g. to servers that call it back) before the server that will own it starts."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+    return sock
+
+
 def start_python_server(
     argv_before_fd: Sequence[str],
     name: str,
     env: Mapping[str, str] | None = None,
     probe: str = "/",
+    sock: socket.socket | None = None,
 ) -> Server:
-    """Run `python <argv_before_fd> --fd N` with a listening socket already bound for it."""
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(128)
+    """Run `python <argv_before_fd> --fd N` with a listening socket already bound for it (`sock`,
+    from `listening_socket()`, or a new one); the socket is closed here once passed on."""
+    sock = sock or listening_socket()
     port = sock.getsockname()[1]
     fd = sock.fileno()
     try:

@@ -13,6 +13,7 @@ import strawberry
 
 from subgraphs.allowances.types import AllowancesInfo, Citizen
 from subgraphs.common import access
+from subgraphs.common.caching import CacheHints, private
 from subgraphs.common.citizens import (
     CITIZEN_DESCRIPTION,
     INSZ_ARGUMENT_DESCRIPTION,
@@ -21,6 +22,11 @@ from subgraphs.common.citizens import (
     load_me,
 )
 from subgraphs.common.federation import build_schema
+
+CACHE_HINTS: CacheHints = {
+    "Citizen": private(300),  # a citizen's allowances: personal; payments are added monthly
+}
+"""How long the gateway may keep allowances' answers (subgraphs/common/caching.py)."""
 
 
 @strawberry.type(description="Reads of Groeipakket entitlements and study grant files.")
@@ -42,7 +48,7 @@ class Query:
         return None if record is None else Citizen.of(record)
 
 
-schema = build_schema(Query)
+schema = build_schema(Query, cache_hints=CACHE_HINTS)
 
 if __name__ == "__main__":
     print(schema.as_str())

@@ -294,5 +294,6 @@ class Citizen:
 
     @classmethod
     async def resolve_reference(cls, info: AllowancesInfo, insz: strawberry.ID) -> Citizen | None:
+        info.context.cache.tag("Citizen", insz)
         record = await info.context.loaders.citizens.load(str(insz))
         return None if record is None else cls.of(record)

@@ -42,3 +42,9 @@ BANK_ACCOUNT = personal("child-benefit", "allowances:read", "high")
 STUDY_GRANT = personal("study-grant", "allowances:read")
 EDUCATION = personal("education", "education:read")
 TICKETS = personal("ticketing", "tickets:read")
+
+TICKETS_WRITE_SCOPE = "tickets:write"
+TICKET_STATUS = [["staff", f"scope:{TICKETS_WRITE_SCOPE}", "acr:substantial"]]
+"""Changing a ticket's status: a civil servant with scope `tickets:write`, signed in at level
+substantial. Which tickets depends on the data: only those of their own municipality (the token's
+`org` claim), which the ticketing subgraph checks."""

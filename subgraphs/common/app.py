@@ -25,6 +25,11 @@ Observing the store: every GraphQL response carries the header
 where N is the number of SQL statements the request sent to the store. Because lookups go
 through per-request dataloaders, an `_entities` call with 100 `Citizen` representations answers
 with `x-store-queries: 1`.
+
+Caching: every GraphQL response carries `Cache-Control` (from the schema's cache hints) and, in
+`extensions.cacheTags`, the entities it was read from (subgraphs/common/caching.py). With
+RUGZAK_GATEWAY_URL set, resolvers that change data tell the gateway which tags went stale
+(subgraphs/common/invalidation.py); `GET /metrics` counts those calls by outcome.
 """
 
 from __future__ import annotations
@@ -45,12 +50,15 @@ from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
 from auth.errors import AuthenticationError
+from auth.gateway_signature import secrets_from_env
 from auth.principal import ANONYMOUS, Principal
 from auth.verifier import TokenVerifier, verifier_from_env
 from resolvers.common.sqlite import Seed, Session, Store, store_path
+from subgraphs.common.caching import CacheCollector
 from subgraphs.common.context import RequestContext
 from subgraphs.common.errors import UNAUTHENTICATED
 from subgraphs.common.gateway_guard import refuse_unsigned, signature_verifier_from_env
+from subgraphs.common.invalidation import invalidator_from_env, metrics_text
 
 STORE_QUERIES_HEADER = "x-store-queries"
 
@@ -107,16 +115,21 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         signatures = signature_verifier_from_env(name)
+        # only a subgraph that changes data has something to tell the gateway
+        invalidator = invalidator_from_env(name, secrets_from_env()) if writable else None
         store = Store.open(store_path(name), seed, version=seed_version, writable=writable)
         verifier = verifier_from_env()
         if verifier is None:
             log.warning("%s: no token verifier configured; every request is anonymous", name)
         state["store"], state["verifier"], state["signatures"] = store, verifier, signatures
+        state["invalidator"] = invalidator
         try:
             yield
         finally:
             if verifier is not None:
                 await _close(verifier)
+            if invalidator is not None:
+                await invalidator.aclose()
             store.close()
 
     async def authenticate(request: Request) -> Principal:
@@ -135,8 +148,14 @@ def create_app(
             return _unauthenticated(error)
         store: Store = state["store"]
         session = store.session()
+        collector = CacheCollector()
         context = RequestContext(
-            request=request, principal=principal, session=session, loaders=loaders(session)
+            request=request,
+            principal=principal,
+            session=session,
+            loaders=loaders(session),
+            cache=collector,
+            invalidator=state["invalidator"],
         )
         response: Response
         try:
@@ -144,10 +163,15 @@ def create_app(
         except HTTPException as error:
             response = PlainTextResponse(error.reason, status_code=error.status_code)
         response.headers[STORE_QUERIES_HEADER] = str(session.queries)
+        response.headers["cache-control"] = collector.header
         return response
 
     async def health(_request: Request) -> Response:
         return JSONResponse({"status": "ok", "subgraph": name})
+
+    async def metrics(_request: Request) -> Response:
+        text = metrics_text(state.get("invalidator"))
+        return PlainTextResponse(text, media_type="text/plain; version=0.0.4")
 
     methods = ["GET", "POST"]
     return Starlette(
@@ -155,6 +179,7 @@ def create_app(
             Route("/graphql", graphql, methods=methods),
             Route("/", graphql, methods=methods),
             Route("/health", health, methods=["GET"]),
+            Route("/metrics", metrics, methods=["GET"]),
         ],
         lifespan=lifespan,
     )

@@ -33,6 +33,7 @@ async def load_me(context: RequestContext[HasCitizenLoader]) -> CitizenRecord | 
     insz = context.caller_insz
     if insz is None:
         return None
+    context.cache.tag("Citizen", insz)
     return await context.loaders.citizens.load(insz)
 
 
@@ -47,4 +48,5 @@ async def load_citizen(
     # the gateway's @policy already refused anyone else; this is the second line of defence
     if not (context.principal.is_staff or context.caller_insz == insz):
         raise forbidden("A citizen may read only their own data; this is another citizen's INSZ.")
+    context.cache.tag("Citizen", insz)
     return await context.loaders.citizens.load(insz)

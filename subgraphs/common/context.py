@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from starlette.requests import Request
@@ -10,6 +10,8 @@ from starlette.requests import Request
 from auth.principal import Principal
 from resolvers.common.insz import is_valid_insz
 from resolvers.common.sqlite import Session
+from subgraphs.common.caching import CacheCollector
+from subgraphs.common.invalidation import GatewayInvalidator
 
 L = TypeVar("L", covariant=True)
 
@@ -23,6 +25,12 @@ class RequestContext(Generic[L]):
     """This request's counted store session."""
     loaders: L
     """This request's dataloaders (one batch query per kind of lookup per tick)."""
+    cache: CacheCollector = field(default_factory=CacheCollector)
+    """What the answer depends on (`cache.tag("Ticket", 7)`) and may be cached for: the
+    response's `extensions.cacheTags` and `Cache-Control` (subgraphs/common/caching.py)."""
+    invalidator: GatewayInvalidator | None = None
+    """Tells the gateway which tags a committed change made stale; None without
+    RUGZAK_GATEWAY_URL."""
 
     @property
     def caller_insz(self) -> str | None:

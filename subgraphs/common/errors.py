@@ -9,6 +9,7 @@ from resolvers.common.errors import InvalidInput
 BAD_USER_INPUT = "BAD_USER_INPUT"
 UNAUTHENTICATED = "UNAUTHENTICATED"
 FORBIDDEN = "FORBIDDEN"
+NOT_FOUND = "NOT_FOUND"
 GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
 GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 
@@ -33,3 +34,7 @@ def unauthenticated(message: str) -> GraphQLError:
 
 def forbidden(message: str) -> GraphQLError:
     return GraphQLError(message, extensions={"code": FORBIDDEN})
+
+
+def not_found(message: str) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": NOT_FOUND})

@@ -15,6 +15,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.types import ExecutionContext
 
+from subgraphs.common.caching import CacheHints, cache_control
 from subgraphs.common.error_codes import ErrorCodes
 
 FEDERATION_VERSION: Final = "2.7"
@@ -37,15 +38,20 @@ class SubgraphSchema(strawberry.federation.Schema):
 
 
 def build_schema(
-    query: type, mutation: type | None = None, types: Iterable[type] = ()
+    query: type,
+    mutation: type | None = None,
+    types: Iterable[type] = (),
+    *,
+    cache_hints: CacheHints,
 ) -> strawberry.federation.Schema:
+    """The schema; `cache_hints` say how long what it answers may be cached (see `caching`)."""
     extra: dict[str, Any] = {}
     if mutation is not None:
         extra["mutation"] = mutation
     return SubgraphSchema(
         query=query,
         types=list(types),
-        extensions=[ErrorCodes],
+        extensions=[ErrorCodes, cache_control(cache_hints)],
         federation_version=FEDERATION_VERSION,
         **extra,
     )

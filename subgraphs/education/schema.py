@@ -12,6 +12,7 @@ from typing import Annotated
 import strawberry
 
 from subgraphs.common import access
+from subgraphs.common.caching import CacheHints, private, public
 from subgraphs.common.citizens import (
     CITIZEN_DESCRIPTION,
     INSZ_ARGUMENT_DESCRIPTION,
@@ -21,6 +22,12 @@ from subgraphs.common.citizens import (
 )
 from subgraphs.common.federation import build_schema
 from subgraphs.education.types import Citizen, EducationInfo, Institution
+
+CACHE_HINTS: CacheHints = {
+    "Citizen": private(3600),  # a citizen's diplomas: personal, and rarely changed
+    "Institution": public(3600),
+}
+"""How long the gateway may keep education's answers (subgraphs/common/caching.py)."""
 
 
 @strawberry.type(description="Reads of the LED register of qualifications.")
@@ -49,11 +56,12 @@ class Query:
             strawberry.ID, strawberry.argument(description="The institution number.")
         ],
     ) -> Institution | None:
+        info.context.cache.tag("Institution", institution_number)
         record = await info.context.loaders.institutions.load(str(institution_number))
         return None if record is None else Institution.of(record)
 
 
-schema = build_schema(Query)
+schema = build_schema(Query, cache_hints=CACHE_HINTS)
 
 if __name__ == "__main__":
     print(schema.as_str())

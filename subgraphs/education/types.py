@@ -92,6 +92,7 @@ class Institution:
 
     @classmethod
     async def resolve_reference(cls, info: EducationInfo, **key: Any) -> Institution | None:
+        info.context.cache.tag("Institution", key["institutionNumber"])
         record = await info.context.loaders.institutions.load(str(key["institutionNumber"]))
         return None if record is None else cls.of(record)
 
@@ -153,6 +154,7 @@ class Qualification:
 
     @strawberry.field(description="The institution that awarded it.")
     async def institution(self, info: EducationInfo) -> Institution:
+        info.context.cache.tag("Institution", self.institution_number)
         record = await info.context.loaders.institutions.load(self.institution_number)
         if record is None:  # the store's foreign key makes this unreachable
             raise GraphQLError(f"Unknown institution {self.institution_number}.")
@@ -248,5 +250,6 @@ class Citizen:
 
     @classmethod
     async def resolve_reference(cls, info: EducationInfo, insz: strawberry.ID) -> Citizen | None:
+        info.context.cache.tag("Citizen", insz)
         record = await info.context.loaders.citizens.load(str(insz))
         return None if record is None else cls.of(record)

@@ -1,8 +1,9 @@
 """The ticketing subgraph's ASGI app: `uvicorn subgraphs.ticketing.app:app`.
 
-Store: `$RUGZAK_DATA_DIR/ticketing.sqlite3` (read-write: `reportTicket` adds tickets). Every
-response carries `x-store-queries: N`, the SQL statements the request cost (see
-`subgraphs.common.app`).
+Store: `$RUGZAK_DATA_DIR/ticketing.sqlite3` (read-write: `reportTicket` adds tickets,
+`updateTicketStatus` moves them along). Every response carries `x-store-queries: N`, the SQL
+statements the request cost (see `subgraphs.common.app`). With RUGZAK_GATEWAY_URL set, each
+change tells the gateway which cached answers it made stale.
 """
 
 from __future__ import annotations

@@ -125,6 +125,7 @@ class Municipality:
     async def resolve_reference(
         cls, info: TicketingInfo, nisCode: strawberry.ID
     ) -> Municipality | None:
+        info.context.cache.tag("Municipality", nisCode)
         record = await info.context.loaders.municipalities.load(str(nisCode))
         return None if record is None else cls.of(record)
 
@@ -180,6 +181,7 @@ class Ticket:
 
     @strawberry.field(description="The municipality responsible for the location.")
     async def municipality(self, info: TicketingInfo) -> Municipality:
+        info.context.cache.tag("Municipality", self.nis_code)
         record = await info.context.loaders.municipalities.load(self.nis_code)
         if record is None:  # the store's foreign key makes this unreachable
             raise GraphQLError(f"Unknown municipality {self.nis_code}.")
@@ -220,6 +222,7 @@ class Ticket:
 
     @classmethod
     async def resolve_reference(cls, info: TicketingInfo, id: strawberry.ID) -> Ticket | None:
+        info.context.cache.tag("Ticket", id)
         record = await info.context.loaders.tickets.load(str(id))
         return None if record is None else cls.of(record)
 
@@ -243,7 +246,10 @@ class Citizen:
     ) -> list[Ticket] | None:
         records = await info.context.loaders.tickets_by_reporter.load(self.record.insz)
         wanted = None if status is None else {s.name for s in status}
-        return [Ticket.of(r) for r in records if wanted is None or r.status in wanted]
+        tickets = [Ticket.of(r) for r in records if wanted is None or r.status in wanted]
+        for ticket in tickets:
+            info.context.cache.tag("Ticket", ticket.id)
+        return tickets
 
     @classmethod
     def of(cls, record: CitizenRecord) -> Citizen:
@@ -251,6 +257,7 @@ class Citizen:
 
     @classmethod
     async def resolve_reference(cls, info: TicketingInfo, insz: strawberry.ID) -> Citizen | None:
+        info.context.cache.tag("Citizen", insz)
         record = await info.context.loaders.citizens.load(str(insz))
         return None if record is None else cls.of(record)
 

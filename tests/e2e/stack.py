@@ -3,7 +3,9 @@ server on 127.0.0.1, with a development issuer whose JWKS all of them trust (a f
 
 As in the demo, the gateway and the subgraphs share a random secret (RUGZAK_SUBGRAPH_SECRET in
 `Stack.env`): every gateway started with that env signs its subgraph requests, and the subgraphs
-refuse requests that are not signed with it."""
+refuse requests that are not signed with it. The subgraphs know the gateway's URL
+(RUGZAK_GATEWAY_URL; its socket is bound before they start) and tell it, signed with the same
+secret, when a change makes cached answers stale."""
 
 from __future__ import annotations
 
@@ -20,7 +22,8 @@ import orjson
 
 from auth.dev_issuer import DevIssuer
 from auth.gateway_signature import SECRET_ENV, SIGNATURE_HEADER, GatewaySigner
-from tests.servers import ROOT, Server, start_python_server, start_uvicorn
+from subgraphs.common.invalidation import GATEWAY_URL_ENV
+from tests.servers import ROOT, Server, listening_socket, start_python_server, start_uvicorn
 
 SUBGRAPHS = ("education", "allowances", "ticketing")
 SUPERGRAPH = ROOT / "schema.graphql"
@@ -103,25 +106,36 @@ def auth_env(tmp: Path) -> tuple[DevIssuer, dict[str, str]]:
     }
 
 
-def start_gateway(env: Mapping[str, str], subgraph_urls: Mapping[str, str], *extra: str) -> Server:
+def start_gateway(
+    env: Mapping[str, str],
+    subgraph_urls: Mapping[str, str],
+    *extra: str,
+    sock: socket.socket | None = None,
+) -> Server:
     argv = ["-m", "gateway", "serve", "--supergraph", str(SUPERGRAPH)]
     for name, url in subgraph_urls.items():
         argv += ["--subgraph-url", f"{name}={url}"]
-    return start_python_server([*argv, *extra], "rugzak gateway", env, probe="/health")
+    return start_python_server([*argv, *extra], "rugzak gateway", env, probe="/health", sock=sock)
 
 
 @contextmanager
-def reference_stack(tmp: Path) -> Iterator[Stack]:
+def reference_stack(tmp: Path, *gateway_options: str) -> Iterator[Stack]:
+    """The three subgraphs (a fresh store under `tmp`) and a gateway started with
+    `gateway_options` (e.g. "--cache", "redis://...")."""
     issuer, env = auth_env(tmp)
     env = {**env, "RUGZAK_DATA_DIR": str(tmp / "data"), SECRET_ENV: secrets.token_urlsafe(32)}
     with ExitStack() as stack:
+        gateway_socket = listening_socket()
+        stack.callback(gateway_socket.close)
+        gateway_url = f"http://127.0.0.1:{gateway_socket.getsockname()[1]}"
+        subgraph_env = {**env, GATEWAY_URL_ENV: gateway_url}
         subgraphs = {}
         for name in SUBGRAPHS:
-            server = start_uvicorn(f"subgraphs.{name}.app:app", f"subgraph {name}", env)
+            server = start_uvicorn(f"subgraphs.{name}.app:app", f"subgraph {name}", subgraph_env)
             stack.callback(server.stop)
             subgraphs[name] = server
         urls = {name: s.url + "/graphql" for name, s in subgraphs.items()}
-        gateway = start_gateway(env, urls)
+        gateway = start_gateway(env, urls, *gateway_options, sock=gateway_socket)
         stack.callback(gateway.stop)
         yield Stack(issuer, env, subgraphs, gateway)
 
