@@ -39,13 +39,19 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(PY) -m mypy gateway auth
 
-# Servers the tests run for real (never assumed present): redis-server from Debian's packages;
-# and what the benchmark's smoke test (tests/bench) needs: wrk and the bench extra (matplotlib).
+# Servers the tests run for real (never assumed present): redis-server and PostgreSQL (the
+# registry's replicas; tests/registry starts its own cluster from /usr/lib/postgresql/*/bin)
+# from Debian's packages; and what the benchmark's smoke test (tests/bench) needs: wrk and the
+# bench extra (matplotlib).
 test-servers: wrk $(BENCH_STAMP)
 	@command -v redis-server >/dev/null || { \
 		echo 'installing redis-server (Debian package) for the tests'; \
 		$(SUDO) apt-get update -qq && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
+	@ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || { \
+		echo 'installing postgresql (Debian package) for the tests'; \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
 
 # The benchmark's load generator, from Debian's packages.
 wrk:

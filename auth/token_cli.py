@@ -4,13 +4,16 @@
     rugzak token --staff --subject SUB [--scope S ...] [--purpose P] [--municipality NIS]
                  [--acr LEVEL] [--role R ...] [--client-id APP]
     rugzak token --subject SUB [--scope S ...] [--acr LEVEL] [--client-id APP]
+    rugzak token --registry --owner ORG [--subject SUB] [--scope S ...]
     (each also takes [--ttl SECONDS] [--dev-issuer-dir DIR])
 
 A citizen's token carries the INSZ in `rrn`; a civil servant's the role `staff` (plus any
 `--role`) in `roles`, the municipality's NIS code in `org` and the stated purpose in `purpose`:
 the claims `auth.claims` maps to the Principal that the built-in policies read (`staff`,
 `purpose:P`, `acr:LEVEL`, `scope:S`). Citizens and civil servants sign in at level substantial
-unless `--acr` says otherwise.
+unless `--acr` says otherwise. A registry token (for a municipality's CI or its developers)
+carries the scope `registry:write` and the organisation in `org`: it may manage that
+organisation's subgraphs in the registry (`rugzak registry ...`).
 
 Prints only the token (and a newline) on stdout, so `TOKEN=$(rugzak token --citizen ...)` works.
 Errors go to stderr: exit 2 for bad arguments (e.g. an INSZ that fails its mod-97 check), 1 when
@@ -38,6 +41,8 @@ DEFAULT_ACR = "substantial"  # a citizen or civil servant signed in with eID or 
 _WORD = re.compile(r"[!-~]+")  # one word of visible ASCII: no spaces, nothing to escape
 _NIS_CODE = re.compile(r"[0-9]{5}")
 _STAFF_ONLY = ("purpose", "municipality", "role")
+_ORGANISATION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")  # NIS code or agency code
+REGISTRY_SCOPE = "registry:write"
 
 EXAMPLES = """examples:
   a citizen:                  rugzak token --citizen 85671012385
@@ -45,6 +50,7 @@ EXAMPLES = """examples:
                                 --scope tickets:read --purpose ticketing --municipality 44021
   bank accounts (level high): rugzak token --staff --subject case-handler-7 \\
                                 --scope allowances:read --purpose child-benefit --acr high
+  Gent's subgraphs (registry): rugzak token --registry --owner 44021
 """
 
 
@@ -92,9 +98,21 @@ def _parser() -> _Parser:
         action="store_true",
         help="a civil servant's token (role staff); needs --subject",
     )
+    kind.add_argument(
+        "--registry",
+        action="store_true",
+        help=f"a token that manages one organisation's subgraphs in the registry (scope "
+        f"{REGISTRY_SCOPE}); needs --owner",
+    )
+    parser.add_argument(
+        "--owner",
+        metavar="ORG",
+        help="--registry: the organisation, a NIS code (44021) or agency code (the org claim)",
+    )
     parser.add_argument(
         "--subject",
-        help="the sub claim (default for a citizen: an opaque id derived from the INSZ)",
+        help="the sub claim (default for a citizen: an opaque id derived from the INSZ; for "
+        "--registry: registry-ORG)",
     )
     parser.add_argument(
         "--scope",
@@ -172,7 +190,13 @@ def _check(args: argparse.Namespace) -> str | None:
         raise _UsageError("--subject: must not be empty")
     if args.staff and not args.subject:
         raise _UsageError("--staff needs --subject: the civil servant's account id")
-    if insz is None and not args.staff and not args.subject:
+    if args.registry and not args.owner:
+        raise _UsageError("--registry needs --owner: the organisation's NIS or agency code")
+    if args.owner is not None and not args.registry:
+        raise _UsageError("--owner: only for a registry token (--registry)")
+    if args.owner is not None and not _ORGANISATION.fullmatch(args.owner):
+        raise _UsageError(f"--owner: a NIS code or agency code, got {args.owner!r}")
+    if insz is None and not args.staff and not args.registry and not args.subject:
         raise _UsageError("give --citizen INSZ, --staff --subject SUB, or --subject SUB")
     if not args.staff:
         given = [f"--{name}" for name in _STAFF_ONLY if getattr(args, name) not in (None, [])]
@@ -213,14 +237,17 @@ def run(argv: Sequence[str]) -> int:
         )
         return 1
     subject = args.subject or opaque_subject(issuer.issuer, insz or "")
+    if args.registry and not args.subject:
+        subject = f"registry-{args.owner}"
     person = insz is not None or args.staff
+    scopes = [REGISTRY_SCOPE, *args.scope] if args.registry else args.scope
     token = issuer.mint(
         subject=subject,
         insz=insz,
-        scopes=args.scope,
+        scopes=list(dict.fromkeys(scopes)),
         ttl=args.ttl,
         roles=["staff", *args.role] if args.staff else [],
-        organisation=args.municipality,
+        organisation=args.municipality or args.owner,
         acr=args.acr or (DEFAULT_ACR if person else None),
         purpose=args.purpose,
         client_id=args.client_id,

@@ -42,6 +42,7 @@ from gateway.metrics import Metrics
 from gateway.operation_cache import CacheLimits, OperationCaches
 from gateway.persisted_queries import NOT_FOUND, PersistedQueries
 from gateway.policies import Policy, PolicyRegistry, load_policy_module
+from gateway.registry.service import Registry
 from gateway.reload import SupergraphWatcher
 from gateway.request import GraphQLResponse, RequestHandler
 from gateway.supergraph import Supergraph, load_supergraph, read_supergraph_source
@@ -98,6 +99,9 @@ class GatewayApp:
         self.entity_cache, self.handler = self._serving(self.supergraph)
         self.reload_error: str | None = None
         self._watcher: asyncio.Task[None] | None = None
+        self.registry: Registry | None = None  # the registry's supergraph replaces the file's
+        if config.registry_url:
+            self.registry = Registry.for_gateway(self)
         self.jwks: dict[str, Any] | None = None
         if config.dev_issuer_dir is not None:
             from auth.dev_issuer import DevIssuer
@@ -154,9 +158,13 @@ class GatewayApp:
                 current_sdl=self.supergraph_sdl,
             )
             self._watcher = asyncio.ensure_future(watcher.run())
+        if self.registry is not None:
+            await self.registry.start()
         try:
             yield
         finally:
+            if self.registry is not None:
+                await self.registry.stop()
             if self._watcher is not None:
                 self._watcher.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -173,6 +181,7 @@ class GatewayApp:
                 Route("/cache/invalidate", self.invalidate_endpoint, methods=["POST"]),
                 Route("/.well-known/jwks.json", self.jwks_endpoint, methods=["GET"]),
                 *graphiql_routes(),
+                *(self.registry.routes(self._authenticate) if self.registry else []),
             ],
             lifespan=self.lifespan,
         )

@@ -1,4 +1,4 @@
-"""The `rugzak` command line: serve, plan, compose, token, demo."""
+"""The `rugzak` command line: serve, plan, compose, registry, token, demo."""
 
 from __future__ import annotations
 
@@ -124,7 +124,13 @@ def _serve(args: argparse.Namespace) -> int:
         allow_unlisted_clients=unlisted == "allow",
         reload_interval=_reload_interval(args.reload_interval, args.supergraph),
         warm_operations=max(0, args.warm_operations),
+        registry_url=args.registry or env.get("RUGZAK_REGISTRY") or None,
+        registry_poll_interval=args.registry_poll_interval,
     )
+    if config.registry_url:  # the registry, not the file, says what to serve once it has a say
+        config.reload_interval = 0.0
+    if config.registry_poll_interval <= 0:
+        raise SystemExit("rugzak: --registry-poll-interval must be positive")
     try:
         app = create_app(config, verifier_from_env(trusted_issuers=args.trusted_issuers))
     except (GatewayError, ValueError, ImportError) as exc:
@@ -308,6 +314,19 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="plan the N most recently used operations for a new supergraph before serving it",
     )
+    serve.add_argument(
+        "--registry",
+        metavar="sqlite[:PATH]|postgresql://...",
+        help="run the subgraph registry (/registry, `rugzak registry`) in this store, and serve "
+        "its supergraph; sqlite alone is $RUGZAK_DATA_DIR/registry.sqlite3 (env RUGZAK_REGISTRY)",
+    )
+    serve.add_argument(
+        "--registry-poll-interval",
+        type=float,
+        default=1.0,
+        metavar="SECONDS",
+        help="how often to look for a version another replica registered (default 1)",
+    )
     serve.add_argument("--log-level", default="warning")
     serve.set_defaults(func=_serve)
 
@@ -325,6 +344,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     compose.set_defaults(func=_compose)
 
+    from gateway.registry.client import add_parser as add_registry_parser
+
+    add_registry_parser(sub)
     sub.add_parser("token", help="mint a development token (see `rugzak token --help`)")
     demo = sub.add_parser("demo", help="run the three reference subgraphs and the gateway")
     demo.set_defaults(func=_demo)

@@ -44,3 +44,7 @@ class GatewayConfig:
     reload_interval: float = 0.0
     # on a new supergraph, plan this many of the most recently used operations before serving it
     warm_operations: int = 200
+    # the subgraph registry (gateway/registry): sqlite[:PATH] or postgresql://...; None: off
+    registry_url: str | None = None
+    # seconds between checks of the registry for a version another replica committed
+    registry_poll_interval: float = 1.0

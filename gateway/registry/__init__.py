@@ -1,0 +1,10 @@
+"""The subgraph registry: register, check, remove and roll back subgraphs over a REST API, every
+version kept (SQLite or PostgreSQL), each change composed, checked for ownership and breaking
+changes, and swapped in on every replica.
+
+service.py    the operations, and keeping the gateway on the newest supergraph
+store.py      the tables and the store interface; sqlite_store.py, postgres_store.py
+breaking.py   breaking and dangerous changes between two API schemas
+ownership.py  who may change what, and which fields may not be taken from another organisation
+routes.py     the REST API; client.py the `rugzak registry` command
+"""

@@ -1,0 +1,146 @@
+"""The registry's REST API, mounted on the gateway with `rugzak serve --registry ...`.
+
+    GET    /registry                                status: store, supergraph version served
+    GET    /registry/subgraphs                      every subgraph (removed ones too)
+    GET    /registry/subgraphs/{name}               one, with its current SDL and its versions
+    POST   /registry/subgraphs/{name}               add or update: {"url", "owner"?, "force"?}
+    DELETE /registry/subgraphs/{name}[?force=true]  remove
+    GET    /registry/subgraphs/{name}/history       every version: who, when, what
+    GET    /registry/subgraphs/{name}/versions/{n}  one version, with its SDL
+    POST   /registry/subgraphs/{name}/rollback      {"version": n, "force"?}
+    POST   /registry/check/{name}                   what POST .../subgraphs/{name} would do
+
+Answers are JSON. A refusal is `{"code", "message", "errors"?, "breakingChanges"?,
+"dangerousChanges"?}` with HTTP 400 (bad request, unreadable SDL), 401 (no or bad token), 403
+(scope or organisation), 404, 409 (does not compose, ownership, breaking changes), 503 (registry
+not ready).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from auth.errors import AuthenticationError
+from auth.principal import Principal
+from gateway.errors import RequestError
+from gateway.registry.errors import RegistryRefusal
+from gateway.registry.service import Registry
+
+Authenticate = Callable[[Request], Awaitable[Principal]]
+MAX_BODY = 64 * 1024
+
+
+def _json(status: int, body: Any) -> Response:
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+
+
+def registry_routes(registry: Registry, authenticate: Authenticate) -> list[Route]:
+    async def principal_of(request: Request) -> Principal:
+        try:
+            return await authenticate(request)
+        except AuthenticationError as exc:
+            raise RegistryRefusal(exc.http_status, exc.code, exc.message) from exc
+        except RequestError as exc:
+            raise RegistryRefusal(403, exc.code, str(exc)) from exc
+
+    async def body_of(request: Request) -> dict[str, Any]:
+        raw = await request.body()
+        if len(raw) > MAX_BODY:
+            raise RegistryRefusal(413, "PAYLOAD_TOO_LARGE", "the request body is too large")
+        if not raw.strip():
+            return {}
+        try:
+            payload = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise RegistryRefusal(400, "BAD_REQUEST", f"the body is not JSON: {exc}") from exc
+        if not isinstance(payload, dict):
+            raise RegistryRefusal(400, "BAD_REQUEST", "the body must be a JSON object")
+        return payload
+
+    def flag(value: Any, what: str = "force") -> bool:
+        if value is None:
+            return False
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "1", "yes", "false", "0", "no"):
+            return value.lower() in ("true", "1", "yes")
+        raise RegistryRefusal(400, "BAD_REQUEST", f"{what}: true or false")
+
+    def endpoint(
+        handler: Callable[[Request], Awaitable[dict[str, Any]]],
+    ) -> Callable[[Request], Awaitable[Response]]:
+        async def run(request: Request) -> Response:
+            try:
+                return _json(200, await handler(request))
+            except RegistryRefusal as exc:
+                return _json(exc.status, exc.to_json())
+
+        return run
+
+    async def status(request: Request) -> dict[str, Any]:
+        return await registry.status()
+
+    async def list_subgraphs(request: Request) -> dict[str, Any]:
+        return await registry.list(await principal_of(request))
+
+    async def show(request: Request) -> dict[str, Any]:
+        return await registry.show(await principal_of(request), request.path_params["name"])
+
+    async def history(request: Request) -> dict[str, Any]:
+        return await registry.history(await principal_of(request), request.path_params["name"])
+
+    async def version(request: Request) -> dict[str, Any]:
+        name, n = request.path_params["name"], request.path_params["n"]
+        return await registry.version(await principal_of(request), name, n)
+
+    async def register(request: Request, dry_run: bool) -> dict[str, Any]:
+        principal = await principal_of(request)
+        body = await body_of(request)
+        return await registry.register(
+            principal,
+            request.path_params["name"],
+            body.get("url"),
+            body.get("owner"),
+            force=flag(body.get("force")),
+            dry_run=dry_run,
+        )
+
+    async def add(request: Request) -> dict[str, Any]:
+        return await register(request, dry_run=False)
+
+    async def check(request: Request) -> dict[str, Any]:
+        return await register(request, dry_run=True)
+
+    async def remove(request: Request) -> dict[str, Any]:
+        principal = await principal_of(request)
+        body = await body_of(request)
+        force = flag(body.get("force", request.query_params.get("force")))
+        return await registry.remove(principal, request.path_params["name"], force=force)
+
+    async def rollback(request: Request) -> dict[str, Any]:
+        principal = await principal_of(request)
+        body = await body_of(request)
+        return await registry.rollback(
+            principal,
+            request.path_params["name"],
+            body.get("version"),
+            force=flag(body.get("force")),
+        )
+
+    return [
+        Route("/registry", endpoint(status), methods=["GET"]),
+        Route("/registry/subgraphs", endpoint(list_subgraphs), methods=["GET"]),
+        Route("/registry/subgraphs/{name}", endpoint(show), methods=["GET"]),
+        Route("/registry/subgraphs/{name}", endpoint(add), methods=["POST"]),
+        Route("/registry/subgraphs/{name}", endpoint(remove), methods=["DELETE"]),
+        Route("/registry/subgraphs/{name}/history", endpoint(history), methods=["GET"]),
+        Route("/registry/subgraphs/{name}/versions/{n:int}", endpoint(version), methods=["GET"]),
+        Route("/registry/subgraphs/{name}/rollback", endpoint(rollback), methods=["POST"]),
+        Route("/registry/check/{name}", endpoint(check), methods=["POST"]),
+    ]

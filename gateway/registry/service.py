@@ -1,0 +1,551 @@
+"""The registry's operations, and keeping this gateway on the registry's newest supergraph.
+
+A change (add, update, remove, rollback) is made in this order: read the registry (its head
+version and live subgraphs); fetch the new SDL (add/update); compose it with the other live
+subgraphs using Rugzak's composer; check the ownership rule (ownership.py); compare the new API
+schema with the live one (breaking.py); then, unless it is only a check, commit the version and
+the supergraph in one transaction that succeeds only if the head has not moved (else all of it
+again, on the newer registry), and swap the new supergraph in (`GatewayApp.swap_supergraph`).
+
+Other replicas see the head move (a poll every `poll_interval` seconds, or at once on a
+PostgreSQL NOTIFY), read the supergraph SDL the change stored, and swap it in: they never
+compose it again, so every replica serves the very same supergraph.
+
+Start: when the registry is empty, it is seeded with the subgraphs of the `--supergraph` file
+(their SDL fetched from their routing URLs, owner `operator`); until then the gateway serves the
+file. When the registry holds a supergraph, that one is served from the start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Protocol
+
+from starlette.requests import Request
+from starlette.routing import Route
+
+from auth.principal import Principal
+from gateway.composition import CompositionFailed, SubgraphSource, compose
+from gateway.errors import SupergraphError
+from gateway.registry.breaking import breaking_changes, dangerous_changes
+from gateway.registry.errors import RegistryRefusal
+from gateway.registry.fetch import SdlUnavailable, fetch_sdl
+from gateway.registry.ownership import (
+    OPERATOR,
+    check_may_read,
+    check_name,
+    owner_for_change,
+    ownership_violations,
+)
+from gateway.registry.store import (
+    Change,
+    RegistryState,
+    RegistryStore,
+    StaleRegistry,
+    Version,
+    open_store,
+)
+from gateway.supergraph import Supergraph, load_supergraph
+
+log = logging.getLogger("rugzak.registry")
+
+_ATTEMPTS = 5  # compare-and-set retries when other replicas keep committing
+
+
+class Gateway(Protocol):
+    """What the registry needs of the gateway it runs in (GatewayApp)."""
+
+    supergraph: Supergraph
+
+    async def swap_supergraph(self, sdl: str) -> int: ...
+
+
+Fetch = Callable[[str, bytes | None], Awaitable[str]]
+
+
+class Registry:
+    def __init__(
+        self,
+        store: RegistryStore,
+        gateway: Gateway,
+        *,
+        seed_urls: Mapping[str, str] | None = None,
+        secret: bytes | None = None,
+        poll_interval: float = 1.0,
+        fetch: Fetch = fetch_sdl,
+    ) -> None:
+        self.store = store
+        self.gateway = gateway
+        self.seed_urls = dict(seed_urls or {})
+        self.secret = secret
+        self.poll_interval = poll_interval
+        self._fetch = fetch
+        self.served_version = 0  # the registry head this gateway serves (0: the file's)
+        self.last_swap: dict[str, Any] | None = None
+        self.seed_error: str | None = None
+        self._write_lock = asyncio.Lock()
+        self._swap_lock = asyncio.Lock()
+        self._loaded: dict[int, Supergraph] = {}
+        self._watcher: asyncio.Task[None] | None = None
+
+    @classmethod
+    def for_gateway(cls, app: Any) -> Registry:
+        """The registry of a GatewayApp whose config names one (`--registry`)."""
+        config = app.config
+        urls = {
+            g.name: config.subgraph_urls.get(g.name, g.url) for g in app.supergraph.graphs.values()
+        }
+        return cls(
+            open_store(config.registry_url),
+            app,
+            seed_urls=urls,
+            secret=config.subgraph_secret,
+            poll_interval=config.registry_poll_interval,
+        )
+
+    def routes(self, authenticate: Callable[[Request], Awaitable[Principal]]) -> list[Route]:
+        """The REST API (routes.py), authenticating callers as the gateway does."""
+        from gateway.registry.routes import registry_routes
+
+        return registry_routes(self, authenticate)
+
+    # -- keeping this gateway on the newest supergraph ---------------------------------------
+
+    async def start(self) -> None:
+        """Serve the registry's supergraph (seeding the registry first if it is empty), then
+        watch for changes made by other replicas."""
+        try:
+            await self.sync()
+        except Exception:
+            log.exception("registry: first sync failed; serving the --supergraph file for now")
+        self._watcher = asyncio.ensure_future(self._watch())
+
+    async def stop(self) -> None:
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
+        await self.store.close()
+
+    async def _watch(self) -> None:
+        while True:
+            try:
+                await self.store.wait_for_change(self.poll_interval)
+                await self.sync()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the database is away for a moment: keep serving, poll again
+                log.exception("registry: poll failed")
+                await asyncio.sleep(self.poll_interval)
+
+    async def sync(self) -> bool:
+        """Serve the registry's head supergraph if this gateway does not yet; True if swapped."""
+        head = await self.store.head()
+        if head == 0:
+            return await self._seed()
+        if head <= self.served_version:
+            return False
+        found = await self.store.supergraph(head)
+        if found is None:
+            return False
+        sdl, at = found
+        return await self._serve(head, sdl, at)
+
+    async def _serve(self, version: int, sdl: str, committed_at: float) -> bool:
+        async with self._swap_lock:
+            if version <= self.served_version:
+                return False
+            try:
+                await self.gateway.swap_supergraph(sdl)
+            except Exception as exc:  # the last good supergraph serves on; do not retry it
+                log.error("registry: supergraph version %d cannot be served: %s", version, exc)
+                self.served_version = version
+                return False
+            self.served_version = version
+            lag = max(0.0, time.time() - committed_at)
+            self.last_swap = {"version": version, "secondsAfterCommit": round(lag, 3)}
+            log.warning(
+                "registry: serving supergraph version %d, %.3f s after it was committed",
+                version,
+                lag,
+            )
+            return True
+
+    async def _seed(self) -> bool:
+        """Fill an empty registry with the subgraphs of the --supergraph file (or, when another
+        replica did so meanwhile, serve what it committed)."""
+        if not self.seed_urls:
+            return False
+        async with self._write_lock:
+            seeded = await self._seed_commit() if await self.store.head() == 0 else None
+        if seeded is None:
+            return await self.sync()
+        if isinstance(seeded, bool):
+            return False
+        version, sdl = seeded
+        return await self._serve(version, sdl, time.time())
+
+    async def _seed_commit(self) -> tuple[int, str] | bool | None:
+        """(version, supergraph) committed; False when the subgraphs cannot be read or do not
+        compose (tried again at the next poll); None when another replica seeded first."""
+        try:
+            sources = [
+                SubgraphSource(name, url, await self._fetch(url, self.secret))
+                for name, url in sorted(self.seed_urls.items())
+            ]
+            sdl = await asyncio.to_thread(compose, sources)
+        except (SdlUnavailable, CompositionFailed) as exc:
+            message = f"cannot seed the registry from the --supergraph file: {exc}"
+            if message != self.seed_error:
+                log.warning("registry: %s (trying again every poll)", message)
+            self.seed_error = message
+            return False
+        changes = [Change(s.name, "seed", OPERATOR, s.url, s.sdl) for s in sources]
+        try:
+            version = await self.store.commit(
+                0, changes, sdl, "rugzak serve", "seeded from the --supergraph file"
+            )
+        except StaleRegistry:
+            return None
+        self.seed_error = None
+        log.warning("registry: seeded with %s", ", ".join(s.name for s in sources))
+        return version, sdl
+
+    async def _state(self) -> RegistryState:
+        state = await self.store.state()
+        if state.version == 0:
+            await self._seed()
+            state = await self.store.state()
+            if state.version == 0:
+                raise RegistryRefusal(
+                    503,
+                    "REGISTRY_NOT_READY",
+                    self.seed_error or "the registry is empty and could not be seeded",
+                )
+        return state
+
+    async def _supergraph_of(self, version: int) -> Supergraph:
+        if version in self._loaded:
+            return self._loaded[version]
+        found = await self.store.supergraph(version)
+        if found is None:
+            return self.gateway.supergraph
+        supergraph = await asyncio.to_thread(load_supergraph, found[0])
+        self._loaded = {version: supergraph}  # only the newest one is asked for again
+        return supergraph
+
+    # -- changes -------------------------------------------------------------------------------
+
+    async def register(
+        self,
+        principal: Principal,
+        name: str,
+        url: Any,
+        owner: Any = None,
+        *,
+        force: bool = False,
+        dry_run: bool = False,
+    ) -> dict[str, Any]:
+        """Add or update `name` at routing URL `url` (check only, with `dry_run`)."""
+        check_name(name)
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            raise RegistryRefusal(400, "BAD_REQUEST", "url: the subgraph's http(s) routing URL")
+        if owner is not None and not isinstance(owner, str):
+            raise RegistryRefusal(400, "BAD_REQUEST", "owner: a NIS code or agency code")
+        state = await self._state()
+        existing = state.subgraphs.get(name)
+        # refuse a caller who may not change it before fetching anything on their behalf
+        owner_for_change(principal, name, existing.owner if existing else None, owner)
+        try:
+            sdl = await self._fetch(url, self.secret)
+        except SdlUnavailable as exc:
+            raise RegistryRefusal(400, "SUBGRAPH_SDL_UNAVAILABLE", str(exc)) from exc
+
+        def change(state: RegistryState) -> Change | None:
+            existing = state.subgraphs.get(name)
+            current = existing.owner if existing else None
+            new_owner = owner_for_change(principal, name, current, owner)
+            if (
+                existing is not None
+                and existing.live
+                and (existing.current.routing_url, existing.current.sdl) == (url, sdl)
+                and new_owner == existing.owner
+            ):
+                return None  # nothing to do
+            action = "update" if existing is not None and existing.live else "add"
+            return Change(name, action, new_owner, url, sdl)
+
+        return await self._change(principal, name, change, force=force, dry_run=dry_run)
+
+    async def remove(
+        self, principal: Principal, name: str, *, force: bool = False, dry_run: bool = False
+    ) -> dict[str, Any]:
+        check_name(name)
+
+        def change(state: RegistryState) -> Change | None:
+            existing = state.subgraphs.get(name)
+            if existing is None or not existing.live:
+                raise RegistryRefusal(404, "NOT_FOUND", f"no live subgraph named {name}")
+            owner_for_change(principal, name, existing.owner, None)
+            current = existing.current
+            return Change(name, "remove", existing.owner, current.routing_url, current.sdl)
+
+        return await self._change(principal, name, change, force=force, dry_run=dry_run)
+
+    async def rollback(
+        self,
+        principal: Principal,
+        name: str,
+        version: Any,
+        *,
+        force: bool = False,
+        dry_run: bool = False,
+    ) -> dict[str, Any]:
+        """Make version `version` of `name` live again (its stored routing URL and SDL)."""
+        check_name(name)
+        if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+            raise RegistryRefusal(400, "BAD_REQUEST", "version: a version number (1, 2, ...)")
+        versions = {v.n: v for v in await self.store.versions(name)}
+
+        def change(state: RegistryState) -> Change | None:
+            existing = state.subgraphs.get(name)
+            if existing is None:
+                raise RegistryRefusal(404, "NOT_FOUND", f"no subgraph named {name}")
+            owner_for_change(principal, name, existing.owner, None)
+            target = versions.get(version)
+            if target is None:
+                raise RegistryRefusal(
+                    404, "NOT_FOUND", f"{name} has no version {version} (see its history)"
+                )
+            if target.action == "remove":
+                raise RegistryRefusal(
+                    400,
+                    "BAD_REQUEST",
+                    f"version {version} of {name} is a removal: remove the subgraph instead",
+                )
+            current = existing.current
+            if existing.live and (current.routing_url, current.sdl) == (
+                target.routing_url,
+                target.sdl,
+            ):
+                return None
+            return Change(name, "rollback", existing.owner, target.routing_url, target.sdl, version)
+
+        return await self._change(principal, name, change, force=force, dry_run=dry_run)
+
+    async def _change(
+        self,
+        principal: Principal,
+        name: str,
+        make: Callable[[RegistryState], Change | None],
+        *,
+        force: bool,
+        dry_run: bool,
+    ) -> dict[str, Any]:
+        async with self._write_lock:
+            for _ in range(_ATTEMPTS):
+                state = await self._state()
+                change = make(state)
+                if change is None:
+                    return self._unchanged(state, name)
+                try:
+                    return await self._apply(state, change, principal, force, dry_run)
+                except StaleRegistry:
+                    continue  # another replica committed meanwhile: again, on its result
+        raise RegistryRefusal(
+            409, "CONFLICT", "the registry kept changing while this change was made: try again"
+        )
+
+    def _unchanged(self, state: RegistryState, name: str) -> dict[str, Any]:
+        current = state.subgraphs[name].current
+        body: dict[str, Any] = {
+            "changed": False,
+            "subgraph": name,
+            "version": current.n,
+            "supergraphVersion": state.version,
+            "message": f"nothing to change: that version of {name} is live already",
+        }
+        return body
+
+    async def _apply(
+        self,
+        state: RegistryState,
+        change: Change,
+        principal: Principal,
+        force: bool,
+        dry_run: bool,
+    ) -> dict[str, Any]:
+        name = change.subgraph
+        live = state.live()
+        sources = [
+            SubgraphSource(n, s.current.routing_url, s.current.sdl)
+            for n, s in live.items()
+            if n != name
+        ]
+        if change.action != "remove":
+            sources.append(SubgraphSource(name, change.routing_url, change.sdl))
+        if not sources:
+            raise RegistryRefusal(
+                409, "NO_SUBGRAPHS", f"removing {name} would leave the gateway nothing to serve"
+            )
+        started = time.perf_counter()
+        try:
+            sdl = await asyncio.to_thread(compose, sources)
+            new = await asyncio.to_thread(load_supergraph, sdl)
+        except CompositionFailed as exc:
+            n = len(exc.errors)
+            raise RegistryRefusal(
+                409,
+                "COMPOSITION_FAILED",
+                f"{name} does not compose with the live subgraphs ({n} error{'s' * (n > 1)})",
+                errors=exc.errors,
+            ) from exc
+        except SupergraphError as exc:
+            raise RegistryRefusal(409, "COMPOSITION_FAILED", exc.message) from exc
+        compose_ms = (time.perf_counter() - started) * 1000
+        owners = {n: s.owner for n, s in live.items()}
+        owners[name] = change.owner
+        if change.action != "remove":
+            violations = ownership_violations(new, name, owners)
+            if violations:
+                raise RegistryRefusal(
+                    409,
+                    "OWNERSHIP_VIOLATION",
+                    f"{name} would take fields of another organisation's subgraph",
+                    errors=violations,
+                )
+        old = await self._supergraph_of(state.version)
+        breaking = breaking_changes(old, new)
+        dangerous = dangerous_changes(old, new)
+        if breaking and not force:
+            n = len(breaking)
+            raise RegistryRefusal(
+                409,
+                "BREAKING_CHANGES",
+                f"{change.action} of {name} would break clients of the live schema "
+                f"({n} breaking change{'s' * (n > 1)}); change the subgraph, or send "
+                "force=true to make it live anyway",
+                breaking=breaking,
+                dangerous=dangerous,
+            )
+        existing = state.subgraphs.get(name)
+        n_next = existing.current.n + 1 if existing is not None else 1
+        body: dict[str, Any] = {
+            "changed": not dry_run,
+            "subgraph": name,
+            "action": change.action,
+            "version": n_next,
+            "owner": change.owner,
+            "routingUrl": change.routing_url,
+            "forced": bool(breaking),
+            "breakingChanges": [c.to_json() for c in breaking],
+            "dangerousChanges": [c.to_json() for c in dangerous],
+            "composeMs": round(compose_ms, 1),
+            "schemaHash": new.schema_hash,
+        }
+        if change.from_version is not None:
+            body["restoredVersion"] = change.from_version
+        if dry_run:
+            body["message"] = f"{change.action} of {name} would be accepted"
+            return body
+        who = principal.subject or "unknown"
+        reason = f"{change.action} {name} v{n_next}"
+        version = await self.store.commit(
+            state.version, [change], sdl, who, reason, forced=bool(breaking)
+        )
+        self._loaded = {version: new}
+        await self._serve(version, sdl, time.time())
+        body["supergraphVersion"] = version
+        body["live"] = self.served_version >= version
+        body["message"] = f"{change.action} of {name}: version {n_next} is live"
+        log.warning("registry: %s by %s (supergraph version %d)", reason, who, version)
+        return body
+
+    # -- reading -------------------------------------------------------------------------------
+
+    async def list(self, principal: Principal) -> dict[str, Any]:
+        check_may_read(principal)
+        state = await self.store.state()
+        return {
+            "supergraphVersion": state.version,
+            "subgraphs": [subgraph_json(n, s.current) for n, s in state.subgraphs.items()],
+        }
+
+    async def show(self, principal: Principal, name: str) -> dict[str, Any]:
+        check_may_read(principal)
+        check_name(name)
+        versions = await self.store.versions(name)
+        if not versions:
+            raise RegistryRefusal(404, "NOT_FOUND", f"no subgraph named {name}")
+        current = versions[-1]
+        body = subgraph_json(name, current)
+        body["sdl"] = current.sdl
+        body["versions"] = [version_json(v) for v in versions]
+        return body
+
+    async def history(self, principal: Principal, name: str) -> dict[str, Any]:
+        check_may_read(principal)
+        check_name(name)
+        versions = await self.store.versions(name)
+        if not versions:
+            raise RegistryRefusal(404, "NOT_FOUND", f"no subgraph named {name}")
+        return {"subgraph": name, "versions": [version_json(v) for v in versions]}
+
+    async def version(self, principal: Principal, name: str, n: int) -> dict[str, Any]:
+        check_may_read(principal)
+        check_name(name)
+        for v in await self.store.versions(name):
+            if v.n == n:
+                return {**version_json(v), "sdl": v.sdl}
+        raise RegistryRefusal(404, "NOT_FOUND", f"{name} has no version {n}")
+
+    async def status(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "backend": self.store.description,
+            "supergraphVersion": await self.store.head(),
+            "servedVersion": self.served_version,
+            "lastSwap": self.last_swap,
+        }
+        if self.seed_error:
+            body["seedError"] = self.seed_error
+        return body
+
+
+def version_json(v: Version) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "version": v.n,
+        "action": v.action,
+        "routingUrl": v.routing_url,
+        "owner": v.owner,
+        "who": v.who,
+        "at": _iso(v.at),
+        "supergraphVersion": v.supergraph_version,
+        "sdlSha256": hashlib.sha256(v.sdl.encode()).hexdigest(),
+    }
+    if v.from_version is not None:
+        body["restoredVersion"] = v.from_version
+    if v.forced:
+        body["forced"] = True
+    return body
+
+
+def subgraph_json(name: str, current: Version) -> dict[str, Any]:
+    return {
+        "name": name,
+        "owner": current.owner,
+        "live": current.live,
+        "currentVersion": current.n,
+        "routingUrl": current.routing_url,
+        "lastAction": current.action,
+        "lastChangedBy": current.who,
+        "lastChangedAt": _iso(current.at),
+    }
+
+
+def _iso(at: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at))

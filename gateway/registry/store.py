@@ -1,0 +1,371 @@
+"""Where the registry keeps its subgraphs, every version of each, and the supergraphs composed.
+
+Three tables, the same in SQLite and PostgreSQL:
+
+- `subgraphs`: name, owner organisation, current version number;
+- `versions`: one row per change of a subgraph (n = 1, 2, ...): routing URL, SDL, who (the token's
+  subject), when, action (seed, add, update, remove, rollback), the version a rollback restored,
+  whether breaking changes were forced, and the supergraph version the change made;
+- `supergraphs`: every composed supergraph SDL, numbered; `registry_head` holds the newest number,
+  the counter replicas poll to notice a change made on another replica.
+
+Every write is one transaction guarded by the head: `commit(expected, ...)` succeeds only if the
+head is still `expected` (compare and set), so two replicas registering at the same moment cannot
+both go live on a supergraph that lacks the other's subgraph: the second gets `StaleRegistry`,
+reads the registry again and composes once more.
+
+The SQL runs in a thread of its own (one per store), so the event loop never waits on the
+database; `SqlBackend` is the blocking part, `RegistryStore` its asynchronous face.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+T = TypeVar("T")
+
+ACTIONS = ("seed", "add", "update", "remove", "rollback")
+DATA_DIR_ENV = "RUGZAK_DATA_DIR"
+
+
+class StaleRegistry(Exception):
+    """Another change was committed since the registry was read: read it again."""
+
+
+@dataclass(frozen=True, slots=True)
+class Version:
+    """One change of one subgraph. A `remove` version keeps the URL and SDL of what it removed."""
+
+    subgraph: str
+    n: int
+    action: str
+    routing_url: str
+    sdl: str
+    owner: str
+    who: str
+    at: float  # unix seconds
+    supergraph_version: int
+    from_version: int | None = None  # the version a rollback restored
+    forced: bool = False  # went live although it had breaking changes
+
+    @property
+    def live(self) -> bool:
+        return self.action != "remove"
+
+
+@dataclass(frozen=True, slots=True)
+class Subgraph:
+    name: str
+    owner: str
+    current: Version
+
+    @property
+    def live(self) -> bool:
+        return self.current.live
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryState:
+    """The registry as of head `version`: every subgraph ever registered (removed ones too)."""
+
+    version: int
+    subgraphs: dict[str, Subgraph]
+
+    def live(self) -> dict[str, Subgraph]:
+        return {name: s for name, s in self.subgraphs.items() if s.live}
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """What one commit does to one subgraph."""
+
+    subgraph: str
+    action: str
+    owner: str
+    routing_url: str
+    sdl: str
+    from_version: int | None = None
+
+
+class Cursor(Protocol):
+    @property
+    def rowcount(self) -> int: ...
+
+    def execute(self, sql: str, params: Sequence[Any] = ...) -> Any: ...
+    def fetchone(self) -> Any: ...
+    def fetchall(self) -> list[Any]: ...
+
+
+_VERSION_COLUMNS = (
+    "v.subgraph, v.n, v.action, v.routing_url, v.sdl, v.owner, v.who, v.at, "
+    "v.supergraph_version, v.from_version, v.forced"
+)
+
+
+def _version(row: Sequence[Any]) -> Version:
+    return Version(
+        subgraph=row[0],
+        n=int(row[1]),
+        action=row[2],
+        routing_url=row[3],
+        sdl=row[4],
+        owner=row[5],
+        who=row[6],
+        at=float(row[7]),
+        supergraph_version=int(row[8]),
+        from_version=None if row[9] is None else int(row[9]),
+        forced=bool(row[10]),
+    )
+
+
+class SqlBackend:
+    """The SQL both databases share; subclasses connect, create the tables and run transactions.
+    Every method blocks: `RegistryStore` calls them from its own thread."""
+
+    description = "sql"
+    placeholder = "?"
+
+    def transaction(self, write: bool) -> AbstractContextManager[Cursor]:
+        """A transaction (BEGIN IMMEDIATE in SQLite when `write`): commits when the block
+        ends, rolls back when it raises."""
+        raise NotImplementedError
+
+    def migrate(self) -> None:
+        """Create the tables (and the head, at 0) unless they exist."""
+        raise NotImplementedError
+
+    def notify(self, cursor: Cursor, version: int) -> None:
+        """Tell other replicas at once (PostgreSQL: NOTIFY); polling finds it anyway."""
+
+    def wait_for_change(self, timeout: float) -> None:
+        """Return after `timeout` seconds, or earlier when another replica committed."""
+        time.sleep(timeout)
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def _sql(self, sql: str) -> str:
+        return sql if self.placeholder == "?" else sql.replace("?", self.placeholder)
+
+    def _run(self, cursor: Cursor, sql: str, *params: Any) -> Any:
+        return cursor.execute(self._sql(sql), params)
+
+    def head(self) -> int:
+        with self.transaction(write=False) as cur:
+            self._run(cur, "SELECT version FROM registry_head WHERE id = 1")
+            row = cur.fetchone()
+        return int(row[0]) if row else 0
+
+    def state(self) -> RegistryState:
+        with self.transaction(write=False) as cur:
+            # the head first: a commit between the two reads makes the head stale, never newer
+            # than the subgraphs read, so a commit based on this state fails its compare-and-set
+            self._run(cur, "SELECT version FROM registry_head WHERE id = 1")
+            row = cur.fetchone()
+            self._run(
+                cur,
+                f"SELECT s.name, s.owner, {_VERSION_COLUMNS} FROM subgraphs s "
+                "JOIN versions v ON v.subgraph = s.name AND v.n = s.current_version "
+                "ORDER BY s.name",
+            )
+            rows = cur.fetchall()
+        subgraphs = {r[0]: Subgraph(r[0], r[1], _version(r[2:])) for r in rows}
+        return RegistryState(int(row[0]) if row else 0, subgraphs)
+
+    def supergraph(self, version: int) -> tuple[str, float] | None:
+        """The supergraph SDL of head `version` and when it was committed."""
+        with self.transaction(write=False) as cur:
+            self._run(cur, "SELECT sdl, at FROM supergraphs WHERE version = ?", version)
+            row = cur.fetchone()
+        return None if row is None else (str(row[0]), float(row[1]))
+
+    def versions(self, name: str) -> list[Version]:
+        with self.transaction(write=False) as cur:
+            self._run(
+                cur,
+                f"SELECT {_VERSION_COLUMNS} FROM versions v WHERE v.subgraph = ? ORDER BY v.n",
+                name,
+            )
+            return [_version(r) for r in cur.fetchall()]
+
+    def commit(
+        self,
+        expected: int,
+        changes: Sequence[Change],
+        supergraph_sdl: str,
+        who: str,
+        reason: str,
+        forced: bool = False,
+        now: float | None = None,
+    ) -> int:
+        """Record `changes` and the supergraph they make, as head `expected + 1`; StaleRegistry
+        when the head has moved on since `expected` was read."""
+        at = time.time() if now is None else now
+        version = expected + 1
+        with self.transaction(write=True) as cur:
+            self._run(
+                cur,
+                "UPDATE registry_head SET version = ? WHERE id = 1 AND version = ?",
+                version,
+                expected,
+            )
+            if cur.rowcount != 1:
+                raise StaleRegistry(f"the registry moved on from version {expected}")
+            self._run(
+                cur,
+                "INSERT INTO supergraphs (version, sdl, at, who, reason) VALUES (?, ?, ?, ?, ?)",
+                version,
+                supergraph_sdl,
+                at,
+                who,
+                reason,
+            )
+            for change in changes:
+                if change.action not in ACTIONS:
+                    raise ValueError(f"unknown registry action {change.action!r}")
+                self._run(cur, "SELECT MAX(n) FROM versions WHERE subgraph = ?", change.subgraph)
+                row = cur.fetchone()
+                n = (int(row[0]) if row and row[0] is not None else 0) + 1
+                if n == 1:
+                    self._run(
+                        cur,
+                        "INSERT INTO subgraphs (name, owner, current_version, created_at) "
+                        "VALUES (?, ?, ?, ?)",
+                        change.subgraph,
+                        change.owner,
+                        n,
+                        at,
+                    )
+                else:
+                    self._run(
+                        cur,
+                        "UPDATE subgraphs SET owner = ?, current_version = ? WHERE name = ?",
+                        change.owner,
+                        n,
+                        change.subgraph,
+                    )
+                self._run(
+                    cur,
+                    "INSERT INTO versions (subgraph, n, action, routing_url, sdl, owner, who, at, "
+                    "supergraph_version, from_version, forced) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    change.subgraph,
+                    n,
+                    change.action,
+                    change.routing_url,
+                    change.sdl,
+                    change.owner,
+                    who,
+                    at,
+                    version,
+                    change.from_version,
+                    bool(forced),
+                )
+            self.notify(cur, version)
+        return version
+
+
+class RegistryStore:
+    """The store, awaitable: each call runs on the store's own thread (one connection, used by
+    one thread at a time), so SQLite and psycopg's blocking API never block the event loop."""
+
+    def __init__(self, backend: SqlBackend) -> None:
+        self.backend = backend
+        self.description = backend.description
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="rugzak-registry")
+        self._waiter = ThreadPoolExecutor(1, thread_name_prefix="rugzak-registry-watch")
+
+    async def _call(self, fn: Callable[..., T], *args: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, lambda: fn(*args))
+
+    async def head(self) -> int:
+        return await self._call(self.backend.head)
+
+    async def state(self) -> RegistryState:
+        return await self._call(self.backend.state)
+
+    async def supergraph(self, version: int) -> tuple[str, float] | None:
+        return await self._call(self.backend.supergraph, version)
+
+    async def versions(self, name: str) -> list[Version]:
+        return await self._call(self.backend.versions, name)
+
+    async def commit(
+        self,
+        expected: int,
+        changes: Sequence[Change],
+        supergraph_sdl: str,
+        who: str,
+        reason: str,
+        forced: bool = False,
+    ) -> int:
+        return await self._call(
+            self.backend.commit, expected, changes, supergraph_sdl, who, reason, forced
+        )
+
+    async def wait_for_change(self, timeout: float) -> None:
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._waiter, self.backend.wait_for_change, timeout)
+
+    async def close(self) -> None:
+        await self._call(self.backend.close)
+        self._executor.shutdown(wait=False)
+        self._waiter.shutdown(wait=False, cancel_futures=True)
+
+
+def data_dir() -> Path:
+    """`$RUGZAK_DATA_DIR`, or `.rugzak/data` under the working directory (as the subgraphs)."""
+    configured = os.environ.get(DATA_DIR_ENV, "").strip()
+    return Path(configured) if configured else Path(".rugzak") / "data"
+
+
+def open_store(url: str) -> RegistryStore:
+    """`sqlite` (the file registry.sqlite3 in the data directory), `sqlite:PATH`, or a
+    PostgreSQL URL (`postgresql://user@host:port/db`). ValueError for anything else, or when
+    the database cannot be opened."""
+    url = url.strip()
+    try:
+        return RegistryStore(_backend(url))
+    except ValueError:
+        raise
+    except Exception as exc:  # sqlite3.Error, psycopg.Error, OSError: a message, not a trace
+        raise ValueError(f"cannot open the registry {_redacted(url)}: {exc}") from exc
+
+
+def _backend(url: str) -> SqlBackend:
+    if url in ("sqlite", "sqlite:"):
+        from gateway.registry.sqlite_store import SqliteBackend
+
+        return SqliteBackend(data_dir() / "registry.sqlite3")
+    if url.startswith("sqlite:"):
+        rest = url[len("sqlite:") :]
+        if rest.startswith("//"):  # sqlite:///abs/path or sqlite://rel/path
+            rest = rest[2:]
+        from gateway.registry.sqlite_store import SqliteBackend
+
+        return SqliteBackend(Path(rest))
+    if url.startswith(("postgresql://", "postgres://")):
+        from gateway.registry.postgres_store import PostgresBackend
+
+        return PostgresBackend(url)
+    raise ValueError(
+        f"--registry wants sqlite, sqlite:PATH or postgresql://USER@HOST:PORT/DB, got {url!r}"
+    )
+
+
+def _redacted(url: str) -> str:
+    """The URL without a password, for messages."""
+    scheme, sep, rest = url.partition("://")
+    if sep and "@" in rest:
+        credentials, _, host = rest.rpartition("@")
+        return f"{scheme}://{credentials.split(':')[0]}@{host}"
+    return url
