@@ -69,6 +69,7 @@ class PostgresBackend(SqlBackend):
         self._timeout = connect_timeout
         self._db = self._connect()
         self._listener: psycopg.Connection[tuple[object, ...]] | None = None
+        self._closed = False
         self.migrate()
         self._listen()
 
@@ -98,6 +99,8 @@ class PostgresBackend(SqlBackend):
             for _ in listener.notifies(timeout=timeout, stop_after=1):
                 pass
         except psycopg.Error as exc:  # polling still finds every change; try LISTEN again later
+            if self._closed:
+                return
             log.warning("registry: LISTEN %s failed: %s", CHANNEL, exc)
             self._listener = None
             time.sleep(max(0.0, timeout - (time.monotonic() - started)))
@@ -109,6 +112,7 @@ class PostgresBackend(SqlBackend):
         return self._listener
 
     def close(self) -> None:
+        self._closed = True
         self._db.close()
         if self._listener is not None:
             self._listener.close()

@@ -13,11 +13,12 @@
 Answers are JSON. A refusal is `{"code", "message", "errors"?, "breakingChanges"?,
 "dangerousChanges"?}` with HTTP 400 (bad request, unreadable SDL), 401 (no or bad token), 403
 (scope or organisation), 404, 409 (does not compose, ownership, breaking changes), 503 (registry
-not ready).
+not ready, or its database unreachable).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -31,6 +32,8 @@ from auth.principal import Principal
 from gateway.errors import RequestError
 from gateway.registry.errors import RegistryRefusal
 from gateway.registry.service import Registry
+
+log = logging.getLogger("rugzak.registry")
 
 Authenticate = Callable[[Request], Awaitable[Principal]]
 MAX_BODY = 64 * 1024
@@ -80,6 +83,10 @@ def registry_routes(registry: Registry, authenticate: Authenticate) -> list[Rout
                 return _json(200, await handler(request))
             except RegistryRefusal as exc:
                 return _json(exc.status, exc.to_json())
+            except Exception:  # the database away, or a bug: JSON all the same, details logged
+                log.exception("registry: %s %s failed", request.method, request.url.path)
+                message = "the registry could not do this now (see the gateway's log); try again"
+                return _json(503, {"code": "REGISTRY_UNAVAILABLE", "message": message})
 
         return run
 

@@ -177,6 +177,7 @@ def test_registry_under_load(world: World, gateway: Server) -> None:
     assert load.failures == [], load.failures[:5]
     assert load.sent > 50, load.sent
     assert load.slowest < 5.0
+    print(f"\nsteady load: {load.sent} requests, none failed, slowest {load.slowest * 1000:.0f} ms")
 
     history = cli(url, gent, "history", "gent-parking")
     assert history.returncode == 0, history.stderr
@@ -197,11 +198,25 @@ def test_registry_under_load(world: World, gateway: Server) -> None:
 
 def test_a_restarted_gateway_serves_the_registry(world: World, gateway: Server) -> None:
     """The registry persists: a new gateway on the same file serves its newest supergraph at
-    once, not the --supergraph file (which knows nothing of gent-parking)."""
+    once, not the --supergraph file (which knows nothing of gent-parking). Two gateways on one
+    SQLite file are replicas too: what one registers, the other serves after its next poll."""
     again = world.start_gateway(f"sqlite:{world.tmp / 'registry.sqlite3'}", name="restarted")
     try:
         assert valid(again.url, PARKING_QUERY)
         status = httpx.get(f"{again.url}/registry").json()
         assert status["servedVersion"] == status["supergraphVersion"] >= 5
+        leuven = world.token("24062")
+        response = registry_call(
+            gateway.url,
+            "POST",
+            "/subgraphs/leuven-waste",
+            leuven,
+            {"url": world.subgraph_url("waste")},
+        )
+        assert response.status_code == 200, response.text
+        assert wait_until(lambda: valid(again.url, "{ wasteCollectionDays }"), timeout=10) < 5
+        swap = httpx.get(f"{again.url}/registry").json()["lastSwap"]
+        assert swap["version"] == response.json()["supergraphVersion"]
+        assert swap["secondsAfterCommit"] < 3.0  # a poll a second
     finally:
         again.stop()
