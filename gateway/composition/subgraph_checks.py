@@ -1,4 +1,4 @@
-"""Checks of one subgraph on its own: its field sets (@key, @requires, @provides), @external,
+"""Checks of one subgraph on its own: its keys (key_checks.py), @requires, @provides, @external,
 @override and @interfaceObject. Also records which fields the field sets use."""
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from gateway.composition.field_sets import (
     parse_field_set,
     walk,
 )
+from gateway.composition.key_checks import check_keys, report
 from gateway.composition.subgraph_model import Field, Kind, Subgraph, TypeDef
 
 _LABEL = re.compile(r"^(percent\((\d{1,2}(\.\d{1,8})?|100)\)|[a-zA-Z][a-zA-Z0-9_\-:.]{0,99})$")
@@ -23,13 +24,13 @@ _LABEL = re.compile(r"^(percent\((\d{1,2}(\.\d{1,8})?|100)\)|[a-zA-Z][a-zA-Z0-9_
 def check_subgraph(subgraph: Subgraph, log: ErrorLog) -> None:
     for type_def in subgraph.types.values():
         if type_def.kind in (Kind.OBJECT, Kind.INTERFACE):
-            _check_keys(subgraph, type_def, log)
+            check_keys(subgraph, type_def, log)
             for field in type_def.fields.values():
                 _check_requires(subgraph, type_def, field, log)
                 _check_provides(subgraph, type_def, field, log)
                 _check_override(subgraph, type_def, field, log)
         if type_def.interface_object and not type_def.keys:
-            _error(
+            report(
                 log,
                 subgraph,
                 "INTERFACE_OBJECT_USAGE_ERROR",
@@ -52,134 +53,11 @@ def _share_key_fields(subgraph: Subgraph) -> None:
                 field.shareable = True
 
 
-def _error(
-    log: ErrorLog, subgraph: Subgraph, code: str, coordinate: str, message: str, hint: str
-) -> None:
-    log.add(code, message, subgraphs=[subgraph.name], coordinate=coordinate, hint=hint)
-
-
 def _composite(subgraph: Subgraph, type_name: str) -> TypeDef | None:
     type_def = subgraph.types.get(type_name)
     if type_def and type_def.kind in (Kind.OBJECT, Kind.INTERFACE, Kind.UNION):
         return type_def
     return None
-
-
-def _check_keys(subgraph: Subgraph, type_def: TypeDef, log: ErrorLog) -> None:
-    is_interface = type_def.kind == Kind.INTERFACE and not type_def.interface_object
-    if type_def.keys and is_interface and (2, 0) <= subgraph.version < (2, 3):
-        _error(
-            log,
-            subgraph,
-            "KEY_UNSUPPORTED_ON_INTERFACE",
-            type_def.name,
-            f'@key on interface "{type_def.name}" needs Federation 2.3 or later.',
-            "link federation/v2.3 or later.",
-        )
-        return
-    for key in type_def.keys:
-        where = f'On type "{type_def.name}", for @key(fields: "{key.fields}")'
-        try:
-            selection = parse_field_set(key.fields)
-        except FieldSetSyntaxError as exc:
-            _error(
-                log,
-                subgraph,
-                "KEY_INVALID_FIELDS",
-                type_def.name,
-                f"{where}: {exc}",
-                "fix the field set.",
-            )
-            continue
-        for item in walk(subgraph, type_def.name, selection):
-            if isinstance(item, BadFragment) or item.field is None:
-                what = item.type_condition if isinstance(item, BadFragment) else item.name
-                _error(
-                    log,
-                    subgraph,
-                    "KEY_INVALID_FIELDS",
-                    type_def.name,
-                    f'{where}: cannot query "{what}" on type "{type_def.name}".',
-                    "add the field to the type in this subgraph (with @external if another "
-                    "subgraph resolves it), or change the key.",
-                )
-                continue
-            coordinate = f"{item.parent}.{item.name}"
-            subgraph.used_fields.add((item.parent, item.name))
-            subgraph.key_selected.add((item.parent, item.name))
-            if item.depth == 0 and item.parent == type_def.name:
-                subgraph.key_fields.add((item.parent, item.name))
-            _check_key_field(subgraph, item, where, coordinate, log)
-        if is_interface and subgraph.version >= (2, 3):
-            _check_interface_key(subgraph, type_def, key.fields, log)
-
-
-def _check_key_field(
-    subgraph: Subgraph, item: Selected, where: str, coordinate: str, log: ErrorLog
-) -> None:
-    assert item.field is not None
-    if item.node.directives:
-        _error(
-            log,
-            subgraph,
-            "KEY_DIRECTIVE_IN_FIELDS_ARG",
-            coordinate,
-            f"{where}: directives are not allowed in a key.",
-            "remove the directive from the field set.",
-        )
-    if item.field.args:
-        _error(
-            log,
-            subgraph,
-            "KEY_FIELDS_HAS_ARGS",
-            coordinate,
-            f'{where}: field "{coordinate}" has arguments, which a key cannot include.',
-            "key on fields without arguments.",
-        )
-    target = named_type(item.field.type)
-    target_def = subgraph.types.get(target)
-    if "[" in item.field.type or (
-        target_def is not None and target_def.kind in (Kind.INTERFACE, Kind.UNION)
-    ):
-        what = "a list" if "[" in item.field.type else f"of {target_def.kind.value} type"  # type: ignore[union-attr]
-        _error(
-            log,
-            subgraph,
-            "KEY_FIELDS_SELECT_INVALID_TYPE",
-            coordinate,
-            f'{where}: field "{coordinate}" is {what}, which a key cannot include.',
-            "key on scalar, enum or object fields (lists, interfaces and unions are not allowed).",
-        )
-        return
-    leaf = is_leaf(subgraph, target)
-    if leaf == (item.node.selection_set is not None):
-        need = "cannot have a selection" if leaf else "needs a selection of its fields"
-        _error(
-            log,
-            subgraph,
-            "KEY_INVALID_FIELDS",
-            coordinate,
-            f'{where}: field "{coordinate}" {need}.',
-            "select the subfields of object fields, and none of leaf fields.",
-        )
-
-
-def _check_interface_key(
-    subgraph: Subgraph, interface: TypeDef, fields: str, log: ErrorLog
-) -> None:
-    for type_def in subgraph.types.values():
-        if interface.name not in type_def.interfaces or type_def.kind != Kind.OBJECT:
-            continue
-        if not any(" ".join(k.fields.split()) == " ".join(fields.split()) for k in type_def.keys):
-            _error(
-                log,
-                subgraph,
-                "INTERFACE_KEY_NOT_ON_IMPLEMENTATION",
-                type_def.name,
-                f'Key @key(fields: "{fields}") on interface "{interface.name}" is missing on '
-                f'implementation type "{type_def.name}".',
-                f'add @key(fields: "{fields}") to "{type_def.name}".',
-            )
 
 
 def _selection_errors(
@@ -196,7 +74,7 @@ def _selection_errors(
     try:
         selection = parse_field_set(fields)
     except FieldSetSyntaxError as exc:
-        _error(log, subgraph, code, coordinate, f"{where}: {exc}", "fix the field set.")
+        report(log, subgraph, code, coordinate, f"{where}: {exc}", "fix the field set.")
         return None
     out: list[Selected] = []
     ok = True
@@ -207,7 +85,7 @@ def _selection_errors(
                 if isinstance(item, BadFragment)
                 else f"{item.parent}.{item.name}"
             )
-            _error(
+            report(
                 log,
                 subgraph,
                 code,
@@ -220,7 +98,7 @@ def _selection_errors(
         leaf = is_leaf(subgraph, named_type(item.field.type))
         if leaf == (item.node.selection_set is not None):
             need = "cannot have a selection" if leaf else "needs a selection of its fields"
-            _error(
+            report(
                 log,
                 subgraph,
                 code,
@@ -238,7 +116,7 @@ def _check_requires(subgraph: Subgraph, type_def: TypeDef, field: Field, log: Er
         return
     coordinate = f"{type_def.name}.{field.name}"
     if type_def.kind == Kind.INTERFACE and not type_def.interface_object:
-        _error(
+        report(
             log,
             subgraph,
             "REQUIRES_UNSUPPORTED_ON_INTERFACE",
@@ -255,7 +133,7 @@ def _check_requires(subgraph: Subgraph, type_def: TypeDef, field: Field, log: Er
         subgraph.required_fields.add((item.parent, item.name))
         assert item.field is not None
         if item.depth == 0 and not item.field.external and not subgraph.is_fed1:
-            _error(
+            report(
                 log,
                 subgraph,
                 "REQUIRES_FIELDS_MISSING_EXTERNAL",
@@ -273,7 +151,7 @@ def _check_provides(subgraph: Subgraph, type_def: TypeDef, field: Field, log: Er
     coordinate = f"{type_def.name}.{field.name}"
     target = named_type(field.type)
     if _composite(subgraph, target) is None:
-        _error(
+        report(
             log,
             subgraph,
             "PROVIDES_ON_NON_OBJECT_FIELD",
@@ -289,7 +167,7 @@ def _check_provides(subgraph: Subgraph, type_def: TypeDef, field: Field, log: Er
         subgraph.provided_fields.add((item.parent, item.name))
         assert item.field is not None
         if item.depth == 0 and not item.field.external and not subgraph.is_fed1:
-            _error(
+            report(
                 log,
                 subgraph,
                 "PROVIDES_FIELDS_MISSING_EXTERNAL",
@@ -306,7 +184,7 @@ def _check_override(subgraph: Subgraph, type_def: TypeDef, field: Field, log: Er
         return
     coordinate = f"{type_def.name}.{field.name}"
     if field.override == subgraph.name:
-        _error(
+        report(
             log,
             subgraph,
             "OVERRIDE_FROM_SELF_ERROR",
@@ -316,7 +194,7 @@ def _check_override(subgraph: Subgraph, type_def: TypeDef, field: Field, log: Er
             "name the subgraph the field moves away from in @override(from:), or remove it.",
         )
     if field.external:
-        _error(
+        report(
             log,
             subgraph,
             "OVERRIDE_COLLISION_WITH_ANOTHER_DIRECTIVE",
@@ -325,7 +203,7 @@ def _check_override(subgraph: Subgraph, type_def: TypeDef, field: Field, log: Er
             "remove @external or @override.",
         )
     if type_def.kind == Kind.INTERFACE and not type_def.interface_object:
-        _error(
+        report(
             log,
             subgraph,
             "OVERRIDE_ON_INTERFACE",
@@ -334,7 +212,7 @@ def _check_override(subgraph: Subgraph, type_def: TypeDef, field: Field, log: Er
             "use @override on the implementing types' fields.",
         )
     if field.override_label is not None and not _LABEL.match(field.override_label):
-        _error(
+        report(
             log,
             subgraph,
             "OVERRIDE_LABEL_INVALID",
@@ -359,7 +237,7 @@ def _check_external_used(subgraph: Subgraph, log: ErrorLog) -> None:
             returned = subgraph.types.get(named_type(field.type))
             if returned is not None and returned.kind == Kind.OBJECT and returned.shareable:
                 continue  # the ecosystem lets an @external value-type field stand unused
-            _error(
+            report(
                 log,
                 subgraph,
                 "EXTERNAL_UNUSED",

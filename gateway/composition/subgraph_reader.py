@@ -36,6 +36,7 @@ from graphql import (
     print_ast,
 )
 
+from gateway.composition.directive_definitions import check_directive_definitions
 from gateway.composition.errors import ErrorLog
 from gateway.composition.executable_directives import read_executable_directives
 from gateway.composition.federation_names import (
@@ -44,7 +45,6 @@ from gateway.composition.federation_names import (
     LinkError,
     federation_names,
 )
-from gateway.composition.field_sets import BUILT_IN_SCALARS, named_type
 from gateway.composition.subgraph_model import (
     Access,
     Element,
@@ -317,7 +317,7 @@ def read_subgraph(name: str, url: str, sdl: str, log: ErrorLog) -> Subgraph | No
     renames = _root_renames(doc)
     subgraph.root_types = {op: ROOT_NAMES[op] for op in ROOT_NAMES}
     defined = {d.name.value for d in doc.definitions if isinstance(d, DirectiveDefinitionNode)}
-    _check_redefinitions(name, names, doc.definitions, log)
+    check_directive_definitions(name, names, doc.definitions, log)
     subgraph.executable_directives = read_executable_directives(doc, set(names.by_local_name))
     reader = _Reader(name, names, defined, log)
     for definition in doc.definitions:
@@ -351,51 +351,6 @@ def read_subgraph(name: str, url: str, sdl: str, log: ErrorLog) -> Subgraph | No
         if root_type is not None and not root_type.fields:
             del subgraph.types[root]  # only the federation fields: nothing to compose
     return subgraph
-
-
-_REQUIRED_ARGUMENTS = {
-    "key": "fields",
-    "requires": "fields",
-    "provides": "fields",
-    "override": "from",
-}
-
-
-def _check_redefinitions(
-    name: str, names: FederationNames, definitions: Sequence[object], log: ErrorLog
-) -> None:
-    """A subgraph may spell out a federation directive's definition, but not change it."""
-    known = BUILT_IN_SCALARS | {
-        d.name.value for d in definitions if isinstance(d, TypeDefinitionNode | TypeExtensionNode)
-    }
-    for definition in definitions:
-        if not isinstance(definition, DirectiveDefinitionNode):
-            continue
-        for arg in definition.arguments or ():
-            arg_type = named_type(print_ast(arg.type))
-            if arg_type not in known:
-                log.add(
-                    "INVALID_GRAPHQL",
-                    f'Unknown type "{arg_type}" in the definition of @{definition.name.value}.',
-                    subgraphs=[name],
-                    coordinate=f"@{definition.name.value}({arg.name.value}:)",
-                    hint=f'define "{arg_type}" (e.g. scalar {arg_type}) or remove the directive '
-                    "definition.",
-                )
-        canonical = names.by_local_name.get(definition.name.value)
-        required = _REQUIRED_ARGUMENTS.get(canonical or "")
-        if required is None:
-            continue
-        args = {a.name.value: print_ast(a.type) for a in definition.arguments or ()}
-        if not args.get(required, "").endswith("!"):
-            log.add(
-                "DIRECTIVE_DEFINITION_INVALID",
-                f'Invalid definition for directive "@{definition.name.value}": argument '
-                f'"{required}" must be non-null, found "{args.get(required, "(missing)")}".',
-                subgraphs=[name],
-                coordinate=f"@{definition.name.value}",
-                hint="remove the definition (composition knows it) or copy it from the spec.",
-            )
 
 
 def _root_renames(doc: object) -> dict[str, str]:

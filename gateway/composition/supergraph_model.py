@@ -69,6 +69,12 @@ class MergedSchema:
     key_fields_anywhere: set[tuple[str, str]] = field(default_factory=set)
     executable_directives: list[ExecutableDirective] = field(default_factory=list)
 
+    def names_of(self, graphs: list[str]) -> list[str]:
+        return [self.name_of(g) for g in graphs]
+
+    def quoted(self, graphs: list[str]) -> str:
+        return ", ".join(f'"{self.name_of(g)}"' for g in graphs)
+
     def name_of(self, graph: str) -> str:
         return self.subgraphs[graph].name
 
@@ -84,3 +90,13 @@ class MergedSchema:
             for t in self.types.values()
             if t.kind == Kind.OBJECT and interface in t.interfaces
         ]
+
+
+def merge_element(target: Element, source: Element) -> None:
+    if target.description is None and source.description is not None:
+        target.description = source.description
+    if target.deprecated is None and source.deprecated is not None:
+        target.deprecated = source.deprecated
+    target.inaccessible |= source.inaccessible
+    target.tags.extend(t for t in source.tags if t not in target.tags)
+    target.access.merge(source.access)
