@@ -68,6 +68,10 @@ class NSelection:
     type_name: str
     abstract: bool
     by_type: dict[str, dict[str, NField]] = field(default_factory=dict)
+    # per concrete type, how shaping copies each field (built on first use; see shaping.py)
+    shape_steps: dict[str, tuple[tuple[str, NField, int], ...]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
 
 @dataclass(slots=True)

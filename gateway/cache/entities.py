@@ -160,6 +160,20 @@ class EntityCache:
         self.ttl_by_type = dict(ttl_by_type or {})
         self.metrics = metrics
         self._in_flight: dict[str, asyncio.Future[Any]] = {}
+        # subgraphs whose last query answer could not be cached (no-store, or no Cache-Control
+        # and no --entity-ttl): looking their entries up would only cost time
+        self._not_cacheable: set[str] = set()
+
+    def worth_looking(self, service: str) -> bool:
+        return bool(self.ttl_by_type) or service not in self._not_cacheable
+
+    def learn(self, service: str, cache_control: str | None) -> None:
+        """What a subgraph's latest query answer says about caching its answers."""
+        control = parse_cache_control(cache_control)
+        if control is not None and not control.no_store and (control.max_age or 0) > 0:
+            self._not_cacheable.discard(service)
+        else:
+            self._not_cacheable.add(service)
 
     def _fetch_hash(self, service: str, text: str, variables: Mapping[str, Any]) -> str:
         data = orjson.dumps([service, text, variables], option=orjson.OPT_SORT_KEYS)

@@ -4,7 +4,7 @@ representations from the merged tree, subgraph errors translated to client paths
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,7 +14,7 @@ from auth.principal import Principal
 from gateway.cache.entities import EntityCache, Lookup, parse_cache_control, response_tags
 from gateway.cache.status import CacheStatus
 from gateway.errors import graphql_error
-from gateway.execution.merge import Path, deep_merge, objects_at, representation
+from gateway.execution.merge import Path, deep_merge, flat_path, objects_at, representation
 from gateway.execution.subgraph_client import CACHE_CONTROL_KEY, SubgraphClient, SubgraphFailure
 from gateway.lru import LRU
 from gateway.metrics import Metrics
@@ -56,6 +56,10 @@ class _EntityPart:
     cached: _Cached | None = None
 
 
+# (subgraph, request body, the caller's headers)
+_InFlightKey = tuple[str, bytes, tuple[tuple[str, str], ...]]
+
+
 class Executor:
     def __init__(
         self,
@@ -69,7 +73,7 @@ class Executor:
         self.metrics = metrics
         self.entity_cache = entity_cache
         # identical subgraph queries in flight (same body, same caller) share one request
-        self._in_flight: dict[bytes, asyncio.Future[dict[str, Any] | SubgraphFailure]] = {}
+        self._in_flight: dict[_InFlightKey, asyncio.Future[dict[str, Any] | SubgraphFailure]] = {}
         # the shared request of a group of entity fetches, by their documents
         self._batched: LRU[tuple[str, ...], str] = LRU(1000)
 
@@ -125,9 +129,13 @@ class Executor:
         parts = [part for node in group if (part := self._entity_part(node, variables, state))]
         if self.entity_cache is not None and state.principal is not None:
             cache, principal, status = self.entity_cache, state.principal, state.cache_status
-            parts = [
-                p for part in parts if (p := await _from_cache(cache, part, principal, status))
-            ]
+            left = []
+            for part in parts:
+                if not cache.worth_looking(part.node.service):
+                    left.append(part)
+                elif (rest := await _from_cache(cache, part, principal, status)) is not None:
+                    left.append(rest)
+            parts = left
         if len(parts) == 1:
             await self._entity_fetch(parts[0], headers, state)
         elif parts:
@@ -142,7 +150,12 @@ class Executor:
     ) -> None:
         lookup: Lookup | None = None
         cache = self.entity_cache
-        if cache is not None and state.principal is not None and node.operation_kind == "query":
+        if (
+            cache is not None
+            and state.principal is not None
+            and node.operation_kind == "query"
+            and cache.worth_looking(node.service)
+        ):
             lookup = await cache.lookup_root(
                 node.service,
                 node.document,
@@ -185,7 +198,7 @@ class Executor:
         assert node.representations is not None
         reps: list[dict[str, Any]] = []
         targets: list[list[tuple[dict[str, Any], Path]]] = []
-        seen: dict[bytes, int] = {}
+        seen: dict[Hashable, int] = {}
         single_type = next(iter(node.representations)) if len(node.representations) == 1 else None
         for obj, path in objects_at(state.data, node.path):
             type_name = obj.get("__typename", single_type)
@@ -198,8 +211,14 @@ class Executor:
             rep = representation(obj, sent_as, fields)
             if rep is None:
                 continue
-            ident = orjson.dumps(rep, option=orjson.OPT_SORT_KEYS)
-            index = seen.get(ident)
+            # representations of one type list their fields in one order: their items are a
+            # key unless a value is itself an object or a list (then its JSON is)
+            ident: Hashable = tuple(rep.items())
+            try:
+                index = seen.get(ident)
+            except TypeError:
+                ident = orjson.dumps(rep, option=orjson.OPT_SORT_KEYS)
+                index = seen.get(ident)
             if index is None:
                 seen[ident] = len(reps)
                 reps.append(rep)
@@ -309,7 +328,8 @@ class Executor:
         caller's headers) waits for that one's answer (a copy) instead of going out again."""
         if not shareable:
             return await self._send(service, url, payload, headers)
-        key = orjson.dumps([service, payload, sorted(headers.items())])
+        content = orjson.dumps(payload)  # serialized once: the key, and then the body sent
+        key = (service, content, tuple(sorted(headers.items())))
         running = self._in_flight.get(key)
         if running is not None:
             result = await asyncio.shield(running)
@@ -319,8 +339,10 @@ class Executor:
         )
         self._in_flight[key] = future
         try:
-            result = await self._send(service, url, payload, headers)
+            result = await self._send(service, url, content, headers)
             future.set_result(result)
+            if self.entity_cache is not None and isinstance(result, dict):
+                self.entity_cache.learn(service, result.get(CACHE_CONTROL_KEY))
             return result
         except BaseException as exc:
             future.set_exception(exc)
@@ -330,7 +352,7 @@ class Executor:
             del self._in_flight[key]
 
     async def _send(
-        self, service: str, url: str, payload: dict[str, Any], headers: Mapping[str, str]
+        self, service: str, url: str, payload: dict[str, Any] | bytes, headers: Mapping[str, str]
     ) -> dict[str, Any] | SubgraphFailure:
         result = await self.client.post(service, url, payload, headers)
         if self.metrics is not None:
@@ -422,7 +444,9 @@ def _apply_entities(part: _EntityPart, entities: Any, state: ExecutionState, fai
             for obj, _ in group:
                 _merge_entity(obj, entity, sent)
         elif failed:
-            state.explained.extend([*path, *keys] for _, path in group for keys in node.field_keys)
+            state.explained.extend(
+                [*flat_path(path), *keys] for _, path in group for keys in node.field_keys
+            )
 
 
 def _merge_entity(obj: dict[str, Any], entity: dict[str, Any], sent: Any) -> None:
@@ -437,7 +461,7 @@ def _entity_failure(part: _EntityPart, failure: SubgraphFailure, state: Executio
     for group in part.targets:
         for _, path in group:
             for keys in part.node.field_keys:
-                state.errors.append(_failure_error(part.node, failure, [*path, *keys]))
+                state.errors.append(_failure_error(part.node, failure, [*flat_path(path), *keys]))
 
 
 def _entity_paths(part: _EntityPart, field: str) -> Callable[[list[Any]], list[list[Any]]]:
@@ -446,7 +470,7 @@ def _entity_paths(part: _EntityPart, field: str) -> Callable[[list[Any]], list[l
     def translate(path: list[Any]) -> list[list[Any]]:
         entity = path[1] if len(path) >= 2 and path[0] == field else None
         if isinstance(entity, int) and entity < len(part.targets):
-            return [[*p, *path[2:]] for _, p in part.targets[entity]]
+            return [[*flat_path(p), *path[2:]] for _, p in part.targets[entity]]
         return []
 
     return translate

@@ -6,7 +6,19 @@ from typing import Any
 
 from gateway.planning.plan import PathSegment, RepField, RepSelection
 
-Path = tuple[str | int, ...]
+# A response path, built as a chain of (parent, key) pairs: appending a step costs one small
+# tuple, not a copy of the whole path (most paths are never read: only errors need them).
+Path = tuple[Any, ...]
+
+
+def flat_path(path: Path) -> list[str | int]:
+    """The path as the list a GraphQL error carries."""
+    steps: list[str | int] = []
+    while path:
+        path, key = path
+        steps.append(key)
+    steps.reverse()
+    return steps
 
 
 def objects_at(
@@ -16,22 +28,29 @@ def objects_at(
     current: list[tuple[Any, Path]] = [(data, ())]
     for seg in path:
         nxt: list[tuple[Any, Path]] = []
+        key, types = seg.key, seg.types
         for obj, obj_path in current:
             if not isinstance(obj, dict):
                 continue
-            if seg.types is not None and obj.get("__typename") not in seg.types:
+            if types is not None and obj.get("__typename") not in types:
                 continue
-            _flatten(obj.get(seg.key), (*obj_path, seg.key), nxt)
+            value = obj.get(key)
+            if value is None:
+                continue
+            if isinstance(value, list):
+                _flatten(value, (obj_path, key), nxt)
+            else:
+                nxt.append((value, (obj_path, key)))
         current = nxt
     return [(obj, p) for obj, p in current if isinstance(obj, dict)]
 
 
-def _flatten(value: Any, path: Path, out: list[tuple[Any, Path]]) -> None:
-    if isinstance(value, list):
-        for index, item in enumerate(value):
-            _flatten(item, (*path, index), out)
-    elif value is not None:
-        out.append((value, path))
+def _flatten(items: list[Any], path: Path, out: list[tuple[Any, Path]]) -> None:
+    for index, item in enumerate(items):
+        if isinstance(item, list):
+            _flatten(item, (path, index), out)
+        elif item is not None:
+            out.append((item, (path, index)))
 
 
 def representation(
@@ -54,6 +73,7 @@ def representation(
 
 
 _MISSING = object()
+_ABSENT = object()
 
 
 def _nested(value: Any, sub: RepSelection) -> Any:
@@ -86,14 +106,17 @@ def _nested(value: Any, sub: RepSelection) -> Any:
 def deep_merge(target: dict[str, Any], source: dict[str, Any]) -> None:
     """Merge a subgraph's object into ours; objects merge field by field, lists item by item."""
     for key, value in source.items():
-        if key == "__typename" and key in target:
+        existing = target.get(key, _ABSENT)
+        if existing is _ABSENT:  # most keys: a field only this answer has
+            target[key] = value
+            continue
+        if key == "__typename":
             continue  # an @interfaceObject answers with the interface's name, not the object's
-        existing = target.get(key)
         if isinstance(existing, dict) and isinstance(value, dict):
             deep_merge(existing, value)
         elif isinstance(existing, list) and isinstance(value, list) and len(existing) == len(value):
             _merge_lists(existing, value)
-        elif key not in target or value is not None or existing is None:
+        elif value is not None or existing is None:
             target[key] = value
 
 

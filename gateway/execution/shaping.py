@@ -51,14 +51,25 @@ class Shaper:
     def _object(
         self, value: dict[str, Any], nsel: NSelection, runtime: str, path: Path
     ) -> dict[str, Any]:
-        fields = nsel.by_type.get(runtime)
-        if fields is None:
-            return {}
+        steps = nsel.shape_steps.get(runtime)
+        if steps is None:
+            if runtime not in nsel.by_type:
+                return {}
+            steps = nsel.shape_steps[runtime] = _steps(nsel.by_type[runtime])
         out: dict[str, Any] = {}
         nulled = False  # like an executor, complete every field (and report its errors) first
-        for key, f in fields.items():
+        for key, f, step in steps:
+            # most fields are plain scalars: copied without building their path
+            if step == _COPY:
+                out[key] = value.get(key)
+                continue
+            if step == _COPY_NON_NULL:
+                found = value.get(key)
+                if found is not None:
+                    out[key] = found
+                    continue
             try:
-                if f.is_typename:
+                if step == _TYPENAME:
                     out[key] = runtime
                 elif f.denied is not None:
                     out[key] = None
@@ -150,3 +161,21 @@ class Shaper:
         self.errors.append(graphql_error(message, "INTERNAL_SERVER_ERROR", path=list(path)))
         self._note(list(path))
         return None
+
+
+_COMPLETE, _TYPENAME, _COPY, _COPY_NON_NULL = 0, 1, 2, 3
+
+
+def _steps(fields: dict[str, NField]) -> tuple[tuple[str, NField, int], ...]:
+    """How each field is shaped: a scalar that is not an enum needs no checks beyond null."""
+    steps = []
+    for key, f in fields.items():
+        step = _COMPLETE
+        if f.is_typename:
+            step = _TYPENAME
+        elif f.denied is None and f.selection is None:
+            inner = f.type.of_type if isinstance(f.type, GraphQLNonNull) else f.type
+            if not isinstance(inner, (GraphQLList, GraphQLEnumType)):
+                step = _COPY_NON_NULL if isinstance(f.type, GraphQLNonNull) else _COPY
+        steps.append((key, f, step))
+    return tuple(steps)

@@ -60,10 +60,15 @@ class SubgraphClient:
         return self._timeouts.get(service, self._default_timeout)
 
     async def post(
-        self, service: str, url: str, payload: dict[str, Any], headers: Mapping[str, str]
+        self,
+        service: str,
+        url: str,
+        payload: dict[str, Any] | bytes,
+        headers: Mapping[str, str],
     ) -> dict[str, Any] | SubgraphFailure:
+        """`payload`: the GraphQL request, or its JSON already serialized."""
         timeout = self.timeout_for(service)
-        content = orjson.dumps(payload)
+        content = payload if isinstance(payload, bytes) else orjson.dumps(payload)
         sent = {
             "content-type": "application/json",
             "accept": "application/graphql-response+json, application/json",
