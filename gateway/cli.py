@@ -1,4 +1,4 @@
-"""The `rugzak` command line: serve, plan, compose, registry, token, demo."""
+"""The `rugzak` command line: serve, plan, compose, registry, cache, token, demo."""
 
 from __future__ import annotations
 
@@ -347,6 +347,9 @@ def build_parser() -> argparse.ArgumentParser:
     from gateway.registry.client import add_parser as add_registry_parser
 
     add_registry_parser(sub)
+    from gateway.cache.command import add_parser as add_cache_parser
+
+    add_cache_parser(sub)
     sub.add_parser("token", help="mint a development token (see `rugzak token --help`)")
     demo = sub.add_parser("demo", help="run the three reference subgraphs and the gateway")
     demo.set_defaults(func=_demo)

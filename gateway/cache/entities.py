@@ -41,6 +41,7 @@ log = logging.getLogger("rugzak.cache")
 
 PREFIX = "rugzak:e:"
 VERSION_PREFIX = "rugzak:v:"
+SEQUENCE_KEY = "rugzak:v:__sequence__"  # bumped by every invalidation
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +132,9 @@ class Lookup:
     answers: list[dict[str, Any] | None]
     keys: list[tuple[str, str | None]]  # (shared key, private key) per entry
     types: list[str]  # the type of each entry ("Query" for a root fetch)
+    # the invalidation sequence when the entries were looked up: an answer is stored only if no
+    # invalidation came between (it may have been fetched before the change it missed)
+    sequence: str = "0"
 
 
 def response_tags(result: Mapping[str, Any]) -> list[str]:
@@ -244,7 +248,9 @@ class EntityCache:
         status: CacheStatus | None,
     ) -> Lookup:
         wanted = [k for pair in keys for k in pair if k is not None]
-        found = dict(zip(wanted, await self.store.get_many(wanted), strict=True))
+        read = await self.store.get_many([SEQUENCE_KEY, *wanted])
+        sequence = read[0] or "0"
+        found = dict(zip(wanted, read[1:], strict=True))
         entries: list[dict[str, Any] | None] = []
         for shared, private in keys:
             text = found.get(shared) or (found.get(private) if private else None)
@@ -263,7 +269,7 @@ class EntityCache:
             self._count(service, type_name, answers[-1] is not None)
         if status is not None:
             status.record(service, types, answers)
-        return Lookup(answers, keys, types)
+        return Lookup(answers, keys, types, sequence)
 
     def save(
         self,
@@ -281,7 +287,7 @@ class EntityCache:
         request add to them, and none of that may reach the cache."""
         by_ttl: dict[float, list[tuple[str, bytes]]] = {}
         if cache_control is not None and cache_control.no_store:
-            return self._write(by_ttl, tags)
+            return self._write(by_ttl, tags, lookup.sequence)
         for index, answer in answers.items():
             type_name = lookup.types[index]
             ttl = cache_control.max_age if cache_control else None
@@ -297,14 +303,21 @@ class EntityCache:
             if key is None:  # private data of an anonymous caller: never cached
                 continue
             by_ttl.setdefault(ttl, []).append((key, orjson.dumps(answer)))
-        return self._write(by_ttl, tags)
+        return self._write(by_ttl, tags, lookup.sequence)
 
     async def _write(
-        self, by_ttl: Mapping[float, list[tuple[str, bytes]]], tags: Sequence[str]
+        self,
+        by_ttl: Mapping[float, list[tuple[str, bytes]]],
+        tags: Sequence[str],
+        sequence: str,
     ) -> None:
         if not by_ttl:
             return
-        versions = dict(zip(tags, await self._versions(tags), strict=True)) if tags else {}
+        unique = list(dict.fromkeys(tags))
+        read = await self.store.get_many([SEQUENCE_KEY, *(VERSION_PREFIX + t for t in unique)])
+        if (read[0] or "0") != sequence:
+            return  # something was invalidated while this was fetched: it may be stale already
+        versions = {t: (v or "0") for t, v in zip(unique, read[1:], strict=True)}
         depends = orjson.dumps(versions)
         for ttl, items in by_ttl.items():
             values = [(k, (b'{"a":' + a + b',"t":' + depends + b"}").decode()) for k, a in items]
@@ -313,6 +326,8 @@ class EntityCache:
     async def invalidate(self, tags: Iterable[str]) -> int:
         """Bumps each tag's version; returns how many tags were invalidated."""
         count = 0
+        # the sequence first: an answer stored between the two bumps is refused by _write
+        await self.store.increment(SEQUENCE_KEY)
         for tag in tags:
             if await self.store.increment(VERSION_PREFIX + tag) is not None:
                 count += 1

@@ -4,6 +4,8 @@ a real redis-server for sharing. What reaches the subgraphs is read from their r
 from __future__ import annotations
 
 import concurrent.futures
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -190,6 +192,32 @@ def test_invalidation_needs_the_scope_and_makes_the_next_read_fresh(
     metrics = httpx.get(gateway.url + "/metrics").text
     assert 'rugzak_entity_cache_invalidations_total{type="Municipality"} 1.0' in metrics
     assert 'rugzak_entity_cache_hits_total{subgraph="places",type="Municipality"}' in metrics
+
+
+def test_invalidation_from_the_command_line(cache_stack: CacheStack, gateway: Server) -> None:
+    ask(gateway, PLACES_QUERY)
+    before = len(cache_stack.requests("places"))
+    ask(gateway, PLACES_QUERY)
+    assert len(cache_stack.requests("places")) == before  # cached
+    token = cache_stack.token("ops", "cache:invalidate")["authorization"].split()[1]
+    base = [sys.executable, "-m", "gateway", "cache", "invalidate", "--gateway", gateway.url]
+    done = subprocess.run(
+        [*base, "--entity", "Municipality:nis=44021", "--token", token],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "Municipality" in done.stdout
+    ask(gateway, PLACES_QUERY)
+    assert len(cache_stack.requests("places")) == before + 1  # fresh
+    unscoped = cache_stack.token("x")["authorization"].split()[1]
+    refused = subprocess.run(
+        [*base, "--tag", "Municipality:44021", "--token", unscoped],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert refused.returncode == 1 and "FORBIDDEN" in refused.stderr
+    bad = subprocess.run([*base, "--entity", "Municipality", "--token", token],
+                         capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+    assert bad.returncode == 2
 
 
 @pytest.fixture

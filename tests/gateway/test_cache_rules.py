@@ -81,6 +81,21 @@ async def test_private_entries_are_keyed_by_principal_and_no_store_is_never_kept
     assert (await cache.lookup(*args, ANN)).answers == [None]
 
 
+async def test_an_answer_fetched_across_an_invalidation_is_not_stored() -> None:
+    """Fetched before the change, saved after the invalidation: it may miss the change."""
+    cache = EntityCache(cache_store(None), SG)
+    args = ("ticketing", "{tickets{status}}", {}, ["tickets"])
+    before = await cache.lookup_root(*args, ANN)
+    assert before is not None
+    assert await cache.invalidate(["Ticket:7"]) == 1  # arrives while the fetch is under way
+    await cache.save(before, {0: {"tickets": [{"status": "NEW"}]}}, CacheControl(60), ["Ticket:7"])
+    after = await cache.lookup_root(*args, ANN)
+    assert after is not None and after.answers == [None]
+    await cache.save(after, {0: {"tickets": [{"status": "DONE"}]}}, CacheControl(60), ["Ticket:7"])
+    fresh = await cache.lookup_root(*args, ANN)
+    assert fresh is not None and fresh.answers == [{"tickets": [{"status": "DONE"}]}]
+
+
 class _SlowClient(SubgraphClient):
     def __init__(self) -> None:
         super().__init__(10.0)
