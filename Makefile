@@ -78,8 +78,8 @@ test-deep: $(STAMP) $(NODE_STAMP) test-servers
 
 test: lint typecheck pytest
 
-# schema.graphql: the reference subgraphs composed by the reference composition library
-schema: $(STAMP) $(NODE_STAMP)
+# schema.graphql: the reference subgraphs composed by our composition (gateway/composition)
+schema: $(STAMP)
 	$(PY) -m tools.reference_supergraph
 
 clean:

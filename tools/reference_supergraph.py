@@ -4,9 +4,10 @@
     python -m tools.reference_supergraph --check    # exit 1 when schema.graphql is stale
 
 Each subgraph's SDL is what it serves as `{ _service { sdl } }`, taken from its schema in-process;
-the reference composition library (tools/compose_supergraph.py: @theguild/federation-composition)
-composes them. Routing URLs are the demo's canonical ones; the gateway overrides them at run time
-with `--subgraph-url NAME=URL` (the demo does so for the ports it picks).
+Rugzak's own composition (gateway/composition, as `rugzak compose` runs it) composes them. That
+it agrees with the reference library (@theguild/federation-composition) is checked by
+tests/composition. Routing URLs are the demo's canonical ones; the gateway overrides them at run
+time with `--subgraph-url NAME=URL` (the demo does so for the ports it picks).
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ import importlib
 import sys
 from collections.abc import Mapping, Sequence
 
-from tools.compose_supergraph import SERVICE_SDL_QUERY, Subgraph, compose
-from tools.compose_supergraph import ROOT
+from gateway.composition import SubgraphSource, compose
+from tools.compose_supergraph import ROOT, SERVICE_SDL_QUERY
 
 SUBGRAPHS = ("education", "allowances", "ticketing")
 CANONICAL_URLS = {
@@ -37,7 +38,7 @@ def served_sdl(name: str) -> str:
 def reference_supergraph(sdls: Mapping[str, str] | None = None) -> str:
     """The composed supergraph; `sdls` (name -> SDL) defaults to the in-process schemas."""
     sdls = sdls or {name: served_sdl(name) for name in SUBGRAPHS}
-    return compose([Subgraph(name, CANONICAL_URLS[name], sdls[name]) for name in SUBGRAPHS])
+    return compose([SubgraphSource(name, CANONICAL_URLS[name], sdls[name]) for name in SUBGRAPHS])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
