@@ -18,6 +18,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -32,7 +33,9 @@ from gateway.config import GatewayConfig
 
 SUBGRAPHS = ("education", "allowances", "ticketing")
 ANN = "85671012385"
-EXAMPLE_QUERY_FILE = Path("examples/profile.graphql")
+# the checkout the demo runs from (it needs the supergraph and the example, wherever the cwd is)
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLE_QUERY_FILE = REPO / "examples" / "profile.graphql"
 
 
 def _listening_socket() -> socket.socket:
@@ -100,6 +103,10 @@ EOF
 
 {query}
 
+A municipality registers its own subgraph (composition and breaking changes checked first):
+  .venv/bin/rugzak registry add NAME --url SUBGRAPH_URL --gateway {url.rsplit("/", 1)[0]} \
+       --token "$(.venv/bin/rugzak token --registry --owner 44021)"
+
 Press Ctrl-C to stop.
 """
 
@@ -133,6 +140,7 @@ def run_demo() -> int:
     # uvicorn re-raises the signal that stopped it; as an exception it still lets us stop the
     # subgraphs below instead of dying with them orphaned
     signal.signal(signal.SIGTERM, _interrupt)
+    registry_dir = tempfile.TemporaryDirectory(prefix="rugzak-demo-registry-")
     try:
         urls = {}
         for name in SUBGRAPHS:
@@ -144,10 +152,13 @@ def run_demo() -> int:
         verifier = TokenVerifier([TrustedIssuer(issuer.issuer, issuer.audience, jwks_url)])
         app = create_app(
             GatewayConfig(
-                supergraph="schema.graphql",
+                supergraph=str(REPO / "schema.graphql"),
                 subgraph_urls=urls,
                 dev_issuer_dir=state / "dev-issuer",
                 subgraph_secret=subgraph_secret.encode(),
+                # a registry of this run's subgraphs (their ports change from run to run), so
+                # that `rugzak registry add` works against the demo
+                registry_url=f"sqlite:{registry_dir.name}/registry.sqlite3",
             ),
             verifier,
         )
@@ -165,6 +176,7 @@ def run_demo() -> int:
         return 1
     finally:
         _stop(procs)
+        registry_dir.cleanup()
     return 0
 
 
