@@ -12,6 +12,11 @@ The schema is built with graphql-core from the SDL plus the federation definitio
 (`_Any`, `_Entity`, `_Service`, `Query._entities`, `Query._service`). Federation directives are
 not defined: the SDL is taken as valid (`assume_valid_sdl`), since composition is what checks it.
 
+A Federation 1 subgraph (an SDL without a `@link` to the federation spec) is served as well: its
+directives have their plain names (`@key`), and `extend type X @key(...)` of a type the SDL does
+not otherwise define is taken as the definition of X (an entity like any other; `@extends` needs
+nothing more). Its `_service { sdl }` is the SDL as written too.
+
 The data document:
 
 ```json
@@ -31,7 +36,10 @@ value or list item stands):
   list item) fails with that GraphQL error, at its own path.
 - `{"__format": "ships {weight} g at {price} cents"}`: `str.format_map` over the parent object, i.e.
   the entity record merged with the representation the gateway sent; so a `@requires` field can
-  show which required values arrived.
+  show which required values arrived. A key the parent lacks is an error (a `KeyError`), unless
+  the object also has `"__missing": "-"`: then it formats as that text, and a key looked up in a
+  null (`{address[city]}` with `address: null`) formats as `None`, like the null itself; so a
+  field can show which of several required values arrived (e.g. per member of an abstract type).
 - `{"__lookup": T}`: the entity record of type T whose fields equal the field's arguments (e.g.
   `user(id: "1")`); null if none.
 - `{"__cases": [{"args": {...}, "value": ...}], "__default": ...}`: the value of the first case
@@ -139,9 +147,14 @@ def _key_from_selection_set(selection_set: SelectionSetNode) -> EntityKey:
 
 
 def _federation_names(document: DocumentNode) -> dict[str, str]:
-    """Local names of federation directives in this SDL (handles `import` aliases and `as`)."""
+    """Local names of federation directives in this SDL (handles `import` aliases and `as`).
+
+    An SDL without a `@link` to the federation spec is a Federation 1 subgraph: its directives
+    have their plain names (`@key`).
+    """
     prefix = "federation"
     imported: dict[str, str] = {}
+    linked = False
     for definition in document.definitions:
         if not isinstance(definition, SchemaDefinitionNode | SchemaExtensionNode):
             continue
@@ -154,6 +167,7 @@ def _federation_names(document: DocumentNode) -> dict[str, str]:
                 FEDERATION_SPEC_PREFIX
             ):
                 continue
+            linked = True
             alias = args.get("as")
             if isinstance(alias, StringValueNode):
                 prefix = alias.value
@@ -166,7 +180,8 @@ def _federation_names(document: DocumentNode) -> dict[str, str]:
                     imported[name] = str(item.get("as", item["name"])).lstrip("@")
     names = {}
     for directive_name in ("key", "interfaceObject"):
-        names[directive_name] = imported.get(directive_name, f"{prefix}__{directive_name}")
+        default = f"{prefix}__{directive_name}" if linked else directive_name
+        names[directive_name] = imported.get(directive_name, default)
     return names
 
 
@@ -356,7 +371,10 @@ class FixtureSubgraph:
         if "__error" in value:
             return _error(value["__error"])
         if "__format" in value:
-            return str(value["__format"]).format_map(parent if isinstance(parent, Mapping) else {})
+            fields = parent if isinstance(parent, Mapping) else {}
+            if "__missing" in value:
+                return str(value["__format"]).format_map(_Lenient(fields, value["__missing"]))
+            return str(value["__format"]).format_map(fields)
         if "__lookup" in value:
             return self.lookup(str(value["__lookup"]), args)
         if "__cases" in value:
@@ -373,6 +391,31 @@ class FixtureSubgraph:
             return str(value["__typename"])
         possible = self.schema.get_possible_types(abstract_type)
         return possible[0].name if len(possible) == 1 else None
+
+
+_ABSENT = object()
+
+
+class _Lenient:
+    """A `__format` value when `__missing` is given: a key the value does not have formats as
+    the `__missing` text, and looking into null (or into something absent) stays null (absent)."""
+
+    def __init__(self, value: Any, missing: JSON) -> None:
+        self.value = value
+        self.missing = missing
+
+    def __getitem__(self, key: Any) -> _Lenient:
+        if self.value is None or self.value is _ABSENT:
+            return self
+        try:
+            return _Lenient(self.value[key], self.missing)
+        except (KeyError, IndexError, TypeError):
+            return _Lenient(_ABSENT, self.missing)
+
+    def __format__(self, spec: str) -> str:
+        if self.value is _ABSENT:
+            return format(str(self.missing), spec)
+        return format(self.value, spec)
 
 
 def _error(spec: JSON) -> GraphQLError:

@@ -215,3 +215,106 @@ async def test_entity_interface_representations_answer_the_implementing_type() -
             ]
         }
     }
+
+
+FED1_SDL = """
+type Citizen @key(fields: "id") @key(fields: "insz") {
+  id: ID!
+  insz: String!
+  name: String
+}
+
+extend type School @key(fields: "id") {
+  id: ID! @external
+  pupils: [Citizen]
+}
+
+type Permit @extends @key(fields: "number") {
+  number: ID! @external
+  kind: String
+}
+
+extend type Query {
+  citizens: [Citizen]
+}
+"""
+
+
+async def test_federation_1_sdl_plain_directive_names_extend_type_and_extends() -> None:
+    data = {
+        "Query": {"citizens": [{"__ref": {"__typename": "Citizen", "insz": "85.07.30-033.61"}}]},
+        "entities": {
+            "Citizen": [{"id": "c1", "insz": "85.07.30-033.61", "name": "An"}],
+            "School": [{"id": "s1", "pupils": [{"__ref": {"__typename": "Citizen", "id": "c1"}}]}],
+        },
+    }
+    subgraph = FixtureSubgraph(FED1_SDL, data)
+    assert sorted(subgraph.keys) == ["Citizen", "Permit", "School"]
+    assert await run(subgraph, "{ _service { sdl } }") == {"data": {"_service": {"sdl": FED1_SDL}}}
+    query = """query($r: [_Any!]!) { citizens { id }
+      _entities(representations: $r) {
+        __typename
+        ... on Citizen { id name }
+        ... on School { pupils { insz } }
+        ... on Permit { number kind }
+      }
+    }"""
+    representations = [
+        {"__typename": "Citizen", "insz": "85.07.30-033.61"},
+        {"__typename": "School", "id": "s1"},
+        {"__typename": "School", "id": "s9"},
+        {"__typename": "Permit", "number": "P-1"},
+    ]
+    body = await run(subgraph, query, r=representations)
+    assert body == {
+        "data": {
+            "citizens": [{"id": "c1"}],
+            "_entities": [
+                {"__typename": "Citizen", "id": "c1", "name": "An"},
+                {"__typename": "School", "pupils": [{"insz": "85.07.30-033.61"}]},
+                None,
+                {"__typename": "Permit", "number": "P-1", "kind": None},
+            ],
+        }
+    }
+
+
+async def test_format_with_missing_shows_which_required_values_arrived() -> None:
+    sdl = f"""extend schema {LINK.format(imports='"@key"')}
+    type Citizen @key(fields: "id") {{ id: ID! benefit: String strict: String }}"""
+    template = "{household[income]} / {household[children]} / {address[city]}"
+    data = {
+        "entities": {
+            "Citizen": [
+                {
+                    "id": "c1",
+                    "benefit": {"__format": template, "__missing": "-"},
+                    "strict": {"__format": template},
+                }
+            ]
+        }
+    }
+    query = """query($r: [_Any!]!) {
+      _entities(representations: $r) { ... on Citizen { benefit strict } } }"""
+    representations = [
+        {
+            "__typename": "Citizen",
+            "id": "c1",
+            "household": {"income": 100, "children": 2},
+            "address": {"city": "Gent"},
+        },
+        {"__typename": "Citizen", "id": "c1", "household": {"income": 90}, "address": None},
+        {"__typename": "Citizen", "id": "c1", "household": None},
+    ]
+    body = await run(FixtureSubgraph(sdl, data), query, r=representations)
+    assert body["data"] == {
+        "_entities": [
+            {"benefit": "100 / 2 / Gent", "strict": "100 / 2 / Gent"},
+            {"benefit": "90 / - / None", "strict": None},
+            {"benefit": "None / None / -", "strict": None},
+        ]
+    }
+    assert [error["path"] for error in body["errors"]] == [
+        ["_entities", 1, "strict"],
+        ["_entities", 2, "strict"],
+    ]
