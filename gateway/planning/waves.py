@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from gateway.errors import PlanningError
 from gateway.planning.plan import FetchNode
 
 
@@ -76,13 +77,23 @@ def _reachable(start: int, dependents: dict[int, set[int]]) -> set[int]:
 
 
 def _depths(deps: dict[int, set[int]]) -> dict[int, int]:
+    """Each fetch's longest chain of dependencies (iteratively: plans can be long)."""
     depth: dict[int, int] = {}
-
-    def of(node: int) -> int:
-        if node not in depth:
-            depth[node] = 1 + max((of(d) for d in deps[node]), default=-1)
-        return depth[node]
-
-    for node in deps:
-        of(node)
+    for start in deps:
+        if start in depth:
+            continue
+        path = [start]  # the chain being followed: a dependency on it is a cycle
+        on_path = {start}
+        while path:
+            node = path[-1]
+            nxt = next((d for d in deps[node] if d not in depth), None)
+            if nxt is None:
+                depth[node] = 1 + max((depth[d] for d in deps[node]), default=-1)
+                on_path.discard(node)
+                path.pop()
+            elif nxt in on_path:
+                raise PlanningError("the plan's fetches wait for each other in a cycle")
+            else:
+                on_path.add(nxt)
+                path.append(nxt)
     return depth

@@ -76,3 +76,24 @@ def test_root_fetches_and_mutations_stay() -> None:
         )
     )
     assert align_waves(mutation) == mutation
+
+
+def test_a_cycle_is_a_planning_error_not_a_crash() -> None:
+    import pytest
+
+    from gateway.errors import PlanningError
+
+    plan = (node(0, "a", entity=False), node(1, "c", (0, 2)), node(2, "b", (0, 1)))
+    with pytest.raises(PlanningError):
+        align_waves(plan)
+
+
+def test_shared_dependencies_are_no_cycle() -> None:
+    # 3 waits for 1 and 2, 2 waits for 1: a diamond, not a cycle
+    plan = (
+        node(0, "a", entity=False),
+        node(1, "b", (0,)),
+        node(2, "c", (0, 1)),
+        node(3, "d", (1, 2)),
+    )
+    assert align_waves(plan) == plan
