@@ -142,7 +142,9 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _reload_interval(given: float | None, source: str) -> float:
     if given is None:
-        return 10.0 if source.startswith(("http://", "https://")) else 1.0
+        from gateway.supergraph import is_url_source
+
+        return 10.0 if is_url_source(source) else 1.0
     if given < 0:
         raise SystemExit("rugzak: --reload-interval must be 0 (never) or a positive number")
     return given

@@ -16,7 +16,7 @@ import os
 from collections.abc import Awaitable, Callable
 
 from gateway.errors import SupergraphError
-from gateway.supergraph import read_supergraph_source
+from gateway.supergraph import is_url_source, read_supergraph_source
 
 log = logging.getLogger("rugzak.reload")
 
@@ -44,7 +44,7 @@ class SupergraphWatcher:
         self.errors = 0
 
     def _is_url(self) -> bool:
-        return self.source.startswith(("http://", "https://"))
+        return is_url_source(self.source)
 
     def _file_stamp(self) -> tuple[float, int, int] | None:
         if self._is_url():

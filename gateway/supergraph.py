@@ -413,9 +413,14 @@ def _possible_in_graph(
     return out
 
 
+def is_url_source(source: str) -> bool:
+    """Whether a supergraph (or subgraph SDL) source is an http(s) URL rather than a file."""
+    return source.startswith(("http://", "https://"))
+
+
 def read_supergraph_source(source: str, timeout: float = 10.0) -> str:
     """The SDL from a file path or an http(s) URL."""
-    if source.startswith(("http://", "https://")):
+    if is_url_source(source):
         try:
             response = httpx.get(source, timeout=timeout)
             response.raise_for_status()

@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-DEFAULT_GATEWAY = "http://127.0.0.1:4000"
+from gateway.registry.client import DEFAULT_GATEWAY
 
 
 def add_parser(sub: Any) -> None:
