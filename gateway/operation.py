@@ -32,6 +32,7 @@ from graphql import (
     get_named_type,
     is_abstract_type,
     is_composite_type,
+    print_ast,
 )
 from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef, TypeNameMetaFieldDef
 
@@ -265,9 +266,21 @@ def same_field(a: NField, b: NField) -> bool:
     """The same field with the same sub-selection (wherever in the operation it came from)."""
     return (
         a.name == b.name
-        and a.arguments == b.arguments
+        and same_arguments(a.arguments, b.arguments)
         and _same_selection(a.selection, b.selection)
     )
+
+
+def arguments_text(arguments: tuple[ArgumentNode, ...]) -> str:
+    """Arguments as GraphQL text: AST nodes compare unequal when they come from different
+    places in a document (their locations differ), printed text does not."""
+    return ",".join(print_ast(a) for a in arguments)
+
+
+def same_arguments(a: tuple[ArgumentNode, ...], b: tuple[ArgumentNode, ...]) -> bool:
+    if not a or not b:
+        return not a and not b
+    return len(a) == len(b) and arguments_text(a) == arguments_text(b)
 
 
 def _same_selection(a: NSelection | None, b: NSelection | None) -> bool:

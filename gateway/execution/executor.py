@@ -18,6 +18,7 @@ from gateway.execution.merge import Path, deep_merge, flat_path, objects_at, rep
 from gateway.execution.subgraph_client import CACHE_CONTROL_KEY, SubgraphClient, SubgraphFailure
 from gateway.lru import LRU
 from gateway.metrics import Metrics
+from gateway.planning.internal_fields import public_path
 from gateway.planning.plan import FetchNode, QueryPlan
 
 
@@ -500,7 +501,7 @@ def _subgraph_errors(node: FetchNode, error: Any, translate: Any) -> list[dict[s
     extensions = dict(error.get("extensions") or {})
     extensions.setdefault("service", node.service)
     path = error.get("path")
-    paths = translate(path) if isinstance(path, list) else []
+    paths = [public_path(p) for p in translate(path)] if isinstance(path, list) else []
     if not paths:
         return [{"message": message, "extensions": extensions}]
     return [{"message": message, "path": p, "extensions": extensions} for p in paths]

@@ -54,6 +54,9 @@ class FetchNode:
     selection: str = ""
     # a root fetch's top-level field names (for the cache: are they private?)
     root_fields: tuple[str, ...] = ()
+    # (type, names, response keys) when representations are of one type and carry only
+    # scalar fields: the executor reads them with one itemgetter per object
+    flat_representation: tuple[str, tuple[str, ...], tuple[str, ...]] | None = None
 
     @property
     def is_entity_fetch(self) -> bool:

@@ -15,7 +15,7 @@ Generic: it reads only supergraph metadata (which graph resolves which field, ke
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 from graphql import (
     FieldNode,
@@ -23,10 +23,8 @@ from graphql import (
     InlineFragmentNode,
     OperationType,
     SelectionSetNode,
-    VariableDefinitionNode,
     get_named_type,
     get_nullable_type,
-    print_ast,
 )
 
 from gateway.errors import PlanningError
@@ -39,27 +37,15 @@ from gateway.operation import (
     same_everywhere,
     same_field,
 )
-from gateway.planning.plan import FetchNode, PathSegment, QueryPlan, RepField, RepSelection
+from gateway.planning.fetches import Fetch, Fetches, finish
+from gateway.planning.internal_fields import internalize, requirements_conflict
+from gateway.planning.plan import PathSegment, QueryPlan, RepField
+from gateway.planning.provided import fragment_provided, provided_field
 from gateway.planning.selection import SelectionBuilder
 from gateway.planning.waves import align_waves
 from gateway.supergraph import Key, Supergraph
 
-INTERNAL_PREFIX = "_rz_"
 _MAX_HOPS = 16  # entity hops a single position may chain before we call the supergraph unplannable
-
-
-@dataclass(slots=True)
-class _Fetch:
-    id: int
-    graph: str
-    kind: str
-    path: tuple[PathSegment, ...]
-    selection: SelectionBuilder = field(default_factory=SelectionBuilder)
-    representations: dict[str, dict[str, RepField]] | None = None
-    # concrete type -> the __typename its representations carry (an @interfaceObject's name)
-    representation_typenames: dict[str, str] = field(default_factory=dict)
-    depends_on: set[int] = field(default_factory=set)
-    field_keys: list[tuple[str, ...]] = field(default_factory=list)
 
 
 class Planner:
@@ -79,8 +65,7 @@ class _PlanRun:
         self.sg = sg
         self.active_labels = active_labels
         self.graph_order = graph_order
-        self.fetches: list[_Fetch] = []
-        self.entity_fetches: dict[tuple[str, tuple[PathSegment, ...], int], _Fetch] = {}
+        self.fetches = Fetches()
         self.hops = 0
         # entity hops whose key had to come from yet another hop, to refuse cycles of them
         self._key_hops: set[tuple[str, str, str, tuple[PathSegment, ...]]] = set()
@@ -103,9 +88,8 @@ class _PlanRun:
             self._plan_mutation(root_type, planned)
         else:
             self._plan_query(root_type, planned, op.kind.value)
-        return QueryPlan(
-            align_waves(tuple(self._finish(f, op) for f in self.fetches)), has_introspection
-        )
+        finished = tuple(finish(f, op, self.sg.graphs[f.graph].name) for f in self.fetches.all)
+        return QueryPlan(align_waves(finished), has_introspection)
 
     def _plan_query(self, root_type: str, fields: list[NField], kind: str) -> None:
         groups: dict[str, list[NField]] = {}
@@ -115,7 +99,7 @@ class _PlanRun:
             for part_graph, part in self._split_shareable(f, candidates, graph):
                 groups.setdefault(part_graph, []).append(part)
         for graph, group in groups.items():
-            fetch = self._new_fetch(graph, kind, ())
+            fetch = self.fetches.new(graph, kind, ())
             fetch.field_keys.extend(self._failure_paths(group))
             self._plan_fields(fetch, fetch.selection, root_type, group, (), None, False)
 
@@ -132,12 +116,12 @@ class _PlanRun:
             while index < len(fields) and self._can(root_type, fields[index].name, graph):
                 group.append(fields[index])
                 index += 1
-            start = len(self.fetches)
-            fetch = self._new_fetch(graph, "mutation", ())
+            start = len(self.fetches.all)
+            fetch = self.fetches.new(graph, "mutation", ())
             fetch.depends_on.update(previous)
             fetch.field_keys.extend((f.response_key,) for f in group)
             self._plan_fields(fetch, fetch.selection, root_type, group, (), None, False)
-            previous = [f.id for f in self.fetches[start:]]
+            previous = [f.id for f in self.fetches.all[start:]]
 
     def _split_shareable(
         self, f: NField, candidates: list[str], primary: str
@@ -233,7 +217,7 @@ class _PlanRun:
 
     def _plan_fields(
         self,
-        fetch: _Fetch,
+        fetch: Fetch,
         sel: SelectionBuilder,
         type_name: str,
         fields: Iterable[NField],
@@ -242,10 +226,13 @@ class _PlanRun:
         parent_abstract: bool,
         requires_met: frozenset[str] = frozenset(),
         path_type: str | None = None,
+        client: dict[str, NField] | None = None,
     ) -> set[int]:
         """Plan `fields` of concrete `type_name` at `path` inside `fetch`; returns the ids of
         the fetches that deliver them (for @requires dependencies). `requires_met`: fields whose
-        @requires this fetch's representations carry (at the top of an entity fetch)."""
+        @requires this fetch's representations carry (at the top of an entity fetch).
+        `client`: the client's fields at this position, when `fields` are internal ones (a key
+        or requirement must not take a response key the client uses for another field)."""
         fields = list(fields)
         used = {fetch.id}
         remote: list[NField] = []
@@ -276,9 +263,9 @@ class _PlanRun:
             else:
                 remote.append(f)
         if remote:
-            client = {f.response_key: f for f in fields}
+            here = {**(client or {}), **{f.response_key: f for f in fields}}
             used |= self._plan_remote(
-                fetch, sel, type_name, remote, path, provided, parent_abstract, client, elsewhere
+                fetch, sel, type_name, remote, path, provided, parent_abstract, here, elsewhere
             )
         return used
 
@@ -295,7 +282,7 @@ class _PlanRun:
         for concrete, fields in nsel.by_type.items():
             if self._is_entity(concrete):
                 continue  # what it lacks here comes through an entity call
-            here = _fragment_provided(provided, concrete) if nsel.abstract else provided
+            here = fragment_provided(provided, concrete) if nsel.abstract else provided
             for child in fields.values():
                 if child.is_typename or child.denied:
                     continue
@@ -320,7 +307,7 @@ class _PlanRun:
 
     def _plan_selection(
         self,
-        fetch: _Fetch,
+        fetch: Fetch,
         sel: SelectionBuilder,
         nsel: NSelection,
         path: tuple[PathSegment, ...],
@@ -339,7 +326,7 @@ class _PlanRun:
         for concrete, fields in nsel.by_type.items():
             if concrete not in known or not any(not f.is_typename for f in fields.values()):
                 continue
-            frag_provided = _fragment_provided(provided, concrete)
+            frag_provided = fragment_provided(provided, concrete)
             used |= self._plan_fields(
                 fetch, sel.fragment(concrete), concrete, fields.values(), path, frag_provided, True
             )
@@ -347,7 +334,7 @@ class _PlanRun:
 
     def _plan_interface_object(
         self,
-        fetch: _Fetch,
+        fetch: Fetch,
         sel: SelectionBuilder,
         nsel: NSelection,
         path: tuple[PathSegment, ...],
@@ -409,20 +396,12 @@ class _PlanRun:
             for k, f in selected.items():
                 client.setdefault(k, f)
         key_fields = next(iter(key_sel.by_type.values()), {})
-        internal, reps = _internalize(key_fields, sel, client)
-        used |= self._plan_fields(fetch, sel, interface, internal, path, provided, False)
-        child = self._entity_fetch(owner, path, fetch)
-        assert child.representations is not None
-        existing = child.representations.setdefault(interface, {})
-        for rep in reps:
-            existing.setdefault(rep.name, rep)
+        internal, reps = internalize(key_fields, sel, client)
+        deps = self._plan_fields(fetch, sel, interface, internal, path, provided, False)
+        used |= deps
+        child = self.fetches.entity(owner, path, fetch, interface, reps, deps)
         child.selection.field("__typename", "__typename")
-        child.field_keys.extend(
-            (f.response_key,)
-            for fields in rest.values()
-            for f in fields
-            if (f.response_key,) not in child.field_keys
-        )
+        child.add_field_keys([(f.response_key,) for fields in rest.values() for f in fields])
         for concrete, fields in rest.items():
             if fields:
                 used |= self._plan_fields(
@@ -447,7 +426,7 @@ class _PlanRun:
     ) -> bool:
         if self._can(type_name, field_name, graph):
             return True
-        return _provided_field(provided, field_name) is not None
+        return provided_field(provided, field_name) is not None
 
     def _requires(self, type_name: str, field_name: str, graph: str) -> bool:
         """A field with @requires here can only be resolved through an entity call that
@@ -458,7 +437,7 @@ class _PlanRun:
     def _child_provided(
         self, type_name: str, field_name: str, graph: str, provided: SelectionSetNode | None
     ) -> SelectionSetNode | None:
-        node = _provided_field(provided, field_name)
+        node = provided_field(provided, field_name)
         if node is not None:
             return node.selection_set
         info = self.sg.field_in_graph(type_name, field_name, graph)
@@ -468,7 +447,7 @@ class _PlanRun:
 
     def _plan_remote(
         self,
-        fetch: _Fetch,
+        fetch: Fetch,
         sel: SelectionBuilder,
         type_name: str,
         remote: list[NField],
@@ -509,7 +488,6 @@ class _PlanRun:
             groups.setdefault(self._choose_graph(type_name, f, pool, groups), []).append(f)
         used: set[int] = set()
         for graph, fields in groups.items():
-            child = self._entity_fetch(graph, path, fetch)
             # the type as the target knows it: itself, or an @interfaceObject it implements
             entity_type = self.sg.entity_type(type_name, graph)
             key = self._local_key(type_name, entity_type, fetch.graph, graph, provided)
@@ -522,45 +500,58 @@ class _PlanRun:
                     )
                 self._key_hops.add(hop)
                 key = self.sg.resolvable_keys(entity_type, graph)[0]
-            needed = [key.selection]
-            for f in fields:
-                info = self.sg.field_in_graph(entity_type, f.name, graph)
-                if info and info.requires is not None:
-                    needed.append(info.requires)
             if self.sg.entity_type(type_name, fetch.graph) == type_name:
                 # (a subgraph that knows it only as an @interfaceObject would answer the
                 # interface's name and overwrite the concrete type we already have)
                 sel.field("__typename", "__typename")
-            reps, deps = self._plan_needed(
-                fetch, sel, type_name, needed, path, provided, parent_abstract, client
-            )
-            child.depends_on |= deps
-            assert child.representations is not None
-            existing = child.representations.setdefault(type_name, {})
-            for rep in reps:
-                existing.setdefault(rep.name, rep)
-            if entity_type != type_name:
-                child.representation_typenames[type_name] = entity_type
-            child.field_keys.extend(
-                (f.response_key,) for f in fields if (f.response_key,) not in child.field_keys
-            )
-            fragment = child.selection.fragment(entity_type)
-            met = frozenset(f.name for f in fields)
-            used |= self._plan_fields(
-                child, fragment, entity_type, fields, path, None, parent_abstract, met, type_name
-            )
-            used.add(child.id)
+            for part, requirements in self._requirement_groups(entity_type, graph, fields):
+                reps, deps = self._plan_needed(
+                    fetch,
+                    sel,
+                    type_name,
+                    [key.selection, *requirements],
+                    path,
+                    provided,
+                    parent_abstract,
+                    client,
+                )
+                child = self.fetches.entity(graph, path, fetch, type_name, reps, deps)
+                if entity_type != type_name:
+                    child.representation_typenames[type_name] = entity_type
+                child.add_field_keys([(f.response_key,) for f in part])
+                fragment = child.selection.fragment(entity_type)
+                met = frozenset(f.name for f in part)
+                used |= self._plan_fields(
+                    child, fragment, entity_type, part, path, None, parent_abstract, met, type_name
+                )
+                used.add(child.id)
         return used
 
-    def _entity_fetch(self, graph: str, path: tuple[PathSegment, ...], parent: _Fetch) -> _Fetch:
-        index = (graph, path, parent.id)
-        fetch = self.entity_fetches.get(index)
-        if fetch is None:
-            fetch = self._new_fetch(graph, "query", path)
-            fetch.representations = {}
-            fetch.depends_on.add(parent.id)
-            self.entity_fetches[index] = fetch
-        return fetch
+    def _requirement_groups(
+        self, entity_type: str, graph: str, fields: list[NField]
+    ) -> list[tuple[list[NField], list[SelectionSetNode]]]:
+        """Fields for one subgraph, grouped so that each group's @requires fit in one
+        representation: `taxCredit2023` needing `income(year: 2023)` and `taxCredit2024`
+        needing `income(year: 2024)` go in two entity fetches, each with its own income.
+
+        Fields without @requires come first, on their own: they need only the key, so they
+        never wait for a requirement (when they can, the fetches join again in `Fetches`)."""
+        free: list[NField] = []
+        groups: list[tuple[list[NField], list[SelectionSetNode]]] = []
+        for f in fields:
+            info = self.sg.field_in_graph(entity_type, f.name, graph)
+            requires = info.requires if info is not None else None
+            if requires is None:
+                free.append(f)
+                continue
+            for part, requirements in groups:
+                if not requirements_conflict(requirements, requires):
+                    part.append(f)
+                    requirements.append(requires)
+                    break
+            else:
+                groups.append(([f], [requires]))
+        return [(free, []), *groups] if free else groups
 
     def _local_key(
         self,
@@ -608,7 +599,7 @@ class _PlanRun:
 
     def _plan_needed(
         self,
-        fetch: _Fetch,
+        fetch: Fetch,
         sel: SelectionBuilder,
         type_name: str,
         needed: list[SelectionSetNode],
@@ -621,129 +612,8 @@ class _PlanRun:
         normalizer = _Normalizer(self.sg.schema, {}, {})
         schema_type = self.sg.schema.get_type(type_name)
         nsel = normalizer.selection(schema_type, needed)  # type: ignore[arg-type]
-        fields, reps = _internalize(nsel.by_type[type_name], sel, client)
-        deps = self._plan_fields(fetch, sel, type_name, fields, path, provided, parent_abstract)
-        return reps, deps
-
-    # -- finishing -------------------------------------------------------------------------
-
-    def _new_fetch(self, graph: str, kind: str, path: tuple[PathSegment, ...]) -> _Fetch:
-        fetch = _Fetch(len(self.fetches), graph, kind, path)
-        self.fetches.append(fetch)
-        return fetch
-
-    def _finish(self, fetch: _Fetch, op: NOperation) -> FetchNode:
-        variables: set[str] = set()
-        body = fetch.selection.render(variables)
-        declared = [v for v in op.variable_definitions if v in variables]
-        var_defs = [_print_variable(op.variable_definitions[name]) for name in declared]
-        if fetch.representations is not None:
-            var_defs.insert(0, "$representations:[_Any!]!")
-            text = (
-                "query("
-                + ",".join(var_defs)
-                + "){_entities(representations:$representations){"
-                + body
-                + "}}"
-            )
-        else:
-            head = fetch.kind + ("(" + ",".join(var_defs) + ")" if var_defs else "")
-            text = head + "{" + body + "}"
-        reps: RepSelection | None = None
-        if fetch.representations is not None:
-            reps = {t: tuple(fields.values()) for t, fields in fetch.representations.items()}
-        return FetchNode(
-            id=fetch.id,
-            graph=fetch.graph,
-            service=self.sg.graphs[fetch.graph].name,
-            operation_kind=fetch.kind,
-            path=fetch.path,
-            document=text,
-            variable_names=tuple(declared),
-            representations=reps,
-            representation_typenames=dict(fetch.representation_typenames),
-            depends_on=tuple(sorted(fetch.depends_on - {fetch.id})),
-            field_keys=tuple(fetch.field_keys),
-            variable_defs=tuple(d for d in var_defs if not d.startswith("$representations:")),
-            selection=body,
-            root_fields=()
-            if fetch.representations is not None
-            else tuple(dict.fromkeys(e.name for e in fetch.selection.fields.values())),
+        fields, reps = internalize(nsel.by_type[type_name], sel, client)
+        deps = self._plan_fields(
+            fetch, sel, type_name, fields, path, provided, parent_abstract, client=client
         )
-
-
-def _print_variable(definition: VariableDefinitionNode) -> str:
-    """`$name:Type=default`: the client's default travels along, since we forward raw values."""
-    text = f"${definition.variable.name.value}:{print_ast(definition.type)}"
-    if definition.default_value is not None:
-        text += "=" + print_ast(definition.default_value)
-    return text
-
-
-def _provided_field(provided: SelectionSetNode | None, name: str) -> FieldNode | None:
-    if provided is None:
-        return None
-    for node in provided.selections:
-        if isinstance(node, FieldNode) and node.name.value == name:
-            return node
-    return None
-
-
-def _fragment_provided(provided: SelectionSetNode | None, concrete: str) -> SelectionSetNode | None:
-    """What a @provides on an abstract field provides for one of its concrete types."""
-    if provided is None:
-        return None
-    selections = [s for s in provided.selections if isinstance(s, FieldNode)]
-    for node in provided.selections:
-        if (
-            isinstance(node, InlineFragmentNode)
-            and node.type_condition is not None
-            and node.type_condition.name.value == concrete
-        ):
-            selections.extend(s for s in node.selection_set.selections if isinstance(s, FieldNode))
-    return SelectionSetNode(selections=tuple(selections))
-
-
-def _compatible(
-    key: str, name: str, sel: SelectionBuilder | None, client: dict[str, NField]
-) -> bool:
-    other = client.get(key)
-    if other is not None and (other.name != name or other.arguments):
-        return False
-    return sel is None or sel.has_compatible(key, name)
-
-
-def _internalize(
-    fields: dict[str, NField], sel: SelectionBuilder | None, client: dict[str, NField]
-) -> tuple[list[NField], tuple[RepField, ...]]:
-    """Give internal fields response keys that cannot clash with the client's at this position.
-
-    A field keeps its own name when nothing else at the position uses that key (or the very
-    same field without arguments, whose value we can share); otherwise it gets a prefixed alias.
-    """
-    out: list[NField] = []
-    reps: list[RepField] = []
-    for f in fields.values():
-        key = f.name
-        if f.name != "__typename" and not _compatible(key, f.name, sel, client):
-            key = INTERNAL_PREFIX + f.name
-        sub_reps: RepSelection | None = None
-        sub = f.selection
-        if sub is not None:
-            entry = sel.fields.get(key) if sel is not None else None
-            child_sel = entry.sub if entry is not None else None
-            client_sub = client[key].selection if key in client else None
-            new_sub = NSelection(sub.type_name, sub.abstract)
-            sub_reps = {}
-            for concrete, cfields in sub.by_type.items():
-                target = (
-                    child_sel.fragments.get(concrete) if (child_sel and sub.abstract) else child_sel
-                )
-                client_fields = client_sub.by_type.get(concrete, {}) if client_sub else {}
-                internal, creps = _internalize(cfields, target, client_fields)
-                new_sub.by_type[concrete] = {n.response_key: n for n in internal}
-                sub_reps[concrete] = creps
-            sub = new_sub
-        out.append(NField(key, f.name, f.arguments, f.type, sub, f.nodes, f.parent_type))
-        reps.append(RepField(f.name, key, sub_reps))
-    return out, tuple(reps)
+        return reps, deps

@@ -5,6 +5,7 @@ from __future__ import annotations
 from graphql import ArgumentNode, ListValueNode, ObjectValueNode, ValueNode, VariableNode, print_ast
 
 from gateway.errors import PlanningError
+from gateway.operation import same_arguments
 
 
 class FieldEntry:
@@ -37,13 +38,18 @@ class SelectionBuilder:
         entry = self.fields.get(response_key)
         if entry is None:
             entry = self.fields[response_key] = FieldEntry(response_key, name, arguments)
-        elif entry.name != name:
-            raise PlanningError(f"response key {response_key!r} used for {entry.name} and {name}")
+        elif entry.name != name or not same_arguments(entry.arguments, arguments):
+            # the client's fields were validated to merge; only a planner bug gets here, and an
+            # error is better than one field's value answered for another
+            raise PlanningError(f"response key {response_key!r} used for two different fields")
         return entry
 
-    def has_compatible(self, response_key: str, name: str) -> bool:
+    def has_compatible(
+        self, response_key: str, name: str, arguments: tuple[ArgumentNode, ...] = ()
+    ) -> bool:
+        """Whether `name(arguments)` can take this response key: free, or the same field."""
         entry = self.fields.get(response_key)
-        return entry is None or (entry.name == name and not entry.arguments)
+        return entry is None or (entry.name == name and same_arguments(entry.arguments, arguments))
 
     def fragment(self, type_name: str) -> SelectionBuilder:
         builder = self.fragments.get(type_name)

@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 
 from tests.federation.fixture_subgraph import load_fixture_dir
+from tests.oracles.apollo import ApolloGateway, apollo_gateway
 from tests.oracles.hive import HiveGateway, hive_gateway
 from tests.servers import Server, start_python_server
 from tools.compose_supergraph import Subgraph, compose, fetch_sdl
@@ -134,6 +135,7 @@ class FederationPool:
         self._stack = ExitStack()
         self._sets: dict[str, FixtureSet] = {}
         self._hives: dict[str, HiveGateway] = {}
+        self._apollos: dict[str, ApolloGateway] = {}
 
     def fixture_set(self, name: str) -> FixtureSet:
         """Running subgraphs + composed supergraph of fixture set `name` (no gateway)."""
@@ -150,6 +152,15 @@ class FederationPool:
             self._hives[name] = self._stack.enter_context(hive_gateway(fixtures.supergraph_path))
         return self._hives[name]
 
+    def apollo(self, name: str) -> ApolloGateway:
+        """Apollo Gateway over fixture set `name`: the second opinion (tests/oracles/apollo.py)."""
+        if name not in self._apollos:
+            fixtures = self.fixture_set(name)
+            self._apollos[name] = self._stack.enter_context(
+                apollo_gateway(fixtures.supergraph_path)
+            )
+        return self._apollos[name]
+
     def get(self, name: str) -> Federation:
         return Federation(self.fixture_set(name), self.hive(name))
 
@@ -157,6 +168,7 @@ class FederationPool:
         self._stack.close()
         self._sets.clear()
         self._hives.clear()
+        self._apollos.clear()
 
 
 def comparable(body: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,161 @@
+"""Fields the gateway asks for itself: entity keys and @requires values.
+
+They are planned next to the client's fields at the same position, so their response keys must
+never give one field's value to another. And the representations built from them must carry,
+for each requirement, exactly the value that requirement names (its arguments included).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+
+from graphql import FieldNode, InlineFragmentNode, SelectionSetNode
+
+from gateway.operation import NField, NSelection, arguments_text, same_arguments
+from gateway.planning.plan import RepField, RepSelection
+from gateway.planning.selection import SelectionBuilder
+
+INTERNAL_PREFIX = "_rz"
+# `_rz_name`, or `_rz<8 hex>_name` for a field with arguments (the hex names them)
+_INTERNAL_KEY = re.compile(r"_rz(?:[0-9a-f]{8})?_(.+)")
+
+
+def public_path(path: list[object]) -> list[object]:
+    """An error path with internal response keys given as their field names, as the client
+    sees a failed required field (it never saw our alias)."""
+    if not any(isinstance(s, str) and s.startswith(INTERNAL_PREFIX) for s in path):
+        return path
+    out: list[object] = []
+    for step in path:
+        match = _INTERNAL_KEY.fullmatch(step) if isinstance(step, str) else None
+        out.append(match.group(1) if match else step)
+    return out
+
+
+def internal_key(f: NField, sel: SelectionBuilder | None, client: dict[str, NField]) -> str:
+    """The response key for an internal field.
+
+    Its own name where that key is free or holds the very same field (whose value we share);
+    otherwise a prefixed alias. With arguments, the alias names them, so that a requirement of
+    `income(year: 2023)` and one of `income(year: 2024)` never share a key, whoever asked first.
+    """
+    if f.name == "__typename" or _fits(f.name, f, sel, client, shared_only=bool(f.arguments)):
+        return f.name
+    if f.arguments:  # the client may ask the same value under an alias: share it
+        for key, other in client.items():
+            if other.name == f.name and same_arguments(other.arguments, f.arguments):
+                return key
+    if not f.arguments:
+        return INTERNAL_PREFIX + "_" + f.name
+    digest = hashlib.sha1(arguments_text(f.arguments).encode()).hexdigest()[:8]
+    return INTERNAL_PREFIX + digest + "_" + f.name
+
+
+def _fits(
+    key: str,
+    f: NField,
+    sel: SelectionBuilder | None,
+    client: dict[str, NField],
+    shared_only: bool,
+) -> bool:
+    other = client.get(key)
+    if other is not None:
+        return other.name == f.name and same_arguments(other.arguments, f.arguments)
+    if shared_only:  # a field with arguments takes a bare name only to share the client's value
+        return False
+    return sel is None or sel.has_compatible(key, f.name, f.arguments)
+
+
+def internalize(
+    fields: dict[str, NField], sel: SelectionBuilder | None, client: dict[str, NField]
+) -> tuple[list[NField], tuple[RepField, ...]]:
+    """The internal fields under their response keys, and the representation fields they fill."""
+    out: list[NField] = []
+    reps: list[RepField] = []
+    for f in fields.values():
+        key = internal_key(f, sel, client)
+        sub_reps: RepSelection | None = None
+        sub = f.selection
+        if sub is not None:
+            entry = sel.fields.get(key) if sel is not None else None
+            child_sel = entry.sub if entry is not None else None
+            client_sub = client[key].selection if key in client else None
+            new_sub = NSelection(sub.type_name, sub.abstract)
+            sub_reps = {}
+            for concrete, cfields in sub.by_type.items():
+                target = (
+                    child_sel.fragments.get(concrete) if (child_sel and sub.abstract) else child_sel
+                )
+                client_fields = client_sub.by_type.get(concrete, {}) if client_sub else {}
+                internal, creps = internalize(cfields, target, client_fields)
+                new_sub.by_type[concrete] = {n.response_key: n for n in internal}
+                sub_reps[concrete] = creps
+            sub = new_sub
+        out.append(NField(key, f.name, f.arguments, f.type, sub, f.nodes, f.parent_type))
+        reps.append(RepField(f.name, key, sub_reps))
+    return out, tuple(reps)
+
+
+# -- representations ---------------------------------------------------------------------------
+
+
+def reps_fit(existing: dict[str, RepField], new: Iterable[RepField]) -> bool:
+    """Whether one representation can carry both: a field named in both must come from the
+    same response key (the same field, the same arguments), all the way down."""
+    for rep in new:
+        old = existing.get(rep.name)
+        if old is None:
+            continue
+        if old.key != rep.key:
+            return False
+        if old.sub is not None and rep.sub is not None:
+            for concrete, fields in rep.sub.items():
+                if not reps_fit({r.name: r for r in old.sub.get(concrete, ())}, fields):
+                    return False
+    return True
+
+
+def merge_reps(existing: dict[str, RepField], new: Iterable[RepField]) -> None:
+    """Add `new` to a representation's fields, merging sub-selections (an address's street from
+    one requirement and its postal code from another)."""
+    for rep in new:
+        old = existing.get(rep.name)
+        if old is None:
+            existing[rep.name] = rep
+        elif rep.sub is not None:
+            merged: RepSelection = dict(old.sub or {})
+            for concrete, fields in rep.sub.items():
+                by_name = {r.name: r for r in merged.get(concrete, ())}
+                merge_reps(by_name, fields)
+                merged[concrete] = tuple(by_name.values())
+            existing[rep.name] = RepField(old.name, old.key, merged)
+
+
+# -- requirements ------------------------------------------------------------------------------
+
+
+def requirements_conflict(a: Iterable[SelectionSetNode], b: SelectionSetNode) -> bool:
+    """Whether @requires selection `b` names a field that one of `a` names with other arguments
+    (one representation cannot carry both values under the field's name)."""
+    seen: dict[tuple[str, ...], str] = {}
+    for selection in a:
+        _flatten(selection, (), seen)
+    mine: dict[tuple[str, ...], str] = {}
+    _flatten(b, (), mine)
+    return any(path in seen and seen[path] != args for path, args in mine.items())
+
+
+def _flatten(
+    selection: SelectionSetNode, path: tuple[str, ...], out: dict[tuple[str, ...], str]
+) -> None:
+    for node in selection.selections:
+        if isinstance(node, FieldNode):
+            here = (*path, node.name.value)
+            out.setdefault(here, arguments_text(tuple(node.arguments or ())))
+            if node.selection_set is not None:
+                _flatten(node.selection_set, here, out)
+        elif isinstance(node, InlineFragmentNode):
+            condition = node.type_condition.name.value if node.type_condition else ""
+            _flatten(node.selection_set, (*path, "..." + condition), out)
