@@ -327,8 +327,8 @@ class Executor:
     ) -> dict[str, Any] | SubgraphFailure:
         """One subgraph request; a query identical to one in flight (same body, same
         caller's headers) waits for that one's answer (a copy) instead of going out again."""
-        if not shareable:
-            return await self._send(service, url, payload, headers)
+        if not shareable:  # a mutation: never merged, never sent twice
+            return await self._send(service, url, payload, headers, idempotent=False)
         content = orjson.dumps(payload)  # serialized once: the key, and then the body sent
         key = (service, content, tuple(sorted(headers.items())))
         running = self._in_flight.get(key)
@@ -353,9 +353,14 @@ class Executor:
             del self._in_flight[key]
 
     async def _send(
-        self, service: str, url: str, payload: dict[str, Any] | bytes, headers: Mapping[str, str]
+        self,
+        service: str,
+        url: str,
+        payload: dict[str, Any] | bytes,
+        headers: Mapping[str, str],
+        idempotent: bool = True,
     ) -> dict[str, Any] | SubgraphFailure:
-        result = await self.client.post(service, url, payload, headers)
+        result = await self.client.post(service, url, payload, headers, idempotent)
         if self.metrics is not None:
             self.metrics.subgraph_requests.labels(subgraph=service).inc()
             if isinstance(result, SubgraphFailure):

@@ -1,4 +1,9 @@
-"""HTTP calls to subgraphs: one shared httpx client, a timeout per subgraph, failures as values.
+"""HTTP calls to subgraphs: a shared pool of connections, a timeout per subgraph, failures as
+values.
+
+http:// subgraphs (loopback, a cluster's network) go through gateway.execution.http1, which costs
+a fraction of a general client's CPU per request (bench/transport_cost.py); https:// ones through
+httpx over aiohttp's connection handling (TLS, proxies).
 
 With a signer, every request carries `x-rugzak-signature` over the exact body bytes it sends
 (auth/gateway_signature.py), so subgraphs can refuse whoever calls them around the gateway."""
@@ -15,6 +20,7 @@ import orjson
 from httpx_aiohttp import AiohttpTransport
 
 from auth.gateway_signature import SIGNATURE_HEADER, GatewaySigner
+from gateway.execution.http1 import Http1Transport, RawResponse, head
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +33,32 @@ class SubgraphFailure:
 
 # where a subgraph answer carries its response's Cache-Control header
 CACHE_CONTROL_KEY = "__rugzak_cache_control"
+_FIXED_HEADERS = {
+    "content-type": "application/json",
+    "accept": "application/graphql-response+json, application/json",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Target:
+    """A subgraph URL, parsed once: where requests go, and what the signature covers."""
+
+    plain_http: bool
+    host: str
+    port: int
+    path: str  # the path and query the subgraph receives, as sent
+
+
+class _Received:
+    """What SubgraphClient reads of a response, from either transport."""
+
+    __slots__ = ("body", "cache_control", "reason", "status")
+
+    def __init__(self, status: int, reason: str, body: bytes, cache_control: str | None) -> None:
+        self.status = status
+        self.reason = reason
+        self.body = body
+        self.cache_control = cache_control
 
 
 class SubgraphClient:
@@ -40,20 +72,27 @@ class SubgraphClient:
         limits = httpx.Limits(
             max_connections=max_connections, max_keepalive_connections=max_connections
         )
-        # httpx's interface, aiohttp's connection handling underneath: on the whole-profile
-        # query (4 subgraph calls) the gateway's CPU per request went from 11.6 to 7.1 ms
+        # https: httpx's interface, aiohttp's connection handling underneath (on the
+        # whole-profile query the gateway's CPU per request went from 11.6 to 7.1 ms with it)
         self._client = httpx.AsyncClient(
             transport=AiohttpTransport(limits=limits), limits=limits, timeout=default_timeout
         )
+        self._http1 = Http1Transport(max_connections)
         self._default_timeout = default_timeout
         self._timeouts = dict(timeouts or {})
         self._signer = signer
-        self._targets: dict[str, str] = {}  # url -> the path and query a subgraph receives
+        self._targets: dict[str, _Target] = {}
 
-    def _target(self, url: str) -> str:
+    def _target(self, url: str) -> _Target:
         target = self._targets.get(url)
-        if target is None:  # as httpx sends it (percent-encoded, "/" for an empty path)
-            target = self._targets[url] = httpx.URL(url).raw_path.decode("ascii")
+        if target is None:
+            parsed = httpx.URL(url)  # percent-encoded, "/" for an empty path: as sent
+            target = self._targets[url] = _Target(
+                parsed.scheme == "http",
+                parsed.host,
+                parsed.port or (80 if parsed.scheme == "http" else 443),
+                parsed.raw_path.decode("ascii"),
+            )
         return target
 
     def timeout_for(self, service: str) -> float:
@@ -65,19 +104,21 @@ class SubgraphClient:
         url: str,
         payload: dict[str, Any] | bytes,
         headers: Mapping[str, str],
+        idempotent: bool = True,
     ) -> dict[str, Any] | SubgraphFailure:
-        """`payload`: the GraphQL request, or its JSON already serialized."""
+        """`payload`: the GraphQL request, or its JSON already serialized. `idempotent`: false
+        for mutations, which are never sent twice (not even over a connection found dropped)."""
         timeout = self.timeout_for(service)
         content = payload if isinstance(payload, bytes) else orjson.dumps(payload)
-        sent = {
-            "content-type": "application/json",
-            "accept": "application/graphql-response+json, application/json",
-            **headers,
-        }
+        target = self._target(url)
+        sent = {**_FIXED_HEADERS, **headers}
         if self._signer is not None:
-            sent[SIGNATURE_HEADER] = self._signer.sign("POST", self._target(url), content, sent)
+            sent[SIGNATURE_HEADER] = self._signer.sign("POST", target.path, content, sent)
         try:
-            response = await self._client.post(url, content=content, headers=sent, timeout=timeout)
+            if target.plain_http:
+                received = await self._plain(target, sent, content, timeout, idempotent)
+            else:
+                received = await self._https(url, sent, content, timeout)
         except httpx.TimeoutException as exc:
             if isinstance(exc.__cause__, aiohttp.ClientConnectorError):
                 # the transport maps a refused connection to a timeout; it is not one
@@ -85,28 +126,65 @@ class SubgraphClient:
             return SubgraphFailure("SUBREQUEST_TIMEOUT", f"no response within {timeout:g}s")
         except httpx.HTTPError as exc:
             return SubgraphFailure("SUBREQUEST_HTTP_ERROR", _describe(exc))
+        except ValueError as exc:  # a header that cannot be sent
+            return SubgraphFailure("SUBREQUEST_HTTP_ERROR", str(exc))
         try:
-            body = orjson.loads(response.content)
+            body = orjson.loads(received.body)
         except orjson.JSONDecodeError:
-            if response.status_code >= 400:
+            if received.status >= 400:
                 return SubgraphFailure(
-                    "SUBREQUEST_HTTP_ERROR", f"HTTP {response.status_code} {response.reason_phrase}"
+                    "SUBREQUEST_HTTP_ERROR", f"HTTP {received.status} {received.reason}"
                 )
             return SubgraphFailure("SUBREQUEST_MALFORMED_RESPONSE", "response is not JSON")
         if not isinstance(body, dict) or ("data" not in body and "errors" not in body):
-            if response.status_code >= 400:
+            if received.status >= 400:
                 return SubgraphFailure(
-                    "SUBREQUEST_HTTP_ERROR", f"HTTP {response.status_code} {response.reason_phrase}"
+                    "SUBREQUEST_HTTP_ERROR", f"HTTP {received.status} {received.reason}"
                 )
             return SubgraphFailure(
                 "SUBREQUEST_MALFORMED_RESPONSE", "response is not a GraphQL response"
             )
-        cache_control = response.headers.get("cache-control")
-        if cache_control is not None:  # for the entity cache; the answer's other keys are GraphQL's
-            body[CACHE_CONTROL_KEY] = cache_control
+        if received.cache_control is not None:
+            # for the entity cache; the answer's other keys are GraphQL's
+            body[CACHE_CONTROL_KEY] = received.cache_control
         return body
 
+    async def _plain(
+        self,
+        target: _Target,
+        headers: Mapping[str, str],
+        content: bytes,
+        timeout: float,
+        idempotent: bool,
+    ) -> _Received:
+        raw_headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+        request_head = head(
+            "POST", target.path.encode("ascii"), target.host, target.port, raw_headers
+        )
+        raw: RawResponse = await self._http1.exchange(
+            target.host, target.port, request_head, content, timeout, idempotent
+        )
+        cache_control = raw.header(b"cache-control")
+        return _Received(
+            raw.status,
+            raw.reason,
+            raw.body,
+            cache_control.decode("latin-1") if cache_control is not None else None,
+        )
+
+    async def _https(
+        self, url: str, headers: Mapping[str, str], content: bytes, timeout: float
+    ) -> _Received:
+        response = await self._client.post(url, content=content, headers=headers, timeout=timeout)
+        return _Received(
+            response.status_code,
+            response.reason_phrase,
+            response.content,
+            response.headers.get("cache-control"),
+        )
+
     async def aclose(self) -> None:
+        await self._http1.aclose()
         await self._client.aclose()
 
 
