@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -31,6 +32,8 @@ from auth.jwks import JwksCache, check_jwks_url
 from auth.keys import ASYMMETRIC_ALGORITHMS, describe_algorithm
 from auth.principal import ANONYMOUS, Principal
 from auth.token_format import parse_json_object, parse_unverified
+
+_WHITESPACE = re.compile(r"\s")  # one search, not a Python loop over the token's characters
 
 DEFAULT_ISSUER = "rugzak-dev-issuer"  # what verifier_from_env and DevIssuer assume by default
 DEFAULT_AUDIENCE = "rugzak"
@@ -117,7 +120,7 @@ class TokenVerifier:
         token = token.strip(" ")
         malformed = scheme.lower() != "bearer" or not token
         if not malformed and len(token) <= self._max_token_bytes:  # oversized: verify refuses
-            malformed = any(c.isspace() for c in token)
+            malformed = _WHITESPACE.search(token) is not None
         if malformed:
             raise AuthenticationError(
                 AuthErrorCode.INVALID_AUTHORIZATION_HEADER,

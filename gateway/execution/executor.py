@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -14,7 +15,14 @@ from auth.principal import Principal
 from gateway.cache.entities import EntityCache, Lookup, parse_cache_control, response_tags
 from gateway.cache.status import CacheStatus
 from gateway.errors import graphql_error
-from gateway.execution.merge import Path, deep_merge, flat_path, objects_at, representation
+from gateway.execution.merge import (
+    Path,
+    deep_merge,
+    flat_path,
+    objects_at,
+    paths_at,
+    representation,
+)
 from gateway.execution.subgraph_client import CACHE_CONTROL_KEY, SubgraphClient, SubgraphFailure
 from gateway.lru import LRU
 from gateway.metrics import Metrics
@@ -53,8 +61,19 @@ class _EntityPart:
     node: FetchNode
     variables: dict[str, Any]
     reps: list[dict[str, Any]]
-    targets: list[list[tuple[dict[str, Any], Path]]]
+    targets: list[list[dict[str, Any]]]  # per representation, the objects it stands for
+    data: dict[str, Any]  # the whole result, to find the targets' paths when errors need them
     cached: _Cached | None = None
+    _paths: dict[int, list[Path]] | None = None
+
+    def paths(self, index: int) -> list[list[Any]]:
+        """The response paths of the objects representation `index` stands for."""
+        if self._paths is None:
+            self._paths = paths_at(self.data, self.node.path)
+        found: list[list[Any]] = []
+        for obj in {id(o): o for o in self.targets[index]}.values():
+            found.extend(flat_path(p) for p in self._paths.get(id(obj), ()))
+        return found
 
 
 # (subgraph, request body, the caller's headers)
@@ -198,37 +217,18 @@ class Executor:
         """The distinct representations of the objects at the fetch's path; None if none."""
         assert node.representations is not None
         reps: list[dict[str, Any]] = []
-        targets: list[list[tuple[dict[str, Any], Path]]] = []
-        seen: dict[Hashable, int] = {}
-        single_type = next(iter(node.representations)) if len(node.representations) == 1 else None
-        for obj, path in objects_at(state.data, node.path):
-            type_name = obj.get("__typename", single_type)
-            if not isinstance(type_name, str):
-                continue
-            fields = node.representations.get(type_name)
-            if fields is None:
-                continue
-            sent_as = node.representation_typenames.get(type_name, type_name)
-            rep = representation(obj, sent_as, fields)
-            if rep is None:
-                continue
-            # representations of one type list their fields in one order: their items are a
-            # key unless a value is itself an object or a list (then its JSON is)
-            ident: Hashable = tuple(rep.items())
-            try:
-                index = seen.get(ident)
-            except TypeError:
-                ident = orjson.dumps(rep, option=orjson.OPT_SORT_KEYS)
-                index = seen.get(ident)
-            if index is None:
-                seen[ident] = len(reps)
-                reps.append(rep)
-                targets.append([(obj, path)])
-            else:
-                targets[index].append((obj, path))
+        targets: list[list[dict[str, Any]]] = []
+        objects = objects_at(state.data, node.path)
+        flat = node.flat_representation
+        if flat is not None:
+            rest = _flat_representations(node, flat, objects, reps, targets)
+        else:
+            rest = objects
+        if rest:
+            _representations(node, rest, reps, targets)
         if not reps:
             return None
-        return _EntityPart(node, _used(node, variables), reps, targets)
+        return _EntityPart(node, _used(node, variables), reps, targets, state.data)
 
     async def _entity_fetch(
         self, part: _EntityPart, headers: Mapping[str, str], state: ExecutionState
@@ -397,7 +397,7 @@ async def _from_cache(
             missing.append(index)
             continue
         sent = part.reps[index].get("__typename")
-        for obj, _ in part.targets[index]:
+        for obj in part.targets[index]:
             _merge_entity(obj, answer, sent)
     if not missing:
         return None
@@ -406,6 +406,7 @@ async def _from_cache(
         part.variables,
         [part.reps[i] for i in missing],
         [part.targets[i] for i in missing],
+        part.data,
         _Cached(lookup, part.reps, missing),
     )
 
@@ -438,6 +439,83 @@ def _used(node: FetchNode, variables: Mapping[str, Any]) -> dict[str, Any]:
     return {n: variables[n] for n in node.variable_names if n in variables}
 
 
+def _flat_representations(
+    node: FetchNode,
+    flat: tuple[str, tuple[str, ...], tuple[str, ...]],
+    objects: list[dict[str, Any]],
+    reps: list[dict[str, Any]],
+    targets: list[list[dict[str, Any]]],
+) -> list[dict[str, Any]]:
+    """Representations of one type whose fields are all scalars (most keys): the values read
+    by one itemgetter are the dedup key. Returns the objects left for the general way (a value
+    that is itself an object or a list)."""
+    type_name, names, keys = flat
+    sent_as = node.representation_typenames.get(type_name, type_name)
+    getter = itemgetter(*keys)
+    single = len(keys) == 1
+    seen: dict[Any, int] = {}
+    rest: list[dict[str, Any]] = []
+    for obj in objects:
+        if obj.get("__typename", type_name) != type_name:
+            continue
+        try:
+            values = getter(obj)
+            index = seen.get(values)
+        except KeyError:
+            continue  # a key part is missing: no representation
+        except TypeError:
+            rest.append(obj)  # unhashable: a list or object value
+            continue
+        if index is None:
+            seen[values] = len(reps)
+            rep = {"__typename": sent_as}
+            if single:
+                rep[names[0]] = values
+            else:
+                rep.update(zip(names, values, strict=True))
+            reps.append(rep)
+            targets.append([obj])
+        else:
+            targets[index].append(obj)
+    return rest
+
+
+def _representations(
+    node: FetchNode,
+    objects: list[dict[str, Any]],
+    reps: list[dict[str, Any]],
+    targets: list[list[dict[str, Any]]],
+) -> None:
+    assert node.representations is not None
+    seen: dict[Hashable, int] = {}
+    single_type = next(iter(node.representations)) if len(node.representations) == 1 else None
+    for obj in objects:
+        type_name = obj.get("__typename", single_type)
+        if not isinstance(type_name, str):
+            continue
+        fields = node.representations.get(type_name)
+        if fields is None:
+            continue
+        sent_as = node.representation_typenames.get(type_name, type_name)
+        rep = representation(obj, sent_as, fields)
+        if rep is None:
+            continue
+        # representations of one type list their fields in one order: their items are a
+        # key unless a value is itself an object or a list (then its JSON is)
+        ident: Hashable = tuple(rep.items())
+        try:
+            index = seen.get(ident)
+        except TypeError:
+            ident = orjson.dumps(rep, option=orjson.OPT_SORT_KEYS)
+            index = seen.get(ident)
+        if index is None:
+            seen[ident] = len(reps)
+            reps.append(rep)
+            targets.append([obj])
+        else:
+            targets[index].append(obj)
+
+
 def _apply_entities(part: _EntityPart, entities: Any, state: ExecutionState, failed: bool) -> None:
     """Merges each answered entity into every object its representation stood for."""
     if not isinstance(entities, list):
@@ -447,11 +525,11 @@ def _apply_entities(part: _EntityPart, entities: Any, state: ExecutionState, fai
         entity = entities[index] if index < len(entities) else None
         if isinstance(entity, dict):
             sent = part.reps[index].get("__typename")
-            for obj, _ in group:
+            for obj in group:
                 _merge_entity(obj, entity, sent)
         elif failed:
             state.explained.extend(
-                [*flat_path(path), *keys] for _, path in group for keys in node.field_keys
+                [*path, *keys] for path in part.paths(index) for keys in node.field_keys
             )
 
 
@@ -464,10 +542,10 @@ def _merge_entity(obj: dict[str, Any], entity: dict[str, Any], sent: Any) -> Non
 
 
 def _entity_failure(part: _EntityPart, failure: SubgraphFailure, state: ExecutionState) -> None:
-    for group in part.targets:
-        for _, path in group:
+    for index in range(len(part.targets)):
+        for path in part.paths(index):
             for keys in part.node.field_keys:
-                state.errors.append(_failure_error(part.node, failure, [*flat_path(path), *keys]))
+                state.errors.append(_failure_error(part.node, failure, [*path, *keys]))
 
 
 def _entity_paths(part: _EntityPart, field: str) -> Callable[[list[Any]], list[list[Any]]]:
@@ -476,7 +554,7 @@ def _entity_paths(part: _EntityPart, field: str) -> Callable[[list[Any]], list[l
     def translate(path: list[Any]) -> list[list[Any]]:
         entity = path[1] if len(path) >= 2 and path[0] == field else None
         if isinstance(entity, int) and entity < len(part.targets):
-            return [[*flat_path(p), *path[2:]] for _, p in part.targets[entity]]
+            return [[*p, *path[2:]] for p in part.paths(entity)]
         return []
 
     return translate

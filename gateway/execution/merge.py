@@ -21,36 +21,63 @@ def flat_path(path: Path) -> list[str | int]:
     return steps
 
 
-def objects_at(
-    data: dict[str, Any], path: tuple[PathSegment, ...]
-) -> list[tuple[dict[str, Any], Path]]:
-    """Every object at `path` (lists flattened), with its concrete response path."""
-    current: list[tuple[Any, Path]] = [(data, ())]
+def objects_at(data: dict[str, Any], path: tuple[PathSegment, ...]) -> list[dict[str, Any]]:
+    """Every object at `path` (lists flattened), once per place it is found.
+
+    No response paths: building one per object cost more than the walk itself, and only
+    errors need them (`paths_at`)."""
+    current: list[dict[str, Any]] = [data]
     for seg in path:
-        nxt: list[tuple[Any, Path]] = []
+        nxt: list[dict[str, Any]] = []
         key, types = seg.key, seg.types
-        for obj, obj_path in current:
-            if not isinstance(obj, dict):
-                continue
+        for obj in current:
             if types is not None and obj.get("__typename") not in types:
                 continue
             value = obj.get(key)
-            if value is None:
-                continue
-            if isinstance(value, list):
-                _flatten(value, (obj_path, key), nxt)
-            else:
-                nxt.append((value, (obj_path, key)))
+            if type(value) is dict:
+                nxt.append(value)
+            elif type(value) is list:
+                _flatten(value, nxt)
         current = nxt
-    return [(obj, p) for obj, p in current if isinstance(obj, dict)]
+    return current
 
 
-def _flatten(items: list[Any], path: Path, out: list[tuple[Any, Path]]) -> None:
+def _flatten(items: list[Any], out: list[dict[str, Any]]) -> None:
+    for item in items:
+        if type(item) is dict:
+            out.append(item)
+        elif type(item) is list:
+            _flatten(item, out)
+
+
+def paths_at(data: dict[str, Any], path: tuple[PathSegment, ...]) -> dict[int, list[Path]]:
+    """The response path(s) of each object at `path`, by the object's id(): the slow walk of
+    `objects_at`, for errors. (One object can sit at several paths: an entity's answer merged
+    into two objects that one representation stood for shares its nested values.)"""
+    current: list[tuple[Any, Path]] = [(data, ())]
+    for seg in path:
+        nxt: list[tuple[Any, Path]] = []
+        for obj, obj_path in current:
+            if seg.types is not None and obj.get("__typename") not in seg.types:
+                continue
+            value = obj.get(seg.key)
+            if type(value) is dict:
+                nxt.append((value, (obj_path, seg.key)))
+            elif type(value) is list:
+                _flatten_with_paths(value, (obj_path, seg.key), nxt)
+        current = nxt
+    found: dict[int, list[Path]] = {}
+    for obj, obj_path in current:
+        found.setdefault(id(obj), []).append(obj_path)
+    return found
+
+
+def _flatten_with_paths(items: list[Any], path: Path, out: list[tuple[Any, Path]]) -> None:
     for index, item in enumerate(items):
-        if isinstance(item, list):
-            _flatten(item, (path, index), out)
-        elif item is not None:
+        if type(item) is dict:
             out.append((item, (path, index)))
+        elif type(item) is list:
+            _flatten_with_paths(item, (path, index), out)
 
 
 def representation(
@@ -105,6 +132,9 @@ def _nested(value: Any, sub: RepSelection) -> Any:
 
 def deep_merge(target: dict[str, Any], source: dict[str, Any]) -> None:
     """Merge a subgraph's object into ours; objects merge field by field, lists item by item."""
+    if target.keys().isdisjoint(source):  # most entity answers: only fields we lack (C speed)
+        target.update(source)
+        return
     for key, value in source.items():
         existing = target.get(key, _ABSENT)
         if existing is _ABSENT:  # most keys: a field only this answer has
