@@ -136,7 +136,14 @@ def _serve(args: argparse.Namespace) -> int:
     except (GatewayError, ValueError, ImportError) as exc:
         print(f"rugzak: {exc}", file=sys.stderr)
         return 2
-    serve(app, host=args.host, port=args.port, fd=args.fd, log_level=args.log_level)
+    serve(
+        app,
+        host=args.host,
+        port=args.port,
+        fd=args.fd,
+        log_level=args.log_level,
+        workers=args.workers or _positive_int(env.get("RUGZAK_WORKERS") or "1", "RUGZAK_WORKERS"),
+    )
     return 0
 
 
@@ -206,6 +213,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=4000)
     serve.add_argument("--fd", type=int, help="serve on an already-listening socket")
+    serve.add_argument(
+        "--workers",
+        type=lambda text: _positive_int(text, "--workers"),
+        metavar="N",
+        help="processes serving the same socket, e.g. one per core (default 1, RUGZAK_WORKERS); "
+        "each keeps its own in-memory caches and /metrics",
+    )
     serve.add_argument(
         "--subgraph-url",
         action="append",

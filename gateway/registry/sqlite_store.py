@@ -6,6 +6,7 @@ Several gateway processes on one machine may share the file: writes take the dat
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -57,12 +58,24 @@ class SqliteBackend(SqlBackend):
         self.path = Path(path)
         self.description = f"sqlite:{self.path}"
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        # autocommit mode: transactions are begun and ended here, explicitly
-        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA busy_timeout = 10000")
-        self._db.execute("PRAGMA journal_mode = WAL")
-        self._db.execute("PRAGMA foreign_keys = ON")
+        self._open()
         self.migrate()
+
+    def _open(self) -> None:
+        # autocommit mode: transactions are begun and ended here, explicitly
+        self._connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self._connection.execute("PRAGMA busy_timeout = 10000")
+        self._connection.execute("PRAGMA journal_mode = WAL")
+        self._connection.execute("PRAGMA foreign_keys = ON")
+        self._pid = os.getpid()
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        """This process's connection: a worker forked by `rugzak serve --workers` opens its own
+        (SQLite connections must not cross a fork)."""
+        if self._pid != os.getpid():
+            self._open()
+        return self._connection
 
     def migrate(self) -> None:
         self._db.executescript(f"BEGIN IMMEDIATE;{SCHEMA}COMMIT;")
