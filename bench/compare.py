@@ -256,6 +256,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     scenario, names, settings, workdir, auth
                 )
     results["loadavg_end"] = _loadavg()
+    results["targets"] = report.targets(results)
     report.write_json(args.out / "bench.json", results)
     report.write_chart(args.out / "bench.png", results)
     for name, data in results["scenarios"].items():
@@ -267,6 +268,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             summaries = {n: g["summary"] for n, g in by_gateway.items()}
             print(report.table(title, summaries, data["failures"]))
+    print(report.targets_text(results["targets"]))
     print(f"\nwrote {args.out / 'bench.json'} and {args.out / 'bench.png'}")
     bad = any(
         s["summary"]["bad"]

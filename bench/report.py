@@ -72,6 +72,55 @@ def table(title: str, summaries: dict[str, dict[str, Any]], failures: dict[str, 
     return "\n".join(lines)
 
 
+def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """The goals Rugzak is measured against (distinct requests, one core each, one run):
+    requests/s at least 2.5x Apollo Gateway's and above Hive Gateway's with the Rust planner on
+    the deep query; p99 latency and peak RSS below every other gateway's, in both scenarios; at
+    least 2x Apollo Gateway's requests/s on the citizen's profile. A goal whose gateways did not
+    run is left out."""
+    out: list[dict[str, Any]] = []
+
+    def summary(scenario: str, gateway: str) -> dict[str, Any] | None:
+        modes = results.get("scenarios", {}).get(scenario, {}).get("modes", {})
+        entry = modes.get("distinct", {}).get(gateway)
+        return entry.get("summary") if entry else None
+
+    def goal(text: str, ours: float | None, theirs: float | None, met: bool) -> None:
+        if ours is not None and theirs is not None:
+            out.append({"goal": text, "rugzak": ours, "other": theirs, "met": met})
+
+    for scenario, factor, above in (("federation", 2.5, "hive-router"), ("profile", 2.0, None)):
+        ours = summary(scenario, BASELINE)
+        if ours is None:
+            continue
+        apollo = summary(scenario, "apollo")
+        if apollo and apollo.get("rps"):
+            ratio = ours["rps"] / apollo["rps"]
+            goal(f"{scenario}: req/s >= {factor}x Apollo Gateway's ({ratio:.2f}x)",
+                 ours["rps"], apollo["rps"], ratio >= factor)  # fmt: skip
+        other = summary(scenario, above) if above else None
+        if other:
+            goal(f"{scenario}: req/s above {above}'s", ours["rps"], other["rps"],
+                 ours["rps"] > other["rps"])  # fmt: skip
+        modes = results["scenarios"][scenario]["modes"].get("distinct", {})
+        for name in modes:
+            theirs = summary(scenario, name)
+            if name == BASELINE or theirs is None:
+                continue
+            for key, label in (("p99_ms", "p99 latency"), ("peak_rss_mb", "peak RSS")):
+                goal(f"{scenario}: {label} below {name}'s", ours.get(key), theirs.get(key),
+                     (ours.get(key) or 0) < (theirs.get(key) or 0))  # fmt: skip
+    return out
+
+
+def targets_text(goals: list[dict[str, Any]]) -> str:
+    lines = ["\ntargets (distinct requests):"]
+    for g in goals:
+        lines.append(f"  {'met' if g['met'] else 'NOT met':7}  {g['goal']}: "
+                     f"Rugzak {g['rugzak']:.1f}, other {g['other']:.1f}")  # fmt: skip
+    return "\n".join(lines)
+
+
 def write_json(path: Path, results: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
