@@ -102,7 +102,7 @@ def _raw_http1_client() -> tuple[Send, Callable[[], Awaitable[None]]]:
     raw = [(k.encode(), v.encode()) for k, v in HEADERS.items()]
 
     async def send(body: bytes) -> bytes:
-        request_head = head("POST", url.raw_path, host, port, raw)
+        request_head = head("POST", url.raw_path, url.netloc, raw)
         response = await transport.exchange(host, port, request_head, body, 10.0)
         return response.body
 

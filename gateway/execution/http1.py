@@ -144,7 +144,7 @@ class Http1Transport(httpx.AsyncBaseTransport):
         if url.scheme != "http":
             raise httpx.UnsupportedProtocol(f"{url.scheme!r} URLs are not served by Http1Transport")
         host, port = url.host, url.port or 80
-        request_head = head(request.method, url.raw_path, host, port, request.headers.raw)
+        request_head = head(request.method, url.raw_path, url.netloc, request.headers.raw)
         try:
             raw = await self.exchange(host, port, request_head, request.content, _deadline(request))
         except httpx.TransportError as exc:
@@ -232,16 +232,12 @@ class Http1Transport(httpx.AsyncBaseTransport):
         self._origins.clear()
 
 
-def head(
-    method: str, target: bytes, host: str, port: int, headers: list[tuple[bytes, bytes]]
-) -> bytes:
+def head(method: str, target: bytes, authority: bytes, headers: list[tuple[bytes, bytes]]) -> bytes:
     """The request line and headers, up to the content-length that `exchange` adds.
+    `authority`: the URL's host[:port] as the Host header carries it (`[::1]:4001` for IPv6).
 
     Raises ValueError for a header that would break the request apart (CR or LF in it)."""
-    lines = [
-        method.encode("ascii") + b" " + target + b" HTTP/1.1",
-        b"host: " + (host if port == 80 else f"{host}:{port}").encode("idna"),
-    ]
+    lines = [method.encode("ascii") + b" " + target + b" HTTP/1.1", b"host: " + authority]
     for name, value in headers:
         if b"\r" in name or b"\n" in name or b"\r" in value or b"\n" in value or b":" in name:
             raise ValueError(f"invalid HTTP header {name!r}")

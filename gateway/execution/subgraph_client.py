@@ -46,6 +46,7 @@ class _Target:
     plain_http: bool
     host: str
     port: int
+    authority: bytes  # host[:port] for the Host header
     path: str  # the path and query the subgraph receives, as sent
 
 
@@ -91,6 +92,7 @@ class SubgraphClient:
                 parsed.scheme == "http",
                 parsed.host,
                 parsed.port or (80 if parsed.scheme == "http" else 443),
+                parsed.netloc,
                 parsed.raw_path.decode("ascii"),
             )
         return target
@@ -158,9 +160,7 @@ class SubgraphClient:
         idempotent: bool,
     ) -> _Received:
         raw_headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
-        request_head = head(
-            "POST", target.path.encode("ascii"), target.host, target.port, raw_headers
-        )
+        request_head = head("POST", target.path.encode("ascii"), target.authority, raw_headers)
         raw: RawResponse = await self._http1.exchange(
             target.host, target.port, request_head, content, timeout, idempotent
         )

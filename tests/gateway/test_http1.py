@@ -90,7 +90,7 @@ async def serve() -> AsyncIterator[Callable[..., object]]:
 
 
 def _head(port: int, headers: list[tuple[bytes, bytes]] | None = None) -> bytes:
-    return head("POST", b"/graphql", "127.0.0.1", port, headers or [])
+    return head("POST", b"/graphql", f"127.0.0.1:{port}".encode(), headers or [])
 
 
 async def test_keep_alive_reuses_one_connection(serve) -> None:  # type: ignore[no-untyped-def]
@@ -211,6 +211,32 @@ async def test_connections_per_origin_are_bounded(serve) -> None:  # type: ignor
         assert server.most_open <= 2 and len(server.requests) == 6
     finally:
         await transport.aclose()
+
+
+async def test_ipv6_subgraphs_get_a_bracketed_host_header() -> None:
+    seen: list[bytes] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        seen.append(await reader.readuntil(b"\r\n\r\n"))
+        await reader.readexactly(2)
+        writer.write(fixed())
+        await writer.drain()
+        writer.close()
+
+    try:
+        server = await asyncio.start_server(handle, "::1", 0)
+    except OSError:
+        pytest.skip("no IPv6 loopback here")
+    port = server.sockets[0].getsockname()[1]
+    client = SubgraphClient()
+    try:
+        answer = await client.post("a", f"http://[::1]:{port}/graphql", b"{}", {})
+        assert answer == {"data": {"ok": True}}
+        assert f"host: [::1]:{port}\r\n".encode() in seen[0]
+    finally:
+        await client.aclose()
+        server.close()
+        await server.wait_closed()
 
 
 async def test_it_serves_as_an_httpx_transport(serve) -> None:  # type: ignore[no-untyped-def]
