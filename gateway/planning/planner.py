@@ -34,10 +34,9 @@ from gateway.operation import (
     NOperation,
     NSelection,
     _Normalizer,
-    same_everywhere,
-    same_field,
 )
 from gateway.planning.fetches import Fetch, Fetches, finish
+from gateway.planning.interface_objects import plan_interface_object
 from gateway.planning.internal_fields import internalize, requirements_conflict
 from gateway.planning.plan import PathSegment, QueryPlan, RepField
 from gateway.planning.provided import fragment_provided, provided_field
@@ -319,7 +318,7 @@ class _PlanRun:
                 fetch, sel, nsel.type_name, fields.values(), path, provided, False
             )
         if fetch.graph in self.sg.interface_objects.get(nsel.type_name, frozenset()):
-            return self._plan_interface_object(fetch, sel, nsel, path, provided)
+            return plan_interface_object(self, fetch, sel, nsel, path, provided)
         sel.field("__typename", "__typename")
         used: set[int] = set()
         known = self._possible_in_graph(nsel.type_name, fetch.graph)
@@ -330,84 +329,6 @@ class _PlanRun:
             used |= self._plan_fields(
                 fetch, sel.fragment(concrete), concrete, fields.values(), path, frag_provided, True
             )
-        return used
-
-    def _plan_interface_object(
-        self,
-        fetch: Fetch,
-        sel: SelectionBuilder,
-        nsel: NSelection,
-        path: tuple[PathSegment, ...],
-        provided: SelectionSetNode | None,
-    ) -> set[int]:
-        """An interface this subgraph knows only as an @interfaceObject: it answers the fields
-        the interface object has, the same for every implementation; the concrete type, and the
-        fields of the implementations, come from a subgraph that owns the interface, through an
-        entity call with the interface's key (`{__typename: "Node", id}`)."""
-        interface = nsel.type_name
-        sel.field("__typename", "__typename")
-        shared: dict[str, NField] = {}
-        conflicting: set[str] = set()
-        for selected in nsel.by_type.values():
-            for rkey, f in selected.items():
-                if f.is_typename or f.denied or rkey in conflicting:
-                    continue
-                if not self._can(interface, f.name, fetch.graph) or self._requires(
-                    interface, f.name, fetch.graph
-                ):
-                    continue
-                prior = shared.get(rkey)
-                if prior is None:
-                    shared[rkey] = f
-                elif not same_field(prior, f):
-                    conflicting.add(rkey)
-                    del shared[rkey]
-        used = self._plan_fields(fetch, sel, interface, shared.values(), path, provided, False)
-        rest = {
-            concrete: [f for key, f in fields.items() if key not in shared and not f.is_typename]
-            for concrete, fields in nsel.by_type.items()
-        }
-        if not any(rest.values()) and same_everywhere(nsel):
-            return used  # shaping needs no concrete type: every implementation looks alike
-        owner = next(
-            (
-                g
-                for g in self.graph_order
-                if g not in self.sg.interface_objects.get(interface, frozenset())
-                and self.sg.resolvable_keys(interface, g)
-            ),
-            None,
-        )
-        if owner is None:
-            raise PlanningError(f"no subgraph can tell which type a {interface} object is")
-        key = self._local_key(interface, interface, fetch.graph, owner, provided)
-        if key is None:
-            raise PlanningError(
-                f"cannot plan {interface}: subgraph {self.sg.graphs[fetch.graph].name} lacks "
-                f"the fields of its key in {self.sg.graphs[owner].name}"
-            )
-        schema_type = self.sg.schema.get_type(interface)
-        key_sel = _Normalizer(self.sg.schema, {}, {}).selection(
-            schema_type,  # type: ignore[arg-type]
-            [key.selection],
-        )
-        client: dict[str, NField] = {}
-        for selected in nsel.by_type.values():
-            for k, f in selected.items():
-                client.setdefault(k, f)
-        key_fields = next(iter(key_sel.by_type.values()), {})
-        internal, reps = internalize(key_fields, sel, client)
-        deps = self._plan_fields(fetch, sel, interface, internal, path, provided, False)
-        used |= deps
-        child = self.fetches.entity(owner, path, fetch, interface, reps, deps)
-        child.selection.field("__typename", "__typename")
-        child.add_field_keys([(f.response_key,) for fields in rest.values() for f in fields])
-        for concrete, fields in rest.items():
-            if fields:
-                used |= self._plan_fields(
-                    child, child.selection.fragment(concrete), concrete, fields, path, None, True
-                )
-        used.add(child.id)
         return used
 
     def _possible_in_graph(self, abstract: str, graph: str) -> frozenset[str]:

@@ -1,0 +1,99 @@
+"""Planning an interface that a subgraph knows only as an @interfaceObject.
+
+That subgraph answers the fields the interface object has, the same for every implementation;
+the concrete type, and the fields of the implementations, come from a subgraph that owns the
+interface, through an entity call with the interface's key (`{__typename: "Node", id}`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from graphql import SelectionSetNode
+
+from gateway.errors import PlanningError
+from gateway.operation import NField, NSelection, _Normalizer, same_everywhere, same_field
+from gateway.planning.fetches import Fetch
+from gateway.planning.internal_fields import internalize
+from gateway.planning.plan import PathSegment
+from gateway.planning.selection import SelectionBuilder
+
+if TYPE_CHECKING:
+    from gateway.planning.planner import _PlanRun
+
+
+def plan_interface_object(
+    run: _PlanRun,
+    fetch: Fetch,
+    sel: SelectionBuilder,
+    nsel: NSelection,
+    path: tuple[PathSegment, ...],
+    provided: SelectionSetNode | None,
+) -> set[int]:
+    """Plan `nsel` (of an interface that `fetch`'s subgraph has as an @interfaceObject) at
+    `path`; returns the ids of the fetches that deliver it, as `_PlanRun._plan_fields` does."""
+    interface = nsel.type_name
+    sel.field("__typename", "__typename")
+    shared: dict[str, NField] = {}
+    conflicting: set[str] = set()
+    for selected in nsel.by_type.values():
+        for rkey, f in selected.items():
+            if f.is_typename or f.denied or rkey in conflicting:
+                continue
+            if not run._can(interface, f.name, fetch.graph) or run._requires(
+                interface, f.name, fetch.graph
+            ):
+                continue
+            prior = shared.get(rkey)
+            if prior is None:
+                shared[rkey] = f
+            elif not same_field(prior, f):
+                conflicting.add(rkey)
+                del shared[rkey]
+    used = run._plan_fields(fetch, sel, interface, shared.values(), path, provided, False)
+    rest = {
+        concrete: [f for key, f in fields.items() if key not in shared and not f.is_typename]
+        for concrete, fields in nsel.by_type.items()
+    }
+    if not any(rest.values()) and same_everywhere(nsel):
+        return used  # shaping needs no concrete type: every implementation looks alike
+    owner = next(
+        (
+            g
+            for g in run.graph_order
+            if g not in run.sg.interface_objects.get(interface, frozenset())
+            and run.sg.resolvable_keys(interface, g)
+        ),
+        None,
+    )
+    if owner is None:
+        raise PlanningError(f"no subgraph can tell which type a {interface} object is")
+    key = run._local_key(interface, interface, fetch.graph, owner, provided)
+    if key is None:
+        raise PlanningError(
+            f"cannot plan {interface}: subgraph {run.sg.graphs[fetch.graph].name} lacks "
+            f"the fields of its key in {run.sg.graphs[owner].name}"
+        )
+    schema_type = run.sg.schema.get_type(interface)
+    key_sel = _Normalizer(run.sg.schema, {}, {}).selection(
+        schema_type,  # type: ignore[arg-type]
+        [key.selection],
+    )
+    client: dict[str, NField] = {}
+    for selected in nsel.by_type.values():
+        for k, f in selected.items():
+            client.setdefault(k, f)
+    key_fields = next(iter(key_sel.by_type.values()), {})
+    internal, reps = internalize(key_fields, sel, client)
+    deps = run._plan_fields(fetch, sel, interface, internal, path, provided, False)
+    used |= deps
+    child = run.fetches.entity(owner, path, fetch, interface, reps, deps)
+    child.selection.field("__typename", "__typename")
+    child.add_field_keys([(f.response_key,) for fields in rest.values() for f in fields])
+    for concrete, fields in rest.items():
+        if fields:
+            used |= run._plan_fields(
+                child, child.selection.fragment(concrete), concrete, fields, path, None, True
+            )
+    used.add(child.id)
+    return used
