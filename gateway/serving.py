@@ -49,17 +49,8 @@ def serve(
         else:
             server.run(sockets=[socket.socket(fileno=fd)])
         return
-    sock = socket.socket(fileno=fd) if fd is not None else _listen(host, port)
+    sock = socket.socket(fileno=fd) if fd is not None else config.bind_socket()
     _Supervisor(config, sock, workers).run()
-
-
-def _listen(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(2048)
-    return sock
 
 
 class _Supervisor:

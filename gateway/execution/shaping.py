@@ -17,20 +17,11 @@ from graphql import (
 )
 
 from gateway.errors import UNAUTHORIZED, graphql_error
+from gateway.execution.merge import Path, flat_path
 from gateway.operation import NField, NOperation, NSelection, same_everywhere
 
-# A response path as a chain of (parent, key) pairs: a step costs one small tuple, and only an
-# error turns it into the list it carries (`_flat`).
-Path = tuple[Any, ...]
-
-
-def _flat(path: Path) -> tuple[str | int, ...]:
-    steps: list[str | int] = []
-    while path:
-        path, key = path
-        steps.append(key)
-    steps.reverse()
-    return tuple(steps)
+# Paths are (parent, key) chains, as in merging: a step costs one small tuple, and only an error
+# turns one into the list it carries.
 
 
 class _Null(Exception):
@@ -199,7 +190,7 @@ class Shaper:
         return value
 
     def _denied(self, f: NField, path: Path) -> None:
-        flat = list(_flat(path))
+        flat = flat_path(path)
         self.errors.append(
             graphql_error(
                 f"Unauthorized field or type: {f.parent_type}.{f.name}", UNAUTHORIZED, path=flat
@@ -210,21 +201,21 @@ class Shaper:
             raise _Null
 
     def _null_error(self, f: NField, path: Path) -> None:
-        flat = _flat(path)
-        if flat in self._error_prefixes:
+        flat = flat_path(path)
+        if tuple(flat) in self._error_prefixes:
             return  # an error at or below this path already explains the null
         parent = f.parent_type
         self.errors.append(
             graphql_error(
                 f"Cannot return null for non-nullable field {parent}.{f.name}.",
                 "INTERNAL_SERVER_ERROR",
-                path=list(flat),
+                path=flat,
             )
         )
-        self._note(list(flat))
+        self._note(flat)
 
     def _bad_value(self, f: NField, path: Path, message: str) -> None:
-        flat = list(_flat(path))
+        flat = flat_path(path)
         self.errors.append(graphql_error(message, "INTERNAL_SERVER_ERROR", path=flat))
         self._note(flat)
         return None

@@ -18,10 +18,10 @@ from graphql import (
     Visitor,
     get_named_type,
     parse,
-    print_ast,
     visit,
 )
 
+from gateway.operation import arguments_text
 from gateway.supergraph import Supergraph
 
 
@@ -58,7 +58,7 @@ def one_field_needed_with_two_argument_sets(sg: Supergraph, query: str) -> bool:
 
 
 def _arguments(node: FieldNode) -> str:
-    return ",".join(print_ast(a) for a in node.arguments or ())
+    return arguments_text(tuple(node.arguments or ()))
 
 
 def _required(sg: Supergraph, type_name: str, field: str, seen: set[str]) -> set[tuple[str, str]]:
