@@ -22,8 +22,8 @@ from graphql import (
 
 from gateway.link_names import LinkNames
 
-# Directives a client may see in the API schema; every other applied directive is federation
-# metadata and is stripped.
+# Directives a client may see in the API schema, with the composed ones (@composeDirective);
+# every other applied directive is federation metadata and is stripped.
 _API_DIRECTIVES = {"deprecated", "specifiedBy", "oneOf"}
 
 
@@ -33,7 +33,9 @@ def _is_inaccessible(node: object, names: LinkNames) -> bool:
 
 def _strip(node: object, names: LinkNames) -> tuple[ConstDirectiveNode, ...]:
     return tuple(
-        d for d in getattr(node, "directives", None) or () if d.name.value in _API_DIRECTIVES
+        d
+        for d in getattr(node, "directives", None) or ()
+        if d.name.value in _API_DIRECTIVES or d.name.value in names.composed
     )
 
 
@@ -48,6 +50,12 @@ def api_document(doc: DocumentNode, names: LinkNames) -> DocumentNode:
     }
     definitions: list[DefinitionNode] = []
     for definition in doc.definitions:
+        if (
+            isinstance(definition, DirectiveDefinitionNode)
+            and definition.name.value in names.composed
+        ):
+            definitions.append(definition)  # a composed directive: clients see it
+            continue
         if isinstance(definition, DirectiveDefinitionNode | SchemaDefinitionNode):
             if isinstance(definition, SchemaDefinitionNode):
                 definitions.append(

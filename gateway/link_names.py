@@ -12,6 +12,7 @@ from graphql import (
     DocumentNode,
     EnumValueNode,
     ListValueNode,
+    ObjectValueNode,
     SchemaDefinitionNode,
     StringValueNode,
     ValueNode,
@@ -32,6 +33,9 @@ class LinkNames:
     requires_scopes: str = "requiresScopes"
     policy: str = "policy"
     link_specs: set[str] = field(default_factory=set)
+    # directives imported from specs other than Apollo's: composed ones (@composeDirective),
+    # which stay in the API schema
+    composed: set[str] = field(default_factory=set)
 
     def join_directive(self, name: str) -> str:
         return f"{self.join}__{name}"
@@ -49,6 +53,7 @@ def link_names(doc: DocumentNode) -> LinkNames:
             url = args.get("url") or args.get("feature")
             match = _SPEC_URL.match(str(url or ""))
             if not match:
+                names.composed |= _imported_directives(args.get("import"))
                 continue
             spec = match.group("name")
             alias = args.get("as")
@@ -68,6 +73,15 @@ def link_names(doc: DocumentNode) -> LinkNames:
     return names
 
 
+def _imported_directives(imports: object) -> set[str]:
+    out = set()
+    for item in imports if isinstance(imports, list) else ():
+        name = (item.get("as") or item.get("name")) if isinstance(item, dict) else item
+        if isinstance(name, str) and name.startswith("@"):
+            out.add(name[1:])
+    return out
+
+
 def _value(node: ValueNode) -> object:
     if isinstance(node, StringValueNode | EnumValueNode):
         return node.value
@@ -75,6 +89,8 @@ def _value(node: ValueNode) -> object:
         return node.value
     if isinstance(node, ListValueNode):
         return [_value(v) for v in node.values]
+    if isinstance(node, ObjectValueNode):
+        return {f.name.value: _value(f.value) for f in node.fields}
     return getattr(node, "value", None)
 
 

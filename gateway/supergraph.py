@@ -8,16 +8,19 @@ in ticketing?"); it never looks at directives itself.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 from graphql import (
     DocumentNode,
     EnumTypeDefinitionNode,
     FieldDefinitionNode,
+    GraphQLError,
     GraphQLSchema,
+    InputObjectTypeDefinitionNode,
     InterfaceTypeDefinitionNode,
     ObjectTypeDefinitionNode,
     SelectionSetNode,
@@ -27,6 +30,7 @@ from graphql import (
     parse,
     print_ast,
 )
+from graphql.execution.values import get_argument_values
 
 from gateway.api_schema import api_document
 from gateway.errors import SupergraphError
@@ -105,6 +109,16 @@ class Supergraph:
     type_access: dict[str, AccessRule] = field(default_factory=dict)
     # progressive @override: (type, field) -> (label, graphs while the label is on)
     progressive: dict[tuple[str, str], tuple[str, frozenset[str]]] = field(default_factory=dict)
+    # composed directive (@composeDirective) -> schema coordinate -> arguments of each application
+    composed_applications: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict)
+
+    def applied_directives(self, name: str) -> Mapping[str, list[dict[str, Any]]]:
+        """Where a composed directive is applied: schema coordinate ("Citizen",
+        "Citizen.name", "Query.citizen(insz:)", "Input.field", "Enum.VALUE") -> the arguments
+        of each application there, coerced by the directive's definition (defaults filled in).
+        `name` as the supergraph spells it, with or without "@"; empty when nothing applies it.
+        Shared: do not modify."""
+        return self.composed_applications.get(name.removeprefix("@"), {})
 
     @property
     def override_labels(self) -> frozenset[str]:
@@ -263,6 +277,7 @@ def load_supergraph(sdl: str) -> Supergraph:
         raise SupergraphError(
             f"the API schema derived from the supergraph is invalid: {exc}"
         ) from exc
+    composed = _composed_applications(doc, schema, names.composed)
     return Supergraph(
         sdl=sdl,
         schema_hash=hashlib.sha256(sdl.encode()).hexdigest(),
@@ -279,7 +294,48 @@ def load_supergraph(sdl: str) -> Supergraph:
         interfaces_of=interfaces_of,
         field_access=field_access,
         type_access=type_access,
+        composed_applications=composed,
     )
+
+
+def _coordinates(doc: DocumentNode) -> Iterator[tuple[str, object]]:
+    """(schema coordinate, node) of every type, field, argument, input field and enum value."""
+    for definition in doc.definitions:
+        if not isinstance(definition, TypeDefinitionNode):
+            continue
+        type_name = definition.name.value
+        yield type_name, definition
+        if isinstance(definition, ObjectTypeDefinitionNode | InterfaceTypeDefinitionNode):
+            for fdef in definition.fields or ():
+                yield f"{type_name}.{fdef.name.value}", fdef
+                for arg in fdef.arguments or ():
+                    yield f"{type_name}.{fdef.name.value}({arg.name.value}:)", arg
+        elif isinstance(definition, InputObjectTypeDefinitionNode):
+            for input_field in definition.fields or ():
+                yield f"{type_name}.{input_field.name.value}", input_field
+        elif isinstance(definition, EnumTypeDefinitionNode):
+            for value in definition.values or ():
+                yield f"{type_name}.{value.name.value}", value
+
+
+def _composed_applications(
+    doc: DocumentNode, schema: GraphQLSchema, composed: set[str]
+) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    out: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    definitions = {n: d for n in composed if (d := schema.get_directive(n)) is not None}
+    if not definitions:
+        return out
+    for coordinate, node in _coordinates(doc):
+        for applied in getattr(node, "directives", None) or ():
+            definition = definitions.get(applied.name.value)
+            if definition is None:
+                continue
+            try:
+                args = get_argument_values(definition, applied)
+            except GraphQLError as exc:
+                raise SupergraphError(f"@{definition.name} on {coordinate}: {exc.message}") from exc
+            out.setdefault(definition.name, {}).setdefault(coordinate, []).append(args)
+    return out
 
 
 def _read_graphs(doc: DocumentNode, names: LinkNames) -> dict[str, Graph]:

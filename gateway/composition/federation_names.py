@@ -21,26 +21,31 @@ from graphql import (
     StringValueNode,
 )
 
-FEDERATION_DIRECTIVES = (
-    "key",
-    "external",
-    "requires",
-    "provides",
-    "extends",
-    "shareable",
-    "inaccessible",
-    "override",
-    "tag",
-    "interfaceObject",
-    "composeDirective",
-    "authenticated",
-    "requiresScopes",
-    "policy",
-    "context",
-    "fromContext",
-    "cost",
-    "listSize",
-)
+# Each federation directive and the spec version that introduced it (Apollo's spec history;
+# v2.10 and v2.11 add none, v2.12 adds @cacheTag).
+INTRODUCED: dict[str, tuple[int, int]] = {
+    "key": (2, 0),
+    "external": (2, 0),
+    "requires": (2, 0),
+    "provides": (2, 0),
+    "extends": (2, 0),
+    "shareable": (2, 0),
+    "inaccessible": (2, 0),
+    "override": (2, 0),
+    "tag": (2, 0),
+    "composeDirective": (2, 1),
+    "interfaceObject": (2, 3),
+    "authenticated": (2, 5),
+    "requiresScopes": (2, 5),
+    "policy": (2, 6),
+    "context": (2, 8),
+    "fromContext": (2, 8),
+    "cost": (2, 9),
+    "listSize": (2, 9),
+    "cacheTag": (2, 12),
+}
+FEDERATION_DIRECTIVES = tuple(INTRODUCED)
+NEWEST_VERSION = (2, 12)
 FEDERATION_1_DIRECTIVES = (
     "key",
     "external",
@@ -89,19 +94,23 @@ def federation_names(doc: DocumentNode) -> FederationNames:
         if not match:
             continue
         version = (int(match.group(1)), int(match.group(2)))
-        if version[0] != 2:
-            raise LinkError(f"federation version v{version[0]}.{version[1]} is not known")
+        if version[0] != 2 or version > NEWEST_VERSION:
+            raise LinkError(
+                f"Invalid version v{version[0]}.{version[1]} for the federation feature in "
+                "@link directive on schema"
+            )
         prefix = _string(args.get("as")) or "federation"
         names = FederationNames(version)
-        for name in FEDERATION_DIRECTIVES:
+        defined = [n for n, since in INTRODUCED.items() if since <= version]
+        for name in defined:
             names.by_local_name[f"{prefix}__{name}"] = name
         imports = args.get("import")
         for item in imports.values if isinstance(imports, ListValueNode) else ():
             imported, alias = _import(item)
-            if imported.startswith("@") and imported[1:] in FEDERATION_DIRECTIVES:
+            if imported.startswith("@") and imported[1:] in defined:
                 names.by_local_name[(alias or imported)[1:]] = imported[1:]
             elif imported.startswith("@"):
-                raise LinkError(f"@link imports {imported}, which the federation spec lacks")
+                raise LinkError(f'Cannot import unknown element "{imported}".')
         return names
     return FederationNames((1, 0), {name: name for name in FEDERATION_1_DIRECTIVES})
 

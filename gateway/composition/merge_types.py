@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from gateway.composition.composed_directives import merge_composed_directives
 from gateway.composition.errors import ErrorLog
 from gateway.composition.executable_directives import merge_executable_directives
 from gateway.composition.join_metadata import is_federation_extension
@@ -40,6 +41,7 @@ def merge_schema(subgraphs: list[Subgraph], log: ErrorLog) -> MergedSchema:
                     merged.members.setdefault(member, []).append(graph)
     add_interface_object_fields(schema)
     propagate_access(schema)
+    merge_composed_directives(schema, log)
     return schema
 
 

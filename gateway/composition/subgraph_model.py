@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from gateway.composition.composed_directives import ComposedDirective
     from gateway.composition.executable_directives import ExecutableDirective
 
 
@@ -50,6 +51,29 @@ def merge_requirements(a: list[list[str]], b: list[list[str]]) -> list[list[str]
     return [list(g) for g in minimal]
 
 
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """One application of a composed directive (@composeDirective), its arguments printed as
+    written."""
+
+    name: str
+    args: tuple[tuple[str, str], ...] = ()
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, Applied)
+            and self.name == other.name
+            and sorted(self.args) == sorted(other.args)
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.name, tuple(sorted(self.args))))
+
+    def printed(self) -> str:
+        args = ", ".join(f"{n}: {v}" for n, v in self.args)
+        return f"@{self.name}({args})" if args else f"@{self.name}"
+
+
 @dataclass(slots=True)
 class Element:
     """What every named schema element carries besides its own shape."""
@@ -59,6 +83,7 @@ class Element:
     inaccessible: bool = False
     tags: list[str] = field(default_factory=list)
     access: Access = field(default_factory=Access)
+    applied: list[Applied] = field(default_factory=list)  # composed directives
 
 
 @dataclass(slots=True)
@@ -126,6 +151,7 @@ class Subgraph:
     types: dict[str, TypeDef] = field(default_factory=dict)
     root_types: dict[str, str] = field(default_factory=dict)  # "query" -> "Query"
     executable_directives: dict[str, ExecutableDirective] = field(default_factory=dict)
+    composed: dict[str, ComposedDirective] = field(default_factory=dict)  # by local name
     # (type, field) selected at the top level of one of the type's @key field sets
     key_fields: set[tuple[str, str]] = field(default_factory=set)
     # (type, field) selected at any depth by some @key of this subgraph

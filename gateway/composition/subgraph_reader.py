@@ -36,6 +36,11 @@ from graphql import (
     print_ast,
 )
 
+from gateway.composition.composed_directives import (
+    ComposedDirective,
+    read_applied,
+    read_composed_directives,
+)
 from gateway.composition.directive_definitions import check_directive_definitions
 from gateway.composition.errors import ErrorLog
 from gateway.composition.executable_directives import read_executable_directives
@@ -76,7 +81,6 @@ FEDERATION_TYPES = frozenset(
 FEDERATION_ROOT_FIELDS = frozenset({"_service", "_entities"})
 ROOT_NAMES = {"query": "Query", "mutation": "Mutation", "subscription": "Subscription"}
 UNSUPPORTED = {
-    "composeDirective": "@composeDirective (custom directives in the supergraph)",
     "context": "@context / @fromContext",
     "fromContext": "@context / @fromContext",
     "cost": "@cost / @listSize (demand control)",
@@ -137,10 +141,18 @@ BUILT_IN_DIRECTIVES = frozenset({"deprecated", "specifiedBy", "oneOf", "include"
 
 
 class _Reader:
-    def __init__(self, name: str, names: FederationNames, defined: set[str], log: ErrorLog) -> None:
+    def __init__(
+        self,
+        name: str,
+        names: FederationNames,
+        defined: set[str],
+        composed: dict[str, ComposedDirective],
+        log: ErrorLog,
+    ) -> None:
         self.name = name
         self.names = names
-        self.defined = defined  # directives the SDL defines itself (custom ones, not composed)
+        self.defined = defined  # directives the SDL defines itself
+        self.composed = composed  # those of them it composes (@composeDirective)
         self.log = log
         self._seen: dict[int, list[tuple[str, ConstDirectiveNode]]] = {}
 
@@ -189,6 +201,10 @@ class _Reader:
         description = getattr(node, "description", None)
         if description is not None and element.description is None:
             element.description = description.value
+        if self.composed:
+            for applied in read_applied(self.name, self.composed, node, self.log):
+                if applied not in element.applied:
+                    element.applied.append(applied)
         for name, directive in self.directives(node):
             if name == "deprecated":
                 element.deprecated = _str_arg(directive, "reason") or "No longer supported"
@@ -318,11 +334,14 @@ def read_subgraph(name: str, url: str, sdl: str, log: ErrorLog) -> Subgraph | No
     subgraph.root_types = {op: ROOT_NAMES[op] for op in ROOT_NAMES}
     defined = {d.name.value for d in doc.definitions if isinstance(d, DirectiveDefinitionNode)}
     check_directive_definitions(name, names, doc.definitions, log)
-    subgraph.executable_directives = read_executable_directives(doc, set(names.by_local_name))
-    reader = _Reader(name, names, defined, log)
+    subgraph.composed = read_composed_directives(name, doc, names, log)
+    subgraph.executable_directives = read_executable_directives(
+        doc, set(names.by_local_name) | set(subgraph.composed)
+    )
+    reader = _Reader(name, names, defined, subgraph.composed, log)
     for definition in doc.definitions:
         if isinstance(definition, SchemaDefinitionNode | SchemaExtensionNode):
-            reader.directives(definition)  # refuses what is not supported (@composeDirective)
+            reader.directives(definition)  # refuses what is not supported yet
     for definition in doc.definitions:
         kind = _KINDS.get(type(definition))
         if kind is None:

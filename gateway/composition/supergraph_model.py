@@ -17,6 +17,7 @@ from gateway.composition.subgraph_model import (
 )
 
 if TYPE_CHECKING:
+    from gateway.composition.composed_directives import ComposedDirective
     from gateway.composition.executable_directives import ExecutableDirective
 
 
@@ -68,6 +69,7 @@ class MergedSchema:
     # (type, field) some subgraph selects at the top level of one of the type's keys
     key_fields_anywhere: set[tuple[str, str]] = field(default_factory=set)
     executable_directives: list[ExecutableDirective] = field(default_factory=list)
+    composed_directives: dict[str, ComposedDirective] = field(default_factory=dict)
 
     def names_of(self, graphs: list[str]) -> list[str]:
         return [self.name_of(g) for g in graphs]
@@ -100,3 +102,4 @@ def merge_element(target: Element, source: Element) -> None:
     target.inaccessible |= source.inaccessible
     target.tags.extend(t for t in source.tags if t not in target.tags)
     target.access.merge(source.access)
+    target.applied.extend(a for a in source.applied if a not in target.applied)

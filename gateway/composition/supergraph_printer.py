@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from graphql.language.block_string import print_block_string
 
+from gateway.composition.composed_directives import ComposedDirective, spec_links
 from gateway.composition.executable_directives import ExecutableDirective
 from gateway.composition.join_metadata import (
     DroppedField,
@@ -132,6 +133,7 @@ def _element_directives(element: Element) -> list[str]:
         out.append(f"@requiresScopes(scopes: {_groups(element.access.scopes)})")
     if element.access.policies:
         out.append(f"@policy(policies: {_groups(element.access.policies)})")
+    out.extend(a.printed() for a in element.applied)
     return out
 
 
@@ -237,7 +239,7 @@ def _type(schema: MergedSchema, merged: MergedType) -> str:
     return _header("scalar", merged, type_joins + specified + own)
 
 
-def _executable_directive(directive: ExecutableDirective) -> str:
+def _directive_definition(directive: ExecutableDirective | ComposedDirective) -> str:
     args = ", ".join(
         f"{name}: {type_}" + (f" = {default}" if default is not None else "")
         for name, (type_, default) in directive.args.items()
@@ -289,6 +291,7 @@ def print_supergraph(schema: MergedSchema) -> str:
         '@link(url: "https://specs.apollo.dev/link/v1.0")',
         f'@link(url: "https://specs.apollo.dev/join/{version}", for: EXECUTION)',
         *(_SPECS[s][0] for s in specs),
+        *spec_links(schema),
     ]
     roots = [
         f"  {op}: {name}"
@@ -308,7 +311,8 @@ def print_supergraph(schema: MergedSchema) -> str:
         "schema " + " ".join(links) + " {\n" + "\n".join(roots) + "\n}",
         _JOIN_DEFINITIONS.replace("{label}", label),
         *(_SPECS[s][1] for s in specs),
-        *(_executable_directive(d) for d in schema.executable_directives),
+        *(_directive_definition(d) for d in schema.executable_directives),
+        *(_directive_definition(d) for d in schema.composed_directives.values()),
         "enum join__Graph {\n" + graphs + "\n}",
         *(_type(schema, t) for t in _ordered(schema)),
     ]

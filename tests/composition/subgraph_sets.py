@@ -27,6 +27,8 @@ VALID_SETS = _valid_dirs()
 # our error code for each invalid set (the reference refuses it too, with the same code)
 INVALID_SETS = {
     "argument_type_mismatch": "FIELD_ARGUMENT_TYPE_MISMATCH",
+    "compose_directive_major_versions": "DIRECTIVE_COMPOSITION_ERROR",
+    "compose_directive_without_link": "DIRECTIVE_COMPOSITION_ERROR",
     "enum_value_mismatch": "ENUM_VALUE_MISMATCH",
     "external_missing_on_base": "EXTERNAL_MISSING_ON_BASE",
     "external_unused": "EXTERNAL_UNUSED",

@@ -16,6 +16,7 @@ from graphql import (
     InterfaceTypeDefinitionNode,
     ObjectTypeDefinitionNode,
     ScalarTypeDefinitionNode,
+    SchemaDefinitionNode,
     TypeDefinitionNode,
     UnionTypeDefinitionNode,
     lexicographic_sort_schema,
@@ -46,6 +47,9 @@ class SupergraphFacts:
     access: dict[str, Any]
     planner: dict[str, Any]
     directives: dict[str, Any]  # executable directives: name -> (args, repeatable, locations)
+    # composed directives (@composeDirective): the supergraph's @links to their specs, and
+    # where each is applied with which arguments (inaccessible elements included)
+    composed: dict[str, Any]
 
 
 def _fs(value: object) -> str | None:
@@ -85,8 +89,19 @@ def facts(sdl: str) -> SupergraphFacts:
         and not d.name.value.startswith(prefixes)
         and d.name.value not in spec_directives | names.link_specs
     }
+    spec_links = sorted(
+        str(a.get("url"))
+        for d in doc.definitions
+        if isinstance(d, SchemaDefinitionNode)
+        for a in directives(d, "link")
+        if not str(a.get("url")).startswith("https://specs.apollo.dev/")
+    )
     return SupergraphFacts(
         directives=directive_facts,
+        composed={
+            "links": spec_links,
+            "applied": {n: dict(supergraph.applied_directives(n)) for n in sorted(names.composed)},
+        },
         api_schema=print_schema(lexicographic_sort_schema(supergraph.api_schema)),
         graphs={g.name: g.url for g in supergraph.graphs.values()},
         types=types,
@@ -231,6 +246,8 @@ def differences(ours: SupergraphFacts, reference: SupergraphFacts) -> list[str]:
         out.append("API schema differs:\n" + "\n".join(diff))
     if ours.directives != reference.directives:
         out.append(f"directives: ours {ours.directives} reference {reference.directives}")
+    if ours.composed != reference.composed:
+        out.append(f"composed directives: ours {ours.composed} reference {reference.composed}")
     if ours.graphs != reference.graphs:
         out.append(f"graphs: ours {ours.graphs} reference {reference.graphs}")
     for name in sorted(set(ours.types) | set(reference.types)):

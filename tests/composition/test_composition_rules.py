@@ -64,11 +64,6 @@ def test_an_error_names_code_coordinate_subgraphs_and_a_fix() -> None:
     "directive, sdl",
     [
         (
-            "@composeDirective",
-            'extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", '
-            'import: ["@composeDirective"]) @composeDirective(name: "@custom")',
-        ),
-        (
             "@context",
             'extend schema @link(url: "https://specs.apollo.dev/federation/v2.8", '
             'import: ["@context"])\ntype Scope @context(name: "s") { id: ID! }',

@@ -60,3 +60,18 @@ def test_executable_directives_only_where_every_subgraph_agrees(reference: Refer
         "upper": ([("strict", "Boolean", "false")], True, ["FIELD"]),
         "trace": ([], False, ["FIELD"]),
     }
+
+
+def test_a_composed_directive_with_conflicting_arguments_is_refused(reference: Reference) -> None:
+    theirs = _reference_supergraph(reference, "composed_directive_conflict")
+    assert '@personalData(category: "identity") @personalData(category: "public")' in theirs
+    with pytest.raises(CompositionFailed) as refused:
+        compose(load_set(DEVIATIONS_DIR / "composed_directive_conflict"))
+    (error,) = refused.value.errors
+    assert (error.code, error.coordinate, error.subgraphs) == (
+        "INCONSISTENT_NON_REPEATABLE_DIRECTIVE_ARGUMENTS",
+        "Citizen.name",
+        ("a", "b"),
+    )
+    assert '@personalData(category: "identity") in "a"' in error.message
+    assert '@personalData(category: "public") in "b"' in error.message
