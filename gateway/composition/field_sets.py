@@ -59,6 +59,7 @@ class Selected:
     field: Field | None
     node: FieldNode
     depth: int
+    in_fragment: bool = False  # selected inside an inline fragment (at any level above)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +68,11 @@ class BadFragment:
 
 
 def walk(
-    subgraph: Subgraph, type_name: str, selection: SelectionSetNode, depth: int = 0
+    subgraph: Subgraph,
+    type_name: str,
+    selection: SelectionSetNode,
+    depth: int = 0,
+    in_fragment: bool = False,
 ) -> Iterator[Selected | BadFragment]:
     """Every field selected, depth first. Unknown fields come with `field=None` and are not
     descended into; inline fragments on types the subgraph lacks come as `BadFragment`."""
@@ -78,7 +83,7 @@ def walk(
             if target not in subgraph.types:
                 yield BadFragment(target)
                 continue
-            yield from walk(subgraph, target, node.selection_set, depth)
+            yield from walk(subgraph, target, node.selection_set, depth, True)
             continue
         if not isinstance(node, FieldNode):
             continue
@@ -86,9 +91,10 @@ def walk(
         if name == "__typename":
             continue
         field = type_def.fields.get(name) if type_def else None
-        yield Selected(type_name, name, field, node, depth)
+        yield Selected(type_name, name, field, node, depth, in_fragment)
         if field is not None and node.selection_set is not None:
-            yield from walk(subgraph, named_type(field.type), node.selection_set, depth + 1)
+            target = named_type(field.type)
+            yield from walk(subgraph, target, node.selection_set, depth + 1, in_fragment)
 
 
 def is_leaf(subgraph: Subgraph, type_name: str) -> bool:

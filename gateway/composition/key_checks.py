@@ -1,6 +1,6 @@
 """@key checks of one subgraph: the field set selects fields that exist, without arguments,
-no lists, interfaces or unions; an interface's key is on every implementation. Records which
-fields the keys select."""
+no interfaces or unions (lists are fine: `@key(fields: "products { id }")`); an interface's key
+is on every implementation. Records which fields the keys select."""
 
 from __future__ import annotations
 
@@ -96,17 +96,15 @@ def _check_key_field(
         )
     target = named_type(item.field.type)
     target_def = subgraph.types.get(target)
-    if "[" in item.field.type or (
-        target_def is not None and target_def.kind in (Kind.INTERFACE, Kind.UNION)
-    ):
-        what = "a list" if "[" in item.field.type else f"of {target_def.kind.value} type"  # type: ignore[union-attr]
+    if target_def is not None and target_def.kind in (Kind.INTERFACE, Kind.UNION):
         report(
             log,
             subgraph,
             "KEY_FIELDS_SELECT_INVALID_TYPE",
             coordinate,
-            f'{where}: field "{coordinate}" is {what}, which a key cannot include.',
-            "key on scalar, enum or object fields (lists, interfaces and unions are not allowed).",
+            f'{where}: field "{coordinate}" is of {target_def.kind.value} type, which a key '
+            "cannot include.",
+            "key on scalar, enum or object fields, or lists of them (not interfaces or unions).",
         )
         return
     leaf = is_leaf(subgraph, target)

@@ -300,6 +300,24 @@ class _Checker:
                     break
         return out
 
+    def _owner_reachable(self, merged: MergedType, position: Position) -> bool:
+        """Whether a subgraph that defines the interface (not as an @interfaceObject) with a
+        resolvable @key can be reached from the position: it tells the concrete type, even
+        when no type implements the interface (yet)."""
+        graph, provided = position
+        type_def = self.schema.subgraphs[graph].types.get(merged.name)
+        if type_def is None or not type_def.interface_object:
+            return True
+        for owner_def in (t for t in merged.by_graph.values() if not t.interface_object):
+            for key in (k for k in owner_def.keys if k.resolvable):
+                try:
+                    selection = parse_field_set(key.fields)
+                except FieldSetSyntaxError:
+                    continue
+                if self._selection_local(merged.name, selection, graph, provided):
+                    return True
+        return False
+
     def _implementations_in(self, interface: str, graph: str) -> list[str]:
         return [
             t.name
@@ -372,7 +390,11 @@ class _Checker:
         by_type: dict[str, set[Position]] = {}
         for position in positions:
             possible = self._possible(merged, position)
-            if not possible and merged.kind == Kind.INTERFACE:
+            if (
+                not possible
+                and merged.kind == Kind.INTERFACE
+                and not self._owner_reachable(merged, position)
+            ):
                 self._report_opaque(merged, position[0], path)
             for concrete, at in possible:
                 by_type.setdefault(concrete, set()).add(at)
@@ -449,6 +471,20 @@ class _Checker:
         declared = merged.fields[field_name].by_graph
         blocked = self._overridden_in(merged.name, field_name)
         resolving = [g for g, d in declared.items() if not d.external and g not in blocked]
+        if merged.fields[field_name].from_interface_object:
+            stand_ins = [
+                f'"{i}" in {self.schema.quoted(self.schema.types[i].interface_object_graphs)}'
+                for i in merged.interfaces
+                if i in self.schema.types and field_name in self.schema.types[i].fields
+            ]
+            where = ", ".join(self.schema.quoted([g]) for g in graphs)
+            return [
+                f'only the @interfaceObject {" and ".join(stand_ins)} resolves "{coordinate}", '
+                f"and no resolvable @key of it can be used from subgraph {where}"
+            ], (
+                "make the @interfaceObject's @key resolvable, or keep the field out of reach "
+                "from subgraphs that cannot move to it."
+            )
         if not resolving:
             return [f'no subgraph resolves "{coordinate}" then'], (
                 "a progressive @override needs the field in both subgraphs: keep it in the "

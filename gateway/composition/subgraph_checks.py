@@ -111,6 +111,22 @@ def _selection_errors(
     return out if ok else None
 
 
+def _locally_resolved_leaf(subgraph: Subgraph, item: Selected) -> bool:
+    """A leaf the set selects on the type itself that this subgraph resolves: it has no place
+    in a @requires / @provides. As in the reference library, only leaves at the top of the set
+    and outside inline fragments count: a field with a selection may be local (`comments(limit:
+    3) { authorId }` with `authorId` @external), and `... on Media { title }` on an interface
+    stands for its implementations' fields."""
+    assert item.field is not None
+    return (
+        item.depth == 0
+        and not item.in_fragment
+        and is_leaf(subgraph, named_type(item.field.type))
+        and not item.field.external
+        and not subgraph.is_fed1
+    )
+
+
 def _check_requires(subgraph: Subgraph, type_def: TypeDef, field: Field, log: ErrorLog) -> None:
     if field.requires is None:
         return
@@ -132,7 +148,7 @@ def _check_requires(subgraph: Subgraph, type_def: TypeDef, field: Field, log: Er
         subgraph.used_fields.add((item.parent, item.name))
         subgraph.required_fields.add((item.parent, item.name))
         assert item.field is not None
-        if item.depth == 0 and not item.field.external and not subgraph.is_fed1:
+        if _locally_resolved_leaf(subgraph, item):
             report(
                 log,
                 subgraph,
@@ -166,7 +182,7 @@ def _check_provides(subgraph: Subgraph, type_def: TypeDef, field: Field, log: Er
         subgraph.used_fields.add((item.parent, item.name))
         subgraph.provided_fields.add((item.parent, item.name))
         assert item.field is not None
-        if item.depth == 0 and not item.field.external and not subgraph.is_fed1:
+        if _locally_resolved_leaf(subgraph, item):
             report(
                 log,
                 subgraph,

@@ -41,6 +41,7 @@ INVALID_SETS = {
     "not_imported_directive": "INVALID_GRAPHQL",
     "override_from_self": "OVERRIDE_FROM_SELF_ERROR",
     "progressive_override_without_source": "SATISFIABILITY_ERROR",
+    "provides_interface_field_not_external": "PROVIDES_FIELDS_MISSING_EXTERNAL",
     "provides_on_scalar": "PROVIDES_ON_NON_OBJECT_FIELD",
     "required_argument_missing": "REQUIRED_ARGUMENT_MISSING_IN_SOME_SUBGRAPH",
     "required_input_field_missing": "REQUIRED_INPUT_FIELD_MISSING_IN_SOME_SUBGRAPH",
