@@ -6,12 +6,18 @@ marked denied in (a copy of) the normalized operation. The planner skips denied 
 subgraph left with nothing to answer is not called; shaping answers each denied field with null
 and an error `UNAUTHORIZED_FIELD_OR_TYPE` at its path, with ordinary null propagation, and the
 rest of the operation runs.
+
+A policy may hold only for the caller's own data (`citizen-self` for a citizen): such a field is
+not denied but *bound* to its entity's data subject, and checked per object of the answer
+(gateway/ownership/guard.py). The walk passes down the nearest entity type that declares a data
+subject, so a value reached through a citizen (an entitlement's bank account) is bound to that
+citizen.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from graphql import GraphQLError, GraphQLObjectType, get_argument_values, get_named_type
@@ -20,8 +26,30 @@ from graphql.execution.values import VariableValues
 from auth.principal import Principal
 from gateway.errors import UNAUTHORIZED
 from gateway.operation import NField, NOperation, NSelection
-from gateway.policies import FieldRequest, PolicyRegistry, UnreadableArguments
+from gateway.ownership.guard import SUBJECT_KEY, Anchor, GuardNode, OwnershipGuard
+from gateway.policies import (
+    SUBJECT_IS_CALLER,
+    FieldRequest,
+    PolicyRegistry,
+    UnreadableArguments,
+    Verdict,
+    verdict,
+)
 from gateway.supergraph import AccessRule, Supergraph
+
+
+@dataclass(frozen=True, slots=True)
+class Authorized:
+    """One caller's view of an operation: unreadable fields denied, the denied positions (a
+    cache key), and the fields bound to their entity's data subject (None: there are none)."""
+
+    operation: NOperation
+    denied: tuple[str, ...] = ()
+    guard: OwnershipGuard | None = None
+
+
+# (field, its parent type, its rules, the nearest type with a data subject on the way)
+_Guarded = tuple[NField, str, tuple[AccessRule, ...], str | None]
 
 
 class Authorizer:
@@ -29,6 +57,13 @@ class Authorizer:
         self.sg = supergraph
         self.policies = policies or PolicyRegistry()
         self.enabled = bool(supergraph.field_access or supergraph.type_access)
+        self.subjects = supergraph.data_subjects
+        schema = supergraph.api_schema
+        roots = (schema.query_type, schema.mutation_type, schema.subscription_type)
+        self.root_types = frozenset(t.name for t in roots if t is not None)
+        # per normalized operation: its fields under an access rule, found once, so that a
+        # request whose caller may read everything costs only these checks
+        self._guarded: dict[int, tuple[NOperation, list[_Guarded]]] = {}
 
     def unknown_policies(self) -> list[str]:
         """Policy names the supergraph uses that nothing defines (they refuse every caller)."""
@@ -40,31 +75,44 @@ class Authorizer:
         op: NOperation,
         principal: Principal,
         variables: VariableValues | None = None,
-    ) -> tuple[NOperation, tuple[str, ...]]:
-        """The operation with unreadable fields denied, and the denied positions (a cache key)."""
+    ) -> Authorized:
         if not self.enabled:
-            return op, ()
-        denied: list[str] = []
-        walk = _Walk(self, principal, variables, denied)
-        if op.guarded is None:
-            op.guarded = list(self._guarded(op.root))
-        if all(walk.allows(rule, f, parent) for f, parent, rules in op.guarded for rule in rules):
-            return op, ()
-        root = walk.selection(op.root, "")
-        if not denied:
-            return op, ()
-        return replace(op, root=root), tuple(denied)
+            return Authorized(op)
+        walk = _Walk(self, principal, variables)
+        if all(
+            walk.verdict(rule, f, parent, anchor) is True
+            for f, parent, rules, anchor in self.guarded(op)
+            for rule in rules
+        ):
+            return Authorized(op)
+        root, guard = walk.selection(op.root, "", None)
+        guarded = None
+        if guard is not None and not guard.is_empty():
+            guarded = OwnershipGuard(guard, tuple(walk.anchors))
+        if not walk.denied:
+            return Authorized(op, (), guarded)
+        return Authorized(replace(op, root=root), tuple(walk.denied), guarded)
 
-    def _guarded(self, nsel: NSelection) -> Iterator[tuple[NField, str, tuple[AccessRule, ...]]]:
+    def guarded(self, op: NOperation) -> list[_Guarded]:
+        found = self._guarded.get(id(op))
+        if found is None or found[0] is not op:
+            found = (op, list(self._find_guarded(op.root, None)))
+            if len(self._guarded) > 4096:  # operations are cached elsewhere; this only follows
+                self._guarded.clear()
+            self._guarded[id(op)] = found
+        return found[1]
+
+    def _find_guarded(self, nsel: NSelection, anchor: str | None) -> Iterator[_Guarded]:
         for parent, fields in nsel.by_type.items():
+            here = parent if parent in self.subjects else anchor
             for f in fields.values():
                 if f.is_typename:
                     continue
                 rules = _rules(self.sg, f, parent)
                 if rules:
-                    yield f, parent, rules
+                    yield f, parent, rules, here
                 if f.selection is not None:
-                    yield from self._guarded(f.selection)
+                    yield from self._find_guarded(f.selection, here)
 
 
 def _rules(sg: Supergraph, f: NField, parent: str) -> tuple[AccessRule, ...]:
@@ -86,39 +134,70 @@ class _Walk:
         authorizer: Authorizer,
         principal: Principal,
         variables: VariableValues | None,
-        denied: list[str],
     ) -> None:
         self.sg = authorizer.sg
         self.policies = authorizer.policies
+        self.subjects = authorizer.subjects
+        self.root_types = authorizer.root_types
         self.principal = principal
         self.authenticated = not principal.is_anonymous
         self.variables = variables
-        self.denied = denied
+        self.denied: list[str] = []
+        self.anchors: list[str] = []  # positions whose subject is selected: a plan cache key
 
-    def selection(self, nsel: NSelection, path: str) -> NSelection:
+    def selection(
+        self, nsel: NSelection, path: str, anchor: str | None
+    ) -> tuple[NSelection, GuardNode | None]:
+        """The selection with unreadable fields denied, and its bound fields (None: none)."""
         by_type: dict[str, dict[str, NField]] = {}
         changed = False
+        guard = GuardNode(None if nsel.abstract else nsel.type_name)
         for type_name, fields in nsel.by_type.items():
+            here = type_name if type_name in self.subjects else anchor
             out: dict[str, NField] = {}
             for key, f in fields.items():
-                checked = self.field(f, type_name, f"{path}/{type_name}.{key}")
+                checked, bound, below = self.field(f, type_name, f"{path}/{type_name}.{key}", here)
                 changed |= checked is not f
                 out[key] = checked
+                if bound:
+                    guard.bound.setdefault(type_name, {})[key] = f"{type_name}.{f.name}"
+                if below is not None:
+                    guard.children.setdefault(type_name, {})[key] = below
             by_type[type_name] = out
-        return NSelection(nsel.type_name, nsel.abstract, by_type) if changed else nsel
+            if type_name in self.subjects and (
+                type_name in guard.bound or type_name in guard.children
+            ):
+                taken = fields.keys()
+                key = SUBJECT_KEY
+                while key in taken:
+                    key += "_"
+                guard.anchors[type_name] = Anchor(self.subjects[type_name], key)
+                self.anchors.append(f"{path}/{type_name}")
+        result = NSelection(nsel.type_name, nsel.abstract, by_type) if changed else nsel
+        return result, (None if guard.is_empty() else guard)
 
-    def field(self, f: NField, parent: str, path: str) -> NField:
+    def field(
+        self, f: NField, parent: str, path: str, anchor: str | None
+    ) -> tuple[NField, bool, GuardNode | None]:
+        """The field (denied if unreadable), whether it is bound, and its guard below."""
         if f.is_typename:
-            return f
-        if not all(self.allows(rule, f, parent) for rule in _rules(self.sg, f, parent)):
-            self.denied.append(path)
-            return replace(f, selection=None, denied=UNAUTHORIZED)
+            return f, False, None
+        found: Verdict = True
+        for rule in _rules(self.sg, f, parent):
+            result = self.verdict(rule, f, parent, anchor)
+            if result is False:
+                self.denied.append(path)
+                return replace(f, selection=None, denied=UNAUTHORIZED), False, None
+            if result is SUBJECT_IS_CALLER:
+                found = SUBJECT_IS_CALLER
+        bound = found is SUBJECT_IS_CALLER
         if f.selection is None:
-            return f
-        selection = self.selection(f.selection, path)
-        return f if selection is f.selection else replace(f, selection=selection)
+            return f, bound, None
+        selection, below = self.selection(f.selection, path, anchor)
+        checked = f if selection is f.selection else replace(f, selection=selection)
+        return checked, bound, below
 
-    def allows(self, rule: AccessRule, f: NField, parent: str) -> bool:
+    def verdict(self, rule: AccessRule, f: NField, parent: str, anchor: str | None) -> Verdict:
         if rule.authenticated and not self.authenticated:
             return False
         if rule.scopes and not any(group <= self.principal.scopes for group in rule.scopes):
@@ -134,12 +213,11 @@ class _Walk:
             f"{parent}.{f.name}",
             lambda: self.arguments(f, parent),
             field_def.args if field_def is not None else (),
+            on_root=parent in self.root_types,
+            subject_type=anchor,
         )
         try:
-            return any(
-                all(self.policies.resolve(name)(request) for name in group)
-                for group in rule.policies
-            )
+            return verdict(self.policies, rule.policies, request)
         except UnreadableArguments:  # arguments that cannot be coerced satisfy no policy
             return False
 

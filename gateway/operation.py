@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from graphql import (
     ArgumentNode,
@@ -37,9 +37,6 @@ from graphql import (
 from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef, TypeNameMetaFieldDef
 
 from gateway.errors import RequestError
-
-if TYPE_CHECKING:
-    from gateway.supergraph import AccessRule
 
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
 MAX_DEPTH = 100  # selection levels an operation may reach, fragments expanded
@@ -81,9 +78,6 @@ class NOperation:
     name: str | None
     root: NSelection
     variable_definitions: dict[str, VariableDefinitionNode]
-    # the fields under an access rule, with their parent type: found once per operation by
-    # authorization, so that a request whose caller may read everything costs only these checks
-    guarded: list[tuple[NField, str, tuple[AccessRule, ...]]] | None = None
 
     @property
     def root_type(self) -> str:

@@ -3,12 +3,18 @@
 A supergraph's `@policy(policies: [["citizen-self"], ["purpose:child-benefit", "acr:high"]])`
 names policies; the gateway resolves each name here. Built in:
 
-- `citizen-self`: a citizen (a token with an INSZ, not a staff token) reading themselves. When the
-  field has an `insz` argument it must be the caller's own INSZ (from the verified token, never from
-  the client), so `citizen(insz:)` with someone else's number is refused.
+- `citizen-self`: a citizen (a token with an INSZ, not a staff token) reading their own data.
+  Ownership is a property of the entity, not of the way to it: on a field of an entity whose type
+  declares its data subject (`@dataSubject(fields: "insz")`, gateway/ownership), or of a value
+  reached through such an entity, it holds only for the objects whose data subject is the caller,
+  wherever they appear in the answer (the policy answers `SUBJECT_IS_CALLER`, and the gateway
+  checks each object: gateway/ownership/guard.py). On a root field (`me`, `citizen(insz:)`) it
+  means "a citizen", and a field's `insz` argument must be the caller's own INSZ (from the
+  verified token, never from the client). Anywhere else (no data subject declared on the way) it
+  refuses: nothing says whose data it is.
 - `staff`: any civil servant (a token with the `staff` role).
 - `purpose:<P>`: a civil servant who stated purpose P (token claim, or the purpose header when the
-  token carries none).
+  token carries none); `purpose:*`: a civil servant who stated any purpose.
 - `acr:<LEVEL>`: a caller authenticated at assurance level LEVEL or higher (low < substantial <
   high).
 - `scope:<S>`: a token granting scope S. (Unlike `@requiresScopes`, it can sit in one group of a
@@ -24,7 +30,8 @@ from __future__ import annotations
 import importlib
 import logging
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from enum import Enum
+from typing import Any, Final, Literal
 
 from auth.assurance import ACR_LEVELS, meets_acr
 from auth.insz import normalize_insz
@@ -39,11 +46,31 @@ class UnreadableArguments(Exception):
     """The field's arguments could not be coerced: no policy that reads them passes."""
 
 
+class Ownership(Enum):
+    SUBJECT_IS_CALLER = "subject-is-caller"
+
+
+SUBJECT_IS_CALLER: Final = Ownership.SUBJECT_IS_CALLER
+"""A policy's answer meaning "yes, for the objects whose data subject is the caller": the gateway
+then checks each object of the answer (its declared data subject against the caller's INSZ)."""
+
+Verdict = bool | Literal[Ownership.SUBJECT_IS_CALLER]
+
+
 class FieldRequest:
     """What a policy looks at: the caller, the field (`Type.field`) and its coerced arguments
-    (coerced only when a policy reads them)."""
+    (coerced only when a policy reads them), whether the field is a root field, and the type of
+    the nearest entity on the way to it that declares a data subject (None: no such entity)."""
 
-    __slots__ = ("_arguments", "_coerce", "coordinate", "declared", "principal")
+    __slots__ = (
+        "_arguments",
+        "_coerce",
+        "coordinate",
+        "declared",
+        "on_root",
+        "principal",
+        "subject_type",
+    )
 
     def __init__(
         self,
@@ -51,9 +78,14 @@ class FieldRequest:
         coordinate: str,
         arguments: Mapping[str, Any] | Callable[[], Mapping[str, Any] | None],
         declared: Iterable[str] | None = None,
+        *,
+        on_root: bool = False,
+        subject_type: str | None = None,
     ) -> None:
         self.principal = principal
         self.coordinate = coordinate
+        self.on_root = on_root
+        self.subject_type = subject_type
         # the argument names the field declares (whether or not the client gave them)
         self.declared = frozenset(declared if declared is not None else ())
         self._arguments: Mapping[str, Any] | None = None
@@ -73,15 +105,17 @@ class FieldRequest:
         return self._arguments
 
 
-Policy = Callable[[FieldRequest], bool]
+Policy = Callable[[FieldRequest], Verdict]
 # a family of policies named `<family>:<parameter>`, e.g. `acr:high`
 PolicyFamily = Callable[[str], Policy]
 
 
-def citizen_self(request: FieldRequest) -> bool:
+def citizen_self(request: FieldRequest) -> Verdict:
     principal = request.principal
     if not principal.is_citizen or principal.insz is None:
         return False
+    if not request.on_root:
+        return SUBJECT_IS_CALLER if request.subject_type is not None else False
     if SELF_ARGUMENT not in request.declared:
         return True
     asked = request.arguments[SELF_ARGUMENT]
@@ -91,15 +125,47 @@ def citizen_self(request: FieldRequest) -> bool:
         return False
 
 
+def verdict(
+    policies: PolicyRegistry, groups: Iterable[frozenset[str]], request: FieldRequest
+) -> Verdict:
+    """Any group (OR) of policies that all (AND) hold. A group holds outright, not at all, or
+    only for objects whose data subject is the caller (when one of its policies says so)."""
+    best: Verdict = False
+    for group in groups:
+        result: Verdict = True
+        for name in group:
+            answer = policies.resolve(name)(request)
+            if answer is SUBJECT_IS_CALLER:
+                result = SUBJECT_IS_CALLER
+            elif not answer:
+                result = False
+                break
+        if result is True:
+            return True
+        if result is SUBJECT_IS_CALLER:
+            best = SUBJECT_IS_CALLER
+    return best
+
+
 def staff(request: FieldRequest) -> bool:
     return bool(request.principal.is_staff)
 
 
+ANY_PURPOSE = "*"
+
+
 def purpose(expected: str) -> Policy:
+    if expected == ANY_PURPOSE:
+        return _any_purpose
+
     def check(request: FieldRequest) -> bool:
         return request.principal.is_staff and request.principal.purpose == expected
 
     return check
+
+
+def _any_purpose(request: FieldRequest) -> bool:
+    return request.principal.is_staff and bool(request.principal.purpose)
 
 
 def minimum_acr(level: str) -> Policy:

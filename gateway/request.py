@@ -46,6 +46,7 @@ from gateway.operation_cache import (
     operation_weight,
     plan_weight,
 )
+from gateway.ownership.guard import Ownership, OwnershipGuard
 from gateway.planning import Planner, QueryPlan
 from gateway.planning.render import plan_json
 from gateway.policies import PolicyRegistry
@@ -61,6 +62,17 @@ class GraphQLResponse:
     subgraph_requests: int = 0
     # HIT, PARTIAL, MISS or BYPASS, when the request asked what came from the cache
     cache_status: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """An operation ready to run for one caller."""
+
+    operation: NOperation  # what shaping walks: the caller's fields, unreadable ones denied
+    plan: QueryPlan
+    definition: OperationDefinitionNode
+    document: DocumentNode
+    guard: OwnershipGuard | None  # fields readable only on the caller's own entities
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +153,7 @@ class RequestHandler:
         raw_variables: Mapping[str, Any],
         allow_mutation: bool = True,
         principal: Principal = ANONYMOUS,
-    ) -> GraphQLResponse | tuple[NOperation, QueryPlan, OperationDefinitionNode, DocumentNode]:
+    ) -> GraphQLResponse | Prepared:
         doc = self.document(query)
         if doc.document is None:
             parse_failed = doc.errors[0]["extensions"]["code"] == "GRAPHQL_PARSE_FAILED"
@@ -172,21 +184,25 @@ class RequestHandler:
             found = normalized(normalize(schema, doc.document, operation, values))
             cached_op = Weighed(found, operation_weight(found.fields))
             self.caches.operations.put(op_key, cached_op)
-        op, denied = self.authorizer.authorize(cached_op.value.operation, principal, coerced)
+        authorized = self.authorizer.authorize(cached_op.value.operation, principal, coerced)
+        op, denied, guard = authorized.operation, authorized.denied, authorized.guard
         if denied and self.reject_unauthorized:
             error = graphql_error(
                 "The operation reads fields the caller may not read.", UNAUTHORIZED
             )
             return GraphQLResponse(403, {"errors": [error]})
         labels = active_override_labels(self.supergraph.override_labels, self.override_labels)
-        # the plan depends on the normalized operation, what the caller may not read, and labels
-        key = (self.schema_hash, cached_op.value.fingerprint, denied, labels)
+        # the plan depends on the normalized operation, what the caller may not read, whose
+        # data subjects it must see, and labels
+        anchors = guard.positions if guard is not None else ()
+        key = (self.schema_hash, cached_op.value.fingerprint, denied, labels, anchors)
         cached_plan = self.caches.plans.get(key)
         if cached_plan is None:
-            plan = self.planner.plan(op, labels)
+            planned = op if guard is None else guard.subject_fields(op, self.supergraph.api_schema)
+            plan = self.planner.plan(planned, labels)
             cached_plan = Weighed(plan, plan_weight(plan))
             self.caches.plans.put(key, cached_plan)
-        return op, cached_plan.value, operation, doc.document
+        return Prepared(op, cached_plan.value, operation, doc.document, guard)
 
     async def warm_from(self, previous: RequestHandler, limit: int) -> int:
         """Parse, validate, normalize and plan the previous handler's most recently used
@@ -215,11 +231,12 @@ class RequestHandler:
             except (RequestError, PlanningError, GraphQLError) as exc:
                 log.info("not warmed (%s): %.80s", exc, query)
                 continue
-            plan_key: tuple[str, str, tuple[str, ...], frozenset[str]] = (
+            plan_key: tuple[str, str, tuple[str, ...], frozenset[str], tuple[str, ...]] = (
                 self.schema_hash,
                 found.fingerprint,
                 (),
                 frozenset(),
+                (),
             )
             self.caches.plans.put(plan_key, Weighed(plan, plan_weight(plan)))
             warmed += 1
@@ -247,17 +264,26 @@ class RequestHandler:
             return GraphQLResponse(500, {"errors": [exc.to_graphql()]})
         if isinstance(prepared, GraphQLResponse):
             return prepared
-        op, plan, operation, document = prepared
+        op, plan, operation, document = (
+            prepared.operation,
+            prepared.plan,
+            prepared.definition,
+            prepared.document,
+        )
         variables = {k: v for k, v in raw_variables.items() if k in op.variable_definitions}
         # the entity cache serves queries only: a mutation's entity fetches must see its effects
         state = ExecutionState(
             principal=principal if operation.operation == OperationType.QUERY else None,
             cache_status=CacheStatus() if include_cache_status else None,
         )
+        if prepared.guard is not None:
+            state.ownership = Ownership(prepared.guard, principal.insz, plan)
         if plan.fetches:
             await self.executor.execute(plan, variables, headers, state)
         if plan.has_introspection:
             self._introspect(document, operation, raw_variables, state)
+        if state.ownership is not None:
+            state.ownership.enforce(state.data, state.errors)
         errors = state.errors
         data = Shaper(errors, state.explained).shape(op, state.data)
         body: dict[str, Any] = {"data": data}

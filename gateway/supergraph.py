@@ -35,6 +35,7 @@ from graphql.execution.values import get_argument_values
 from gateway.api_schema import api_document
 from gateway.errors import SupergraphError
 from gateway.link_names import LinkNames, directives, link_names
+from gateway.ownership.subjects import DataSubject, read_data_subjects
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +110,8 @@ class Supergraph:
     type_access: dict[str, AccessRule] = field(default_factory=dict)
     # progressive @override: (type, field) -> (label, graphs while the label is on)
     progressive: dict[tuple[str, str], tuple[str, frozenset[str]]] = field(default_factory=dict)
+    # object type -> whose data its objects are (`@dataSubject`, gateway/ownership/subjects.py)
+    data_subjects: dict[str, DataSubject] = field(default_factory=dict)
     # composed directive (@composeDirective) -> schema coordinate -> arguments of each application
     composed_applications: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict)
 
@@ -295,6 +298,7 @@ def load_supergraph(sdl: str) -> Supergraph:
         field_access=field_access,
         type_access=type_access,
         composed_applications=composed,
+        data_subjects=read_data_subjects(doc, api_schema, composed),
     )
 
 

@@ -26,6 +26,7 @@ from gateway.execution.merge import (
 from gateway.execution.subgraph_client import CACHE_CONTROL_KEY, SubgraphClient, SubgraphFailure
 from gateway.lru import LRU
 from gateway.metrics import Metrics
+from gateway.ownership.guard import Ownership
 from gateway.planning.internal_fields import public_path
 from gateway.planning.plan import FetchNode, QueryPlan
 
@@ -42,6 +43,8 @@ class ExecutionState:
     principal: Principal | None = None
     # what came from the entity cache, when the response is to say so
     cache_status: CacheStatus | None = None
+    # fields readable only on the caller's own entities: representations are screened
+    ownership: Ownership | None = None
 
 
 @dataclass(slots=True)
@@ -226,6 +229,8 @@ class Executor:
             rest = objects
         if rest:
             _representations(node, rest, reps, targets)
+        if state.ownership is not None and reps:
+            reps, targets = state.ownership.screen(node, reps, targets)
         if not reps:
             return None
         return _EntityPart(node, _used(node, variables), reps, targets, state.data)

@@ -27,6 +27,7 @@ from resolvers.allowances.store import (
 from resolvers.common.citizens import CitizenRecord
 from subgraphs.common import access, entities
 from subgraphs.common.context import RequestContext
+from subgraphs.common.privacy import CITIZEN_SUBJECT
 from subgraphs.common.types import PersonName
 
 AllowancesInfo = Info[RequestContext[AllowancesLoaders], None]
@@ -129,11 +130,16 @@ class ChildBenefitEntitlement:
     start_date: datetime.date = strawberry.field(
         description="From when it runs: the birth date, or 1 January 2019 for older children."
     )
-    bank_account: str = strawberry.federation.field(
+    entitlement_id: strawberry.Private[int]
+    record: strawberry.Private[EntitlementRecord]
+
+    @strawberry.federation.field(
         policy=access.BANK_ACCOUNT,
         description="The IBAN the entitlement is paid into (assurance level high to read).",
     )
-    entitlement_id: strawberry.Private[int]
+    def bank_account(self, info: AllowancesInfo) -> str:
+        access.require(info.context, access.BANK_ACCOUNT, self.record.insz, "the bank account")
+        return self.record.bank_account
 
     @strawberry.field(description="The components that make up the entitlement.")
     async def components(self, info: AllowancesInfo) -> list[ChildBenefitComponent]:
@@ -173,8 +179,8 @@ class ChildBenefitEntitlement:
             ),
             paying_body=PayingBody(record.paying_body),
             start_date=record.start_date,
-            bank_account=record.bank_account,
             entitlement_id=record.id,
+            record=record,
         )
 
 
@@ -246,7 +252,9 @@ class StudyGrantApplication:
         )
 
 
-@strawberry.federation.type(keys=["insz"], description=entities.CITIZEN)
+@strawberry.federation.type(
+    keys=["insz"], directives=[CITIZEN_SUBJECT], description=entities.CITIZEN
+)
 class Citizen:
     insz: strawberry.ID = strawberry.field(description=entities.CITIZEN_INSZ)
     record: strawberry.Private[CitizenRecord]
@@ -256,7 +264,8 @@ class Citizen:
         policy=access.NAME,
         description="The citizen's name." + entities.PARTIAL,
     )
-    def name(self) -> PersonName | None:
+    def name(self, info: AllowancesInfo) -> PersonName | None:
+        access.require(info.context, access.NAME, self.record.insz, "the name")
         return PersonName.of(self.record)
 
     @strawberry.federation.field(
@@ -265,6 +274,7 @@ class Citizen:
         "child first." + entities.PARTIAL,
     )
     async def child_benefits(self, info: AllowancesInfo) -> list[ChildBenefitEntitlement] | None:
+        access.require(info.context, access.CHILD_BENEFIT, self.record.insz, "the child benefits")
         records = await info.context.loaders.entitlements.load(self.record.insz)
         return [ChildBenefitEntitlement.of(r) for r in records]
 
@@ -281,6 +291,7 @@ class Citizen:
             strawberry.argument(description='Only this academic year, e.g. "2025-2026".'),
         ] = None,
     ) -> list[StudyGrantApplication] | None:
+        access.require(info.context, access.STUDY_GRANT, self.record.insz, "the study grants")
         records = await info.context.loaders.applications.load(self.record.insz)
         return [
             StudyGrantApplication.of(r)

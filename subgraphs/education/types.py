@@ -25,6 +25,7 @@ from resolvers.education.store import InstitutionRecord, QualificationRecord, qu
 from subgraphs.common import access, entities
 from subgraphs.common.context import RequestContext
 from subgraphs.common.errors import from_invalid_input
+from subgraphs.common.privacy import CITIZEN_SUBJECT
 from subgraphs.common.types import PageInfo, PersonName
 
 EducationInfo = Info[RequestContext[EducationLoaders], None]
@@ -195,7 +196,9 @@ class QualificationConnection:
     )
 
 
-@strawberry.federation.type(keys=["insz"], description=entities.CITIZEN)
+@strawberry.federation.type(
+    keys=["insz"], directives=[CITIZEN_SUBJECT], description=entities.CITIZEN
+)
 class Citizen:
     insz: strawberry.ID = strawberry.field(description=entities.CITIZEN_INSZ)
     record: strawberry.Private[CitizenRecord]
@@ -205,7 +208,8 @@ class Citizen:
         policy=access.NAME,
         description="The citizen's name." + entities.PARTIAL,
     )
-    def name(self) -> PersonName | None:
+    def name(self, info: EducationInfo) -> PersonName | None:
+        access.require(info.context, access.NAME, self.record.insz, "the name")
         return PersonName.of(self.record)
 
     @strawberry.federation.field(
@@ -228,6 +232,7 @@ class Citizen:
             strawberry.argument(description="Only qualifications with this status."),
         ] = None,
     ) -> QualificationConnection | None:
+        access.require(info.context, access.EDUCATION, self.record.insz, "the qualifications")
         records = await info.context.loaders.qualifications.load(self.record.insz)
         try:
             page = qualification_page(

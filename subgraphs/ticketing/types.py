@@ -23,6 +23,8 @@ from resolvers.ticketing.loaders import TicketingLoaders
 from resolvers.ticketing.store import MunicipalityRecord, TicketRecord
 from subgraphs.common import access, entities
 from subgraphs.common.context import RequestContext
+from subgraphs.common.errors import forbidden
+from subgraphs.common.privacy import CITIZEN_SUBJECT, DataSubject
 
 TicketingInfo = Info[RequestContext[TicketingLoaders], None]
 
@@ -130,6 +132,25 @@ class Municipality:
         return None if record is None else cls.of(record)
 
 
+_DETAIL = (
+    " The reporter's personal data: for the reporter, and for civil servants of the ticket's"
+    " municipality with scope tickets:read and purpose ticketing; null for anyone else."
+)
+
+
+def _may_read_details(info: TicketingInfo, record: TicketRecord) -> bool:
+    """The reporter, or staff of the ticket's own municipality with scope and purpose."""
+    context = info.context
+    if context.principal.is_staff and context.principal.organisation != record.nis_code:
+        return False
+    return access.allows(context, access.TICKET_DETAILS, record.reporter_insz)
+
+
+def _require_details(info: TicketingInfo, record: TicketRecord, what: str) -> None:
+    if not _may_read_details(info, record):
+        raise forbidden(f"Only the reporter and the municipality's case handlers may read {what}.")
+
+
 @strawberry.type(description="Where the problem is.")
 class TicketLocation:
     street: str = strawberry.field(description="The street.")
@@ -155,7 +176,11 @@ class TicketUpdate:
 
 
 @strawberry.federation.type(
-    keys=["id"], description="A report of a problem in the public domain (melding)."
+    keys=["id"],
+    directives=[DataSubject(fields="reporter { insz }")],
+    description="A report of a problem in the public domain (melding). What it is about (its"
+    " category, status, dates and municipality) is public; what the reporter wrote and was told,"
+    " where exactly, and who reported it are the reporter's personal data.",
 )
 class Ticket:
     id: strawberry.ID = strawberry.field(description="The ticket's identifier.")
@@ -163,8 +188,6 @@ class Ticket:
         description='The reference a citizen quotes, e.g. "MLD-2025-000123".'
     )
     category: TicketCategory = strawberry.field(description="What kind of problem.")
-    description: str = strawberry.field(description="The reporter's description.")
-    location: TicketLocation = strawberry.field(description="Where the problem is.")
     status: TicketStatus = strawberry.field(description="Where the ticket stands now.")
     created_at: datetime.datetime = strawberry.field(description="When it was reported (UTC).")
     updated_at: datetime.datetime = strawberry.field(
@@ -172,6 +195,39 @@ class Ticket:
     )
     nis_code: strawberry.Private[str]
     ticket_id: strawberry.Private[int]
+    record: strawberry.Private[TicketRecord]
+
+    @strawberry.federation.field(
+        policy=access.TICKET_DETAILS,
+        description="The reporter's description." + _DETAIL,
+    )
+    def description(self, info: TicketingInfo) -> str | None:
+        _require_details(info, self.record, "the description")
+        return self.record.description
+
+    @strawberry.federation.field(
+        policy=access.TICKET_DETAILS, description="Where the problem is." + _DETAIL
+    )
+    def location(self, info: TicketingInfo) -> TicketLocation | None:
+        _require_details(info, self.record, "the location")
+        record = self.record
+        return TicketLocation(
+            street=record.street,
+            house_number=record.house_number,
+            postal_code=record.postal_code,
+            latitude=record.latitude,
+            longitude=record.longitude,
+        )
+
+    @strawberry.federation.field(
+        policy=access.TICKET_DETAILS,
+        description="Who reported it: null when the caller may not know.",
+    )
+    async def reporter(self, info: TicketingInfo) -> Citizen | None:
+        if not _may_read_details(info, self.record):
+            return None  # also asked by the gateway to learn whose ticket it is: no error
+        record = await info.context.loaders.citizens.load(self.record.reporter_insz)
+        return None if record is None else Citizen.of(record)
 
     @strawberry.field(
         description="Whether the ticket is still open (not resolved, closed or cancelled)."
@@ -187,15 +243,24 @@ class Ticket:
             raise GraphQLError(f"Unknown municipality {self.nis_code}.")
         return Municipality.of(record)
 
-    @strawberry.field(description="Every status change, oldest first; the first is NEW.")
-    async def status_history(self, info: TicketingInfo) -> list[TicketStatusChange]:
+    @strawberry.federation.field(
+        policy=access.TICKET_DETAILS,
+        description="Every status change with the municipality's notes, oldest first; the first"
+        " is NEW." + _DETAIL,
+    )
+    async def status_history(self, info: TicketingInfo) -> list[TicketStatusChange] | None:
+        _require_details(info, self.record, "the status history")
         records = await info.context.loaders.status_history.load(self.ticket_id)
         return [
             TicketStatusChange(status=TicketStatus(r.status), at=r.at, note=r.note) for r in records
         ]
 
-    @strawberry.field(description="Messages published for the reporter, oldest first.")
-    async def public_updates(self, info: TicketingInfo) -> list[TicketUpdate]:
+    @strawberry.federation.field(
+        policy=access.TICKET_DETAILS,
+        description="Messages published for the reporter, oldest first." + _DETAIL,
+    )
+    async def public_updates(self, info: TicketingInfo) -> list[TicketUpdate] | None:
+        _require_details(info, self.record, "the updates")
         records = await info.context.loaders.updates.load(self.ticket_id)
         return [TicketUpdate(at=r.at, message=r.message) for r in records]
 
@@ -205,19 +270,12 @@ class Ticket:
             id=strawberry.ID(str(record.id)),
             reference=record.reference,
             category=TicketCategory(record.category),
-            description=record.description,
-            location=TicketLocation(
-                street=record.street,
-                house_number=record.house_number,
-                postal_code=record.postal_code,
-                latitude=record.latitude,
-                longitude=record.longitude,
-            ),
             status=TicketStatus(record.status),
             created_at=record.created_at,
             updated_at=record.updated_at,
             nis_code=record.nis_code,
             ticket_id=record.id,
+            record=record,
         )
 
     @classmethod
@@ -227,7 +285,9 @@ class Ticket:
         return None if record is None else cls.of(record)
 
 
-@strawberry.federation.type(keys=["insz"], description=entities.CITIZEN)
+@strawberry.federation.type(
+    keys=["insz"], directives=[CITIZEN_SUBJECT], description=entities.CITIZEN
+)
 class Citizen:
     insz: strawberry.ID = strawberry.field(description=entities.CITIZEN_INSZ)
     record: strawberry.Private[CitizenRecord]
@@ -244,6 +304,7 @@ class Citizen:
             strawberry.argument(description="Only tickets in one of these statuses."),
         ] = None,
     ) -> list[Ticket] | None:
+        access.require(info.context, access.TICKETS, self.record.insz, "the tickets")
         records = await info.context.loaders.tickets_by_reporter.load(self.record.insz)
         wanted = None if status is None else {s.name for s in status}
         tickets = [Ticket.of(r) for r in records if wanted is None or r.status in wanted]

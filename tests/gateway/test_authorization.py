@@ -30,8 +30,8 @@ AUDITOR = Principal(
 def authorized(query: str, principal: Principal) -> tuple[NOperation, tuple[str, ...]]:
     document = parse(query)
     op = normalize(SG.api_schema, document, select_operation(document, None), {})
-    authorizer = Authorizer(SG, POLICIES)
-    return authorizer.authorize(op, principal)
+    authorized = Authorizer(SG, POLICIES).authorize(op, principal)
+    return authorized.operation, authorized.denied
 
 
 def shaped(op: NOperation, data: dict[str, Any]) -> tuple[Any, list[dict[str, Any]]]:
@@ -100,7 +100,8 @@ def test_without_rules_the_operation_is_untouched() -> None:
     document = parse("{ me { name } }")
     op = normalize(plain.api_schema, document, select_operation(document, None), {})
     authorizer = Authorizer(plain)
-    assert authorizer.authorize(op, ANONYMOUS) == (op, ())
+    authorized = authorizer.authorize(op, ANONYMOUS)
+    assert authorized.operation is op and authorized.denied == () and authorized.guard is None
 
 
 async def test_reject_mode_refuses_the_whole_request() -> None:

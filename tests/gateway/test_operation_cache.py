@@ -26,7 +26,7 @@ from gateway.operation_cache import (
     plan_weight,
 )
 from gateway.planning import Planner
-from gateway.request import RequestHandler
+from gateway.request import Prepared, RequestHandler
 from gateway.supergraph import Supergraph, load_supergraph
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -131,7 +131,7 @@ def test_layouts_of_one_operation_share_a_plan() -> None:
     ]
     for text in texts:
         prepared = h.prepare(text, None, {})
-        assert isinstance(prepared, tuple)
+        assert isinstance(prepared, Prepared)
     assert len(h.caches.documents) == 3 and len(h.caches.operations) == 3
     assert len(h.caches.plans) == 1
     assert (h.caches.plans.misses, h.caches.plans.hits) == (1, 2)
@@ -145,12 +145,13 @@ def test_plans_are_kept_per_authorisation_outcome() -> None:
     query = '{ me { name { givenName } } municipality(nisCode: "44021") { name } }'
     ann = h.prepare(query, None, {}, principal=ANN)
     anonymous = h.prepare(query, None, {}, principal=ANONYMOUS)
-    assert isinstance(ann, tuple) and isinstance(anonymous, tuple)
+    assert isinstance(ann, Prepared) and isinstance(anonymous, Prepared)
     assert len(h.caches.plans) == 2
     # the anonymous caller may not read `me`: no subgraph is asked for it
-    assert any("me{" in f.document for f in ann[1].fetches)
-    assert not any("me{" in f.document for f in anonymous[1].fetches)
-    assert h.prepare(query, None, {}, principal=ANN)[1] is ann[1]  # type: ignore[index]
+    assert any("me{" in f.document for f in ann.plan.fetches)
+    assert not any("me{" in f.document for f in anonymous.plan.fetches)
+    again = h.prepare(query, None, {}, principal=ANN)
+    assert isinstance(again, Prepared) and again.plan is ann.plan
 
 
 def test_documents_are_evicted_by_count() -> None:

@@ -54,7 +54,7 @@ def denied(
     )
     assert not isinstance(coerced, list), coerced
     op = normalize(SG.api_schema, document, operation, coerced.coerced)
-    return Authorizer(SG, registry).authorize(op, principal, coerced)[1]
+    return Authorizer(SG, registry).authorize(op, principal, coerced).denied
 
 
 PROFILE = (
@@ -113,7 +113,8 @@ def test_staff_read_what_their_purpose_allows() -> None:
         "/Query.citizen/Citizen.studyGrantApplications",
         "/Query.citizen/Citizen.tickets",
     )
-    assert denied(query, staff()) == everything_personal
+    # without a purpose, not even the name (issue 13: no enumeration of who is who)
+    assert denied(query, staff()) == ("/Query.citizen/Citizen.name", *everything_personal)
     assert denied(query, staff("child-benefit")) == everything_personal[1:]
     assert denied(query, staff("study-grant")) == (everything_personal[0], everything_personal[2])
     assert denied(query, staff("child-benefit", acr="low")) == (

@@ -6,7 +6,7 @@ seeds its store on start) and trusts a development issuer whose JWKS is a file:/
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,14 +24,29 @@ APPS = {
 
 
 class _Clerk:
-    """The default caller of test requests: a civil servant, who may look any citizen up."""
+    """The default caller of test requests: a civil servant of Gent, who may look any citizen up
+    and read the subgraph's personal fields (its read scope and a purpose of its domain)."""
 
 
 CLERK = _Clerk()
+# a citizen signed in with eID or itsme: what reading personal fields takes
+SUBSTANTIAL = {"acr": "substantial"}
+
+# per subgraph: the scope and purpose its case handlers read personal fields with
+CASE_HANDLING = {
+    "education": ("education:read", "education"),
+    "allowances": ("allowances:read", "child-benefit"),
+    "ticketing": ("tickets:read", "ticketing"),
+}
 
 
-def clerk_token(issuer: DevIssuer) -> str:
-    claims = {"roles": ["staff"], "acr": "substantial", "org": "44021"}
+def clerk_token(issuer: DevIssuer, subgraph: str = "", purpose: str | None = None) -> str:
+    scope, domain_purpose = CASE_HANDLING.get(subgraph, ("", None))
+    claims: dict[str, Any] = {"roles": ["staff"], "acr": "substantial", "org": "44021"}
+    if scope:
+        claims["scope"] = scope
+    if purpose or domain_purpose:
+        claims["purpose"] = purpose or domain_purpose
     return issuer.mint(subject="test-clerk", ttl=24 * 3600, extra_claims=claims)
 
 
@@ -39,10 +54,17 @@ class Client:
     """Posts GraphQL operations to one subgraph server, as a civil servant unless told otherwise
     (`token=None` is an anonymous request)."""
 
-    def __init__(self, server: Server, data_dir: Path, clerk: str) -> None:
+    def __init__(
+        self,
+        server: Server,
+        data_dir: Path,
+        clerk: str,
+        clerk_for: Callable[[str], str] | None = None,
+    ) -> None:
         self.server = server
         self.data_dir = data_dir
         self.clerk = clerk
+        self.clerk_for = clerk_for  # the clerk's token with another purpose
         self.http = httpx.Client(base_url=server.url, timeout=10.0)
 
     def post(
@@ -52,10 +74,14 @@ class Client:
         *,
         token: str | _Clerk | None = CLERK,
         headers: Mapping[str, str] | None = None,
+        purpose: str | None = None,
     ) -> httpx.Response:
         all_headers = dict(headers or {})
         if isinstance(token, _Clerk):
             token = self.clerk
+            if purpose is not None:
+                assert self.clerk_for is not None
+                token = self.clerk_for(purpose)
         if token is not None:
             all_headers["authorization"] = f"Bearer {token}"
         body: dict[str, Any] = {"query": query}
@@ -69,9 +95,10 @@ class Client:
         variables: Mapping[str, Any] | None = None,
         *,
         token: str | _Clerk | None = CLERK,
+        purpose: str | None = None,
     ) -> Any:
-        """The `data` of a response that must have no errors."""
-        response = self.post(query, variables, token=token)
+        """The `data` of a response that must have no errors (`purpose`: the clerk's)."""
+        response = self.post(query, variables, token=token, purpose=purpose)
         assert response.status_code == 200, response.text
         payload = response.json()
         assert "errors" not in payload, payload["errors"]
@@ -112,11 +139,12 @@ def auth_env(issuer: DevIssuer, tmp_path_factory: pytest.TempPathFactory) -> dic
 
 
 def _serve(
-    name: str, tmp_path_factory: pytest.TempPathFactory, env: Mapping[str, str], clerk: str
+    name: str, tmp_path_factory: pytest.TempPathFactory, env: Mapping[str, str], issuer: DevIssuer
 ) -> Iterator[Client]:
     data_dir = tmp_path_factory.mktemp(f"{name}-data")
     server = start_uvicorn(APPS[name], name, env={"RUGZAK_DATA_DIR": str(data_dir), **env})
-    client = Client(server, data_dir, clerk)
+    clerk = clerk_token(issuer, name)
+    client = Client(server, data_dir, clerk, lambda purpose: clerk_token(issuer, name, purpose))
     try:
         yield client
     finally:
@@ -128,21 +156,21 @@ def _serve(
 def education(
     tmp_path_factory: pytest.TempPathFactory, auth_env: dict[str, str], issuer: DevIssuer
 ) -> Iterator[Client]:
-    yield from _serve("education", tmp_path_factory, auth_env, clerk_token(issuer))
+    yield from _serve("education", tmp_path_factory, auth_env, issuer)
 
 
 @pytest.fixture(scope="session")
 def allowances(
     tmp_path_factory: pytest.TempPathFactory, auth_env: dict[str, str], issuer: DevIssuer
 ) -> Iterator[Client]:
-    yield from _serve("allowances", tmp_path_factory, auth_env, clerk_token(issuer))
+    yield from _serve("allowances", tmp_path_factory, auth_env, issuer)
 
 
 @pytest.fixture(scope="session")
 def ticketing(
     tmp_path_factory: pytest.TempPathFactory, auth_env: dict[str, str], issuer: DevIssuer
 ) -> Iterator[Client]:
-    yield from _serve("ticketing", tmp_path_factory, auth_env, clerk_token(issuer))
+    yield from _serve("ticketing", tmp_path_factory, auth_env, issuer)
 
 
 @pytest.fixture(params=sorted(APPS))

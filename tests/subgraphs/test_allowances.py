@@ -6,7 +6,7 @@ from typing import Any
 
 from auth.dev_issuer import DevIssuer
 from resolvers.common.population import ANN_INSZ, BRAM_INSZ
-from tests.subgraphs.conftest import Client
+from tests.subgraphs.conftest import SUBSTANTIAL, Client
 
 BENEFITS = """
 query($insz: ID!) {
@@ -68,7 +68,9 @@ def test_bram_receives_no_child_benefit(allowances: Client) -> None:
 
 
 def test_anns_granted_study_grant(allowances: Client) -> None:
-    [application] = allowances.data(GRANTS, {"insz": ANN_INSZ})["citizen"]["studyGrantApplications"]
+    [application] = allowances.data(GRANTS, {"insz": ANN_INSZ}, purpose="study-grant")["citizen"][
+        "studyGrantApplications"
+    ]
     assert application["academicYear"] == "2024-2025"
     assert application["status"] == "DECIDED"
     assert application["institution"] == {"institutionNumber": "031021"}
@@ -81,7 +83,7 @@ def test_anns_granted_study_grant(allowances: Client) -> None:
 
 
 def test_brams_grant_is_being_processed(allowances: Client, issuer: DevIssuer) -> None:
-    token = issuer.mint(subject="s-bram", insz=BRAM_INSZ)
+    token = issuer.mint(subject="s-bram", insz=BRAM_INSZ, extra_claims=SUBSTANTIAL)
     query = "{ me { studyGrantApplications { academicYear status decision { outcome reason } } } }"
     applications = allowances.data(query, token=token)["me"]["studyGrantApplications"]
     assert applications == [
@@ -95,5 +97,5 @@ def test_brams_grant_is_being_processed(allowances: Client, issuer: DevIssuer) -
             },
         },
     ]
-    only = allowances.data(GRANTS, {"insz": BRAM_INSZ, "year": "2025-2026"})
+    only = allowances.data(GRANTS, {"insz": BRAM_INSZ, "year": "2025-2026"}, purpose="study-grant")
     assert [a["status"] for a in only["citizen"]["studyGrantApplications"]] == ["IN_PROCESSING"]

@@ -35,16 +35,18 @@ query($r: [_Any!]!) {
   _entities(representations: $r) {
     ... on Citizen {
       childBenefits { child { givenName } components { category } payments { amountCents } }
-      studyGrantApplications { status payments { amountCents } }
     }
   }
 }
 """
+STUDY_GRANTS = select(
+    "... on Citizen { studyGrantApplications { status payments { amountCents } } }"
+)
 TICKETS = """
 query($r: [_Any!]!) {
   _entities(representations: $r) {
     ... on Citizen {
-      tickets { reference municipality { name openTicketCount } statusHistory { status } }
+      tickets { reference status municipality { name openTicketCount } }
     }
   }
 }
@@ -55,8 +57,13 @@ def citizens(count: int) -> list[dict[str, Any]]:
     return [{"__typename": "Citizen", "insz": p.insz} for p in population()[:count]]
 
 
-def entities(client: Client, query: str, representations: list[dict[str, Any]]) -> tuple[Any, int]:
-    response = client.post(query, {"r": representations})
+def entities(
+    client: Client,
+    query: str,
+    representations: list[dict[str, Any]],
+    purpose: str | None = None,
+) -> tuple[Any, int]:
+    response = client.post(query, {"r": representations}, purpose=purpose)
     assert response.status_code == 200, response.text
     payload = response.json()
     assert "errors" not in payload, payload["errors"]
@@ -85,13 +92,14 @@ def test_unknown_citizens_resolve_to_null_in_the_same_query(subgraph: Client) ->
 def test_nested_fields_cost_one_query_per_kind_whatever_the_count(
     education: Client, allowances: Client, ticketing: Client
 ) -> None:
-    for client, query in (
-        (education, QUALIFICATIONS),
-        (allowances, ALLOWANCES),
-        (ticketing, TICKETS),
+    for client, query, purpose in (
+        (education, QUALIFICATIONS, None),
+        (allowances, ALLOWANCES, None),
+        (allowances, STUDY_GRANTS, "study-grant"),
+        (ticketing, TICKETS, None),
     ):
-        _, few = entities(client, query, citizens(10))
-        many_found, many = entities(client, query, citizens(200))
+        _, few = entities(client, query, citizens(10), purpose)
+        many_found, many = entities(client, query, citizens(200), purpose)
         assert len(many_found) == 200
         assert few == many, client.server.name
     _, queries = entities(education, QUALIFICATIONS, citizens(200))

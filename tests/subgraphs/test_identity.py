@@ -12,7 +12,7 @@ from auth.dev_issuer import DevIssuer
 from resolvers.common.insz import make_insz
 from resolvers.common.population import ANN_INSZ, BRAM_INSZ, population
 from tests.servers import start_uvicorn
-from tests.subgraphs.conftest import APPS, Client
+from tests.subgraphs.conftest import APPS, SUBSTANTIAL, Client
 
 ME = "{ me { insz } }"
 UNKNOWN_VALID_INSZ = make_insz(date(1930, 5, 17), 611)
@@ -32,7 +32,7 @@ def test_me_with_a_token_is_the_caller(subgraph: Client, issuer: DevIssuer) -> N
 def test_me_shows_names_where_the_subgraph_has_them(
     education: Client, allowances: Client, issuer: DevIssuer
 ) -> None:
-    token = issuer.mint(subject="s-ann", insz=ANN_INSZ)
+    token = issuer.mint(subject="s-ann", insz=ANN_INSZ, extra_claims=SUBSTANTIAL)
     query = "{ me { name { givenName familyName } } }"
     expected = {"me": {"name": {"givenName": "Ann", "familyName": "Verstraete"}}}
     assert education.data(query, token=token) == expected
@@ -71,7 +71,7 @@ def test_citizen_by_insz(subgraph: Client) -> None:
 
 def test_a_citizen_may_look_up_only_themselves(subgraph: Client, issuer: DevIssuer) -> None:
     query = "query($insz: ID!) { citizen(insz: $insz) { insz } }"
-    ann = issuer.mint(subject="s-ann", insz=ANN_INSZ)
+    ann = issuer.mint(subject="s-ann", insz=ANN_INSZ, extra_claims=SUBSTANTIAL)
     assert subgraph.data(query, {"insz": ANN_INSZ}, token=ann) == {"citizen": {"insz": ANN_INSZ}}
     for token in (ann, None):
         data, errors = subgraph.errors(query, {"insz": BRAM_INSZ}, token=token)
@@ -104,6 +104,6 @@ def unverified_education(tmp_path_factory: pytest.TempPathFactory) -> Iterator[C
 def test_without_a_verifier_every_request_is_anonymous(
     unverified_education: Client, issuer: DevIssuer
 ) -> None:
-    token = issuer.mint(subject="s-ann", insz=ANN_INSZ)
+    token = issuer.mint(subject="s-ann", insz=ANN_INSZ, extra_claims=SUBSTANTIAL)
     assert unverified_education.data(ME, token=token) == {"me": None}
     assert (unverified_education.data_dir / "education.sqlite3").exists()

@@ -29,17 +29,17 @@ SCHEMAS: dict[str, strawberry.federation.Schema] = {
 
 KEYS = {
     "education": [
-        'type Citizen @key(fields: "insz")',
+        '@key(fields: "insz")',
         'type Institution @key(fields: "institutionNumber")',
         'type Municipality @key(fields: "nisCode", resolvable: false)',
     ],
     "allowances": [
-        'type Citizen @key(fields: "insz")',
+        '@key(fields: "insz")',
         'type Institution @key(fields: "institutionNumber", resolvable: false)',
     ],
     "ticketing": [
-        'type Citizen @key(fields: "insz")',
-        'type Ticket @key(fields: "id")',
+        '@key(fields: "insz")',
+        'type Ticket @dataSubject(fields: "reporter { insz }") @key(fields: "id")',
         'type Municipality @key(fields: "nisCode")',
     ],
 }
@@ -53,7 +53,11 @@ def service_sdl(client: Client) -> str:
 def test_service_sdl_is_federation_v2_with_keys(subgraph: Client) -> None:
     name = subgraph.server.name
     sdl = service_sdl(subgraph)
-    assert sdl.startswith(f'schema @link(url: "{FEDERATION_LINK}", import: [')
+    assert f'@link(url: "{FEDERATION_LINK}", import: [' in sdl
+    # whose data each entity is, for the gateway's per-object checks
+    assert '@link(url: "https://rugzak.dev/privacy/v0.1", import: ["@dataSubject"])' in sdl
+    assert 'schema @composeDirective(name: "@dataSubject")' in sdl
+    assert 'type Citizen @dataSubject(fields: "insz") @key(fields: "insz")' in sdl
     assert FEDERATION_LINK == "https://specs.apollo.dev/federation/v2.7"
     for key in KEYS[name]:
         assert key in sdl, key
@@ -109,7 +113,7 @@ def test_the_three_subgraphs_compose() -> None:
         for i, (name, schema) in enumerate(sorted(SCHEMAS.items()))
     ]
     supergraph: str = compose_module.compose(subgraphs)
-    assert 'type Citizen @join__type(graph: ALLOWANCES, key: "insz")' in supergraph
+    assert '@dataSubject(fields: "insz") @join__type(graph: ALLOWANCES, key: "insz")' in supergraph
     assert '@join__type(graph: EDUCATION, key: "insz")' in supergraph
     assert '@join__type(graph: TICKETING, key: "insz")' in supergraph
 

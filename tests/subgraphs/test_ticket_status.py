@@ -23,7 +23,7 @@ from auth.gateway_signature import (
 from resolvers.common.population import ANN_INSZ, population
 from subgraphs.common.invalidation import GATEWAY_URL_ENV
 from tests.servers import start_uvicorn
-from tests.subgraphs.conftest import CLERK, Client, clerk_token
+from tests.subgraphs.conftest import CLERK, SUBSTANTIAL, Client, clerk_token
 
 GENT, LEUVEN = "44021", "24062"
 CHANGE = """
@@ -52,21 +52,23 @@ REPORT = "mutation($input: ReportTicketInput!) { reportTicket(input: $input) { i
 def staff(
     issuer: DevIssuer,
     org: str | None = GENT,
-    scopes: tuple[str, ...] = ("tickets:write",),
+    scopes: tuple[str, ...] = ("tickets:write", "tickets:read"),
 ) -> str:
+    """A case handler of `org`: changes tickets, and reads their details to handle them."""
     return issuer.mint(
         subject=f"civil-servant-{org}",
         roles=["staff"],
         scopes=scopes,
         organisation=org,
         acr="substantial",
+        extra_claims={"purpose": "ticketing"},
     )
 
 
 @pytest.fixture(scope="module")
 def reporter(issuer: DevIssuer) -> tuple[str, str]:
     citizen = population()[432]
-    return citizen.insz, issuer.mint(subject="s-432", insz=citizen.insz)
+    return citizen.insz, issuer.mint(subject="s-432", insz=citizen.insz, extra_claims=SUBSTANTIAL)
 
 
 def new_gent_ticket(ticketing: Client, reporter: tuple[str, str]) -> str:
@@ -244,7 +246,7 @@ def told(
     }
     server = start_uvicorn("subgraphs.ticketing.app:app", "ticketing (told)", env)
     data_dir = Path(env["RUGZAK_DATA_DIR"])
-    client = SignedClient(Client(server, data_dir, clerk_token(issuer)), secret)
+    client = SignedClient(Client(server, data_dir, clerk_token(issuer, "ticketing")), secret)
     try:
         yield client, gateway
     finally:

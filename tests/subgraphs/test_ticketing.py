@@ -9,7 +9,7 @@ import pytest
 
 from auth.dev_issuer import DevIssuer
 from resolvers.common.population import ANN_INSZ, BRAM_INSZ, population
-from tests.subgraphs.conftest import Client, store_queries
+from tests.subgraphs.conftest import SUBSTANTIAL, Client, store_queries
 
 TICKET_FIELDS = """
 id reference category description status isOpen createdAt updatedAt
@@ -44,7 +44,7 @@ def valid_input(**changes: Any) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def ann_token(issuer: DevIssuer) -> str:
-    return issuer.mint(subject="s-ann", insz=ANN_INSZ)
+    return issuer.mint(subject="s-ann", insz=ANN_INSZ, extra_claims=SUBSTANTIAL)
 
 
 def test_anns_tickets(ticketing: Client, ann_token: str) -> None:
@@ -148,7 +148,7 @@ def test_every_problem_is_listed_at_once(ticketing: Client, ann_token: str) -> N
 
 def test_a_report_is_stored_and_can_be_read_back(ticketing: Client, issuer: DevIssuer) -> None:
     reporter = population()[321]
-    token = issuer.mint(subject="s-321", insz=reporter.insz)
+    token = issuer.mint(subject="s-321", insz=reporter.insz, extra_claims=SUBSTANTIAL)
     count = '{ municipality(nisCode: "24062") { openTicketCount } }'
     open_before = ticketing.data(count)["municipality"]["openTicketCount"]
     response = ticketing.post(REPORT, {"input": valid_input()}, token=token)
@@ -167,10 +167,13 @@ def test_a_report_is_stored_and_can_be_read_back(ticketing: Client, issuer: DevI
     assert ticket["location"] == valid_input()["location"]
 
     # a later request reads it back, by id and as the reporter's ticket
-    again = ticketing.data(
-        "query($id: ID!) { ticket(id: $id) { " + TICKET_FIELDS + " } }", {"id": ticket["id"]}
-    )
+    by_id = "query($id: ID!) { ticket(id: $id) { " + TICKET_FIELDS + " } }"
+    again = ticketing.data(by_id, {"id": ticket["id"]}, token=token)
     assert again["ticket"] == ticket
+    # a Leuven ticket: Gent's case handlers (the default caller) see what is public only
+    data, errors = ticketing.errors(by_id, {"id": ticket["id"]})
+    assert data["ticket"]["description"] is None and data["ticket"]["status"] == "NEW"
+    assert {e["extensions"]["code"] for e in errors} == {"FORBIDDEN"}
     mine = ticketing.data("{ me { tickets { id } } }", token=token)["me"]["tickets"]
     assert mine[0] == {"id": ticket["id"]}
     assert ticketing.data(count)["municipality"]["openTicketCount"] == open_before + 1
