@@ -17,7 +17,7 @@ citizen.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from graphql import GraphQLError, GraphQLObjectType, get_argument_values, get_named_type
@@ -52,6 +52,19 @@ class Authorized:
 _Guarded = tuple[NField, str, tuple[AccessRule, ...], str | None]
 
 
+_RESULTS_PER_OPERATION = 32
+
+
+@dataclass(slots=True)
+class _Known:
+    """What authorisation learned of one normalized operation."""
+
+    operation: NOperation
+    guarded: list[_Guarded]
+    # the verdicts on its guarded fields -> what callers with those verdicts get
+    results: dict[tuple[Verdict, ...], Authorized] = field(default_factory=dict)
+
+
 class Authorizer:
     def __init__(self, supergraph: Supergraph, policies: PolicyRegistry | None = None):
         self.sg = supergraph
@@ -61,9 +74,9 @@ class Authorizer:
         schema = supergraph.api_schema
         roots = (schema.query_type, schema.mutation_type, schema.subscription_type)
         self.root_types = frozenset(t.name for t in roots if t is not None)
-        # per normalized operation: its fields under an access rule, found once, so that a
-        # request whose caller may read everything costs only these checks
-        self._guarded: dict[int, tuple[NOperation, list[_Guarded]]] = {}
+        # per normalized operation: its fields under an access rule (found once, so that a
+        # request whose caller may read everything costs only these checks) and its results
+        self._operations: dict[int, _Known] = {}
 
     def unknown_policies(self) -> list[str]:
         """Policy names the supergraph uses that nothing defines (they refuse every caller)."""
@@ -79,12 +92,25 @@ class Authorizer:
         if not self.enabled:
             return Authorized(op)
         walk = _Walk(self, principal, variables)
-        if all(
-            walk.verdict(rule, f, parent, anchor) is True
-            for f, parent, rules, anchor in self.guarded(op)
+        known = self._known(op)
+        # every decision of the walk below is one of these verdicts: callers who get the same
+        # ones (most do: "a citizen at level substantial") get the same result, walked once
+        verdicts = tuple(
+            walk.verdict(rule, f, parent, anchor)
+            for f, parent, rules, anchor in known.guarded
             for rule in rules
-        ):
+        )
+        if all(v is True for v in verdicts):
             return Authorized(op)
+        found = known.results.get(verdicts)
+        if found is None:
+            found = self._walk(op, walk)
+            if len(known.results) >= _RESULTS_PER_OPERATION:
+                known.results.clear()
+            known.results[verdicts] = found
+        return found
+
+    def _walk(self, op: NOperation, walk: _Walk) -> Authorized:
         root, guard = walk.selection(op.root, "", None)
         guarded = None
         if guard is not None and not guard.is_empty():
@@ -93,14 +119,14 @@ class Authorizer:
             return Authorized(op, (), guarded)
         return Authorized(replace(op, root=root), tuple(walk.denied), guarded)
 
-    def guarded(self, op: NOperation) -> list[_Guarded]:
-        found = self._guarded.get(id(op))
-        if found is None or found[0] is not op:
-            found = (op, list(self._find_guarded(op.root, None)))
-            if len(self._guarded) > 4096:  # operations are cached elsewhere; this only follows
-                self._guarded.clear()
-            self._guarded[id(op)] = found
-        return found[1]
+    def _known(self, op: NOperation) -> _Known:
+        found = self._operations.get(id(op))
+        if found is None or found.operation is not op:
+            found = _Known(op, list(self._find_guarded(op.root, None)))
+            if len(self._operations) > 4096:  # operations are cached elsewhere; this follows
+                self._operations.clear()
+            self._operations[id(op)] = found
+        return found
 
     def _find_guarded(self, nsel: NSelection, anchor: str | None) -> Iterator[_Guarded]:
         for parent, fields in nsel.by_type.items():

@@ -67,6 +67,10 @@ class OwnershipGuard:
     root: GuardNode
     # the anchor positions, as a plan cache key (the planned operation selects their subjects)
     positions: tuple[str, ...]
+    # gates per plan, worked out once (guards and plans are both cached and reused)
+    _gates: dict[int, tuple[QueryPlan, dict[int, dict[str, tuple[str, bool]]]]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def subject_fields(self, op: NOperation, schema: GraphQLSchema) -> NOperation:
         """The operation to plan: `op` with each anchor's subject selected too."""
@@ -75,6 +79,16 @@ class OwnershipGuard:
     def gates(self, plan: QueryPlan) -> dict[int, dict[str, tuple[str, bool]]]:
         """Per entity fetch: concrete type -> (the representation's field holding the subject's
         INSZ, whether every field fetched for such an object is bound)."""
+        known = self._gates.get(id(plan))
+        if known is not None and known[0] is plan:
+            return known[1]
+        found = self._find_gates(plan)
+        if len(self._gates) >= 64:
+            self._gates.clear()
+        self._gates[id(plan)] = (plan, found)
+        return found
+
+    def _find_gates(self, plan: QueryPlan) -> dict[int, dict[str, tuple[str, bool]]]:
         found: dict[int, dict[str, tuple[str, bool]]] = {}
         for node in plan.fetches:
             if node.representations is None:
