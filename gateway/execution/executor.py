@@ -149,7 +149,7 @@ class Executor:
             node = group[0]
             await self._root_fetch(node, _used(node, variables), headers, state)
             return
-        parts = [part for node in group if (part := self._entity_part(node, variables, state))]
+        parts = [part for node in group for part in self._entity_parts(node, variables, state)]
         if self.entity_cache is not None and state.principal is not None:
             cache, principal, status = self.entity_cache, state.principal, state.cache_status
             left = []
@@ -214,10 +214,11 @@ class Executor:
         for error in result.get("errors") or ():
             state.errors.extend(_subgraph_errors(node, error, lambda p: [p]))
 
-    def _entity_part(
+    def _entity_parts(
         self, node: FetchNode, variables: Mapping[str, Any], state: ExecutionState
-    ) -> _EntityPart | None:
-        """The distinct representations of the objects at the fetch's path; None if none."""
+    ) -> list[_EntityPart]:
+        """The distinct representations of the objects at the fetch's path (none: no part);
+        two parts where someone else's entities may be asked only what is not bound to them."""
         assert node.representations is not None
         reps: list[dict[str, Any]] = []
         targets: list[list[dict[str, Any]]] = []
@@ -229,11 +230,14 @@ class Executor:
             rest = objects
         if rest:
             _representations(node, rest, reps, targets)
-        if state.ownership is not None and reps:
-            reps, targets = state.ownership.screen(node, reps, targets)
         if not reps:
-            return None
-        return _EntityPart(node, _used(node, variables), reps, targets, state.data)
+            return []
+        if state.ownership is None:
+            return [_EntityPart(node, _used(node, variables), reps, targets, state.data)]
+        return [
+            _EntityPart(sent, _used(sent, variables), sent_reps, sent_targets, state.data)
+            for sent, sent_reps, sent_targets in state.ownership.screen(node, reps, targets)
+        ]
 
     async def _entity_fetch(
         self, part: _EntityPart, headers: Mapping[str, str], state: ExecutionState

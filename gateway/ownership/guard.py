@@ -26,7 +26,21 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from graphql import FieldNode, GraphQLObjectType, GraphQLSchema, NameNode, get_named_type
+from graphql import (
+    FieldNode,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    NameNode,
+    SelectionNode,
+    SelectionSetNode,
+    VariableNode,
+    Visitor,
+    get_named_type,
+    parse,
+    print_ast,
+    visit,
+)
 
 from gateway.errors import UNAUTHORIZED, graphql_error
 from gateway.operation import NField, NOperation, NSelection
@@ -42,6 +56,20 @@ class Anchor:
 
     subject: DataSubject
     key: str  # the internal response key its subject's fields are selected under
+
+
+@dataclass(frozen=True, slots=True)
+class Gate:
+    """How an entity fetch treats representations of one anchor type that are not the caller's:
+    read the subject's INSZ from `field`; with bound fields asked (`bound`), send them only to
+    `rest`, the same fetch without its bound fields (None: it has none left, so never send)."""
+
+    field: str
+    bound: bool
+    rest: FetchNode | None = None
+
+
+_Gates = dict[int, dict[str, Gate]]
 
 
 @dataclass(slots=True)
@@ -68,7 +96,7 @@ class OwnershipGuard:
     # the anchor positions, as a plan cache key (the planned operation selects their subjects)
     positions: tuple[str, ...]
     # gates per plan, worked out once (guards and plans are both cached and reused)
-    _gates: dict[int, tuple[QueryPlan, dict[int, dict[str, tuple[str, bool]]]]] = field(
+    _gates: dict[int, tuple[QueryPlan, _Gates]] = field(
         default_factory=dict, repr=False, compare=False
     )
 
@@ -76,9 +104,9 @@ class OwnershipGuard:
         """The operation to plan: `op` with each anchor's subject selected too."""
         return replace(op, root=_with_subjects(op.root, self.root, schema))
 
-    def gates(self, plan: QueryPlan) -> dict[int, dict[str, tuple[str, bool]]]:
-        """Per entity fetch: concrete type -> (the representation's field holding the subject's
-        INSZ, whether every field fetched for such an object is bound)."""
+    def gates(self, plan: QueryPlan) -> _Gates:
+        """Per entity fetch: concrete type -> its gate (for anchors whose subject the
+        representation carries)."""
         known = self._gates.get(id(plan))
         if known is not None and known[0] is plan:
             return known[1]
@@ -88,22 +116,25 @@ class OwnershipGuard:
         self._gates[id(plan)] = (plan, found)
         return found
 
-    def _find_gates(self, plan: QueryPlan) -> dict[int, dict[str, tuple[str, bool]]]:
-        found: dict[int, dict[str, tuple[str, bool]]] = {}
+    def _find_gates(self, plan: QueryPlan) -> _Gates:
+        found: _Gates = {}
         for node in plan.fetches:
             if node.representations is None:
                 continue
             keys = {keys[0] for keys in node.field_keys if keys}
-            per_type: dict[str, tuple[str, bool]] = {}
+            per_type: dict[str, Gate] = {}
             for position in _nodes_at(self.root, node):
                 for type_name, anchor in position.anchors.items():
                     path = anchor.subject.path
                     reps = node.representations.get(type_name, ())
                     if len(path) != 1 or not any(r.name == path[0] for r in reps):
                         continue
-                    bound = bool(keys) and keys <= position.bound.get(type_name, {}).keys()
+                    bound = keys & position.bound.get(type_name, {}).keys()
                     earlier = per_type.get(type_name)
-                    per_type[type_name] = (path[0], bound and (earlier is None or earlier[1]))
+                    if earlier is not None and earlier.bound and not bound:
+                        continue  # the stricter of two positions the fetch serves
+                    rest = _without(node, type_name, bound) if bound and keys - bound else None
+                    per_type[type_name] = Gate(path[0], bool(bound), rest)
             if per_type:
                 found[node.id] = per_type
         return found
@@ -119,32 +150,39 @@ class Ownership:
         self.caller = caller
         self.plan = plan
         self.not_owned: set[int] = set()  # id() of objects a representation showed not ours
-        self._gates: dict[int, dict[str, tuple[str, bool]]] | None = None
+        self._gates: _Gates | None = None
 
     def screen(
         self,
         node: FetchNode,
         reps: list[dict[str, Any]],
         targets: list[list[dict[str, Any]]],
-    ) -> tuple[list[dict[str, Any]], list[list[dict[str, Any]]]]:
-        """The representations of an entity fetch that may be sent, and their objects."""
+    ) -> list[tuple[FetchNode, list[dict[str, Any]], list[list[dict[str, Any]]]]]:
+        """The parts an entity fetch may send: its own node with the representations that
+        may carry it, and (when it also asks fields that are not bound) the node without its
+        bound fields with the representations of entities that are not the caller's."""
         if self._gates is None:
             self._gates = self.guard.gates(self.plan)
         gates = self._gates.get(node.id)
         if not gates:
-            return reps, targets
-        kept_reps: list[dict[str, Any]] = []
-        kept_targets: list[list[dict[str, Any]]] = []
+            return [(node, reps, targets)]
+        kept: tuple[list[dict[str, Any]], list[list[dict[str, Any]]]] = ([], [])
+        rests: dict[int, tuple[FetchNode, list[dict[str, Any]], list[list[dict[str, Any]]]]] = {}
         for rep, objects in zip(reps, targets, strict=True):
             type_name = objects[0].get("__typename") or rep.get("__typename")
             gate = gates.get(type_name) if isinstance(type_name, str) else None
-            if gate is not None and (not self.caller or rep.get(gate[0]) != self.caller):
+            if gate is not None and (not self.caller or rep.get(gate.field) != self.caller):
                 self.not_owned.update(id(o) for o in objects)
-                if gate[1]:
-                    continue  # every field asked of it is bound: never sent
-            kept_reps.append(rep)
-            kept_targets.append(objects)
-        return kept_reps, kept_targets
+                if gate.bound:
+                    if gate.rest is not None:  # only its open fields: never the bound ones
+                        part = rests.setdefault(id(gate.rest), (gate.rest, [], []))
+                        part[1].append(rep)
+                        part[2].append(objects)
+                    continue
+            kept[0].append(rep)
+            kept[1].append(objects)
+        parts = [(node, *kept)] if kept[0] else []
+        return parts + list(rests.values())
 
     def enforce(self, data: dict[str, Any], errors: list[dict[str, Any]]) -> None:
         """Nulls every bound field of an object that is not the caller's, with an error. A
@@ -263,3 +301,60 @@ def _subject_field(schema: GraphQLSchema, type_name: str, anchor: Anchor) -> NFi
         else:
             return f
     raise AssertionError("a data subject path has at least one field")
+
+
+def _without(node: FetchNode, type_name: str, bound: set[str]) -> FetchNode:
+    """The entity fetch `node` without the bound fields (response keys) of `type_name`."""
+    sent_as = node.representation_typenames.get(type_name, type_name)
+    selection = parse("{" + node.selection + "}", no_location=True).definitions[0]
+    kept: list[SelectionNode] = []
+    for item in selection.selection_set.selections:  # type: ignore[attr-defined]
+        if (
+            isinstance(item, InlineFragmentNode)
+            and item.type_condition is not None
+            and item.type_condition.name.value == sent_as
+        ):
+            fields = tuple(
+                f
+                for f in item.selection_set.selections
+                if not (isinstance(f, FieldNode) and (f.alias or f.name).value in bound)
+            )
+            if not fields:
+                continue
+            item = InlineFragmentNode(
+                type_condition=item.type_condition,
+                directives=item.directives,
+                selection_set=SelectionSetNode(selections=fields),
+            )
+        kept.append(item)
+    text = (
+        "".join(print_ast(item).replace("\n", " ") + " " for item in kept).strip() or "__typename"
+    )
+    used = _variables(text)
+    variable_defs = tuple(d for d in node.variable_defs if d.split(":")[0][1:] in used)
+    document = (
+        "query("
+        + ",".join(["$representations:[_Any!]!", *variable_defs])
+        + "){_entities(representations:$representations){"
+        + text
+        + "}}"
+    )
+    return replace(
+        node,
+        document=document,
+        selection=text,
+        variable_defs=variable_defs,
+        variable_names=tuple(n for n in node.variable_names if n in used),
+        field_keys=tuple(k for k in node.field_keys if not (k and k[0] in bound)),
+    )
+
+
+def _variables(text: str) -> set[str]:
+    found: set[str] = set()
+
+    class _Collect(Visitor):
+        def enter_variable(self, node: VariableNode, *_: Any) -> None:
+            found.add(node.name.value)
+
+    visit(parse("{" + text + "}", no_location=True), _Collect())
+    return found

@@ -99,8 +99,8 @@ def test_someone_elses_representation_is_never_sent_and_their_fields_are_null() 
     for node in query_plan.fetches:
         if node.representations is None:
             continue
-        reps, targets = ownership.screen(node, [{"__typename": "Citizen", "insz": ANN}], [[holder]])
-        assert reps == [] and targets == []  # every field asked of Ann's citizen is bound
+        parts = ownership.screen(node, [{"__typename": "Citizen", "insz": ANN}], [[holder]])
+        assert parts == []  # every field asked of Ann's citizen is bound: nothing is sent
     result, errors = shaped(authorized, ownership, data)
     assert result == {"parkingHolder": {"insz": ANN, "name": None, "benefits": None}}
     assert sorted(tuple(e["path"]) for e in errors) == [
@@ -119,7 +119,7 @@ def test_the_callers_own_entity_is_answered_from_any_field() -> None:
     for node in query_plan.fetches:
         if node.representations is not None:
             rep = {"__typename": "Citizen", "insz": ANN}
-            assert ownership.screen(node, [rep], [[holder]]) == ([rep], [[holder]])
+            assert ownership.screen(node, [rep], [[holder]]) == [(node, [rep], [[holder]])]
     holder.update({"name": "Ann", "benefits": [{"amountCents": 100, "bankAccount": "BE71"}]})
     result, errors = shaped(authorized, ownership, {"parkingHolder": holder})
     assert errors == []
@@ -142,8 +142,14 @@ def test_a_subject_that_disagrees_with_the_representation_closes_the_object() ->
     holder = {"__typename": "Citizen", "insz": ANN, SUBJECT_KEY: BRAM}
     (people,) = [f for f in query_plan.fetches if f.service == "people"]
     rep = {"__typename": "Citizen", "insz": ANN}
-    # name and municipality come in one fetch: sent (municipality is open), but marked
-    assert ownership.screen(people, [rep], [[holder]]) == ([rep], [[holder]])
+    # name and municipality come in one fetch: Ann's representation goes out for the open
+    # municipality alone, and her object is marked as not Bram's
+    [(sent, sent_reps, sent_targets)] = ownership.screen(people, [rep], [[holder]])
+    assert sent_reps == [rep] and sent_targets == [[holder]]
+    assert "municipality" in sent.selection and "name" not in sent.selection
+    assert sent.document.startswith("query($representations:[_Any!]!){_entities(")
+    parse(sent.document)  # a document of its own, not a cut-down string
+    assert sent.field_keys == (("municipality",),)
     holder.update({"name": "Ann", "municipality": "Gent"})
     result, errors = shaped(authorized, ownership, {"parkingHolder": holder})
     assert result == {"parkingHolder": {"name": None, "municipality": "Gent"}}
