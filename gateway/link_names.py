@@ -32,10 +32,13 @@ class LinkNames:
     authenticated: str = "authenticated"
     requires_scopes: str = "requiresScopes"
     policy: str = "policy"
+    context: str = "context"
     link_specs: set[str] = field(default_factory=set)
     # directives imported from specs other than Apollo's: composed ones (@composeDirective),
     # which stay in the API schema
     composed: set[str] = field(default_factory=set)
+    # the demand control directives (the cost spec): name in the spec -> name here
+    cost: dict[str, str] = field(default_factory=dict)
 
     def join_directive(self, name: str) -> str:
         return f"{self.join}__{name}"
@@ -68,9 +71,23 @@ def link_names(doc: DocumentNode) -> LinkNames:
                 names.requires_scopes = str(alias or "requiresScopes")
             elif spec == "policy":
                 names.policy = str(alias or "policy")
+            elif spec == "context":
+                names.context = str(alias or "context")
+            elif spec == "cost":
+                names.cost = _spec_directives(str(alias or "cost"), args.get("import"), "cost")
     if "join" not in names.link_specs:
         raise SupergraphError("not a supergraph: no @link to the join spec on the schema")
     return names
+
+
+def _spec_directives(prefix: str, imports: object, spec: str) -> dict[str, str]:
+    """The local names of the cost spec's directives: imported (maybe renamed) or prefixed."""
+    out = {spec: prefix, "listSize": f"{prefix}__listSize"}
+    for item in imports if isinstance(imports, list) else ():
+        name, alias = (item.get("name"), item.get("as")) if isinstance(item, dict) else (item, None)
+        if isinstance(name, str) and name.startswith("@") and name[1:] in out:
+            out[name[1:]] = str(alias or name)[1:]
+    return out
 
 
 def _imported_directives(imports: object) -> set[str]:

@@ -74,6 +74,19 @@ class AccessRule:
 
 
 @dataclass(frozen=True, slots=True)
+class ContextArgument:
+    """An argument the gateway passes from a context (@fromContext): the value `selection`
+    picks from the nearest ancestor in the response whose type sets `context` (Supergraph.
+    contexts)."""
+
+    name: str
+    type: str
+    context: str
+    selection: SelectionSetNode
+    selection_text: str
+
+
+@dataclass(frozen=True, slots=True)
 class FieldInGraph:
     requires: SelectionSetNode | None = None
     provides: SelectionSetNode | None = None
@@ -82,6 +95,7 @@ class FieldInGraph:
     override: str | None = None
     override_label: str | None = None
     type: str | None = None
+    context_arguments: tuple[ContextArgument, ...] = ()
 
 
 @dataclass(slots=True)
@@ -112,15 +126,20 @@ class Supergraph:
     progressive: dict[tuple[str, str], tuple[str, frozenset[str]]] = field(default_factory=dict)
     # object type -> whose data its objects are (`@dataSubject`, gateway/ownership/subjects.py)
     data_subjects: dict[str, DataSubject] = field(default_factory=dict)
-    # composed directive (@composeDirective) -> schema coordinate -> arguments of each application
+    # type -> the contexts (@context) it sets, by their supergraph names ("shop__userContext");
+    # interfaces and unions set theirs for every implementation / member
+    contexts: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # composed directive (@composeDirective), "cost" or "listSize" -> schema coordinate ->
+    # arguments of each application
     composed_applications: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict)
 
     def applied_directives(self, name: str) -> Mapping[str, list[dict[str, Any]]]:
-        """Where a composed directive is applied: schema coordinate ("Citizen",
-        "Citizen.name", "Query.citizen(insz:)", "Input.field", "Enum.VALUE") -> the arguments
-        of each application there, coerced by the directive's definition (defaults filled in).
-        `name` as the supergraph spells it, with or without "@"; empty when nothing applies it.
-        Shared: do not modify."""
+        """Where a composed directive (@composeDirective), @cost or @listSize is applied:
+        schema coordinate ("Citizen", "Citizen.name", "Query.citizen(insz:)", "Input.field",
+        "Enum.VALUE") -> the arguments of each application there, coerced by the directive's
+        definition (defaults filled in). `name`: a composed directive's name in the supergraph,
+        or "cost" / "listSize" however the supergraph renames them; with or without "@"; empty
+        when nothing applies it. Shared: do not modify."""
         return self.composed_applications.get(name.removeprefix("@"), {})
 
     @property
@@ -254,6 +273,7 @@ def load_supergraph(sdl: str) -> Supergraph:
                         if args.get("overrideLabel")
                         else None,
                         type=str(args["type"]) if args.get("type") else None,
+                        context_arguments=_context_arguments(args.get("contextArguments")),
                     )
 
     resolvers, progressive = _resolvers(type_defs, type_graphs, field_graphs)
@@ -280,7 +300,12 @@ def load_supergraph(sdl: str) -> Supergraph:
         raise SupergraphError(
             f"the API schema derived from the supergraph is invalid: {exc}"
         ) from exc
-    composed = _composed_applications(doc, schema, names.composed)
+    contexts = {
+        name: tuple(str(a["name"]) for a in directives(d, names.context))
+        for name, d in type_defs.items()
+        if directives(d, names.context)
+    }
+    composed = _composed_applications(doc, schema, {**{n: n for n in names.composed}, **names.cost})
     return Supergraph(
         sdl=sdl,
         schema_hash=hashlib.sha256(sdl.encode()).hexdigest(),
@@ -299,7 +324,32 @@ def load_supergraph(sdl: str) -> Supergraph:
         type_access=type_access,
         composed_applications=composed,
         data_subjects=read_data_subjects(doc, api_schema, composed),
+        contexts=contexts,
     )
+
+
+def _context_arguments(value: object) -> tuple[ContextArgument, ...]:
+    out = []
+    for item in value if isinstance(value, list) else ():
+        if not isinstance(item, dict):
+            raise SupergraphError(f"contextArguments: {item!r} is not an object")
+        text = str(item.get("selection") or "")
+        source = text.strip()  # " { locale }", or " ... on A { x } ... on B { y }"
+        try:
+            source = source if source.startswith("{") else "{" + source + "}"
+            selection = parse(source, no_location=True).definitions[0]
+        except Exception as exc:
+            raise SupergraphError(f"invalid context selection {text!r}: {exc}") from exc
+        out.append(
+            ContextArgument(
+                str(item.get("name")),
+                str(item.get("type")),
+                str(item.get("context")),
+                selection.selection_set,  # type: ignore[attr-defined]
+                text,
+            )
+        )
+    return tuple(out)
 
 
 def _coordinates(doc: DocumentNode) -> Iterator[tuple[str, object]]:
@@ -323,22 +373,29 @@ def _coordinates(doc: DocumentNode) -> Iterator[tuple[str, object]]:
 
 
 def _composed_applications(
-    doc: DocumentNode, schema: GraphQLSchema, composed: set[str]
+    doc: DocumentNode, schema: GraphQLSchema, names: dict[str, str]
 ) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    """`names`: the name a directive is known by (its spec's name for @cost / @listSize) ->
+    its name in this supergraph."""
     out: dict[str, dict[str, list[dict[str, Any]]]] = {}
-    definitions = {n: d for n in composed if (d := schema.get_directive(n)) is not None}
+    definitions = {
+        local: (known, d)
+        for known, local in names.items()
+        if (d := schema.get_directive(local)) is not None
+    }
     if not definitions:
         return out
     for coordinate, node in _coordinates(doc):
         for applied in getattr(node, "directives", None) or ():
-            definition = definitions.get(applied.name.value)
-            if definition is None:
+            found = definitions.get(applied.name.value)
+            if found is None:
                 continue
+            known, definition = found
             try:
                 args = get_argument_values(definition, applied)
             except GraphQLError as exc:
                 raise SupergraphError(f"@{definition.name} on {coordinate}: {exc.message}") from exc
-            out.setdefault(definition.name, {}).setdefault(coordinate, []).append(args)
+            out.setdefault(known, {}).setdefault(coordinate, []).append(args)
     return out
 
 

@@ -71,6 +71,12 @@ class FederationNames:
 class LinkError(ValueError):
     """The subgraph's @link to the federation spec cannot be read."""
 
+    code = "INVALID_LINK_DIRECTIVE_USAGE"
+
+
+class UnknownVersion(LinkError):
+    code = "UNKNOWN_FEDERATION_LINK_VERSION"
+
 
 def schema_directives(doc: DocumentNode) -> list[ConstDirectiveNode]:
     out: list[ConstDirectiveNode] = []
@@ -95,9 +101,9 @@ def federation_names(doc: DocumentNode) -> FederationNames:
             continue
         version = (int(match.group(1)), int(match.group(2)))
         if version[0] != 2 or version > NEWEST_VERSION:
-            raise LinkError(
+            raise UnknownVersion(
                 f"Invalid version v{version[0]}.{version[1]} for the federation feature in "
-                "@link directive on schema"
+                "@link directive on schema."
             )
         prefix = _string(args.get("as")) or "federation"
         names = FederationNames(version)

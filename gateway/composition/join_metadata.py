@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gateway.composition.contexts import context_reference, qualified
 from gateway.composition.subgraph_model import Field, Kind, Subgraph, TypeDef
 from gateway.composition.supergraph_model import MergedField, MergedSchema, MergedType
 
@@ -29,6 +30,8 @@ class JoinField:
     override: str | None = None
     override_label: str | None = None
     used_overridden: bool = False
+    # @fromContext arguments: (context, argument, type, selection)
+    context_arguments: tuple[tuple[str, str, str, str], ...] = ()
 
     @property
     def plain(self) -> bool:
@@ -151,6 +154,7 @@ def join_fields(schema: MergedSchema, merged: MergedType, field: MergedField) ->
             continue
         entry = JoinField(
             graph,
+            context_arguments=_context_arguments(subgraph, declared),
             requires=declared.requires,
             provides=declared.provides,
             type=declared.type if differs else None,
@@ -173,6 +177,17 @@ def join_fields(schema: MergedSchema, merged: MergedType, field: MergedField) ->
     if all(e.plain for e in entries) and {e.graph for e in entries} == type_graphs:
         return []
     return entries
+
+
+def _context_arguments(
+    subgraph: Subgraph, declared: Field
+) -> tuple[tuple[str, str, str, str], ...]:
+    out = []
+    for arg in declared.args.values():
+        reference = context_reference(arg.from_context) if arg.from_context else None
+        if reference is not None:
+            out.append((qualified(subgraph, reference[0]), arg.name, arg.type, reference[1]))
+    return tuple(out)
 
 
 class DroppedField(Exception):

@@ -28,6 +28,9 @@ def merge_arguments(
         }
         missing = [g for g in merged_field.by_graph if g not in declared]
         required_in = [g for g, a in declared.items() if is_non_null(a.type) and a.default is None]
+        if any(a.from_context is not None for a in declared.values()):
+            _contextual(schema, coordinate, declared, log)
+            continue  # the gateway passes it: it stays out of the supergraph
         if missing and required_in:
             log.add(
                 "REQUIRED_ARGUMENT_MISSING_IN_SOME_SUBGRAPH",
@@ -42,6 +45,28 @@ def merge_arguments(
         merged_arg = _merge_input_value(schema, arg_name, declared, coordinate, "ARGUMENT", log)
         if merged_arg is not None and not missing:
             merged_field.args[arg_name] = merged_arg
+
+
+def _contextual(
+    schema: MergedSchema, coordinate: str, declared: dict[str, InputValue], log: ErrorLog
+) -> None:
+    """An argument @fromContext in one subgraph may be an ordinary one elsewhere only where
+    clients need not give it (the supergraph leaves it out)."""
+    required = [
+        g
+        for g, a in declared.items()
+        if a.from_context is None and is_non_null(a.type) and a.default is None
+    ]
+    if required:
+        log.add(
+            "CONTEXTUAL_ARGUMENT_NOT_CONTEXTUAL_IN_ALL_SUBGRAPHS",
+            f'Argument "{coordinate}" is contextual in at least one subgraph but in '
+            f'"{coordinate}" it does not have @fromContext, is not nullable and has no default '
+            f"value (in {schema.quoted(required)}).",
+            subgraphs=schema.names_of(list(declared)),
+            coordinate=coordinate,
+            hint="take it @fromContext in every subgraph, or make it nullable where it is not.",
+        )
 
 
 def _merge_input_value(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from gateway.composition.composed_directives import merge_composed_directives
+from gateway.composition.demand_control import ListSize
 from gateway.composition.errors import ErrorLog
 from gateway.composition.executable_directives import merge_executable_directives
 from gateway.composition.join_metadata import is_federation_extension
@@ -106,11 +107,20 @@ def _merge_fields(schema: MergedSchema, merged: MergedType, log: ErrorLog) -> No
                 merged_field = merged.fields[field.name] = MergedField(name=field.name)
             merged_field.by_graph[graph] = field
             merge_element(merged_field, field)
+            if field.list_size is not None:
+                if merged_field.list_size is None:
+                    merged_field.list_size = ListSize()
+                merged_field.list_size.merge(field.list_size)
     is_possible = _is_possible(schema)
     for merged_field in merged.fields.values():
         _merge_field_type(schema, merged, merged_field, is_possible, log)
         merge_arguments(schema, merged, merged_field, log)
         _describe_from_override(merged, merged_field)
+        size = merged_field.list_size
+        if size is not None and size.slicing_arguments is not None:
+            # slicing arguments the supergraph's field lacks (not in every subgraph) are moot
+            kept = [a for a in size.slicing_arguments if a in merged_field.args]
+            size.slicing_arguments = kept or None
 
 
 def _describe_from_override(merged: MergedType, merged_field: MergedField) -> None:

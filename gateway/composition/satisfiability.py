@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from graphql import FieldNode, InlineFragmentNode, SelectionSetNode
 
+from gateway.composition.contexts import context_reference, qualified
 from gateway.composition.errors import ErrorLog
 from gateway.composition.field_sets import FieldSetSyntaxError, parse_field_set
 from gateway.composition.join_metadata import effectively_external
@@ -50,6 +51,10 @@ class _Step:
     text: str
 
 
+# what the walk visits: (type, positions, client path, contexts set above)
+_Entry = tuple[str, frozenset[Position], tuple[_Step, ...], frozenset[str]]
+
+
 class _Checker:
     def __init__(self, schema: MergedSchema, log: ErrorLog) -> None:
         self.schema = schema
@@ -63,6 +68,10 @@ class _Checker:
         self._requiring: set[tuple[str, str, str, Position]] = set()
         # (type, field, graph) whose @requires some position could not meet
         self.unmet_requires: set[tuple[str, str, str]] = set()
+        # contexts (@context) set by the types on the client path being walked
+        self.active: frozenset[str] = frozenset()
+        self.missing_context = False
+        self._type_contexts: dict[str, frozenset[str]] = {}
 
     # -- what one subgraph resolves ------------------------------------------------------
 
@@ -225,12 +234,44 @@ class _Checker:
         for position in positions:
             for graph, provided in self._reachable(type_name, position).items():
                 field = self._local(type_name, field_name, graph, provided)
-                if field is None:
+                if field is None or not self._context_set(field, graph):
                     continue
                 if field.requires and not self._requires_met(type_name, field, graph, position):
                     continue
                 out.add((graph, self._below(provided, type_name, field, graph)))
         return out
+
+    def _context_set(self, field: Field, graph: str) -> bool:
+        """A field with @fromContext arguments is reachable only below a type that sets their
+        contexts (in the client's path)."""
+        subgraph = self.schema.subgraphs[graph]
+        for arg in field.args.values():
+            reference = context_reference(arg.from_context) if arg.from_context else None
+            if reference is not None and qualified(subgraph, reference[0]) not in self.active:
+                self.missing_context = True
+                return False
+        return True
+
+    def _contexts_of(self, type_name: str) -> frozenset[str]:
+        """Contexts a value of this type sets: its own, its interfaces' and its unions'."""
+        if type_name not in self._type_contexts:
+            merged = self.schema.types[type_name]
+            around = [
+                merged,
+                *(self.schema.types[i] for i in merged.interfaces if i in self.schema.types),
+                *(
+                    t
+                    for t in self.schema.types.values()
+                    if t.kind == Kind.UNION and type_name in t.members
+                ),
+            ]
+            self._type_contexts[type_name] = frozenset(
+                qualified(self.schema.subgraphs[g], c)
+                for t in around
+                for g, d in t.by_graph.items()
+                for c in d.contexts
+            )
+        return self._type_contexts[type_name]
 
     def _requires_met(self, type_name: str, field: Field, graph: str, start: Position) -> bool:
         """Can a plan at `start` fetch what `field` @requires in `graph` (from anywhere)?"""
@@ -350,24 +391,27 @@ class _Checker:
             self._walk()
 
     def _walk(self) -> None:
-        queue: deque[tuple[str, frozenset[Position], tuple[_Step, ...]]] = deque()
+        queue: deque[_Entry] = deque()
         for root in ("Query", "Mutation", "Subscription"):
             if root in self.schema.types:
                 graphs = [g for g, s in self.schema.subgraphs.items() if root in s.types]
-                queue.append((root, frozenset((g, NOTHING) for g in graphs), ()))
-        seen: set[tuple[str, frozenset[Position]]] = set()
+                queue.append((root, frozenset((g, NOTHING) for g in graphs), (), frozenset()))
+        seen: set[tuple[str, frozenset[Position], frozenset[str]]] = set()
         while queue and self.errors < MAX_ERRORS:
-            type_name, positions, path = queue.popleft()
-            if (type_name, positions) in seen or not positions:
+            type_name, positions, path, contexts = queue.popleft()
+            contexts = contexts | self._contexts_of(type_name)
+            if (type_name, positions, contexts) in seen or not positions:
                 continue
-            seen.add((type_name, positions))
+            seen.add((type_name, positions, contexts))
+            self.active = contexts
             merged = self.schema.types[type_name]
             if merged.kind in (Kind.INTERFACE, Kind.UNION):
-                self._enter_concrete(merged, positions, path, queue)
+                self._enter_concrete(merged, positions, path, contexts, queue)
             for field in merged.fields.values():
                 if field.inaccessible or named(field.type) in self.hidden:
                     continue
                 step = _Step(field.name + _arguments(field.args))
+                self.missing_context = False
                 nexts = self._next_positions(type_name, field.name, positions)
                 if not nexts:
                     if merged.kind == Kind.INTERFACE and self._exploded(
@@ -378,14 +422,15 @@ class _Checker:
                     continue
                 target = self.schema.types.get(named(field.type))
                 if target is not None and target.kind in (Kind.OBJECT, Kind.INTERFACE, Kind.UNION):
-                    queue.append((target.name, frozenset(nexts), (*path, step)))
+                    queue.append((target.name, frozenset(nexts), (*path, step), contexts))
 
     def _enter_concrete(
         self,
         merged: MergedType,
         positions: frozenset[Position],
         path: tuple[_Step, ...],
-        queue: deque[tuple[str, frozenset[Position], tuple[_Step, ...]]],
+        contexts: frozenset[str],
+        queue: deque[_Entry],
     ) -> None:
         by_type: dict[str, set[Position]] = {}
         for position in positions:
@@ -401,9 +446,8 @@ class _Checker:
         for concrete, concrete_positions in by_type.items():
             if concrete in self.hidden or concrete not in self.schema.types:
                 continue
-            queue.append(
-                (concrete, frozenset(concrete_positions), (*path, _Step(f"... on {concrete}")))
-            )
+            step = _Step(f"... on {concrete}")
+            queue.append((concrete, frozenset(concrete_positions), (*path, step), contexts))
 
     def _world(self) -> str:
         labelled = [
@@ -471,6 +515,15 @@ class _Checker:
         declared = merged.fields[field_name].by_graph
         blocked = self._overridden_in(merged.name, field_name)
         resolving = [g for g, d in declared.items() if not d.external and g not in blocked]
+        if self.missing_context:
+            return [
+                f"from subgraph {self.schema.quoted([g])}: could not find a match for required "
+                f'context for field "{coordinate}"'
+                for g in graphs
+            ], (
+                f'reach "{coordinate}" only below a type that sets the @context its '
+                "@fromContext arguments read, or give it another way to resolve it."
+            )
         if merged.fields[field_name].from_interface_object:
             stand_ins = [
                 f'"{i}" in {self.schema.quoted(self.schema.types[i].interface_object_graphs)}'

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from gateway.composition.contexts import check_contexts
+from gateway.composition.demand_control import check_demand_control
 from gateway.composition.errors import ErrorLog
 from gateway.composition.field_sets import (
     BadFragment,
@@ -25,6 +27,7 @@ def check_subgraph(subgraph: Subgraph, log: ErrorLog) -> None:
     for type_def in subgraph.types.values():
         if type_def.kind in (Kind.OBJECT, Kind.INTERFACE):
             check_keys(subgraph, type_def, log)
+            check_demand_control(subgraph, type_def, log)
             for field in type_def.fields.values():
                 _check_requires(subgraph, type_def, field, log)
                 _check_provides(subgraph, type_def, field, log)
@@ -38,6 +41,7 @@ def check_subgraph(subgraph: Subgraph, log: ErrorLog) -> None:
                 f'The @interfaceObject type "{type_def.name}" has no @key.',
                 "add the @key the interface has in the subgraph that defines it.",
             )
+    check_contexts(subgraph, log)
     _share_key_fields(subgraph)
     if not subgraph.is_fed1:
         _check_external_used(subgraph, log)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from gateway.composition.composed_directives import ComposedDirective
+    from gateway.composition.demand_control import ListSize
     from gateway.composition.executable_directives import ExecutableDirective
 
 
@@ -84,6 +85,8 @@ class Element:
     tags: list[str] = field(default_factory=list)
     access: Access = field(default_factory=Access)
     applied: list[Applied] = field(default_factory=list)  # composed directives
+    cost: int | None = None  # @cost(weight:)
+    cache_tags: list[str] = field(default_factory=list)  # @cacheTag(format:), kept per subgraph
 
 
 @dataclass(slots=True)
@@ -93,6 +96,7 @@ class InputValue(Element):
     name: str = ""
     type: str = ""
     default: str | None = None  # the default value, printed
+    from_context: str | None = None  # @fromContext(field:): "$userContext { locale }"
 
 
 @dataclass(slots=True)
@@ -107,6 +111,7 @@ class Field(Element):
     override: str | None = None
     override_label: str | None = None
     in_extension: bool = False  # declared in an `extend type` block
+    list_size: ListSize | None = None
 
 
 @dataclass(slots=True)
@@ -136,6 +141,7 @@ class TypeDef(Element):
     members: list[str] = field(default_factory=list)  # unions
     values: dict[str, EnumValue] = field(default_factory=dict)  # enums
     specified_by: str | None = None  # scalars
+    contexts: list[str] = field(default_factory=list)  # @context(name:) it sets
 
     @property
     def is_entity(self) -> bool:

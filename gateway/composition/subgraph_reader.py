@@ -41,6 +41,7 @@ from gateway.composition.composed_directives import (
     read_applied,
     read_composed_directives,
 )
+from gateway.composition.demand_control import read_cost, read_list_size
 from gateway.composition.directive_definitions import check_directive_definitions
 from gateway.composition.errors import ErrorLog
 from gateway.composition.executable_directives import read_executable_directives
@@ -80,13 +81,6 @@ FEDERATION_TYPES = frozenset(
 )
 FEDERATION_ROOT_FIELDS = frozenset({"_service", "_entities"})
 ROOT_NAMES = {"query": "Query", "mutation": "Mutation", "subscription": "Subscription"}
-UNSUPPORTED = {
-    "context": "@context / @fromContext",
-    "fromContext": "@context / @fromContext",
-    "cost": "@cost / @listSize (demand control)",
-    "listSize": "@cost / @listSize (demand control)",
-}
-
 _KINDS: dict[type, Kind] = {
     ObjectTypeDefinitionNode: Kind.OBJECT,
     ObjectTypeExtensionNode: Kind.OBJECT,
@@ -166,14 +160,6 @@ class _Reader:
         out = []
         for directive in getattr(node, "directives", None) or ():
             canonical = self.names.canonical(directive)
-            if canonical in UNSUPPORTED:
-                self.log.add(
-                    "UNSUPPORTED_FEATURE",
-                    f"{UNSUPPORTED[canonical]} is not yet supported by Rugzak's composer.",
-                    subgraphs=[self.name],
-                    coordinate=getattr(getattr(node, "name", None), "value", None),
-                    hint=f"remove @{directive.name.value} or compose with another tool for now.",
-                )
             if canonical is not None:
                 out.append((canonical, directive))
             elif directive.name.value in {"deprecated", "specifiedBy"}:
@@ -220,6 +206,14 @@ class _Reader:
                 element.access.merge(Access(scopes=_groups(directive, "scopes")))
             elif name == "policy":
                 element.access.merge(Access(policies=_groups(directive, "policies")))
+            elif name == "cacheTag":
+                tag = _str_arg(directive, "format")
+                if tag is not None and tag not in element.cache_tags:
+                    element.cache_tags.append(tag)
+            elif name == "cost":
+                weight = read_cost(directive)
+                if weight is not None:
+                    element.cost = weight if element.cost is None else max(element.cost, weight)
 
     def input_value(self, node: InputValueDefinitionNode) -> InputValue:
         value = InputValue(
@@ -228,6 +222,9 @@ class _Reader:
             default=print_ast(node.default_value) if node.default_value is not None else None,
         )
         self.element(node, value)
+        for name, directive in self.directives(node):
+            if name == "fromContext":
+                value.from_context = _str_arg(directive, "field") or ""
         return value
 
     def field(
@@ -250,6 +247,8 @@ class _Reader:
             elif name == "override":
                 field.override = _str_arg(directive, "from")
                 field.override_label = _str_arg(directive, "label")
+            elif name == "listSize":
+                field.list_size = read_list_size(directive)
         return field
 
     def block(self, node: TypeDefinitionNode | TypeExtensionNode, type_def: TypeDef) -> None:
@@ -270,6 +269,10 @@ class _Reader:
                 type_def.kind = Kind.INTERFACE
             elif name == "specifiedBy":
                 type_def.specified_by = _str_arg(directive, "url")
+            elif name == "context":
+                context = _str_arg(directive, "name") or ""
+                if context not in type_def.contexts:
+                    type_def.contexts.append(context)
         for interface in getattr(node, "interfaces", None) or ():
             if interface.name.value not in type_def.interfaces:
                 type_def.interfaces.append(interface.name.value)
@@ -323,10 +326,13 @@ def read_subgraph(name: str, url: str, sdl: str, log: ErrorLog) -> Subgraph | No
         names = federation_names(doc)
     except LinkError as exc:
         log.add(
-            "INVALID_LINK_DIRECTIVE_USAGE",
+            exc.code,
             str(exc),
             subgraphs=[name],
-            hint='link a known spec, e.g. @link(url: "https://specs.apollo.dev/federation/v2.3").',
+            coordinate="@link",
+            hint="link a federation version from v2.0 to v2.12 and import only the directives "
+            'it defines, e.g. @link(url: "https://specs.apollo.dev/federation/v2.9", '
+            'import: ["@key", "@cost"]).',
         )
         return None
     subgraph = Subgraph(name, url, graph_id(name), names.version)
@@ -341,7 +347,7 @@ def read_subgraph(name: str, url: str, sdl: str, log: ErrorLog) -> Subgraph | No
     reader = _Reader(name, names, defined, subgraph.composed, log)
     for definition in doc.definitions:
         if isinstance(definition, SchemaDefinitionNode | SchemaExtensionNode):
-            reader.directives(definition)  # refuses what is not supported yet
+            reader.directives(definition)  # unknown directives on the schema are errors
     for definition in doc.definitions:
         kind = _KINDS.get(type(definition))
         if kind is None:

@@ -18,6 +18,7 @@ from gateway.composition.subgraph_model import (
 
 if TYPE_CHECKING:
     from gateway.composition.composed_directives import ComposedDirective
+    from gateway.composition.demand_control import ListSize
     from gateway.composition.executable_directives import ExecutableDirective
 
 
@@ -37,6 +38,7 @@ class MergedField(Element):
     by_graph: dict[str, Field] = field(default_factory=dict)
     # added to an object type because an @interfaceObject adds it to one of its interfaces
     from_interface_object: bool = False
+    list_size: ListSize | None = None
 
 
 @dataclass(slots=True)
@@ -103,3 +105,5 @@ def merge_element(target: Element, source: Element) -> None:
     target.tags.extend(t for t in source.tags if t not in target.tags)
     target.access.merge(source.access)
     target.applied.extend(a for a in source.applied if a not in target.applied)
+    if source.cost is not None:
+        target.cost = source.cost if target.cost is None else max(target.cost, source.cost)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from graphql.language.block_string import print_block_string
 
 from gateway.composition.composed_directives import ComposedDirective, spec_links
+from gateway.composition.contexts import CONTEXT_DEFINITIONS, CONTEXT_LINK, qualified
+from gateway.composition.demand_control import COST_DEFINITION, COST_LINK, LIST_SIZE_DEFINITION
 from gateway.composition.executable_directives import ExecutableDirective
 from gateway.composition.join_metadata import (
     DroppedField,
@@ -37,7 +39,7 @@ directive @join__field(
   type: String
   external: Boolean
   override: String
-  usedOverridden: Boolean{label}
+  usedOverridden: Boolean{label}{context}
 ) repeatable on FIELD_DEFINITION | INPUT_FIELD_DEFINITION
 
 directive @join__implements(graph: join__Graph!, interface: String!) repeatable on OBJECT | INTERFACE
@@ -53,7 +55,7 @@ directive @join__type(
 directive @join__unionMember(graph: join__Graph!, member: String!) repeatable on UNION
 
 scalar join__FieldSet
-
+{v05}
 directive @link(url: String, as: String, for: link__Purpose, import: [link__Import]) repeatable on SCHEMA
 
 scalar link__Import
@@ -97,6 +99,10 @@ _SPECS = {
         '@link(url: "https://specs.apollo.dev/authenticated/v0.1", for: SECURITY)',
         f"directive @authenticated on {_AUTH_LOCATIONS}",
     ),
+    "cacheTag": ('@link(url: "https://specs.apollo.dev/cacheTag/v0.1", for: EXECUTION)', ""),
+    "context": (CONTEXT_LINK, CONTEXT_DEFINITIONS),
+    "cost": (f'@link(url: "{COST_LINK}")', COST_DEFINITION),
+    "listSize": (f'@link(url: "{COST_LINK}", import: ["@listSize"])', LIST_SIZE_DEFINITION),
 }
 
 
@@ -133,8 +139,24 @@ def _element_directives(element: Element) -> list[str]:
         out.append(f"@requiresScopes(scopes: {_groups(element.access.scopes)})")
     if element.access.policies:
         out.append(f"@policy(policies: {_groups(element.access.policies)})")
+    if element.cost is not None:
+        out.append(f"@cost(weight: {element.cost})")
     out.extend(a.printed() for a in element.applied)
     return out
+
+
+def _cache_tags(by_graph: Mapping[str, Element]) -> list[str]:
+    """@cacheTag (Federation 2.12) stays with the subgraphs that apply it: a @join__directive
+    per format, naming them."""
+    graphs: dict[str, list[str]] = {}
+    for graph, element in by_graph.items():
+        for tag in element.cache_tags:
+            graphs.setdefault(tag, []).append(graph)
+    return [
+        f'@join__directive(graphs: [{", ".join(gs)}], name: "federation__cacheTag", '
+        f"args: {{format: {_string(tag)}}})"
+        for tag, gs in graphs.items()
+    ]
 
 
 def _join_type(entry: JoinType) -> str:
@@ -167,6 +189,13 @@ def _join_field(entry: JoinField) -> str:
         args.append("external: true")
     if entry.used_overridden:
         args.append("usedOverridden: true")
+    if entry.context_arguments:
+        items = ", ".join(
+            f"{{context: {_string(c)}, name: {_string(n)}, type: {_string(t)}, "
+            f"selection: {_string(s)}}}"
+            for c, n, t, s in entry.context_arguments
+        )
+        args.append(f"contextArguments: [{items}]")
     return f"@join__field({', '.join(args)})"
 
 
@@ -190,6 +219,9 @@ def _field(schema: MergedSchema, merged: MergedType, field: MergedField) -> str 
     except DroppedField:
         return None
     directives = [_join_field(j) for j in joins] + _element_directives(field)
+    directives += _cache_tags(field.by_graph)
+    if field.list_size is not None:
+        directives.append(field.list_size.printed())
     tail = "".join(" " + d for d in directives)
     return f"{_description(field, '  ')}  {field.name}{_arguments(field)}: {field.type}{tail}"
 
@@ -201,7 +233,12 @@ def _header(keyword: str, merged: MergedType, directives: Iterable[str], extra: 
 
 def _type(schema: MergedSchema, merged: MergedType) -> str:
     type_joins = [_join_type(j) for j in join_types(schema, merged)]
-    own = _element_directives(merged)
+    own = _element_directives(merged) + [
+        f"@context(name: {_string(qualified(schema.subgraphs[g], c))})"
+        for g, t in merged.by_graph.items()
+        for c in t.contexts
+    ]
+    own += _cache_tags(merged.by_graph)
     if merged.kind in (Kind.OBJECT, Kind.INTERFACE):
         implements = [
             f"@join__implements(graph: {g}, interface: {_string(i)})"
@@ -267,11 +304,21 @@ def _used_specs(schema: MergedSchema) -> list[str]:
             used.add("requiresScopes")
         if element.access.policies:
             used.add("policy")
+        if element.cost is not None:
+            used.add("cost")
 
     for merged in schema.types.values():
         visit(merged)
+        if any(t.contexts for t in merged.by_graph.values()):
+            used.add("context")
+        if any(t.cache_tags for t in merged.by_graph.values()) or any(
+            f.cache_tags for m in merged.fields.values() for f in m.by_graph.values()
+        ):
+            used.add("cacheTag")
         for field in merged.fields.values():
             visit(field)
+            if field.list_size is not None:
+                used.update(("cost", "listSize"))
             for arg in field.args.values():
                 visit(arg)
         for value in [*merged.input_fields.values(), *merged.values.values()]:
@@ -279,9 +326,27 @@ def _used_specs(schema: MergedSchema) -> list[str]:
     return [spec for spec in _SPECS if spec in used]
 
 
+# join v0.5 (Federation 2.8+): contextual arguments and directives kept per subgraph
+_JOIN_V05 = """
+directive @join__directive(graphs: [join__Graph!], name: String!, args: join__DirectiveArguments) \
+repeatable on SCHEMA | OBJECT | INTERFACE | FIELD_DEFINITION
+
+input join__ContextArgument {
+  name: String!
+  type: String!
+  context: String!
+  selection: join__FieldValue!
+}
+
+scalar join__DirectiveArguments
+
+scalar join__FieldValue
+"""
+
+
 def _join_version(schema: MergedSchema) -> str:
     newest = max(s.version for s in schema.subgraphs.values())
-    return "v0.4" if newest >= (2, 7) else "v0.3"
+    return "v0.5" if newest >= (2, 8) else "v0.4" if newest >= (2, 7) else "v0.3"
 
 
 def print_supergraph(schema: MergedSchema) -> str:
@@ -290,7 +355,7 @@ def print_supergraph(schema: MergedSchema) -> str:
     links = [
         '@link(url: "https://specs.apollo.dev/link/v1.0")',
         f'@link(url: "https://specs.apollo.dev/join/{version}", for: EXECUTION)',
-        *(_SPECS[s][0] for s in specs),
+        *(_SPECS[s][0] for s in specs if not (s == "cost" and "listSize" in specs)),
         *spec_links(schema),
     ]
     roots = [
@@ -303,14 +368,17 @@ def print_supergraph(schema: MergedSchema) -> str:
         if name in schema.types
     ]
     label = "\n  overrideLabel: String" if version != "v0.3" else ""
+    context = "\n  contextArguments: [join__ContextArgument!]" if version == "v0.5" else ""
     graphs = "\n".join(
         f"  {g} @join__graph(name: {_string(s.name)}, url: {_string(s.url)})"
         for g, s in schema.subgraphs.items()
     )
     parts = [
         "schema " + " ".join(links) + " {\n" + "\n".join(roots) + "\n}",
-        _JOIN_DEFINITIONS.replace("{label}", label),
-        *(_SPECS[s][1] for s in specs),
+        _JOIN_DEFINITIONS.replace("{label}", label)
+        .replace("{context}", context)
+        .replace("{v05}", _JOIN_V05.replace("\\\n", "") if version == "v0.5" else ""),
+        *(_SPECS[s][1] for s in specs if _SPECS[s][1]),
         *(_directive_definition(d) for d in schema.executable_directives),
         *(_directive_definition(d) for d in schema.composed_directives.values()),
         "enum join__Graph {\n" + graphs + "\n}",

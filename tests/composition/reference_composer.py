@@ -25,8 +25,12 @@ def available() -> str | None:
     return None
 
 
-def compose_many(sets: Mapping[str, Sequence[SubgraphSource]]) -> dict[str, dict[str, object]]:
-    """set -> {"supergraph": sdl} or {"errors": ["CODE: message", ...]}."""
+def compose_many(
+    sets: Mapping[str, Sequence[SubgraphSource]], *, apollo: bool = False
+) -> dict[str, dict[str, object]]:
+    """set -> {"supergraph": sdl} or {"errors": ["CODE: message", ...]}. `apollo`: compose with
+    Apollo's composition instead (for Federation v2.10 and later, which the reference library
+    does not know yet)."""
     payload = {
         name: [{"name": s.name, "url": s.url, "sdl": s.sdl} for s in subgraphs]
         for name, subgraphs in sets.items()
@@ -34,7 +38,7 @@ def compose_many(sets: Mapping[str, Sequence[SubgraphSource]]) -> dict[str, dict
     node = shutil.which("node")
     assert node is not None
     proc = subprocess.run(
-        [node, str(SCRIPT)],
+        [node, str(SCRIPT), *(["--apollo"] if apollo else [])],
         input=json.dumps(payload).encode(),
         capture_output=True,
         cwd=ROOT,

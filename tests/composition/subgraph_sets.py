@@ -14,6 +14,11 @@ ROOT = HERE.parents[1]
 REFERENCE_SUBGRAPHS = "reference-subgraphs"
 INVALID_DIR = HERE / "invalid"
 DEVIATIONS_DIR = HERE / "deviations"
+# Federation versions the reference library does not know yet (v2.10+): Apollo's composition
+# is their oracle
+NEWER_DIR = HERE / "newer"
+NEWER_VALID_SETS = {d.name: d for d in sorted((NEWER_DIR / "valid").iterdir()) if d.is_dir()}
+NEWER_INVALID_SETS = {"cache_tag_before_2_12": "INVALID_LINK_DIRECTIVE_USAGE"}
 
 
 def _valid_dirs() -> dict[str, Path]:
@@ -29,14 +34,24 @@ INVALID_SETS = {
     "argument_type_mismatch": "FIELD_ARGUMENT_TYPE_MISMATCH",
     "compose_directive_major_versions": "DIRECTIVE_COMPOSITION_ERROR",
     "compose_directive_without_link": "DIRECTIVE_COMPOSITION_ERROR",
+    "context_invalid_selection": "CONTEXT_INVALID_SELECTION",
+    "context_name_invalid": "CONTEXT_NAME_INVALID",
+    "context_no_resolvable_key": "CONTEXT_NO_RESOLVABLE_KEY",
+    "context_not_set": "CONTEXT_NOT_SET",
+    "context_unreachable": "SATISFIABILITY_ERROR",
+    "contextual_argument_required_elsewhere": "CONTEXTUAL_ARGUMENT_NOT_CONTEXTUAL_IN_ALL_SUBGRAPHS",
+    "cost_on_interface_field": "COST_APPLIED_TO_INTERFACE_FIELD",
     "enum_value_mismatch": "ENUM_VALUE_MISMATCH",
     "external_missing_on_base": "EXTERNAL_MISSING_ON_BASE",
     "external_unused": "EXTERNAL_UNUSED",
     "fed1_extension_without_base": "EXTENSION_WITH_NO_BASE",
     "field_type_mismatch": "FIELD_TYPE_MISMATCH",
+    "import_not_in_version": "INVALID_LINK_DIRECTIVE_USAGE",
     "interface_object_without_interface": "INTERFACE_OBJECT_USAGE_ERROR",
     "key_on_missing_field": "KEY_INVALID_FIELDS",
     "key_selects_interface": "KEY_FIELDS_SELECT_INVALID_TYPE",
+    "list_size_invalid_slicing_argument": "LIST_SIZE_INVALID_SLICING_ARGUMENT",
+    "list_size_sized_field_not_a_list": "LIST_SIZE_APPLIED_TO_NON_LIST",
     "non_shareable_field": "INVALID_FIELD_SHARING",
     "not_imported_directive": "INVALID_GRAPHQL",
     "override_from_self": "OVERRIDE_FROM_SELF_ERROR",
@@ -48,6 +63,7 @@ INVALID_SETS = {
     "requires_non_external": "REQUIRES_FIELDS_MISSING_EXTERNAL",
     "requires_unreachable": "SATISFIABILITY_ERROR",
     "type_kind_mismatch": "TYPE_KIND_MISMATCH",
+    "unknown_federation_version": "UNKNOWN_FEDERATION_LINK_VERSION",
     "unsatisfiable_field": "SATISFIABILITY_ERROR",
 }
 
@@ -64,6 +80,11 @@ def reference_subgraph_sources() -> list[SubgraphSource]:
     from tools.reference_supergraph import CANONICAL_URLS, SUBGRAPHS, served_sdl
 
     return [SubgraphSource(n, CANONICAL_URLS[n], served_sdl(n)) for n in SUBGRAPHS]
+
+
+def newer_sets() -> dict[str, list[SubgraphSource]]:
+    sets = {f"valid/{n}": load_set(d) for n, d in NEWER_VALID_SETS.items()}
+    return sets | {f"invalid/{n}": load_set(NEWER_DIR / "invalid" / n) for n in NEWER_INVALID_SETS}
 
 
 def all_sets() -> dict[str, list[SubgraphSource]]:

@@ -47,8 +47,9 @@ class SupergraphFacts:
     access: dict[str, Any]
     planner: dict[str, Any]
     directives: dict[str, Any]  # executable directives: name -> (args, repeatable, locations)
-    # composed directives (@composeDirective): the supergraph's @links to their specs, and
-    # where each is applied with which arguments (inaccessible elements included)
+    # composed directives (@composeDirective), @cost and @listSize: the supergraph's @links to
+    # composed directives' specs, and where each is applied with which arguments (inaccessible
+    # elements included)
     composed: dict[str, Any]
 
 
@@ -87,7 +88,8 @@ def facts(sdl: str) -> SupergraphFacts:
         for d in doc.definitions
         if isinstance(d, DirectiveDefinitionNode)
         and not d.name.value.startswith(prefixes)
-        and d.name.value not in spec_directives | names.link_specs
+        and d.name.value
+        not in spec_directives | names.link_specs | {*names.cost, *names.cost.values()}
     }
     spec_links = sorted(
         str(a.get("url"))
@@ -100,7 +102,10 @@ def facts(sdl: str) -> SupergraphFacts:
         directives=directive_facts,
         composed={
             "links": spec_links,
-            "applied": {n: dict(supergraph.applied_directives(n)) for n in sorted(names.composed)},
+            "applied": {
+                n: dict(supergraph.applied_directives(n))
+                for n in sorted(names.composed | {"cost", "listSize"})
+            },
         },
         api_schema=print_schema(lexicographic_sort_schema(supergraph.api_schema)),
         graphs={g.name: g.url for g in supergraph.graphs.values()},
@@ -162,6 +167,8 @@ def _type_facts(
             (graph_name[str(a["graph"])], str(a["member"]))
             for a in directives(definition, join("unionMember"))
         ),
+        "contexts": sorted(str(a["name"]) for a in directives(definition, names.context)),
+        "join_directives": _join_directives(definition, names, graph_name),
     }
     type_graphs = sorted({t[0] for t in join_types})
     if isinstance(definition, EnumTypeDefinitionNode):
@@ -188,7 +195,7 @@ def _field_facts(
     per_graph: dict[str, Any] = {}
     if not entries:
         for graph in type_graphs:
-            per_graph[graph] = (None, None, False, None, None, False, field_type)
+            per_graph[graph] = (None, None, False, None, None, False, [], field_type)
     for a in entries:
         graph = graph_name[str(a["graph"])] if a.get("graph") else "<interfaceObject>"
         per_graph[graph] = (
@@ -198,9 +205,19 @@ def _field_facts(
             a.get("override") or None,
             a.get("overrideLabel") or None,
             bool(a.get("usedOverridden", False)),
+            sorted(
+                (
+                    str(c["context"]),
+                    str(c["name"]),
+                    str(c["type"]),
+                    " ".join(str(c["selection"]).split()),
+                )
+                for c in a.get("contextArguments") or ()  # type: ignore[attr-defined]
+            ),
             a.get("type") or field_type,
         )
     return {
+        "join_directives": _join_directives(node, names, graph_name),
         "type": field_type,
         # whether the supergraph records per-subgraph types here at all: the reference library
         # leaves them out on root fields and on interface fields every subgraph declares
@@ -218,6 +235,18 @@ def _field_facts(
     }
 
 
+def _join_directives(node: Any, names: Any, graph_name: dict[str, str]) -> list[Any]:
+    """Directives kept per subgraph (@join__directive, e.g. @cacheTag): name, graphs, args."""
+    return sorted(
+        (
+            str(a["name"]),
+            sorted(graph_name[str(g)] for g in a.get("graphs") or ()),
+            sorted((str(k), str(v)) for k, v in (a.get("args") or {}).items()),
+        )
+        for a in directives(node, names.join_directive("directive"))
+    )
+
+
 _FIELD_PARTS = (
     "requires",
     "provides",
@@ -225,6 +254,7 @@ _FIELD_PARTS = (
     "override",
     "overrideLabel",
     "usedOverridden",
+    "contextArguments",
     "type",
 )
 
@@ -270,7 +300,16 @@ def differences(ours: SupergraphFacts, reference: SupergraphFacts) -> list[str]:
 
 def _type_differences(name: str, mine: dict[str, Any], theirs: dict[str, Any]) -> list[str]:
     out = []
-    for part in ("kind", "join_type", "inaccessible", "implements", "union_members", "values"):
+    parts = (
+        "kind",
+        "join_type",
+        "inaccessible",
+        "implements",
+        "union_members",
+        "values",
+        "contexts",
+    )
+    for part in parts:
         if mine.get(part) != theirs.get(part):
             out.append(f"{name} {part}: ours {mine.get(part)} reference {theirs.get(part)}")
     for field in sorted(set(mine["fields"]) | set(theirs["fields"])):
@@ -278,7 +317,7 @@ def _type_differences(name: str, mine: dict[str, Any], theirs: dict[str, Any]) -
         if a is None or b is None:
             out.append(f"{name}.{field}: only in {'reference' if a is None else 'ours'}")
             continue
-        for part in ("type", "inaccessible", "args"):
+        for part in ("type", "inaccessible", "args", "join_directives"):
             if a[part] != b[part]:
                 out.append(f"{name}.{field} {part}: ours {a[part]} reference {b[part]}")
         compare_types = a["types_recorded"] and b["types_recorded"]

@@ -58,20 +58,3 @@ def test_an_error_names_code_coordinate_subgraphs_and_a_fix() -> None:
         "INVALID_FIELD_SHARING [Product.name] (subgraphs prices, products)"
     )
     assert "@shareable" in (error.hint or "")
-
-
-@pytest.mark.parametrize(
-    "directive, sdl",
-    [
-        (
-            "@context",
-            'extend schema @link(url: "https://specs.apollo.dev/federation/v2.8", '
-            'import: ["@context"])\ntype Scope @context(name: "s") { id: ID! }',
-        ),
-    ],
-)
-def test_features_not_yet_supported_are_refused_clearly(directive: str, sdl: str) -> None:
-    with pytest.raises(CompositionFailed) as refused:
-        _compose(a=sdl + "\ntype Query { a: Int }")
-    assert "UNSUPPORTED_FEATURE" in refused.value.codes
-    assert any(directive in e.message for e in refused.value.errors)

@@ -7,6 +7,7 @@ import pytest
 from graphql import build_ast_schema, parse, validate_schema
 
 from gateway.composition import CompositionFailed, compose
+from tests.composition import reference_composer
 from tests.composition.subgraph_sets import DEVIATIONS_DIR, load_set
 from tests.composition.supergraph_facts import differences, facts
 
@@ -75,3 +76,26 @@ def test_a_composed_directive_with_conflicting_arguments_is_refused(reference: R
     )
     assert '@personalData(category: "identity") in "a"' in error.message
     assert '@personalData(category: "public") in "b"' in error.message
+
+
+def test_cost_needs_federation_2_9(reference: Reference) -> None:
+    _reference_supergraph(reference, "cost_in_federation_2_8")
+    assert _refused_codes("cost_in_federation_2_8") == {"INVALID_LINK_DIRECTIVE_USAGE"}
+    apollo = reference_composer.compose_many(
+        {"set": load_set(DEVIATIONS_DIR / "cost_in_federation_2_8")}, apollo=True
+    )["set"]
+    assert "INVALID_LINK_DIRECTIVE_USAGE" in reference_composer.error_codes(apollo)
+
+
+def test_a_provided_external_interface_object_field_stays_external(reference: Reference) -> None:
+    ours = facts(compose(load_set(DEVIATIONS_DIR / "provides_on_interface_object")))
+    theirs = facts(_reference_supergraph(reference, "provides_on_interface_object"))
+    assert differences(ours, theirs) == [
+        "Item.label @join__field(search): external ours True reference False",
+        "planner.resolvers Item.label: ours ['catalog'] reference ['catalog', 'search']",
+        "planner.resolvers Pen.label: ours ['catalog'] reference ['catalog', 'search']",
+    ]
+    apollo = reference_composer.compose_many(
+        {"set": load_set(DEVIATIONS_DIR / "provides_on_interface_object")}, apollo=True
+    )["set"]
+    assert differences(ours, facts(str(apollo["supergraph"]))) == []
