@@ -4,7 +4,7 @@ extensions with a base, interface objects, and @inaccessible references."""
 from __future__ import annotations
 
 from gateway.composition.errors import ErrorLog
-from gateway.composition.subgraph_model import Kind
+from gateway.composition.subgraph_model import Field, Kind
 from gateway.composition.supergraph_model import MergedField, MergedSchema, MergedType
 from gateway.composition.type_refs import named
 
@@ -99,6 +99,15 @@ def _check_sharing(
     if all((merged.name, field.name) in schema.subgraphs[g].key_fields for g in graphs):
         return
     resolving, not_shareable = _resolving_graphs(schema, merged, field)
+    through: dict[str, str] = {}  # graph -> the @interfaceObject field it resolves this with
+    if merged.kind == Kind.OBJECT:
+        for graph, interface, declared in _interface_object_fields(schema, merged, field.name):
+            if graph in resolving:
+                continue
+            resolving.append(graph)
+            through[graph] = f"{interface}.{field.name}"
+            if not declared.shareable:
+                not_shareable.append(graph)
     if merged.kind == Kind.INTERFACE:  # only the interface objects resolve interface fields
         keep = set(merged.interface_object_graphs)
         resolving = [g for g in resolving if g in keep]
@@ -122,14 +131,35 @@ def _check_sharing(
         log.add(
             "INVALID_FIELD_SHARING",
             f'Non-shareable field "{coordinate}" is resolved from multiple subgraphs: it is '
-            f"resolved from subgraphs {_names(schema, resolving)} and defined as non-shareable "
-            f"in {where}.",
+            f"resolved from subgraphs {_names(schema, resolving)}"
+            + "".join(
+                f' ({schema.quoted([g])} through @interfaceObject field "{f}")'
+                for g, f in through.items()
+            )
+            + f" and defined as non-shareable in {where}.",
             subgraphs=[schema.name_of(g) for g in resolving],
             coordinate=coordinate,
             hint=f'mark "{coordinate}" @shareable in every subgraph that resolves it (and make '
             "sure they all return the same data), or keep it in one subgraph and mark it "
             "@external elsewhere, or move it with @override.",
         )
+
+
+def _interface_object_fields(
+    schema: MergedSchema, merged: MergedType, name: str
+) -> list[tuple[str, str, Field]]:
+    """(graph, interface, field) of each @interfaceObject that resolves this field of one of
+    the type's interfaces (and so of the type itself) without the type knowing it."""
+    out = []
+    for interface in merged.interfaces:
+        interface_type = schema.types.get(interface)
+        if interface_type is None or name not in interface_type.fields:
+            continue
+        for graph in interface_type.interface_object_graphs:
+            declared = interface_type.fields[name].by_graph.get(graph)
+            if declared is not None and not declared.external and graph not in merged.by_graph:
+                out.append((graph, interface, declared))
+    return out
 
 
 def _check_external_on_base(
@@ -230,6 +260,33 @@ def _check_interface_fields(schema: MergedSchema, merged: MergedType, log: Error
             )
 
 
+def _check_hidden_implementations(
+    schema: MergedSchema, merged: MergedType, hidden: set[str], log: ErrorLog
+) -> None:
+    """A field that implements a visible interface field cannot be hidden: the API schema
+    would not implement the interface."""
+    for field in merged.fields.values():
+        if not field.inaccessible:
+            continue
+        for interface in merged.interfaces:
+            interface_type = schema.types.get(interface)
+            if interface in hidden or interface_type is None:
+                continue
+            interface_field = interface_type.fields.get(field.name)
+            if interface_field is None or interface_field.inaccessible:
+                continue
+            coordinate = f"{merged.name}.{field.name}"
+            log.add(
+                "IMPLEMENTED_BY_INACCESSIBLE",
+                f'Field "{coordinate}" is @inaccessible but implements the interface field '
+                f'"{interface}.{field.name}", which is in the API schema.',
+                subgraphs=schema.names_of(list(field.by_graph)),
+                coordinate=coordinate,
+                hint=f'mark "{interface}.{field.name}" @inaccessible too, or make '
+                f'"{coordinate}" visible.',
+            )
+
+
 def _check_inaccessible(schema: MergedSchema, log: ErrorLog) -> None:
     hidden = {name for name, t in schema.types.items() if t.inaccessible}
     if "Query" in hidden:
@@ -242,6 +299,7 @@ def _check_inaccessible(schema: MergedSchema, log: ErrorLog) -> None:
     for merged in schema.types.values():
         if merged.inaccessible:
             continue
+        _check_hidden_implementations(schema, merged, hidden, log)
         visible = [f for f in merged.fields.values() if not f.inaccessible]
         if merged.fields and not visible:
             log.add(

@@ -47,6 +47,8 @@ INVALID_SETS = {
     "fed1_extension_without_base": "EXTENSION_WITH_NO_BASE",
     "field_type_mismatch": "FIELD_TYPE_MISMATCH",
     "import_not_in_version": "INVALID_LINK_DIRECTIVE_USAGE",
+    "inaccessible_implementation": "IMPLEMENTED_BY_INACCESSIBLE",
+    "interface_object_field_not_shareable": "INVALID_FIELD_SHARING",
     "interface_object_without_interface": "INTERFACE_OBJECT_USAGE_ERROR",
     "key_on_missing_field": "KEY_INVALID_FIELDS",
     "key_selects_interface": "KEY_FIELDS_SELECT_INVALID_TYPE",

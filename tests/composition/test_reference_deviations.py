@@ -99,3 +99,13 @@ def test_a_provided_external_interface_object_field_stays_external(reference: Re
         {"set": load_set(DEVIATIONS_DIR / "provides_on_interface_object")}, apollo=True
     )["set"]
     assert differences(ours, facts(str(apollo["supergraph"]))) == []
+
+
+def test_an_override_between_interface_objects_moves_the_field(reference: Reference) -> None:
+    ours = facts(compose(load_set(DEVIATIONS_DIR / "override_on_interface_object")))
+    theirs = facts(_reference_supergraph(reference, "override_on_interface_object"))
+    assert differences(ours, theirs) == [
+        "Node.views @join__field(b): only in reference",
+        "planner.resolvers Doc.views: ours ['c'] reference ['b', 'c']",
+        "planner.resolvers Node.views: ours ['c'] reference ['b', 'c']",
+    ]
