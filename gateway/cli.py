@@ -6,10 +6,14 @@ import argparse
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from gateway.errors import GatewayError
+
+if TYPE_CHECKING:
+    from gateway.execution.resilience import SubgraphPolicies
 
 
 def _key_values(items: Sequence[str], what: str) -> dict[str, str]:
@@ -40,6 +44,59 @@ def _timeouts(items: Sequence[str]) -> tuple[float, dict[str, float]]:
         else:
             default = seconds
     return default, per_subgraph
+
+
+# the resilience flags: flag -> (SubgraphPolicy field, what the value is, parse, smallest value)
+_POLICY_FLAGS: dict[str, tuple[str, str, Callable[[str], float], float]] = {
+    "--subgraph-max-in-flight": ("max_in_flight", "N", int, 1),
+    "--subgraph-queue": ("max_queued", "N", int, 0),
+    "--subgraph-retries": ("retries", "N", int, 0),
+    "--subgraph-retry-budget": ("retry_budget", "PERCENT", lambda v: float(v) / 100, 0),
+    "--breaker-failures": ("breaker_failures", "N", int, 0),
+    "--breaker-error-rate": ("breaker_error_rate", "PERCENT", lambda v: float(v) / 100, 0),
+    "--breaker-slow": ("breaker_slow", "SECONDS", float, 0),
+    "--breaker-open": ("breaker_open", "SECONDS", float, 0.001),
+}
+
+
+def _env_name(flag: str) -> str:
+    return "RUGZAK_" + flag.lstrip("-").upper().replace("-", "_")
+
+
+def _subgraph_policies(args: argparse.Namespace) -> SubgraphPolicies:
+    """Each resilience flag (or its env variable, items separated by spaces or commas): a
+    default (`--breaker-slow 2`) or one subgraph's value (`--breaker-slow ticketing=5`)."""
+    from gateway.execution.resilience import SubgraphPolicies
+
+    defaults: dict[str, Any] = {}
+    per_subgraph: dict[str, dict[str, Any]] = {}
+    for flag, (name, unit, parse, least) in _POLICY_FLAGS.items():
+        env = os.environ.get(_env_name(flag), "")
+        items = [*env.replace(",", " ").split(), *getattr(args, name)]
+        for item in items:
+            subgraph, sep, text = item.rpartition("=")
+            try:
+                value = parse(text)
+            except ValueError:
+                raise SystemExit(f"rugzak: {flag} wants {unit} or NAME={unit}: {item!r}") from None
+            if value < least or (unit == "PERCENT" and value > 1):
+                raise SystemExit(f"rugzak: {flag} is out of range: {item!r}")
+            if sep:
+                per_subgraph.setdefault(subgraph, {})[name] = value
+            else:
+                defaults[name] = value
+    return SubgraphPolicies.build(defaults, per_subgraph)
+
+
+def _seconds(given: float | None, env: str, default: float, what: str, zero: bool) -> float:
+    text = os.environ.get(env, "").strip()
+    try:
+        value = given if given is not None else float(text) if text else default
+    except ValueError:
+        raise SystemExit(f"rugzak: {env} wants seconds, got {text!r}") from None
+    if value < 0 or (value == 0 and not zero):
+        raise SystemExit(f"rugzak: {what} must be {'0 or ' if zero else ''}positive")
+    return value
 
 
 def _entity_ttls(items: Sequence[str]) -> dict[str, float]:
@@ -109,6 +166,13 @@ def _serve(args: argparse.Namespace) -> int:
         subgraph_urls=_key_values(args.subgraph_url, "--subgraph-url"),
         subgraph_timeout=default_timeout,
         subgraph_timeouts=timeouts,
+        subgraph_policies=_subgraph_policies(args),
+        request_timeout=_seconds(
+            args.request_timeout, "RUGZAK_REQUEST_TIMEOUT", 30.0, "--request-timeout", False
+        ),
+        probe_interval=_seconds(
+            args.probe_interval, "RUGZAK_PROBE_INTERVAL", 1.0, "--probe-interval", True
+        ),
         dev_issuer_dir=Path(args.dev_issuer_dir) if args.dev_issuer_dir else None,
         expose_query_plan=args.expose_query_plan,
         override_labels=frozenset(args.override_label),
@@ -233,6 +297,45 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="[NAME=]SECONDS",
         help="timeout of each subgraph call: a default, or for one subgraph (repeatable)",
+    )
+    resilience = serve.add_argument_group(
+        "when subgraphs fail",
+        "each flag takes a default for every subgraph, or NAME=VALUE for one (repeatable; env "
+        "RUGZAK_<FLAG NAME>, e.g. RUGZAK_BREAKER_SLOW='2 ticketing=5')",
+    )
+    helps = {
+        "--subgraph-max-in-flight": "requests in flight to a subgraph at most (default 100)",
+        "--subgraph-queue": "requests waiting for a place under that cap; more fail at once "
+        "with SUBREQUEST_OVERLOADED (default 400)",
+        "--subgraph-retries": "retries of a failed query (connection failed or dropped, 502, "
+        "503, 504), never of a mutation (default 1; 0: none)",
+        "--subgraph-retry-budget": "retries at most this percentage of a subgraph's requests "
+        "over 10 s, plus 3 (default 10)",
+        "--breaker-failures": "consecutive failed or slow calls that open a subgraph's circuit "
+        "breaker (default 5; 0: off)",
+        "--breaker-error-rate": "or this percentage of failed or slow calls over 10 s, once "
+        "there were 20 (default 50; 0: off)",
+        "--breaker-slow": "a call this slow counts as failed, as soon as it has waited that long "
+        "(default 1; 0: latency never counts)",
+        "--breaker-open": "seconds a breaker stays open before a trial call (default 5)",
+    }
+    for flag, (name, unit, _, _) in _POLICY_FLAGS.items():
+        resilience.add_argument(
+            flag, dest=name, action="append", default=[], metavar=f"[NAME=]{unit}", help=helps[flag]
+        )
+    resilience.add_argument(
+        "--request-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="a request's deadline: each subgraph fetch gets at most what is left (default 30; "
+        "env RUGZAK_REQUEST_TIMEOUT)",
+    )
+    resilience.add_argument(
+        "--probe-interval",
+        type=float,
+        metavar="SECONDS",
+        help="check each subgraph, the cache and the registry this often for /ready (default 1; "
+        "0: no active checks; env RUGZAK_PROBE_INTERVAL)",
     )
     serve.add_argument(
         "--subgraph-secret-file",

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gateway.execution.resilience import SubgraphPolicies
+
 
 @dataclass(slots=True)
 class GatewayConfig:
@@ -13,6 +15,12 @@ class GatewayConfig:
     subgraph_urls: dict[str, str] = field(default_factory=dict)
     subgraph_timeout: float = 10.0
     subgraph_timeouts: dict[str, float] = field(default_factory=dict)
+    # circuit breakers, retries and in-flight caps, per subgraph (gateway/execution/resilience.py)
+    subgraph_policies: SubgraphPolicies = field(default_factory=SubgraphPolicies)
+    # seconds one request may take in all: each subgraph fetch gets at most what is left
+    request_timeout: float = 30.0
+    # seconds between active checks of the subgraphs, the cache and the registry (/ready); 0: off
+    probe_interval: float = 1.0
     max_body_bytes: int = 1_000_000
     # answer `extensions.queryPlan` to requests that send `x-rugzak-query-plan: true`
     expose_query_plan: bool = False

@@ -4,7 +4,7 @@ gateways in one process (tests) do not share counters."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import Any, Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -32,6 +32,18 @@ class Metrics:
             "rugzak_subgraph_failures",
             "Subgraph requests that failed (HTTP error, timeout, refused)",
             ["subgraph", "code"],
+            registry=r,
+        )
+        self.subgraph_retries = Counter(
+            "rugzak_subgraph_retries",
+            "Subgraph queries sent again after a failure (within the retry budget)",
+            ["subgraph"],
+            registry=r,
+        )
+        self.breaker_opened = Counter(
+            "rugzak_subgraph_breaker_opened",
+            "Times a subgraph's circuit breaker opened",
+            ["subgraph"],
             registry=r,
         )
         self.persisted_queries = Counter(
@@ -78,8 +90,60 @@ class Metrics:
         """Reports the document, operation and plan caches' counters, read at each scrape."""
         self.registry.register(_OperationCacheCollector(caches))
 
+    def watch_subgraphs(self, guards: Callable[[], Iterable[SubgraphView]]) -> None:
+        """Reports each subgraph's breaker state, requests in flight and queued, and whether its
+        last active check found it up, read at each scrape."""
+        self.registry.register(_SubgraphCollector(guards))
+
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+class SubgraphView(Protocol):
+    """What the subgraph collector reads of a subgraph (gateway/execution/resilience.py)."""
+
+    name: str
+
+    def breaker_state(self) -> int: ...  # 0 closed, 1 half open, 2 open
+
+    def in_flight(self) -> tuple[int, int]: ...  # (in flight, queued)
+
+    def probed_up(self) -> bool | None: ...  # None: not checked (yet)
+
+
+class _SubgraphCollector(Collector):
+    def __init__(self, guards: Callable[[], Iterable[SubgraphView]]) -> None:
+        self.guards = guards
+
+    def collect(self) -> Iterator[Metric]:
+        labels = ["subgraph"]
+        state = GaugeMetricFamily(
+            "rugzak_subgraph_breaker_state",
+            "Circuit breaker of each subgraph: 0 closed, 1 half open (trial calls), 2 open",
+            labels=labels,
+        )
+        in_flight = GaugeMetricFamily(
+            "rugzak_subgraph_in_flight", "Requests in flight to each subgraph", labels=labels
+        )
+        queued = GaugeMetricFamily(
+            "rugzak_subgraph_queued",
+            "Requests waiting for a place under each subgraph's in-flight cap",
+            labels=labels,
+        )
+        up = GaugeMetricFamily(
+            "rugzak_subgraph_up",
+            "1 if the last active check of the subgraph got an answer, 0 if not",
+            labels=labels,
+        )
+        for guard in self.guards():
+            state.add_metric([guard.name], guard.breaker_state())
+            flying, waiting = guard.in_flight()
+            in_flight.add_metric([guard.name], flying)
+            queued.add_metric([guard.name], waiting)
+            probed = guard.probed_up()
+            if probed is not None:
+                up.add_metric([guard.name], 1 if probed else 0)
+        yield from (state, in_flight, queued, up)
 
 
 class _OperationCacheCollector(Collector):

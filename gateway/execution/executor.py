@@ -23,6 +23,7 @@ from gateway.execution.merge import (
     paths_at,
     representation,
 )
+from gateway.execution.resilience import Resilience
 from gateway.execution.subgraph_client import CACHE_CONTROL_KEY, SubgraphClient, SubgraphFailure
 from gateway.lru import LRU
 from gateway.metrics import Metrics
@@ -45,6 +46,8 @@ class ExecutionState:
     cache_status: CacheStatus | None = None
     # fields readable only on the caller's own entities: representations are screened
     ownership: Ownership | None = None
+    # when the request must be answered (event loop time); set when execution starts if None
+    deadline: float | None = None
 
 
 @dataclass(slots=True)
@@ -90,8 +93,12 @@ class Executor:
         urls: Mapping[str, str],
         metrics: Metrics | None = None,
         entity_cache: EntityCache | None = None,
+        resilience: Resilience | None = None,
     ) -> None:
         self.client = client
+        # breakers, caps, retries and the request deadline; shared by the executors of every
+        # supergraph this gateway serves
+        self.resilience = resilience or Resilience(metrics=metrics)
         self.urls = dict(urls)  # service name -> URL
         self.metrics = metrics
         self.entity_cache = entity_cache
@@ -110,6 +117,8 @@ class Executor:
         """Runs fetches in waves: every fetch whose dependencies are done starts at once, and
         entity fetches of one wave to the same subgraph share one request."""
         state = state or ExecutionState()
+        if state.deadline is None:
+            state.deadline = self.resilience.deadline()
         fetches = plan.fetches
         if len(fetches) == 1:
             await self._run_group([fetches[0]], variables, headers, state)
@@ -197,6 +206,7 @@ class Executor:
             _payload(node.document, variables),
             headers,
             shareable=node.operation_kind == "query",
+            deadline=state.deadline,
         )
         if isinstance(result, SubgraphFailure):
             for keys in node.field_keys:
@@ -245,7 +255,8 @@ class Executor:
         node = part.node
         state.subgraph_calls += 1
         payload = _payload(node.document, {"representations": part.reps, **part.variables})
-        result = await self._post(node.service, self.urls[node.service], payload, headers)
+        url = self.urls[node.service]
+        result = await self._post(node.service, url, payload, headers, deadline=state.deadline)
         if isinstance(result, SubgraphFailure):
             _entity_failure(part, result, state)
             return
@@ -270,9 +281,9 @@ class Executor:
             variables.update(part.variables)
             variables[f"r{index}"] = part.reps
         document = self._batched_document([part.node for part in parts])
-        result = await self._post(
-            service, self.urls[service], _payload(document, variables), headers
-        )
+        payload = _payload(document, variables)
+        url = self.urls[service]
+        result = await self._post(service, url, payload, headers, deadline=state.deadline)
         if isinstance(result, SubgraphFailure):
             for part in parts:
                 _entity_failure(part, result, state)
@@ -333,11 +344,12 @@ class Executor:
         payload: dict[str, Any],
         headers: Mapping[str, str],
         shareable: bool = True,
+        deadline: float | None = None,
     ) -> dict[str, Any] | SubgraphFailure:
         """One subgraph request; a query identical to one in flight (same body, same
         caller's headers) waits for that one's answer (a copy) instead of going out again."""
         if not shareable:  # a mutation: never merged, never sent twice
-            return await self._send(service, url, payload, headers, idempotent=False)
+            return await self._send(service, url, payload, headers, deadline, idempotent=False)
         content = orjson.dumps(payload)  # serialized once: the key, and then the body sent
         key = (service, content, tuple(sorted(headers.items())))
         running = self._in_flight.get(key)
@@ -349,7 +361,7 @@ class Executor:
         )
         self._in_flight[key] = future
         try:
-            result = await self._send(service, url, content, headers)
+            result = await self._send(service, url, content, headers, deadline)
             future.set_result(result)
             if self.entity_cache is not None and isinstance(result, dict):
                 self.entity_cache.learn(service, result.get(CACHE_CONTROL_KEY))
@@ -367,14 +379,17 @@ class Executor:
         url: str,
         payload: dict[str, Any] | bytes,
         headers: Mapping[str, str],
+        deadline: float | None,
         idempotent: bool = True,
     ) -> dict[str, Any] | SubgraphFailure:
-        result = await self.client.post(service, url, payload, headers, idempotent)
-        if self.metrics is not None:
-            self.metrics.subgraph_requests.labels(subgraph=service).inc()
-            if isinstance(result, SubgraphFailure):
-                self.metrics.subgraph_failures.labels(subgraph=service, code=result.code).inc()
-        return result
+        """Through the subgraph's breaker, cap and retries (resilience.py), within `deadline`."""
+        client = self.client
+
+        def attempt(seconds: float) -> Awaitable[dict[str, Any] | SubgraphFailure]:
+            return client.post(service, url, payload, headers, idempotent, timeout=seconds)
+
+        timeout = client.timeout_for(service)
+        return await self.resilience.call(service, attempt, timeout, deadline, idempotent)
 
     def _batched_document(self, nodes: list[FetchNode]) -> str:
         key = tuple(node.document for node in nodes)

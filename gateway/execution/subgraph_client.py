@@ -29,6 +29,8 @@ class SubgraphFailure:
 
     code: str
     reason: str
+    # worth one more try for a query: the connection failed or dropped, or a 502/503/504
+    retryable: bool = False
 
 
 # where a subgraph answer carries its response's Cache-Control header
@@ -37,6 +39,10 @@ _FIXED_HEADERS = {
     "content-type": "application/json",
     "accept": "application/graphql-response+json, application/json",
 }
+
+
+_PING_HEADERS = (("accept", "application/json"),)
+_PING = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in _PING_HEADERS]
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,10 +113,13 @@ class SubgraphClient:
         payload: dict[str, Any] | bytes,
         headers: Mapping[str, str],
         idempotent: bool = True,
+        timeout: float | None = None,
     ) -> dict[str, Any] | SubgraphFailure:
         """`payload`: the GraphQL request, or its JSON already serialized. `idempotent`: false
-        for mutations, which are never sent twice (not even over a connection found dropped)."""
-        timeout = self.timeout_for(service)
+        for mutations, which are never sent twice (not even over a connection found dropped).
+        `timeout`: seconds for this call (what the request has left), else the subgraph's."""
+        if timeout is None:
+            timeout = self.timeout_for(service)
         content = payload if isinstance(payload, bytes) else orjson.dumps(payload)
         target = self._target(url)
         sent = {**_FIXED_HEADERS, **headers}
@@ -124,25 +133,23 @@ class SubgraphClient:
         except httpx.TimeoutException as exc:
             if isinstance(exc.__cause__, aiohttp.ClientConnectorError):
                 # the transport maps a refused connection to a timeout; it is not one
-                return SubgraphFailure("SUBREQUEST_HTTP_ERROR", "connection refused or unreachable")
-            return SubgraphFailure("SUBREQUEST_TIMEOUT", f"no response within {timeout:g}s")
+                return SubgraphFailure(
+                    "SUBREQUEST_HTTP_ERROR", "connection refused or unreachable", retryable=True
+                )
+            return SubgraphFailure("SUBREQUEST_TIMEOUT", f"no response within {timeout:.3g}s")
         except httpx.HTTPError as exc:
-            return SubgraphFailure("SUBREQUEST_HTTP_ERROR", _describe(exc))
+            return SubgraphFailure("SUBREQUEST_HTTP_ERROR", _describe(exc), retryable=True)
         except ValueError as exc:  # a header that cannot be sent
             return SubgraphFailure("SUBREQUEST_HTTP_ERROR", str(exc))
         try:
             body = orjson.loads(received.body)
         except orjson.JSONDecodeError:
             if received.status >= 400:
-                return SubgraphFailure(
-                    "SUBREQUEST_HTTP_ERROR", f"HTTP {received.status} {received.reason}"
-                )
+                return _status_failure(received)
             return SubgraphFailure("SUBREQUEST_MALFORMED_RESPONSE", "response is not JSON")
         if not isinstance(body, dict) or ("data" not in body and "errors" not in body):
             if received.status >= 400:
-                return SubgraphFailure(
-                    "SUBREQUEST_HTTP_ERROR", f"HTTP {received.status} {received.reason}"
-                )
+                return _status_failure(received)
             return SubgraphFailure(
                 "SUBREQUEST_MALFORMED_RESPONSE", "response is not a GraphQL response"
             )
@@ -150,6 +157,27 @@ class SubgraphClient:
             # for the entity cache; the answer's other keys are GraphQL's
             body[CACHE_CONTROL_KEY] = received.cache_control
         return body
+
+    async def ping(self, url: str, timeout: float) -> int | SubgraphFailure:
+        """Whether the subgraph's server answers at all: a GET of its URL with no query (no
+        GraphQL work, nothing a subgraph counts as a request), unsigned. The HTTP status, or why
+        there was none (for /ready: gateway/readiness.py)."""
+        target = self._target(url)
+        try:
+            if target.plain_http:
+                request_head = head("GET", target.path.encode("ascii"), target.authority, _PING)
+                raw = await self._http1.exchange(
+                    target.host, target.port, request_head, b"", timeout
+                )
+                return raw.status
+            response = await self._client.get(url, headers=dict(_PING_HEADERS), timeout=timeout)
+            return response.status_code
+        except httpx.TimeoutException as exc:
+            if isinstance(exc.__cause__, aiohttp.ClientConnectorError):
+                return SubgraphFailure("SUBREQUEST_HTTP_ERROR", "connection refused or unreachable")
+            return SubgraphFailure("SUBREQUEST_TIMEOUT", f"no response within {timeout:.3g}s")
+        except httpx.HTTPError as exc:
+            return SubgraphFailure("SUBREQUEST_HTTP_ERROR", _describe(exc), retryable=True)
 
     async def _plain(
         self,
@@ -186,6 +214,13 @@ class SubgraphClient:
     async def aclose(self) -> None:
         await self._http1.aclose()
         await self._client.aclose()
+
+
+def _status_failure(received: _Received) -> SubgraphFailure:
+    # a proxy or load balancer in front of the subgraph, or the subgraph overloaded: try again
+    retryable = received.status in (502, 503, 504)
+    reason = f"HTTP {received.status} {received.reason}"
+    return SubgraphFailure("SUBREQUEST_HTTP_ERROR", reason, retryable)
 
 
 def _describe(exc: httpx.HTTPError) -> str:

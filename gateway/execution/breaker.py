@@ -1,0 +1,209 @@
+"""A circuit breaker per subgraph: after enough failed or slow calls it opens, and the gateway
+stops calling that subgraph for a while (its fields fail at once, SUBREQUEST_CIRCUIT_OPEN); then
+it lets a trial call through (half open) and closes again if the trial succeeds.
+
+Latency counts while a call is still waiting: a call becomes "slow" the moment it has taken
+`slow` seconds, not when it finally ends. That is what lets a frozen subgraph (SIGSTOP, a dead
+network path) open the breaker within about `slow` seconds instead of after the full timeout.
+When the breaker opens, the calls still waiting on that subgraph are released at once
+(`Call.release`), so their callers get a partial answer now rather than at the timeout.
+
+Outcomes only count in the state they were admitted in: a call let through before the breaker
+opened and answered after never closes it by accident, and the calls it released do not count
+as failures of the subgraph.
+
+Runs on one event loop: no locks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from gateway.execution.window import RollingCounts
+
+
+class State(enum.Enum):
+    CLOSED = "closed"
+    OPEN = "open"
+    HALF_OPEN = "half_open"
+
+
+@dataclass(frozen=True, slots=True)
+class BreakerSettings:
+    # consecutive failed or slow calls that open it (0: this rule is off)
+    failures: int = 5
+    # the share of failed or slow calls over `window` seconds that opens it (0: this rule is off)
+    error_rate: float = 0.5
+    # ... once the window holds at least this many calls
+    min_calls: int = 20
+    window: float = 10.0
+    # a call that has taken this long counts as slow, even while it is still waiting (0: never)
+    slow: float = 1.0
+    # seconds open before trial calls go through (half open)
+    open_for: float = 5.0
+    # trial calls let through when half open; all of them must succeed to close it
+    trials: int = 1
+
+    @property
+    def enabled(self) -> bool:
+        return self.failures > 0 or self.error_rate > 0
+
+
+class Call:
+    """One call the breaker let through; end it with `CircuitBreaker.done`."""
+
+    __slots__ = ("era", "release", "slow", "slow_timer", "trial")
+
+    def __init__(self, era: int, trial: bool) -> None:
+        self.era = era
+        self.trial = trial
+        self.slow = False
+        self.slow_timer: asyncio.TimerHandle | None = None
+        # set by the caller: stops the call's wait now (the breaker opened under it)
+        self.release: Callable[[], None] | None = None
+
+
+class CircuitBreaker:
+    def __init__(
+        self,
+        settings: BreakerSettings,
+        clock: Callable[[], float] = time.monotonic,
+        on_change: Callable[[State], None] | None = None,
+    ) -> None:
+        self.settings = settings
+        self._clock = clock
+        self._on_change = on_change
+        self._state = State.CLOSED
+        self._era = 0  # bumped at every change of state
+        self.opened_at = 0.0
+        self.opened = 0  # times it opened since start
+        self._consecutive = 0
+        self._window = RollingCounts(settings.window)
+        self._trials = 0  # trial calls let through in this half-open era
+        self._trial_successes = 0
+        self._in_flight: set[Call] = set()
+
+    @property
+    def state(self) -> State:
+        if self._state is State.OPEN and self._clock() >= self.opened_at + self.settings.open_for:
+            self._change(State.HALF_OPEN)
+        return self._state
+
+    def retry_in(self) -> float:
+        """Seconds until an open breaker lets a trial through (0 when it is not open)."""
+        if self.state is not State.OPEN:
+            return 0.0
+        return max(0.0, self.opened_at + self.settings.open_for - self._clock())
+
+    def totals(self) -> tuple[int, int]:
+        """(good, bad) calls over the window."""
+        return self._window.totals(self._clock())
+
+    def admit(self) -> Call | None:
+        """A call may go out (returned), or not: the breaker is open, or half open with its
+        trials already under way (None)."""
+        if not self.settings.enabled:
+            return Call(self._era, False)
+        state = self.state
+        if state is State.OPEN:
+            return None
+        trial = state is State.HALF_OPEN
+        if trial:
+            if self._trials >= self.settings.trials:
+                return None
+            self._trials += 1
+        call = Call(self._era, trial)
+        self._in_flight.add(call)
+        if self.settings.slow > 0:
+            loop = asyncio.get_running_loop()
+            call.slow_timer = loop.call_later(self.settings.slow, self._became_slow, call)
+        return call
+
+    def done(self, call: Call, ok: bool | None) -> None:
+        """The call ended: `ok` True (an answer), False (the subgraph failed), None (it says
+        nothing about the subgraph: our own limits stopped it, or the breaker released it)."""
+        if call.slow_timer is not None:
+            call.slow_timer.cancel()
+        self._in_flight.discard(call)
+        if call.era != self._era or call.slow or not self.settings.enabled:
+            return  # another state's call, or already counted when it became slow
+        if ok is None:
+            if call.trial:
+                self._trials -= 1  # its place goes to the next caller
+            return
+        if ok:
+            self._good()
+        else:
+            self._bad()
+
+    def probe(self, ok: bool) -> None:
+        """What an active check of the subgraph found (it answered, or it is unreachable or
+        unresponsive). A failure counts like a failed call; an answer while open lets trial
+        calls through at once instead of at the end of `open_for`."""
+        if not self.settings.enabled:
+            return
+        state = self.state
+        if ok:
+            if state is State.OPEN:
+                self._change(State.HALF_OPEN)
+        elif state is not State.OPEN:
+            self._bad()
+
+    def _became_slow(self, call: Call) -> None:
+        call.slow_timer = None
+        if call.era != self._era or call not in self._in_flight:
+            return
+        call.slow = True
+        self._bad()
+
+    def _good(self) -> None:
+        if self._state is State.HALF_OPEN:
+            self._trial_successes += 1
+            if self._trial_successes >= self.settings.trials:
+                self._change(State.CLOSED)
+            return
+        self._consecutive = 0
+        self._window.add(self._clock(), False)
+
+    def _bad(self) -> None:
+        if self._state is State.HALF_OPEN:
+            self._open()
+            return
+        if self._state is State.OPEN:
+            return
+        now = self._clock()
+        self._consecutive += 1
+        self._window.add(now, True)
+        s = self.settings
+        if s.failures > 0 and self._consecutive >= s.failures:
+            self._open()
+            return
+        if s.error_rate > 0:
+            good, bad = self._window.totals(now)
+            if good + bad >= s.min_calls and bad >= s.error_rate * (good + bad):
+                self._open()
+
+    def _open(self) -> None:
+        self.opened_at = self._clock()
+        self.opened += 1
+        self._change(State.OPEN)
+        waiting, self._in_flight = self._in_flight, set()
+        for call in waiting:  # their callers answer now, with this subgraph's part missing
+            if call.slow_timer is not None:
+                call.slow_timer.cancel()
+            if call.release is not None:
+                call.release()
+
+    def _change(self, state: State) -> None:
+        self._state = state
+        self._era += 1
+        self._consecutive = 0
+        self._trials = self._trial_successes = 0
+        if state is State.CLOSED:
+            self._window.clear()  # a fresh start: what happened before it opened is history
+        if self._on_change is not None:
+            self._on_change(state)
