@@ -34,6 +34,7 @@ from gateway.cache.store import cache_store
 from gateway.config import GatewayConfig
 from gateway.errors import RequestError, graphql_error
 from gateway.execution.executor import Executor
+from gateway.execution.resilience import Resilience
 from gateway.execution.subgraph_client import SubgraphClient
 from gateway.explorer import EXPLORER_HTML
 from gateway.graphiql import graphiql_html, graphiql_routes
@@ -42,6 +43,7 @@ from gateway.metrics import Metrics
 from gateway.operation_cache import CacheLimits, OperationCaches
 from gateway.persisted_queries import NOT_FOUND, PersistedQueries
 from gateway.policies import Policy, PolicyRegistry, load_policy_module
+from gateway.readiness import Readiness
 from gateway.registry.service import Registry
 from gateway.reload import SupergraphWatcher
 from gateway.request import GraphQLResponse, RequestHandler
@@ -84,6 +86,10 @@ class GatewayApp:
             policies.update(load_policy_module(module))
         self.policies = PolicyRegistry(policies)
         self.metrics = Metrics()
+        self.resilience = Resilience(
+            config.subgraph_policies, self.metrics, request_timeout=config.request_timeout
+        )
+        self.metrics.watch_subgraphs(lambda: list(self.resilience.guards.values()))
         self.cache = cache_store(config.cache_url)
         self.allow_list: AllowList | None = None
         if config.persisted_allow_list is not None:
@@ -102,6 +108,16 @@ class GatewayApp:
         self.registry: Registry | None = None  # the registry's supergraph replaces the file's
         if config.registry_url:
             self.registry = Registry.for_gateway(self)
+        self.readiness = Readiness(
+            self.resilience,
+            self.client,
+            lambda: self.handler.executor.urls,
+            self.cache,
+            self.registry,
+            interval=config.probe_interval or 1.0,
+            timeout=min(1.0, config.subgraph_timeout),
+        )
+        self._checks: asyncio.Task[None] | None = None
         self.jwks: dict[str, Any] | None = None
         if config.dev_issuer_dir is not None:
             from auth.dev_issuer import DevIssuer
@@ -115,7 +131,7 @@ class GatewayApp:
         entity_cache = EntityCache(self.cache, supergraph, self.config.entity_ttls, self.metrics)
         handler = RequestHandler(
             supergraph,
-            Executor(self.client, urls, self.metrics, entity_cache),
+            Executor(self.client, urls, self.metrics, entity_cache, self.resilience),
             caches=self.operation_caches,
             override_labels=self.config.override_labels,
             policies=self.policies,
@@ -160,9 +176,16 @@ class GatewayApp:
             self._watcher = asyncio.ensure_future(watcher.run())
         if self.registry is not None:
             await self.registry.start()
+        if self.config.probe_interval > 0:
+            self._checks = asyncio.ensure_future(self.readiness.run())
         try:
             yield
         finally:
+            if self._checks is not None:
+                self._checks.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._checks
+            await self.readiness.aclose()
             if self.registry is not None:
                 await self.registry.stop()
             if self._watcher is not None:
@@ -177,6 +200,7 @@ class GatewayApp:
             routes=[
                 Route("/graphql", self.graphql, methods=["GET", "POST"]),
                 Route("/health", self.health, methods=["GET"]),
+                Route("/ready", self.ready, methods=["GET"]),
                 Route("/metrics", self.metrics_endpoint, methods=["GET"]),
                 Route("/cache/invalidate", self.invalidate_endpoint, methods=["POST"]),
                 Route("/.well-known/jwks.json", self.jwks_endpoint, methods=["GET"]),
@@ -198,6 +222,15 @@ class GatewayApp:
         if self.reload_error is not None:  # still serving the last good supergraph
             body["lastReloadError"] = self.reload_error
         return JSONResponse(body)
+
+    async def ready(self, request: Request) -> Response:
+        """Readiness: each subgraph's state (up, degraded, down, circuit_open) and last error,
+        the cache and the registry, as the active checks found them (gateway/readiness.py)."""
+        status, body = self.readiness.report()
+        body["schemaHash"] = self.supergraph.schema_hash
+        if self.reload_error is not None:
+            body["lastReloadError"] = self.reload_error
+        return _json(status, body)
 
     async def invalidate_endpoint(self, request: Request) -> Response:
         """`{"tags": ["Citizen:85671012385"], "entities": [{"__typename": "Ticket", "id": "7"}]}`

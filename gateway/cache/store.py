@@ -22,6 +22,7 @@ log = logging.getLogger("rugzak.cache")
 
 DEFAULT_TIMEOUT = 0.25  # seconds; a cache slower than this is not worth waiting for
 RETRY_AFTER = 5.0  # seconds without the backend after it failed
+_PING_KEY = "rugzak:ping"
 
 
 class CacheStore:
@@ -59,6 +60,18 @@ class CacheStore:
         """Adds one to a counter (created at 0); None when the backend failed."""
         value = await self._call("increment", self.backend.increment, key, 1)
         return value if isinstance(value, int) else None
+
+    async def ping(self) -> str | None:
+        """Asks the backend itself, even while the store keeps out of its way: None when it
+        answers (and the store uses it again at once), else why not (for /ready)."""
+        try:
+            await asyncio.wait_for(self.backend.exists(_PING_KEY), self.timeout)
+        except Exception as exc:
+            self.errors += 1
+            self._down_until = time.monotonic() + RETRY_AFTER
+            return str(exc) or exc.__class__.__name__
+        self._down_until = 0.0
+        return None
 
     async def close(self) -> None:
         try:
