@@ -2,9 +2,10 @@
 stops calling that subgraph for a while (its fields fail at once, SUBREQUEST_CIRCUIT_OPEN); then
 it lets a trial call through (half open) and closes again if the trial succeeds.
 
-Latency counts while a call is still waiting: a call becomes "slow" the moment it has taken
-`slow` seconds, not when it finally ends. That is what lets a frozen subgraph (SIGSTOP, a dead
-network path) open the breaker within about `slow` seconds instead of after the full timeout.
+Latency counts while a call is still waiting: a call becomes "slow" once it has waited `slow`
+seconds (a watchdog looks four times per `slow`), not when it finally ends. That is what lets a
+frozen subgraph (SIGSTOP, a dead network path) open the breaker within about `slow` seconds
+instead of after the full timeout.
 When the breaker opens, the calls still waiting on that subgraph are released at once
 (`Call.release`), so their callers get a partial answer now rather than at the timeout.
 
@@ -56,13 +57,13 @@ class BreakerSettings:
 class Call:
     """One call the breaker let through; end it with `CircuitBreaker.done`."""
 
-    __slots__ = ("era", "release", "slow", "slow_timer", "trial")
+    __slots__ = ("era", "release", "slow", "started", "trial")
 
-    def __init__(self, era: int, trial: bool) -> None:
+    def __init__(self, era: int, trial: bool, started: float) -> None:
         self.era = era
         self.trial = trial
+        self.started = started
         self.slow = False
-        self.slow_timer: asyncio.TimerHandle | None = None
         # set by the caller: stops the call's wait now (the breaker opened under it)
         self.release: Callable[[], None] | None = None
 
@@ -85,7 +86,10 @@ class CircuitBreaker:
         self._window = RollingCounts(settings.window)
         self._trials = 0  # trial calls let through in this half-open era
         self._trial_successes = 0
-        self._in_flight: set[Call] = set()
+        # calls under way, oldest first; a watchdog marks those that have waited `slow` seconds
+        # (one timer per breaker, not one per call: this runs on every subgraph call)
+        self._in_flight: dict[Call, None] = {}
+        self._watchdog: asyncio.TimerHandle | None = None
 
     @property
     def state(self) -> State:
@@ -107,7 +111,7 @@ class CircuitBreaker:
         """A call may go out (returned), or not: the breaker is open, or half open with its
         trials already under way (None)."""
         if not self.settings.enabled:
-            return Call(self._era, False)
+            return Call(self._era, False, 0.0)
         state = self.state
         if state is State.OPEN:
             return None
@@ -116,19 +120,16 @@ class CircuitBreaker:
             if self._trials >= self.settings.trials:
                 return None
             self._trials += 1
-        call = Call(self._era, trial)
-        self._in_flight.add(call)
-        if self.settings.slow > 0:
-            loop = asyncio.get_running_loop()
-            call.slow_timer = loop.call_later(self.settings.slow, self._became_slow, call)
+        call = Call(self._era, trial, self._clock())
+        self._in_flight[call] = None
+        if self.settings.slow > 0 and self._watchdog is None:
+            self._watch_soon()
         return call
 
     def done(self, call: Call, ok: bool | None) -> None:
         """The call ended: `ok` True (an answer), False (the subgraph failed), None (it says
         nothing about the subgraph: our own limits stopped it, or the breaker released it)."""
-        if call.slow_timer is not None:
-            call.slow_timer.cancel()
-        self._in_flight.discard(call)
+        self._in_flight.pop(call, None)
         if call.era != self._era or call.slow or not self.settings.enabled:
             return  # another state's call, or already counted when it became slow
         if ok is None:
@@ -153,12 +154,25 @@ class CircuitBreaker:
         elif state is not State.OPEN:
             self._bad()
 
-    def _became_slow(self, call: Call) -> None:
-        call.slow_timer = None
-        if call.era != self._era or call not in self._in_flight:
-            return
-        call.slow = True
-        self._bad()
+    def _watch_soon(self) -> None:
+        # a quarter of `slow` between looks: a call is found slow within 1.25 times `slow`
+        loop = asyncio.get_running_loop()
+        self._watchdog = loop.call_later(self.settings.slow / 4, self._watch)
+
+    def _watch(self) -> None:
+        self._watchdog = None
+        oldest_allowed = self._clock() - self.settings.slow
+        for call in list(self._in_flight):
+            if call.slow:
+                continue
+            if call.started > oldest_allowed:
+                break  # this one and all after it are younger
+            call.slow = True
+            self._bad()
+            if self._state is State.OPEN:
+                break  # it released them all
+        if self._in_flight:
+            self._watch_soon()
 
     def _good(self) -> None:
         if self._state is State.HALF_OPEN:
@@ -191,10 +205,8 @@ class CircuitBreaker:
         self.opened_at = self._clock()
         self.opened += 1
         self._change(State.OPEN)
-        waiting, self._in_flight = self._in_flight, set()
+        waiting, self._in_flight = self._in_flight, {}
         for call in waiting:  # their callers answer now, with this subgraph's part missing
-            if call.slow_timer is not None:
-                call.slow_timer.cancel()
             if call.release is not None:
                 call.release()
 

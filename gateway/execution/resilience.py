@@ -243,19 +243,30 @@ class Resilience:
         except TimeoutError:
             guard.breaker.done(call, None)
             return SubgraphFailure(TIMEOUT, "no free place under the in-flight cap in time")
+        if guard.breaker.state is State.OPEN:  # it opened while this call waited for a place
+            guard.limit.release()
+            guard.breaker.done(call, None)
+            return SubgraphFailure(CIRCUIT_OPEN, "circuit opened while waiting for a place")
         ok: bool | None = None
+        task = asyncio.current_task()
+        assert task is not None
+        released = False
+
+        def release() -> None:  # the breaker opened: stop waiting (as asyncio.timeout does)
+            nonlocal released
+            released = True
+            task.cancel()
+
         try:
-            # no deadline of its own (the attempt has one); there to be moved to "now"
-            async with asyncio.timeout(None) as released:
-                call.release = lambda: released.reschedule(loop.time())
-                if self.metrics is not None:
-                    self.metrics.subgraph_requests.labels(subgraph=guard.name).inc()
-                result = await attempt(max(0.0, until - loop.time()))
+            call.release = release
+            if self.metrics is not None:
+                self.metrics.subgraph_requests.labels(subgraph=guard.name).inc()
+            result = await attempt(max(0.0, until - loop.time()))
             ok = not isinstance(result, SubgraphFailure)
             return result
-        except TimeoutError:
-            if not released.expired():
-                raise
+        except asyncio.CancelledError:
+            if not released or task.uncancel() > 0:
+                raise  # cancelled from outside too (the client went away): let it end
             wait = guard.breaker.retry_in()
             return SubgraphFailure(
                 CIRCUIT_OPEN, f"circuit opened while waiting; next trial in {wait:.1f}s"

@@ -281,3 +281,26 @@ def test_the_flags_and_their_env_variables_set_policies_per_subgraph(
                 ["--subgraph-max-in-flight", "0"]):  # fmt: skip
         with pytest.raises(SystemExit):
             _subgraph_policies(build_parser().parse_args(["serve", "--supergraph", "x", *bad]))
+
+
+async def test_a_caller_that_goes_away_is_not_answered_for_and_frees_its_place() -> None:
+    r = resilience()
+    task = asyncio.ensure_future(r.call("s", Attempts(OK, delay=30), 60, None, True))
+    await asyncio.sleep(0.01)
+    assert r.guard("s").limit.in_flight == 1
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert r.guard("s").limit.in_flight == 0
+    assert r.guard("s").breaker.state is State.CLOSED  # no verdict on the subgraph
+
+
+async def test_a_call_queued_when_the_breaker_opens_does_not_go_out() -> None:
+    r = resilience(max_in_flight=1, breaker_failures=1, retries=0)
+    first = asyncio.ensure_future(r.call("s", Attempts(DOWN, delay=0.05), 10, None, True))
+    await asyncio.sleep(0)  # the first call has the only place
+    queued = Attempts(OK)
+    second = await r.call("s", queued, 10, None, True)
+    assert (await first) is DOWN
+    assert isinstance(second, SubgraphFailure) and second.code == CIRCUIT_OPEN
+    assert not queued.timeouts
