@@ -7,7 +7,7 @@ STAMP := $(VENV)/.rugzak-installed
 NODE_STAMP := node_modules/.rugzak-installed
 BENCH_STAMP := $(VENV)/.rugzak-bench-installed
 
-.PHONY: install run graphiql-assets test lint typecheck pytest schema clean test-servers bench wrk test-deep
+.PHONY: install run graphiql-assets test lint typecheck pytest schema clean test-servers bench wrk test-deep soak
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(STAMP): pyproject.toml constraints.txt
@@ -77,6 +77,13 @@ test-deep: $(STAMP) $(NODE_STAMP) test-servers
 	$(PY) -m pytest --deep tests/federation tests/e2e/test_authorization_property.py
 
 test: lint typecheck pytest
+
+# The fault and soak suite at length (tests/resilience; a short run is part of `make test`):
+# every fault case with longer phases, then a soak of distinct operations for what is left of
+# SOAK_MINUTES (default 30). Prints a table; figures in bench/results/soak.json.
+SOAK_MINUTES ?= 30
+soak: $(STAMP) test-servers
+	RUGZAK_SOAK_SECONDS=$$(( $(SOAK_MINUTES) * 60 )) $(PY) -m pytest tests/resilience -q -s
 
 # schema.graphql: the reference subgraphs composed by our composition (gateway/composition)
 schema: $(STAMP)

@@ -1,0 +1,67 @@
+"""A soak of distinct operations: every request a query the gateway has never seen (its own
+operation name and alias, arguments that vary), so that every cache keyed by operation keeps
+filling. After a warm-up (a quarter of the run), the gateway's RSS must stay flat.
+
+In `make test` this runs for 15 s and only reports the figures; `make soak` runs it for what
+is left of RUGZAK_SOAK_SECONDS after the fault cases (30 minutes in all by default) and
+asserts growth under 10% after warm-up."""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+import orjson
+
+from tests.resilience.harness import SOAK_SECONDS, STARTED, Report, World
+from tests.resilience.load import Load, RssSampler, summary
+
+GROWTH_LIMIT = 0.10
+
+
+def distinct(n: int) -> bytes:
+    """The n-th operation: never the same text twice, and a varying shape."""
+    first = n % 23 + 1
+    extra = ("status", "kind", "vksLevel", "issueDate { iso }")[n % 4]
+    tickets = "tickets { reference status }" if n % 3 else "tickets { category isOpen }"
+    query = (
+        f"query Soak{n} {{ me {{ insz who{n}: name {{ givenName }} "
+        f"qualifications(first: {first}) {{ totalCount edges {{ node {{ title {extra} }} }} }} "
+        f"{tickets} }} }}"
+    )
+    return orjson.dumps({"query": query, "operationName": f"Soak{n}"})
+
+
+def test_rss_stays_flat_under_distinct_operations(world: World, report: Report) -> None:
+    # make soak: what is left of its time; make test: a glance
+    left = SOAK_SECONDS - (time.monotonic() - STARTED) - 30
+    seconds = max(60.0, left) if SOAK_SECONDS else 15.0
+    warm_up = seconds / 4
+    with (
+        world.gateway() as gateway,
+        RssSampler(gateway.proc.pid, every=1.0) as rss,
+        Load(gateway.url + "/graphql", distinct, world.callers(), rate=40) as load,
+    ):
+        started = time.monotonic()
+        time.sleep(seconds)
+    samples = load.samples
+    assert samples and all(s.status == 200 for s in samples), "every operation answered"
+    wrong = [s.body for s in samples if s.body.get("errors") or not s.body["data"]["me"]]
+    assert not wrong, wrong[:3]
+    after = [mb for at, mb in rss.values if at >= started + warm_up]
+    warmed = statistics.median(after[:5])
+    final = statistics.median(after[-5:])
+    growth = (final - warmed) / warmed
+    report.add(
+        "distinct operations",
+        {
+            **summary(samples, rss),
+            "seconds": round(seconds),
+            "rss_after_warm_up_mb": round(warmed, 1),
+            "rss_final_mb": round(final, 1),
+            "rss_growth_pct": round(100 * growth, 1),
+            "rss_mb_every_minute": [round(mb, 1) for at, mb in rss.values[::60]],
+        },
+    )
+    if SOAK_SECONDS:
+        assert growth < GROWTH_LIMIT, f"RSS grew {100 * growth:.1f}% after warm-up"
