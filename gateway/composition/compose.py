@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from graphql import validate_schema
 
+from gateway.composition.access_checks import check_transitive_access
 from gateway.composition.errors import CompositionFailed, ErrorLog
 from gateway.composition.merge_checks import check_merged
 from gateway.composition.merge_types import merge_schema
@@ -38,6 +39,7 @@ def compose(subgraphs: Sequence[SubgraphSource]) -> str:
     log.raise_if_any()
     schema = merge_schema(read, log)
     check_merged(schema, log)
+    check_transitive_access(schema, log)
     log.raise_if_any()
     check_satisfiability(schema, log)
     log.raise_if_any()

@@ -4,9 +4,9 @@ extensions with a base, interface objects, and @inaccessible references."""
 from __future__ import annotations
 
 from gateway.composition.errors import ErrorLog
+from gateway.composition.inaccessible_checks import check_inaccessible
 from gateway.composition.subgraph_model import Field, Kind
 from gateway.composition.supergraph_model import MergedField, MergedSchema, MergedType
-from gateway.composition.type_refs import named
 
 ROOTS = ("Query", "Mutation", "Subscription")
 
@@ -26,6 +26,8 @@ def check_merged(schema: MergedSchema, log: ErrorLog) -> None:
             _check_interface_fields(schema, merged, log)
         if merged.kind == Kind.INTERFACE and merged.interface_object_graphs:
             _check_interface_object(schema, merged, log)
+        if merged.kind == Kind.INTERFACE:
+            _check_interface_key_implementations(schema, merged, log)
         if merged.kind in (Kind.OBJECT, Kind.INTERFACE):
             for field in merged.fields.values():
                 if field.from_interface_object:
@@ -33,7 +35,7 @@ def check_merged(schema: MergedSchema, log: ErrorLog) -> None:
                 _check_sharing(schema, merged, field, log)
                 _check_external_on_base(schema, merged, field, log)
                 _check_override_chain(schema, merged, field, log)
-    _check_inaccessible(schema, log)
+    check_inaccessible(schema, log)
 
 
 def _names(schema: MergedSchema, graphs: list[str]) -> str:
@@ -260,73 +262,42 @@ def _check_interface_fields(schema: MergedSchema, merged: MergedType, log: Error
             )
 
 
-def _check_hidden_implementations(
-    schema: MergedSchema, merged: MergedType, hidden: set[str], log: ErrorLog
+def _check_interface_key_implementations(
+    schema: MergedSchema, merged: MergedType, log: ErrorLog
 ) -> None:
-    """A field that implements a visible interface field cannot be hidden: the API schema
-    would not implement the interface."""
-    for field in merged.fields.values():
-        if not field.inaccessible:
-            continue
-        for interface in merged.interfaces:
-            interface_type = schema.types.get(interface)
-            if interface in hidden or interface_type is None:
-                continue
-            interface_field = interface_type.fields.get(field.name)
-            if interface_field is None or interface_field.inaccessible:
-                continue
-            coordinate = f"{merged.name}.{field.name}"
-            log.add(
-                "IMPLEMENTED_BY_INACCESSIBLE",
-                f'Field "{coordinate}" is @inaccessible but implements the interface field '
-                f'"{interface}.{field.name}", which is in the API schema.',
-                subgraphs=schema.names_of(list(field.by_graph)),
-                coordinate=coordinate,
-                hint=f'mark "{interface}.{field.name}" @inaccessible too, or make '
-                f'"{coordinate}" visible.',
-            )
-
-
-def _check_inaccessible(schema: MergedSchema, log: ErrorLog) -> None:
-    hidden = {name for name, t in schema.types.items() if t.inaccessible}
-    if "Query" in hidden:
-        log.add(
-            "QUERY_ROOT_TYPE_INACCESSIBLE",
-            "The query root type cannot be @inaccessible.",
-            coordinate="Query",
-            hint="remove @inaccessible from type Query.",
-        )
-    for merged in schema.types.values():
-        if merged.inaccessible:
-            continue
-        _check_hidden_implementations(schema, merged, hidden, log)
-        visible = [f for f in merged.fields.values() if not f.inaccessible]
-        if merged.fields and not visible:
-            log.add(
-                "ONLY_INACCESSIBLE_CHILDREN",
-                f'Type "{merged.name}" is in the API schema but all of its fields are '
-                "@inaccessible.",
-                coordinate=merged.name,
-                hint=f'make one field visible, or mark "{merged.name}" @inaccessible too.',
-            )
-        references = [
-            (f"{merged.name}.{v.name}", v.type)
-            for v in merged.input_fields.values()
-            if not v.inaccessible
-        ]
-        for field in visible:
-            references.append((f"{merged.name}.{field.name}", field.type))
-            references += [
-                (f"{merged.name}.{field.name}({a.name}:)", a.type)
-                for a in field.args.values()
-                if not a.inaccessible
+    """A subgraph that resolves an interface by its key must know its implementations, or it
+    could not say which type an entity of the interface is. Like the reference library, this
+    is enforced when some such subgraph knows none (and no @interfaceObject stands in)."""
+    if merged.interface_object_graphs:
+        return
+    implementations = schema.implementations(merged.name)
+    keyed: dict[str, list[str]] = {}  # graph -> implementations it lacks
+    for graph, type_def in merged.by_graph.items():
+        subgraph = schema.subgraphs[graph]
+        if type_def.keys and subgraph.version >= (2, 3):
+            keyed[graph] = [
+                t
+                for t in implementations
+                if merged.name not in getattr(subgraph.types.get(t), "interfaces", ())
             ]
-        for coordinate, type_string in references:
-            if named(type_string) in hidden:
-                log.add(
-                    "REFERENCED_INACCESSIBLE",
-                    f'Type "{named(type_string)}" is @inaccessible but is referenced by '
-                    f'"{coordinate}", which is in the API schema.',
-                    coordinate=coordinate,
-                    hint=f'mark "{coordinate}" @inaccessible too, or make the type visible.',
-                )
+    if all(len(missing) < len(implementations) for missing in keyed.values()):
+        return
+    for graph, missing in keyed.items():
+        if not missing:
+            continue
+        subgraph = schema.subgraphs[graph]
+        resolvable = merged.by_graph[graph].keys
+        name = subgraph.name
+        log.add(
+            "INTERFACE_KEY_MISSING_IMPLEMENTATION_TYPE",
+            f'Interface type "{merged.name}" has a resolvable key (@key(fields: '
+            f'"{resolvable[0].fields}")) in subgraph "{name}" but that subgraph is missing some '
+            f'of the supergraph implementation types of "{merged.name}". Subgraph "{name}" '
+            f"should define type{'s' if len(missing) > 1 else ''} "
+            + ", ".join(f'"{t}"' for t in missing)
+            + f' (and have {"them" if len(missing) > 1 else "it"} implement "{merged.name}").',
+            subgraphs=[name],
+            coordinate=merged.name,
+            hint=f'add the missing types (with their @key) to "{name}", or make its key on '
+            f'"{merged.name}" resolvable: false.',
+        )

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import re
 
+from gateway.composition.access_checks import check_access_on_interfaces
 from gateway.composition.contexts import check_contexts
 from gateway.composition.demand_control import check_demand_control
+from gateway.composition.directive_usage import check_directive_usage
 from gateway.composition.errors import ErrorLog
 from gateway.composition.field_sets import (
     BadFragment,
@@ -42,6 +44,8 @@ def check_subgraph(subgraph: Subgraph, log: ErrorLog) -> None:
                 "add the @key the interface has in the subgraph that defines it.",
             )
     check_contexts(subgraph, log)
+    check_access_on_interfaces(subgraph, log)
+    check_directive_usage(subgraph, log)
     _share_key_fields(subgraph)
     if not subgraph.is_fed1:
         _check_external_used(subgraph, log)

@@ -148,6 +148,7 @@ class _Reader:
         self.defined = defined  # directives the SDL defines itself
         self.composed = composed  # those of them it composes (@composeDirective)
         self.log = log
+        self.type_name = ""  # the type whose block is being read
         self._seen: dict[int, list[tuple[str, ConstDirectiveNode]]] = {}
 
     def directives(self, node: object) -> list[tuple[str, ConstDirectiveNode]]:
@@ -215,6 +216,24 @@ class _Reader:
                 if weight is not None:
                     element.cost = weight if element.cost is None else max(element.cost, weight)
 
+    def field_set(
+        self, directive: ConstDirectiveNode, name: str, where: str, type_name: str = ""
+    ) -> str:
+        """The `fields:` of a @key / @requires / @provides; a value that is not a string is
+        refused ({NAME}_INVALID_FIELDS_TYPE) and read as an empty set."""
+        fields = _str_arg(directive, "fields")
+        value = _args(directive).get("fields")
+        if fields is None and value is not None:
+            self.log.add(
+                f"{name.upper()}_INVALID_FIELDS_TYPE",
+                f"{where.format(type_name or self.type_name)}, for @{name}(fields: "
+                f'{print_ast(value)}): Invalid value for argument "fields": must be a string.',  # type: ignore[arg-type]
+                subgraphs=[self.name],
+                coordinate=type_name or self.type_name,
+                hint=f'quote the field set: @{name}(fields: "id").',
+            )
+        return fields or ""
+
     def input_value(self, node: InputValueDefinitionNode) -> InputValue:
         value = InputValue(
             name=node.name.value,
@@ -240,10 +259,12 @@ class _Reader:
                 field.external = True
             elif name == "shareable":
                 field.shareable = True
-            elif name == "requires":
-                field.requires = _str_arg(directive, "fields") or ""
-            elif name == "provides":
-                field.provides = _str_arg(directive, "fields") or ""
+            elif name in ("requires", "provides"):
+                fields = self.field_set(directive, name, f'On field "{{}}.{field.name}"')
+                if name == "requires":
+                    field.requires = fields
+                else:
+                    field.provides = fields
             elif name == "override":
                 field.override = _str_arg(directive, "from")
                 field.override_label = _str_arg(directive, "label")
@@ -252,6 +273,7 @@ class _Reader:
         return field
 
     def block(self, node: TypeDefinitionNode | TypeExtensionNode, type_def: TypeDef) -> None:
+        self.type_name = type_def.name
         is_extension = isinstance(node, TypeExtensionNode)
         flags = {name for name, _ in self.directives(node)}
         type_def.extended |= is_extension or "extends" in flags
@@ -260,7 +282,7 @@ class _Reader:
         self.element(node, type_def)
         for name, directive in self.directives(node):
             if name == "key":
-                fields = _str_arg(directive, "fields") or ""
+                fields = self.field_set(directive, name, 'On type "{}"', type_def.name)
                 type_def.keys.append(Key(fields, _bool_arg(directive, "resolvable", True)))
             elif name == "shareable":
                 type_def.shareable = True

@@ -109,3 +109,20 @@ def test_an_override_between_interface_objects_moves_the_field(reference: Refere
         "planner.resolvers Doc.views: ours ['c'] reference ['b', 'c']",
         "planner.resolvers Node.views: ours ['c'] reference ['b', 'c']",
     ]
+
+
+def test_a_field_granted_more_widely_than_what_it_requires_is_refused(
+    reference: Reference,
+) -> None:
+    _reference_supergraph(reference, "transitive_access_weaker_groups")
+    assert _refused_codes("transitive_access_weaker_groups") == {
+        "MISSING_TRANSITIVE_AUTH_REQUIREMENTS"
+    }
+
+
+def test_a_field_granted_more_narrowly_than_what_it_requires_composes(
+    reference: Reference,
+) -> None:
+    theirs = reference["deviations/transitive_access_stronger_groups"]
+    assert "MISSING_TRANSITIVE_AUTH_REQUIREMENTS" in reference_composer.error_codes(theirs)
+    compose(load_set(DEVIATIONS_DIR / "transitive_access_stronger_groups"))
