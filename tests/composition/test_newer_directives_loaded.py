@@ -71,3 +71,13 @@ def test_renamed_cost_directives_are_found_by_their_spec_names() -> None:
     supergraph = load_supergraph(renamed)
     assert supergraph.applied_directives("cost") == original.applied_directives("cost")
     assert supergraph.applied_directives("listSize") == original.applied_directives("listSize")
+
+
+def test_fields_taking_contexts_are_not_planned_without_them() -> None:
+    """Until the planner passes contexts, a subgraph that takes a @fromContext argument is not
+    among a field's resolvers: such a field fails to plan instead of being answered for a
+    missing value."""
+    supergraph = load_supergraph(compose(load_set(VALID_SETS["valid/contexts"])))
+    assert supergraph.resolvers[("Basket", "greeting")] == frozenset()
+    assert supergraph.resolvers[("Basket", "shippingNote")] == {"SHIPPING"}
+    assert supergraph.resolvers[("Basket", "id")] == {"SHOP", "SHIPPING"}
