@@ -8,7 +8,7 @@ import contextlib
 import functools
 import logging
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +29,7 @@ from auth.principal import ANONYMOUS, Principal
 from auth.verifier import TokenVerifier
 from gateway.allow_list import AllowList, client_of, sha256
 from gateway.cache.entities import INVALIDATE_SCOPE, EntityCache, invalidation_tags
+from gateway.cache.memory import BoundedMemoryCache
 from gateway.cache.status import HEADER as CACHE_STATUS_HEADER
 from gateway.cache.store import cache_store
 from gateway.config import GatewayConfig
@@ -39,7 +40,7 @@ from gateway.execution.subgraph_client import SubgraphClient
 from gateway.explorer import EXPLORER_HTML
 from gateway.graphiql import graphiql_html, graphiql_routes
 from gateway.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
-from gateway.metrics import Metrics
+from gateway.metrics import Metrics, StoreSize
 from gateway.operation_cache import CacheLimits, OperationCaches
 from gateway.persisted_queries import NOT_FOUND, PersistedQueries
 from gateway.policies import Policy, PolicyRegistry, load_policy_module
@@ -53,6 +54,8 @@ log = logging.getLogger("rugzak.app")
 
 # a civil servant states why they read (when their token does not say it)
 PURPOSE_HEADER = "x-rugzak-purpose"
+# a request that asks for its estimated cost in extensions.cost
+COST_HEADER = "x-rugzak-cost"
 _JSON_TYPES = ("application/json", "application/graphql-response+json")
 
 
@@ -90,18 +93,20 @@ class GatewayApp:
             config.subgraph_policies, self.metrics, request_timeout=config.request_timeout
         )
         self.metrics.watch_subgraphs(lambda: list(self.resilience.guards.values()))
-        self.cache = cache_store(config.cache_url)
+        self.cache = cache_store(config.cache_url, config.memory_cache_bytes)
         self.allow_list: AllowList | None = None
         if config.persisted_allow_list is not None:
             self.allow_list = AllowList.load(
                 config.persisted_allow_list, config.allow_unlisted_clients
             )
         known = self.allow_list.texts if self.allow_list is not None else None
-        self.persisted = PersistedQueries(self.cache, known=known)
+        shared = None if self.cache.description == "memory" else self.cache
+        self.persisted = PersistedQueries(shared, config.persisted_limits, known)
         self.operation_caches = OperationCaches(
             CacheLimits(config.plan_cache_entries, config.plan_cache_bytes)
         )
         self.metrics.watch_operation_caches(self.operation_caches.by_name)
+        self.metrics.watch_stores(self._store_sizes)
         self.entity_cache, self.handler = self._serving(self.supergraph)
         self.reload_error: str | None = None
         self._watcher: asyncio.Task[None] | None = None
@@ -124,6 +129,14 @@ class GatewayApp:
 
             self.jwks = DevIssuer.load_or_create(config.dev_issuer_dir).jwks()
 
+    def _store_sizes(self) -> Iterator[StoreSize]:
+        pq = self.persisted
+        yield StoreSize("persisted_queries", pq.bytes, len(pq.entries), pq.limits.max_bytes)
+        memory = self.cache.backend
+        if isinstance(memory, BoundedMemoryCache):
+            size = memory.bytes + memory.counter_bytes
+            yield StoreSize("entities", size, len(memory), memory.bound)
+
     def _serving(self, supergraph: Supergraph) -> tuple[EntityCache, RequestHandler]:
         """Everything that depends on one supergraph; built whole, then swapped in at once."""
         urls = {g.name: g.url for g in supergraph.graphs.values()}
@@ -136,6 +149,7 @@ class GatewayApp:
             override_labels=self.config.override_labels,
             policies=self.policies,
             reject_unauthorized=self.config.reject_unauthorized,
+            limits=self.config.operation_limits,
         )
         undefined = handler.authorizer.unknown_policies()
         if undefined:
@@ -330,14 +344,14 @@ class GatewayApp:
                 self.metrics.persisted_queries.labels(outcome="refused").inc()
                 return _request_error(exc, 403)
         try:
-            query = await self.persisted.resolve(sent.query, sent.extensions)
+            resolved = await self.persisted.resolve(sent.query, sent.extensions)
         except RequestError as exc:
             self.metrics.persisted_queries.labels(outcome="error").inc()
             # not found is the protocol's normal first answer: 200, so clients retry with the query
             return _request_error(exc, 200 if exc.code == NOT_FOUND else 400)
-        if sent.extensions and "persistedQuery" in sent.extensions:
-            outcome = "hit" if sent.query is None else "registered"
-            self.metrics.persisted_queries.labels(outcome=outcome).inc()
+        if sent.query is None:
+            self.metrics.persisted_queries.labels(outcome="hit").inc()
+        query = resolved.query
         operation_name, variables = sent.operation_name, sent.variables
         try:
             result = await self.handler.handle(
@@ -350,11 +364,16 @@ class GatewayApp:
                 and request.headers.get("x-rugzak-query-plan", "").lower() in ("1", "true"),
                 principal,
                 self.config.expose_cache_status,
+                self.config.expose_cost or _asks(request, COST_HEADER),
             )
         except Exception:  # a bug of ours: log it, answer with a GraphQL error, never a trace
             log.exception("unexpected error while handling a GraphQL request")
             error = graphql_error("Internal server error", "INTERNAL_SERVER_ERROR")
             return _json(500, {"errors": [error]})
+        if resolved.register is not None and result.admitted:  # only what passed the limits
+            stored = await self.persisted.register(resolved.register, query, principal)
+            outcome = "registered" if stored else "not_stored"
+            self.metrics.persisted_queries.labels(outcome=outcome).inc()
         return _respond(result)
 
     async def _authenticate(self, request: Request) -> Principal:
@@ -457,6 +476,10 @@ def _forwarded_headers(principal: Principal) -> dict[str, str]:
             headers[PURPOSE_HEADER] = principal.purpose
         return headers
     return {}
+
+
+def _asks(request: Request, header: str) -> bool:
+    return request.headers.get(header, "").lower() in ("1", "true")
 
 
 def _digest(sent: _Sent) -> str:

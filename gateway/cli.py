@@ -6,7 +6,7 @@ import argparse
 import os
 import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -190,6 +190,7 @@ def _serve(args: argparse.Namespace) -> int:
         warm_operations=max(0, args.warm_operations),
         registry_url=args.registry or env.get("RUGZAK_REGISTRY") or None,
         registry_poll_interval=args.registry_poll_interval,
+        **_limit_config(args, env),
     )
     if config.registry_url:  # the registry, not the file, says what to serve once it has a say
         config.reload_interval = 0.0
@@ -209,6 +210,63 @@ def _serve(args: argparse.Namespace) -> int:
         workers=args.workers or _positive_int(env.get("RUGZAK_WORKERS") or "1", "RUGZAK_WORKERS"),
     )
     return 0
+
+
+def _add_limit_options(serve: argparse.ArgumentParser) -> None:
+    serve.add_argument(
+        "--operation-limits",
+        metavar="JSON|@FILE",
+        help='operation limits, e.g. {"max_depth": 12, "clients": {"staff-app": {"max_cost": '
+        "20000}}} (README: Operation limits; env RUGZAK_OPERATION_LIMITS)",
+    )
+    serve.add_argument(
+        "--expose-cost",
+        action="store_true",
+        help="answer every request's estimated cost in extensions.cost (env RUGZAK_EXPOSE_COST)",
+    )
+    serve.add_argument(
+        "--persisted-queries",
+        metavar="entries=N,size=SIZE,ttl=SECONDS,client-entries=N,client-size=SIZE",
+        help="bounds of the persisted query store, in total and per client application "
+        "(defaults 10000, 32MB, 86400, 2000, 8MB; env RUGZAK_PERSISTED_QUERIES)",
+    )
+    serve.add_argument(
+        "--cache-size",
+        metavar="SIZE",
+        help="bytes the in-memory entity cache may hold (default 64MB; env RUGZAK_CACHE_SIZE)",
+    )
+
+
+def _limit_config(args: argparse.Namespace, env: Mapping[str, str]) -> dict[str, Any]:
+    """The GatewayConfig fields of the operation limits and the bounds of stores."""
+    from gateway.limits import LimitSettings
+    from gateway.persisted_queries import PersistedLimits
+
+    limits = args.operation_limits or env.get("RUGZAK_OPERATION_LIMITS")
+    try:
+        settings = LimitSettings.parse(limits) if limits else LimitSettings()
+    except ValueError as exc:
+        raise SystemExit(f"rugzak: {exc}") from None
+    persisted: dict[str, Any] = {}
+    names = {"entries": "max_entries", "size": "max_bytes", "ttl": "ttl"}
+    names |= {"client-entries": "client_entries", "client-size": "client_bytes"}
+    text = args.persisted_queries or env.get("RUGZAK_PERSISTED_QUERIES") or ""
+    for name, value in _key_values(
+        [p for p in text.split(",") if p], "--persisted-queries"
+    ).items():
+        if name not in names:
+            raise SystemExit(f"rugzak: --persisted-queries knows {', '.join(names)}, not {name!r}")
+        if name.endswith("size"):
+            persisted[names[name]] = _size(value, f"--persisted-queries {name}")
+        else:
+            persisted[names[name]] = _positive_int(value, f"--persisted-queries {name}")
+    size = args.cache_size or env.get("RUGZAK_CACHE_SIZE") or "64MB"
+    return {
+        "operation_limits": settings,
+        "expose_cost": _flag(args.expose_cost, "RUGZAK_EXPOSE_COST"),
+        "persisted_limits": PersistedLimits(**persisted),
+        "memory_cache_bytes": _size(size, "--cache-size"),
+    }
 
 
 def _reload_interval(given: float | None, source: str) -> float:
@@ -446,6 +504,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="how often to look for a version another replica registered (default 1)",
     )
+    _add_limit_options(serve)
     serve.add_argument("--log-level", default="warning")
     serve.set_defaults(func=_serve)
 

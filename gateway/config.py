@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gateway.execution.resilience import SubgraphPolicies
+from gateway.limits import LimitSettings
+from gateway.persisted_queries import PersistedLimits
 
 
 @dataclass(slots=True)
@@ -56,3 +58,12 @@ class GatewayConfig:
     registry_url: str | None = None
     # seconds between checks of the registry for a version another replica committed
     registry_poll_interval: float = 1.0
+    # operation limits (size, tokens, shape, cost): defaults and per client application
+    operation_limits: LimitSettings = field(default_factory=LimitSettings)
+    # answer every request's estimated cost in extensions.cost (a request may ask for it with
+    # the header x-rugzak-cost: true)
+    expose_cost: bool = False
+    # bounds of the persisted query store, in total and per client application
+    persisted_limits: PersistedLimits = field(default_factory=PersistedLimits)
+    # bytes the in-memory entity cache may hold (without --cache redis://...)
+    memory_cache_bytes: int = 64 * 1024 * 1024

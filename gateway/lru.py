@@ -17,6 +17,7 @@ class LRU(Generic[K, V]):
         max_entries: int,
         max_bytes: int | None = None,
         weigh: Callable[[K, V], int] | None = None,
+        on_remove: Callable[[K, V], None] | None = None,
     ) -> None:
         if max_entries < 1:
             raise ValueError("an LRU holds at least one entry")
@@ -25,6 +26,8 @@ class LRU(Generic[K, V]):
         self.max_entries = max_entries
         self.max_bytes = max_bytes
         self._weigh = weigh
+        # told of every entry that leaves (evicted, replaced or popped), e.g. to keep accounts
+        self._on_remove = on_remove
         # key -> (value, its weight)
         self._items: OrderedDict[K, tuple[V, int]] = OrderedDict()
         self.bytes = 0
@@ -43,9 +46,7 @@ class LRU(Generic[K, V]):
 
     def put(self, key: K, value: V) -> None:
         weight = self._weigh(key, value) if self._weigh is not None else 0
-        old = self._items.pop(key, None)
-        if old is not None:
-            self.bytes -= old[1]
+        self.pop(key)
         if self.max_bytes is not None and weight > self.max_bytes:
             return  # larger than the whole cache: not kept, and nothing else evicted for it
         self._items[key] = (value, weight)
@@ -53,9 +54,21 @@ class LRU(Generic[K, V]):
         while len(self._items) > self.max_entries or (
             self.max_bytes is not None and self.bytes > self.max_bytes
         ):
-            _, (_, evicted) = self._items.popitem(last=False)
-            self.bytes -= evicted
+            evicted_key, (evicted, evicted_weight) = self._items.popitem(last=False)
+            self.bytes -= evicted_weight
             self.evictions += 1
+            if self._on_remove is not None:
+                self._on_remove(evicted_key, evicted)
+
+    def pop(self, key: K) -> V | None:
+        """Removes the entry (not counted as a use or an eviction); its value, or None."""
+        old = self._items.pop(key, None)
+        if old is None:
+            return None
+        self.bytes -= old[1]
+        if self._on_remove is not None:
+            self._on_remove(key, old[0])
+        return old[0]
 
     def recent(self, limit: int) -> list[K]:
         """Up to `limit` keys, the most recently used first (without counting as a use)."""

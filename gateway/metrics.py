@@ -4,6 +4,7 @@ gateways in one process (tests) do not share counters."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -95,6 +96,10 @@ class Metrics:
         last active check found it up, read at each scrape."""
         self.registry.register(_SubgraphCollector(guards))
 
+    def watch_stores(self, stores: Callable[[], Iterable[StoreSize]]) -> None:
+        """Reports what each bounded store holds and may hold, read at each scrape."""
+        self.registry.register(_StoreCollector(stores))
+
     def render(self) -> bytes:
         return generate_latest(self.registry)
 
@@ -144,6 +149,34 @@ class _SubgraphCollector(Collector):
             if probed is not None:
                 up.add_metric([guard.name], 1 if probed else 0)
         yield from (state, in_flight, queued, up)
+
+
+@dataclass(frozen=True, slots=True)
+class StoreSize:
+    name: str
+    bytes: int
+    entries: int
+    max_bytes: int
+
+
+class _StoreCollector(Collector):
+    def __init__(self, stores: Callable[[], Iterable[StoreSize]]) -> None:
+        self.stores = stores
+
+    def collect(self) -> Iterator[Metric]:
+        labels = ["store"]
+        size = GaugeMetricFamily(
+            "rugzak_store_bytes", "Approximate bytes held by a bounded store", labels=labels
+        )
+        bound = GaugeMetricFamily(
+            "rugzak_store_max_bytes", "The bytes a bounded store may hold", labels=labels
+        )
+        entries = GaugeMetricFamily("rugzak_store_entries", "Entries in a store", labels=labels)
+        for store in self.stores():
+            size.add_metric([store.name], store.bytes)
+            bound.add_metric([store.name], store.max_bytes)
+            entries.add_metric([store.name], store.entries)
+        yield from (size, bound, entries)
 
 
 class _OperationCacheCollector(Collector):

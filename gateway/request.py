@@ -20,8 +20,6 @@ from graphql import (
     OperationType,
     SelectionSetNode,
     execute,
-    parse,
-    validate,
 )
 from graphql.execution.values import get_variable_values
 
@@ -31,17 +29,18 @@ from gateway.cache.status import CacheStatus
 from gateway.errors import UNAUTHORIZED, PlanningError, RequestError, graphql_error
 from gateway.execution.executor import ExecutionState, Executor
 from gateway.execution.shaping import Shaper
+from gateway.limits import LimitSettings, OperationLimits
+from gateway.limits.admission import Admission, Document, Refused
+from gateway.limits.refusal import LimitExceeded
 from gateway.operation import (
     INTROSPECTION_FIELDS,
     NOperation,
-    condition_variables,
     normalize,
     select_operation,
 )
 from gateway.operation_cache import (
     OperationCaches,
     Weighed,
-    document_weight,
     normalized,
     operation_weight,
     plan_weight,
@@ -62,6 +61,9 @@ class GraphQLResponse:
     subgraph_requests: int = 0
     # HIT, PARTIAL, MISS or BYPASS, when the request asked what came from the cache
     cache_status: str | None = None
+    # the operation parsed, validated and was within its client's limits (so it may be
+    # registered as a persisted query)
+    admitted: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,18 +75,20 @@ class Prepared:
     definition: OperationDefinitionNode
     document: DocumentNode
     guard: OwnershipGuard | None  # fields readable only on the caller's own entities
-
-
-@dataclass(frozen=True, slots=True)
-class _Document:
-    document: DocumentNode | None
-    errors: tuple[dict[str, Any], ...]
-    conditions: frozenset[str]
+    cost: int = 0  # estimated (gateway/limits/cost.py)
 
 
 def _located(error: GraphQLError, code: str) -> dict[str, Any]:
     locations = [{"line": loc.line, "column": loc.column} for loc in error.locations or ()]
     return graphql_error(error.message, code, locations=locations or None)
+
+
+def _refusal(error: LimitExceeded) -> GraphQLResponse:
+    return GraphQLResponse(error.status, {"errors": [error.to_graphql()]})
+
+
+def _cost_json(cost: int, limits: OperationLimits) -> dict[str, int]:
+    return {"estimated": cost, "limit": limits.max_cost}
 
 
 _PERCENT = re.compile(r"^percent\((\d+(?:\.\d+)?)\)$")
@@ -114,6 +118,7 @@ class RequestHandler:
         override_labels: frozenset[str] = frozenset(),
         policies: PolicyRegistry | None = None,
         reject_unauthorized: bool = False,
+        limits: LimitSettings | None = None,
     ) -> None:
         self.supergraph = supergraph
         self.executor = executor
@@ -125,26 +130,16 @@ class RequestHandler:
         # of other supergraphs, so every key starts with this one's schema hash
         self.caches = caches or OperationCaches()
         self.schema_hash = supergraph.schema_hash
+        # size, shape and cost limits, checked before the work they bound
+        self.admission = Admission(supergraph, self.caches, limits or LimitSettings())
 
-    def document(self, query: str) -> _Document:
-        key = (self.schema_hash, query)
-        cached = self.caches.documents.get(key)
-        if cached is not None:
-            entry: _Document = cached.value
-            return entry
-        try:
-            document = parse(query)
-        except GraphQLError as exc:
-            entry = _Document(None, (_located(exc, "GRAPHQL_PARSE_FAILED"),), frozenset())
-        else:
-            errors = validate(self.supergraph.api_schema, document)
-            entry = _Document(
-                None if errors else document,
-                tuple(_located(e, "GRAPHQL_VALIDATION_FAILED") for e in errors),
-                condition_variables(document),
-            )
-        self.caches.documents.put(key, Weighed(entry, document_weight(query)))
-        return entry
+    def limits_for(self, principal: Principal) -> OperationLimits:
+        return self.admission.settings.for_principal(principal)
+
+    def document(self, query: str, limits: OperationLimits | None = None) -> Document:
+        """The parsed and validated document, or why not; within `limits` (the defaults when
+        None) or refused for them (`refused`, not cached: another client's may be wider)."""
+        return self.admission.document(query, limits)
 
     def prepare(
         self,
@@ -153,8 +148,12 @@ class RequestHandler:
         raw_variables: Mapping[str, Any],
         allow_mutation: bool = True,
         principal: Principal = ANONYMOUS,
+        include_cost: bool = False,
     ) -> GraphQLResponse | Prepared:
-        doc = self.document(query)
+        limits = self.limits_for(principal)
+        doc = self.document(query, limits)
+        if doc.refused is not None:
+            return _refusal(doc.refused)
         if doc.document is None:
             parse_failed = doc.errors[0]["extensions"]["code"] == "GRAPHQL_PARSE_FAILED"
             if parse_failed:
@@ -176,6 +175,13 @@ class RequestHandler:
                 400, {"errors": [_located(e, "BAD_USER_INPUT") for e in coerced]}
             )
         values = coerced.coerced
+        try:
+            cost = self.admission.cost(doc, operation, values, limits)
+        except Refused as exc:
+            body: dict[str, Any] = {"errors": [exc.error.to_graphql()]}
+            if include_cost and exc.cost is not None:
+                body["extensions"] = {"cost": _cost_json(exc.cost, limits)}
+            return GraphQLResponse(exc.error.status, body)
         conditions = tuple(sorted((n, bool(values.get(n))) for n in doc.conditions))
         op_key = (self.schema_hash, query, operation_name, conditions)
         cached_op = self.caches.operations.get(op_key)
@@ -202,7 +208,7 @@ class RequestHandler:
             plan = self.planner.plan(planned, labels)
             cached_plan = Weighed(plan, plan_weight(plan))
             self.caches.plans.put(key, cached_plan)
-        return Prepared(op, cached_plan.value, operation, doc.document, guard)
+        return Prepared(op, cached_plan.value, operation, doc.document, guard, cost)
 
     async def warm_from(self, previous: RequestHandler, limit: int) -> int:
         """Parse, validate, normalize and plan the previous handler's most recently used
@@ -253,9 +259,12 @@ class RequestHandler:
         include_plan: bool = False,
         principal: Principal = ANONYMOUS,
         include_cache_status: bool = False,
+        include_cost: bool = False,
     ) -> GraphQLResponse:
         try:
-            prepared = self.prepare(query, operation_name, raw_variables, allow_mutation, principal)
+            prepared = self.prepare(
+                query, operation_name, raw_variables, allow_mutation, principal, include_cost
+            )
         except RequestError as exc:
             status = 405 if exc.code == "METHOD_NOT_ALLOWED" else 400
             return GraphQLResponse(status, {"errors": [exc.to_graphql()]})
@@ -294,10 +303,12 @@ class RequestHandler:
             extensions["queryPlan"] = plan_json(plan)
         if state.cache_status is not None:
             extensions["cacheStatus"] = state.cache_status.to_json()
+        if include_cost:
+            extensions["cost"] = _cost_json(prepared.cost, self.limits_for(principal))
         if extensions:
             body["extensions"] = extensions
         summary = state.cache_status.summary if state.cache_status is not None else None
-        return GraphQLResponse(200, body, state.subgraph_calls, summary)
+        return GraphQLResponse(200, body, state.subgraph_calls, summary, admitted=True)
 
     def _introspect(
         self,

@@ -332,7 +332,10 @@ class EntityCache:
             if await self.store.increment(VERSION_PREFIX + tag) is not None:
                 count += 1
                 if self.metrics is not None:
-                    self.metrics.invalidations.labels(type=tag.split(":", 1)[0]).inc()
+                    # a label per type of this schema only: callers choose the tags
+                    name = tag.split(":", 1)[0]
+                    known = name in self.supergraph.api_schema.type_map
+                    self.metrics.invalidations.labels(type=name if known else "other").inc()
         return count
 
     async def single_flight(self, key: str, fetch: Callable[[], Awaitable[Any]]) -> Any:

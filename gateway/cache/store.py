@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from aiocache import BaseCache, SimpleMemoryCache
+from aiocache import BaseCache
 from aiocache.serializers import NullSerializer
+
+from gateway.cache.memory import DEFAULT_BYTES, BoundedMemoryCache
 
 log = logging.getLogger("rugzak.cache")
 
@@ -26,7 +29,12 @@ _PING_KEY = "rugzak:ping"
 
 
 class CacheStore:
-    def __init__(self, backend: BaseCache, description: str, timeout: float = DEFAULT_TIMEOUT):
+    def __init__(
+        self,
+        backend: BaseCache | BoundedMemoryCache,
+        description: str,
+        timeout: float = DEFAULT_TIMEOUT,
+    ):
         self.backend = backend
         self.description = description
         self.timeout = timeout
@@ -56,9 +64,9 @@ class CacheStore:
     async def set(self, key: str, value: str, ttl: float | None = None) -> None:
         await self.set_many([(key, value)], ttl)
 
-    async def increment(self, key: str) -> int | None:
-        """Adds one to a counter (created at 0); None when the backend failed."""
-        value = await self._call("increment", self.backend.increment, key, 1)
+    async def increment(self, key: str, delta: int = 1) -> int | None:
+        """Adds `delta` to a counter (created at 0); None when the backend failed."""
+        value = await self._call("increment", self.backend.increment, key, delta)
         return value if isinstance(value, int) else None
 
     async def ping(self) -> str | None:
@@ -72,6 +80,11 @@ class CacheStore:
             return str(exc) or exc.__class__.__name__
         self._down_until = 0.0
         return None
+
+    async def expire(self, key: str, ttl: float) -> None:
+        """Lets the entry (e.g. a counter) expire `ttl` seconds from now (whole seconds, as
+        Redis counts them)."""
+        await self._call("expire", self.backend.expire, key, max(1, math.ceil(ttl)))
 
     async def close(self) -> None:
         try:
@@ -91,10 +104,11 @@ class CacheStore:
             return None
 
 
-def cache_store(url: str | None) -> CacheStore:
-    """The store for `url`: None or "memory" keeps it in this process; `redis://host:port/db`."""
+def cache_store(url: str | None, memory_bytes: int = DEFAULT_BYTES) -> CacheStore:
+    """The store for `url`: None or "memory" keeps it in this process, within `memory_bytes`
+    (gateway/cache/memory.py); `redis://host:port/db`."""
     if not url or url == "memory":
-        return CacheStore(SimpleMemoryCache(serializer=NullSerializer()), "memory")
+        return CacheStore(BoundedMemoryCache(memory_bytes), "memory")
     parts = urlsplit(url)
     if parts.scheme != "redis":
         raise ValueError(f"cache URL must be memory or redis://host:port/db, got {url!r}")

@@ -1,0 +1,103 @@
+"""How long the worst operations the limits admit hold the event loop, unseen: parse, measure,
+validate, estimate the cost, normalize and plan (everything before the first subgraph call),
+with no cache to help.
+
+    .venv/bin/python -m bench.limits_cost [--repeat 20] [--limits JSON|@FILE]
+
+For each of bench/worst_operations.py's operations (one per limit, as large as it allows) it
+prints the median and the worst time in milliseconds, and says whether it was admitted (it must
+be: otherwise it is not the worst admitted one). Then the same for the attacks of issue 13,
+which must be refused, and how long refusing took. Not a test: numbers depend on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import statistics
+import time
+
+from auth.principal import ANONYMOUS, Principal
+from bench.worst_operations import worst_operations
+from gateway.execution.executor import Executor
+from gateway.execution.subgraph_client import SubgraphClient
+from gateway.limits import LimitSettings
+from gateway.request import GraphQLResponse, RequestHandler
+from gateway.supergraph import load_supergraph
+from tests.e2e.stack import PROFILE_QUERY, SUPERGRAPH
+from tests.security import attacks as hostile
+
+CITIZEN = Principal(subject="bench", insz="85671012385", acr="substantial")
+
+
+def attacks() -> list[tuple[str, str]]:
+    """Issue 13's findings 5 and 6, as sent (tests/security/attacks.py)."""
+    return [
+        ("__typename @include(if: true), 1 MB", hostile.typename_include()),
+        ("one field 50,000 times", hostile.same_field()),
+        ("10,000 aliases", hostile.aliases()),
+        ("fragments multiplying aliases 30x30x30", hostile.multiplied_aliases()),
+    ]
+
+
+def timed(
+    settings: LimitSettings,
+    query: str,
+    variables: dict[str, object],
+    principal: Principal,
+    repeat: int,
+) -> tuple[list[float], GraphQLResponse | None]:
+    supergraph = load_supergraph(SUPERGRAPH.read_text(encoding="utf-8"))
+    times = []
+    outcome: GraphQLResponse | None = None
+    for _ in range(repeat):
+        # a fresh handler each time: nothing cached, as for an operation never seen before
+        handler = RequestHandler(supergraph, Executor(SubgraphClient(), {}), limits=settings)
+        gc.collect()
+        start = time.process_time()
+        prepared = handler.prepare(query, None, variables, True, principal)
+        times.append((time.process_time() - start) * 1000)
+        outcome = prepared if isinstance(prepared, GraphQLResponse) else None
+    return times, outcome
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--limits", help="operation limits, as rugzak serve --operation-limits")
+    args = parser.parse_args()
+    settings = LimitSettings.parse(args.limits) if args.limits else LimitSettings()
+    limits = settings.default
+    print(f"limits: {limits}")
+    print(f"{'operation':44} {'bytes':>7} {'CPU ms med':>10} {'max':>7}  outcome")
+    rows = [("profile (citizen, for scale)", PROFILE_QUERY, {}, CITIZEN)]
+    rows += [
+        (f"{w.name}: {w.why}", w.query, w.variables, ANONYMOUS) for w in worst_operations(limits)
+    ]
+    worst = 0.0
+    for name, query, variables, principal in rows:
+        times, refused = timed(settings, query, variables, principal, args.repeat)
+        outcome = "admitted" if refused is None else _code(refused)
+        if refused is None and not name.startswith("profile"):
+            worst = max(worst, max(times))
+        _row(name, query, times, outcome)
+    print(f"worst admitted operation, unseen: {worst:.1f} ms before its first subgraph call")
+    print()
+    for name, query in attacks():
+        times, refused = timed(settings, query, {}, ANONYMOUS, max(3, args.repeat // 4))
+        outcome = "ADMITTED" if refused is None else _code(refused)
+        _row(name, query, times, outcome)
+    return 0
+
+
+def _row(name: str, query: str, times: list[float], outcome: str) -> None:
+    median, worst = statistics.median(times), max(times)
+    print(f"{name[:44]:44} {len(query.encode()):7} {median:10.2f} {worst:7.2f}  {outcome}")
+
+
+def _code(response: GraphQLResponse) -> str:
+    return f"{response.status} {response.body['errors'][0]['extensions']['code']}"
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

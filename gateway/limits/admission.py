@@ -1,0 +1,203 @@
+"""Whether an operation may go on, decided in order of cost, each check before the work it
+bounds:
+
+1. the query's size in bytes, before anything else;
+2. lexer tokens and comments: the parser stops at the client's limit, so a huge document is
+   never built into an AST;
+3. the shape (depth, fields with fragments expanded, aliases, root fields, directives, repeated
+   fields), measured in linear time before validation, whose overlapping-fields rule is
+   quadratic;
+4. validation;
+5. the estimated cost (gateway/limits/cost.py), with the request's variables, before the
+   operation is normalized, planned or executed.
+
+Parsed documents are cached with their shape (shared by every client: each request checks the
+shape against its own client's limits). A document beyond every client's limits is cached
+without its AST, so that sending it again costs a lookup and it holds little memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    GraphQLError,
+    GraphQLSyntaxError,
+    OperationDefinitionNode,
+    parse,
+    validate,
+)
+
+from gateway.errors import graphql_error
+from gateway.limits.cost import CostModel
+from gateway.limits.refusal import (
+    COST_LIMIT_EXCEEDED,
+    MAX_COMMENTS,
+    MAX_TOKENS,
+    LimitExceeded,
+)
+from gateway.limits.settings import LimitSettings, OperationLimits
+from gateway.limits.shape import Shape, check, check_size, measure, token_count
+from gateway.operation import condition_variables
+from gateway.operation_cache import OperationCaches, Weighed, document_weight
+from gateway.supergraph import Supergraph
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A query text's parse and validation (cached), or why it was refused (not cached)."""
+
+    document: DocumentNode | None
+    errors: tuple[dict[str, Any], ...]
+    conditions: frozenset[str]
+    shape: Shape | None = None  # None: the text did not parse
+    validated: bool = True
+    refused: LimitExceeded | None = None
+    # estimates that used no variable, by (operation name, assumed list size)
+    costs: dict[tuple[str | None, int], int] = field(default_factory=dict)
+
+
+class Refused(Exception):
+    """An operation over its cost limit (or whose cost cannot be estimated)."""
+
+    def __init__(self, error: LimitExceeded, cost: int | None) -> None:
+        super().__init__(error.message)
+        self.error = error
+        self.cost = cost
+
+
+def located(error: GraphQLError, code: str) -> dict[str, Any]:
+    locations = [{"line": loc.line, "column": loc.column} for loc in error.locations or ()]
+    return graphql_error(error.message, code, locations=locations or None)
+
+
+def utf8_size(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode())
+
+
+class Admission:
+    """The limits of one supergraph's request handler."""
+
+    def __init__(
+        self, supergraph: Supergraph, caches: OperationCaches, settings: LimitSettings
+    ) -> None:
+        self.supergraph = supergraph
+        self.schema_hash = supergraph.schema_hash
+        self.caches = caches
+        self.settings = settings
+        self.widest = settings.widest()
+        self.cost_model = CostModel(supergraph.schema, supergraph.api_schema)
+
+    def document(self, query: str, limits: OperationLimits | None = None) -> Document:
+        limits = limits or self.settings.default
+        try:
+            check_size(utf8_size(query), None, limits)
+        except LimitExceeded as exc:
+            return _refused(exc)
+        key = (self.schema_hash, query)
+        cached = self.caches.documents.get(key)
+        entry: Document
+        if cached is None:
+            parsed = self._parse(query, limits)
+            if parsed.refused is not None:
+                return parsed
+            entry = parsed
+            self._keep(key, query, entry)
+        else:
+            entry = cached.value
+        if entry.shape is None:  # did not parse
+            return entry
+        try:
+            check(entry.shape, limits)
+        except LimitExceeded as exc:
+            return _refused(exc)
+        if not entry.validated:
+            assert entry.document is not None
+            errors = validate(self.supergraph.api_schema, entry.document)
+            entry = Document(
+                None if errors else entry.document,
+                tuple(located(e, "GRAPHQL_VALIDATION_FAILED") for e in errors),
+                entry.conditions,
+                entry.shape,
+            )
+            self._keep(key, query, entry)
+        return entry
+
+    def _parse(self, query: str, limits: OperationLimits) -> Document:
+        try:
+            document = parse(
+                query, max_lexical_tokens=limits.max_tokens, max_comments=limits.max_comments
+            )
+        except GraphQLSyntaxError as exc:
+            refused = _parse_limit(exc, limits)
+            if refused is not None:
+                return _refused(refused)
+            return Document(None, (located(exc, "GRAPHQL_PARSE_FAILED"),), frozenset())
+        size = utf8_size(query)
+        shape = measure(document, size, token_count(document), self.widest.max_fields)
+        try:
+            check(shape, self.widest)
+        except LimitExceeded:  # refused whatever the client: keep the shape, not the AST
+            return Document(None, (), frozenset(), shape, validated=True)
+        return Document(document, (), condition_variables(document), shape, validated=False)
+
+    def _keep(self, key: tuple[str, str], query: str, entry: Document) -> None:
+        weight = document_weight(query) if entry.document is not None else 1_000 + len(query)
+        self.caches.documents.put(key, Weighed(entry, weight))
+
+    def cost(
+        self,
+        doc: Document,
+        operation: OperationDefinitionNode,
+        variables: Mapping[str, Any],
+        limits: OperationLimits,
+    ) -> int:
+        """The operation's estimated cost; Refused when it is over the client's limit."""
+        assert doc.document is not None
+        memo = (operation.name.value if operation.name else None, limits.list_size)
+        cost = doc.costs.get(memo)
+        if cost is None:
+            try:
+                estimate = self.cost_model.estimate(
+                    doc.document, operation, variables, limits.list_size
+                )
+            except LimitExceeded as exc:
+                raise Refused(exc, None) from None
+            cost = estimate.cost
+            if not estimate.used_variables:
+                doc.costs[memo] = cost
+        if cost > limits.max_cost:
+            error = LimitExceeded(
+                COST_LIMIT_EXCEEDED,
+                f"The operation's estimated cost is {cost}; at most {limits.max_cost} is allowed.",
+                limits.max_cost,
+                cost,
+            )
+            raise Refused(error, cost)
+        return cost
+
+
+def _refused(error: LimitExceeded) -> Document:
+    return Document(None, (), frozenset(), refused=error)
+
+
+def _parse_limit(error: GraphQLSyntaxError, limits: OperationLimits) -> LimitExceeded | None:
+    """The parser's own limits, told apart from syntax errors by their message."""
+    if "tokens. Parsing aborted" in error.message:
+        return LimitExceeded(
+            MAX_TOKENS,
+            f"The query has more than {limits.max_tokens} tokens; at most {limits.max_tokens} "
+            "are allowed.",
+            limits.max_tokens,
+        )
+    if "comments. Parsing aborted" in error.message:
+        return LimitExceeded(
+            MAX_COMMENTS,
+            f"The query has more than {limits.max_comments} comments; at most "
+            f"{limits.max_comments} are allowed.",
+            limits.max_comments,
+        )
+    return None
