@@ -12,6 +12,7 @@ per session, with a Hive Gateway over it, and stops everything at the end.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
@@ -178,10 +179,29 @@ def comparable(body: Mapping[str, Any]) -> dict[str, Any]:
     return {"data": body.get("data"), "error_paths": paths}
 
 
+# the differential tests compare answers, not operation limits (tests/security checks those):
+# the reference gateway has none, so neither has Rugzak here
+_LIMITS = (
+    "max_bytes",
+    "max_tokens",
+    "max_comments",
+    "max_depth",
+    "max_aliases",
+    "max_root_fields",
+    "max_directives",
+    "max_repeated_fields",
+    "max_fields",
+    "max_fragments",
+    "max_cost",
+)
+NO_OPERATION_LIMITS = json.dumps(dict.fromkeys(_LIMITS, 10**9))
+
+
 def rugzak_for(pool: dict[str, Server], federation: Federation, name: str) -> Server:
     """Rugzak over fixture set `name`'s supergraph, started on first use (`pool` stops it)."""
     if name not in pool:
         argv = ["-m", "gateway", "serve", "--supergraph", str(federation.fixtures.supergraph_path)]
+        argv += ["--operation-limits", NO_OPERATION_LIMITS]
         pool[name] = start_python_server(argv, f"rugzak over {name}", probe="/health")
     return pool[name]
 

@@ -40,9 +40,9 @@ def many_tickets(count: int) -> str:
 def test_anonymous_callers_read_what_is_public_of_a_ticket_and_nothing_personal(
     hostile: HostileWorld,
 ) -> None:
-    body = post(hostile, many_tickets(40))
+    body = post(hostile, many_tickets(20))  # as many root fields as the default limits allow
     tickets = [t for t in body["data"].values() if t is not None]
-    assert len(tickets) >= 30  # the tickets exist: their public part is answered
+    assert len(tickets) >= 15  # the tickets exist: their public part is answered
     for ticket in tickets:
         assert ticket["reference"].startswith("MLD-") and ticket["status"]
         for field in ("description", "location", "statusHistory", "publicUpdates"):
