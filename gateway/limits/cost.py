@@ -85,9 +85,10 @@ class CostNames:
 
 
 def cost_names(schema: GraphQLSchema) -> CostNames | None:
-    """The names the supergraph's `@link` to the cost spec gives its directives; None without
-    such a link."""
+    """The names the supergraph's `@link`s to the cost spec give its directives (one link may
+    import both, or one link each); None without such a link."""
     node = schema.ast_node
+    names: dict[str, str] | None = None
     for directive in (node.directives or ()) if node is not None else ():
         if directive.name.value != "link":
             continue
@@ -95,17 +96,18 @@ def cost_names(schema: GraphQLSchema) -> CostNames | None:
         url = args.get("url")
         if not isinstance(url, StringValueNode) or not COST_SPEC.match(url.value):
             continue
-        alias = args.get("as")
-        namespace = alias.value if isinstance(alias, StringValueNode) else "cost"
-        # not imported: the spec's own-name directive is @<namespace>, others @<namespace>__name
-        names = {"cost": namespace, "listSize": f"{namespace}__listSize"}
+        if names is None:
+            alias = args.get("as")
+            namespace = alias.value if isinstance(alias, StringValueNode) else "cost"
+            # not imported: the spec's own-name directive is @<namespace>, others
+            # @<namespace>__name
+            names = {"cost": namespace, "listSize": f"{namespace}__listSize"}
         imports = args.get("import")
         for item in imports.values if isinstance(imports, ListValueNode) else ():
             name, local = _import(item)
             if name in ("@cost", "@listSize") and local:
                 names[name[1:]] = local.lstrip("@")
-        return CostNames(names["cost"], names["listSize"])
-    return None
+    return None if names is None else CostNames(names["cost"], names["listSize"])
 
 
 def _import(item: ValueNode) -> tuple[str | None, str | None]:

@@ -124,6 +124,13 @@ def test_renamed_and_namespaced_directives_are_followed() -> None:
     names = cost_names(supergraph.schema)
     assert names is not None and (names.cost, names.list_size) == ("cost", "cost__listSize")
     assert estimate("{ featured { price } }", sdl=namespaced) == 50 * 6
+    # as Rugzak's composition writes it: one link for @cost, another importing @listSize
+    split = COST_SDL.replace(
+        '@link(url: "https://specs.apollo.dev/cost/v0.1", import: ["@cost", "@listSize"])',
+        '@link(url: "https://specs.apollo.dev/cost/v0.1") '
+        '@link(url: "https://specs.apollo.dev/cost/v0.1", import: ["@listSize"])',
+    )
+    assert estimate("{ featured { price } }", sdl=split) == 50 * 6
     # directives of that name without the link are not the cost spec's
     unlinked = COST_SDL.replace(
         '@link(url: "https://specs.apollo.dev/cost/v0.1", import: ["@cost", "@listSize"])', ""
