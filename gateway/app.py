@@ -132,6 +132,8 @@ class GatewayApp:
     def _store_sizes(self) -> Iterator[StoreSize]:
         pq = self.persisted
         yield StoreSize("persisted_queries", pq.bytes, len(pq.entries), pq.limits.max_bytes)
+        answers = self.handler.introspection
+        yield StoreSize("introspection", answers.bytes, len(answers), answers.max_bytes or 0)
         memory = self.cache.backend
         if isinstance(memory, BoundedMemoryCache):
             size = memory.bytes + memory.counter_bytes

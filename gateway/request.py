@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from graphql import (
     DocumentNode,
     ExecutionResult,
@@ -32,6 +33,7 @@ from gateway.execution.shaping import Shaper
 from gateway.limits import LimitSettings, OperationLimits
 from gateway.limits.admission import Admission, Document, Refused
 from gateway.limits.refusal import LimitExceeded
+from gateway.lru import LRU
 from gateway.operation import (
     INTROSPECTION_FIELDS,
     NOperation,
@@ -91,6 +93,13 @@ def _cost_json(cost: int, limits: OperationLimits) -> dict[str, int]:
     return {"estimated": cost, "limit": limits.max_cost}
 
 
+INTROSPECTION_ENTRIES, INTROSPECTION_BYTES = 256, 16 * 1024 * 1024
+
+
+def _introspection_weight(key: tuple[str, str | None, bytes], answer: bytes) -> int:
+    return 200 + len(key[0]) + len(key[2]) + len(answer)
+
+
 _PERCENT = re.compile(r"^percent\((\d+(?:\.\d+)?)\)$")
 
 
@@ -132,6 +141,10 @@ class RequestHandler:
         self.schema_hash = supergraph.schema_hash
         # size, shape and cost limits, checked before the work they bound
         self.admission = Admission(supergraph, self.caches, limits or LimitSettings())
+        # answers to introspection, by query text, operation name and variables
+        self.introspection: LRU[tuple[str, str | None, bytes], bytes] = LRU(
+            INTROSPECTION_ENTRIES, INTROSPECTION_BYTES, _introspection_weight
+        )
 
     def limits_for(self, principal: Principal) -> OperationLimits:
         return self.admission.settings.for_principal(principal)
@@ -149,9 +162,11 @@ class RequestHandler:
         allow_mutation: bool = True,
         principal: Principal = ANONYMOUS,
         include_cost: bool = False,
+        document: Document | None = None,
     ) -> GraphQLResponse | Prepared:
+        """`document`: the query's, when the caller has it already (for this principal)."""
         limits = self.limits_for(principal)
-        doc = self.document(query, limits)
+        doc = document or self.document(query, limits)
         if doc.refused is not None:
             return _refusal(doc.refused)
         if doc.document is None:
@@ -261,9 +276,17 @@ class RequestHandler:
         include_cache_status: bool = False,
         include_cost: bool = False,
     ) -> GraphQLResponse:
+        # parsed and validated off the event loop when new (gateway/limits/admission.py)
+        doc = await self.admission.document_off_loop(query, self.limits_for(principal))
         try:
             prepared = self.prepare(
-                query, operation_name, raw_variables, allow_mutation, principal, include_cost
+                query,
+                operation_name,
+                raw_variables,
+                allow_mutation,
+                principal,
+                include_cost,
+                doc,
             )
         except RequestError as exc:
             status = 405 if exc.code == "METHOD_NOT_ALLOWED" else 400
@@ -290,7 +313,7 @@ class RequestHandler:
         if plan.fetches:
             await self.executor.execute(plan, variables, headers, state)
         if plan.has_introspection:
-            self._introspect(document, operation, raw_variables, state)
+            self._introspect(document, operation, raw_variables, state, query)
         if state.ownership is not None:
             state.ownership.enforce(state.data, state.errors)
         errors = state.errors
@@ -316,8 +339,27 @@ class RequestHandler:
         operation: OperationDefinitionNode,
         variables: Mapping[str, Any],
         state: ExecutionState,
+        query: str = "",
     ) -> None:
-        """__schema and __type are answered from the API schema by graphql-core."""
+        """__schema and __type are answered from the API schema by graphql-core; the answer
+        depends only on the query and its variables, so it is kept (bounded) for the next."""
+        name = operation.name.value if operation.name else None
+        key = (query, name, orjson.dumps(dict(variables), option=orjson.OPT_SORT_KEYS))
+        known = self.introspection.get(key) if query else None
+        if known is None:
+            known = orjson.dumps(self._execute_introspection(document, operation, variables))
+            if query:
+                self.introspection.put(key, known)
+        answer = orjson.loads(known)  # a copy: the response is built from it
+        state.data.update(answer["data"] or {})
+        state.errors.extend(answer["errors"])
+
+    def _execute_introspection(
+        self,
+        document: DocumentNode,
+        operation: OperationDefinitionNode,
+        variables: Mapping[str, Any],
+    ) -> dict[str, Any]:
         fields = [
             s
             for s in operation.selection_set.selections
@@ -337,7 +379,5 @@ class RequestHandler:
             variable_values=dict(variables),
         )
         assert isinstance(result, ExecutionResult)
-        if result.data:
-            state.data.update(result.data)
-        for error in result.errors or ():
-            state.errors.append(dict(error.formatted))
+        errors = [dict(error.formatted) for error in result.errors or ()]
+        return {"data": result.data, "errors": errors}

@@ -7,7 +7,7 @@ bounds:
 3. the shape (depth, fields with fragments expanded, aliases, root fields, directives, repeated
    fields), measured in linear time before validation, whose overlapping-fields rule is
    quadratic;
-4. validation;
+4. validation (of an operation not seen before: in a worker thread, off the event loop);
 5. the estimated cost (gateway/limits/cost.py), with the request's variables, before the
    operation is normalized, planned or executed.
 
@@ -18,7 +18,9 @@ without its AST, so that sending it again costs a lookup and it holds little mem
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,39 +94,71 @@ class Admission:
         self.cost_model = CostModel(supergraph.schema, supergraph.api_schema)
 
     def document(self, query: str, limits: OperationLimits | None = None) -> Document:
+        """The query's document for a client with these limits (the defaults when None)."""
         limits = limits or self.settings.default
-        try:
-            check_size(utf8_size(query), None, limits)
-        except LimitExceeded as exc:
-            return _refused(exc)
+        too_large = _too_large(query, limits)
+        if too_large is not None:
+            return too_large
         key = (self.schema_hash, query)
         cached = self.caches.documents.get(key)
-        entry: Document
-        if cached is None:
-            parsed = self._parse(query, limits)
-            if parsed.refused is not None:
-                return parsed
-            entry = parsed
-            self._keep(key, query, entry)
+        answer, keep = self._examine(query, limits, cached.value if cached else None)
+        if keep is not None:
+            self._keep(key, query, keep)
+        return answer
+
+    async def document_off_loop(
+        self, query: str, limits: OperationLimits | None = None
+    ) -> Document:
+        """The same, but a document not parsed or not validated yet is parsed, measured and
+        validated in a worker thread: the event loop goes on serving meanwhile (it gets the
+        interpreter back every few milliseconds), so an unseen operation never holds it for
+        longer than that. One worker: unseen operations wait for each other, not the rest."""
+        limits = limits or self.settings.default
+        too_large = _too_large(query, limits)
+        if too_large is not None:
+            return too_large
+        key = (self.schema_hash, query)
+        cached = self.caches.documents.get(key)
+        entry = cached.value if cached else None
+        if entry is not None and (entry.shape is None or entry.validated):
+            answer, keep = self._examine(query, limits, entry)  # only checks the limits
         else:
-            entry = cached.value
+            loop = asyncio.get_running_loop()
+            answer, keep = await loop.run_in_executor(
+                _worker(), self._examine, query, limits, entry
+            )
+        if keep is not None:
+            self._keep(key, query, keep)
+        return answer
+
+    def _examine(
+        self, query: str, limits: OperationLimits, entry: Document | None
+    ) -> tuple[Document, Document | None]:
+        """The answer for this client, and what to cache (None: nothing new). Parses when there
+        is no entry yet, validates when the entry is within the client's limits and was not
+        validated yet. Touches no cache (it may run in the worker thread)."""
+        keep = None
+        if entry is None:
+            entry = self._parse(query, limits)
+            if entry.refused is not None:  # the parser's limits: no shape to keep
+                return entry, None
+            keep = entry
         if entry.shape is None:  # did not parse
-            return entry
+            return entry, keep
         try:
             check(entry.shape, limits)
         except LimitExceeded as exc:
-            return _refused(exc)
+            return _refused(exc), keep
         if not entry.validated:
             assert entry.document is not None
             errors = validate(self.supergraph.api_schema, entry.document)
-            entry = Document(
+            entry = keep = Document(
                 None if errors else entry.document,
                 tuple(located(e, "GRAPHQL_VALIDATION_FAILED") for e in errors),
                 entry.conditions,
                 entry.shape,
             )
-            self._keep(key, query, entry)
-        return entry
+        return entry, keep
 
     def _parse(self, query: str, limits: OperationLimits) -> Document:
         try:
@@ -182,6 +216,25 @@ class Admission:
 
 def _refused(error: LimitExceeded) -> Document:
     return Document(None, (), frozenset(), refused=error)
+
+
+def _too_large(query: str, limits: OperationLimits) -> Document | None:
+    try:
+        check_size(utf8_size(query), None, limits)
+    except LimitExceeded as exc:
+        return _refused(exc)
+    return None
+
+
+_WORKER: ThreadPoolExecutor | None = None
+
+
+def _worker() -> ThreadPoolExecutor:
+    """The process's one admission thread, made on first use (after a fork, in the worker)."""
+    global _WORKER
+    if _WORKER is None:
+        _WORKER = ThreadPoolExecutor(1, thread_name_prefix="rugzak-admission")
+    return _WORKER
 
 
 def _parse_limit(error: GraphQLSyntaxError, limits: OperationLimits) -> LimitExceeded | None:

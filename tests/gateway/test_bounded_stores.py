@@ -16,9 +16,10 @@ from gateway.cache.store import CacheStore
 from gateway.errors import RequestError
 from gateway.execution.executor import Executor
 from gateway.execution.subgraph_client import SubgraphClient
+from gateway.lru import LRU
 from gateway.operation_cache import CacheLimits, OperationCaches
 from gateway.persisted_queries import PersistedLimits, PersistedQueries, text_bytes
-from gateway.request import RequestHandler
+from gateway.request import RequestHandler, _introspection_weight
 from gateway.supergraph import load_supergraph
 from tests.e2e.stack import SUPERGRAPH
 
@@ -160,3 +161,21 @@ def test_operation_caches_stay_within_their_bytes_under_distinct_operations() ->
         handler.prepare(f'{{ m{i}: municipality(nisCode: "{i}") {{ name nisCode }} }}', None, {})
         assert all(lru.bytes <= limits.bytes for _, lru in handler.caches.by_name())
     assert handler.caches.documents.evictions > 0
+
+
+async def test_introspection_answers_are_kept_within_their_bound() -> None:
+    client = SubgraphClient()
+    try:
+        handler = RequestHandler(SG, Executor(client, {}))
+        handler.introspection = LRU(1_000, 20_000, _introspection_weight)
+        query = '{ __type(name: "Municipality") { name fields { name } } }'
+        first = await handler.handle(query, None, {}, {})
+        assert first.body == (await handler.handle(query, None, {}, {})).body
+        assert handler.introspection.hits == 1
+        assert first.body["data"]["__type"]["fields"][0] == {"name": "nisCode"}
+        for i in range(100):  # distinct texts: the oldest answers make way
+            await handler.handle(f'{{ __type(name: "Query") {{ a{i}: name }} }}', None, {}, {})
+            assert handler.introspection.bytes <= 20_000
+        assert handler.introspection.evictions > 0
+    finally:
+        await client.aclose()

@@ -1,0 +1,59 @@
+"""An operation the gateway has not seen is parsed and validated off the event loop, in the
+admission worker thread; a known one is served from the cache on the loop itself."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+from graphql import validate as graphql_validate
+
+import gateway.limits.admission as admission
+from gateway.execution.executor import Executor
+from gateway.execution.subgraph_client import SubgraphClient
+from gateway.request import RequestHandler
+from gateway.supergraph import load_supergraph
+from tests.e2e.stack import SUPERGRAPH
+
+SG = load_supergraph(SUPERGRAPH.read_text())
+
+
+async def test_unseen_documents_are_validated_in_the_worker_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    threads: list[int] = []
+
+    def validate(*args: Any, **kwargs: Any) -> Any:
+        threads.append(threading.get_ident())
+        return graphql_validate(*args, **kwargs)
+
+    monkeypatch.setattr(admission, "validate", validate)
+    client = SubgraphClient()
+    try:
+        handler = RequestHandler(SG, Executor(client, {}))
+        query = "{ __typename }"
+        first = await handler.handle(query, None, {}, {})
+        second = await handler.handle(query, None, {}, {})
+    finally:
+        await client.aclose()
+    assert first.body == second.body == {"data": {"__typename": "Query"}}
+    assert len(threads) == 1 and threads[0] != threading.get_ident()
+    assert handler.caches.documents.hits >= 1
+
+
+async def test_refusals_come_back_from_the_worker_with_their_code() -> None:
+    client = SubgraphClient()
+    try:
+        handler = RequestHandler(SG, Executor(client, {}))
+        deep = "{ __schema { types { name " + "ofType { name " * 25 + "}" * 25 + " } } }"
+        refused = await handler.handle(deep, None, {}, {})
+        bad = await handler.handle("{ nosuchfield }", None, {}, {})
+        broken = await handler.handle("{ ", None, {}, {})
+    finally:
+        await client.aclose()
+    assert refused.status == 400
+    assert refused.body["errors"][0]["extensions"]["code"] == "MAX_DEPTH_LIMIT"
+    assert bad.body["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    assert broken.status == 400
+    assert broken.body["errors"][0]["extensions"]["code"] == "GRAPHQL_PARSE_FAILED"
