@@ -1,0 +1,214 @@
+"""Hostile load (issue 13): a citizen's profile query measured idle, then while hostile clients
+send the worst operations the default limits still admit (bench/worst_operations.py, one per
+limit, each client going through all of them).
+
+    .venv/bin/python -m bench.hostile_load [--seconds 20] [--hostile 4]
+
+Set up as `make bench`'s profile scenario: Rugzak alone on core 0 with its default limits, the
+reference subgraphs behind a memo (bench.subgraph_server) on core 1 with the load. The profile
+query is sent by wrk over one connection, one request at a time, with Ann's tokens; the hostile
+clients are wrk connections without a token. Three phases, each `--seconds` long:
+
+- idle: the profile query alone;
+- repeated: the hostile clients send the same worst operations over and over (the gateway's
+  caches of documents, operations and plans hold them: what is left is executing them);
+- unseen: every hostile request is an operation the gateway never saw (a new operation name
+  each time), so each is parsed, validated, normalized and planned from scratch.
+
+Prints the profile query's p50 and p99 per phase and the ratio of each p99 to the idle one (the
+issue's target: at most 3x), the hostile requests answered, and the gateway's CPU; writes
+bench/results/hostile.json. Not a test: the numbers depend on the machine (run it on an idle
+one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+
+from bench.compare import CITIZEN_CLAIMS, PROFILE_QUERY
+from bench.gateways import Setup, start_rugzak
+from bench.launch import pinned
+from bench.measure import check_answer
+from bench.procstat import cpu_seconds, group_pids, wait_idle
+from bench.stacks import profile_stack
+from bench.tokens import TokenPool
+from bench.worst_operations import worst_operations
+from bench.wrk import Load, run_round, wrk_binary
+from gateway.limits import OperationLimits
+from tests.servers import ROOT, Server
+
+SCRIPT = Path(__file__).resolve().parent / "hostile.lua"
+RESULTS = ROOT / "bench" / "results" / "hostile.json"
+GATEWAY_CPU, LOAD_CPU = "0", "1"
+TARGET = 3.0
+
+
+def unseen_form(query: str) -> str:
+    """The operation with a name that the load script replaces by a new one per request."""
+    named = re.sub(r"^(\s*)query\s+\w+", r"\1query H__N__", query, count=1)
+    return named if named != query else "query H__N__ " + query.lstrip()
+
+
+def hostile_bodies(server: Server) -> list[dict[str, Any]]:
+    """The worst admitted operations, each checked once: answered (HTTP 200)."""
+    admitted = []
+    for worst in worst_operations(OperationLimits()):
+        body = {"query": worst.query, "variables": worst.variables}
+        response = httpx.post(server.url + "/graphql", json=body, timeout=60)
+        if response.status_code != 200:
+            raise RuntimeError(f"{worst.name} is not admitted: {response.text[:300]}")
+        unseen = {**body, "query": unseen_form(worst.query)}
+        check = httpx.post(server.url + "/graphql", json=unseen, timeout=60)
+        if check.status_code != 200:
+            raise RuntimeError(f"{worst.name}, renamed, is not admitted: {check.text[:300]}")
+        admitted.append(
+            {
+                "name": worst.name,
+                "why": worst.why,
+                "body": body,
+                "answer_bytes": len(response.content),
+            }
+        )
+    return admitted
+
+
+def hostile_round(
+    url: str, bodies: Path, connections: int, seconds: float, unseen: bool
+) -> dict[str, Any]:
+    argv = [wrk_binary(), "-t1", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "60s",
+            "-s", str(SCRIPT), url]  # fmt: skip
+    env = {**os.environ, "BENCH_BODIES_FILE": str(bodies), "BENCH_UNSEEN": "1" if unseen else ""}
+    proc = subprocess.run(
+        pinned(argv, LOAD_CPU), env=env, capture_output=True, text=True,
+        timeout=seconds + 120, check=False,
+    )  # fmt: skip
+    for line in proc.stdout.splitlines():
+        if line.startswith("RESULT "):
+            result: dict[str, Any] = json.loads(line.removeprefix("RESULT "))
+            return result
+    raise RuntimeError(f"wrk gave no result:\n{proc.stdout}{proc.stderr}")
+
+
+def phase(
+    server: Server,
+    profile: Load,
+    length: int,
+    hostile: tuple[Path, int, bool] | None,
+) -> dict[str, Any]:
+    url = server.url + "/graphql"
+    pids = group_pids(server.proc.pid)
+    cpu_before, started = cpu_seconds(pids), time.monotonic()
+    with ThreadPoolExecutor(2) as pool:
+        attack = None
+        if hostile is not None:
+            bodies, connections, unseen = hostile
+            # the attack starts first and ends after the profile's measurement
+            attack = pool.submit(
+                hostile_round, url, bodies, connections, profile.seconds + 4, unseen
+            )
+            time.sleep(2)
+        measured = run_round(profile, url, "distinct", length)
+        attacked = attack.result() if attack is not None else None
+    wait_idle(server.proc.pid)
+    cpu = cpu_seconds(group_pids(server.proc.pid)) - cpu_before
+    elapsed = time.monotonic() - started
+    return {
+        "profile": measured,
+        "hostile": attacked,
+        "gateway_cpu_share": cpu / elapsed,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.hostile_load", description=__doc__)
+    parser.add_argument("--seconds", type=float, default=20.0, help="of each phase")
+    parser.add_argument("--hostile", type=int, default=4, help="hostile connections")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args()
+    wrk_binary()
+    os.sched_setaffinity(0, {int(LOAD_CPU)})
+    results: dict[str, Any] = {"loadavg_start": Path("/proc/loadavg").read_text().strip()}
+    with tempfile.TemporaryDirectory(prefix="rugzak-hostile-") as tmp:
+        workdir = Path(tmp)
+        pool = TokenPool()
+        auth = pool.env(pool.write_jwks(workdir / "jwks.json"))
+        tokens = pool.write_tokens(workdir / "citizen-tokens.txt", 1024, CITIZEN_CLAIMS)
+        body = orjson.dumps({"query": PROFILE_QUERY, "operationName": "Profile"})
+        body_file = workdir / "profile.json"
+        body_file.write_bytes(body)
+        with profile_stack(workdir, LOAD_CPU, auth) as subgraphs:
+            server = start_rugzak(Setup(subgraphs.supergraph, workdir, GATEWAY_CPU, auth))
+            try:
+                token = tokens.read_text().split("\n", 1)[0]
+                check, _ = check_answer(server, body, token, None, None)
+                if not check.ok:
+                    raise RuntimeError(f"the profile query failed: {check.problem}")
+                worst = hostile_bodies(server)
+                repeated = workdir / "hostile.jsonl"
+                repeated.write_bytes(b"\n".join(orjson.dumps(w["body"]) for w in worst) + b"\n")
+                unseen = workdir / "hostile-unseen.jsonl"
+                unseen.write_bytes(
+                    b"\n".join(
+                        orjson.dumps({**w["body"], "query": unseen_form(w["body"]["query"])})
+                        for w in worst
+                    )
+                    + b"\n"
+                )
+                warm = Load(body_file, tokens, 4, 3.0, LOAD_CPU)
+                run_round(warm, server.url + "/graphql", "distinct", check.length)
+                profile = Load(body_file, tokens, 1, args.seconds, LOAD_CPU)
+                phases = {
+                    "idle": phase(server, profile, check.length, None),
+                    "repeated": phase(
+                        server, profile, check.length, (repeated, args.hostile, False)
+                    ),
+                    "unseen": phase(server, profile, check.length, (unseen, args.hostile, True)),
+                }
+            finally:
+                server.stop()
+    results["hostile_operations"] = [
+        {k: v for k, v in w.items() if k != "body"} | {"bytes": len(w["body"]["query"])}
+        for w in worst
+    ]
+    results["phases"] = phases
+    results["loadavg_end"] = Path("/proc/loadavg").read_text().strip()
+    idle_p99 = phases["idle"]["profile"]["p99_us"]
+    print(f"hostile operations ({args.hostile} connections, each going through all of them):")
+    for w in worst:
+        print(f"  {w['name']:14} {w['why']}")
+    print(f"\n{'phase':10} {'p50 ms':>8} {'p99 ms':>8} {'p99/idle':>9} {'bad':>4} "
+          f"{'hostile/s':>10} {'hostile bad':>11} {'gateway CPU':>12}")  # fmt: skip
+    for name, data in phases.items():
+        p = data["profile"]
+        h = data["hostile"] or {}
+        rate = h["requests"] / (h["duration_us"] / 1e6) if h else 0.0
+        bad = p["bad_status"] + p["bad_body"] + p["timeouts"]
+        print(f"{name:10} {p['p50_us'] / 1000:8.2f} {p['p99_us'] / 1000:8.2f} "
+              f"{p['p99_us'] / idle_p99:8.2f}x {bad:4d} {rate:10.1f} {h.get('bad', 0):11d} "
+              f"{data['gateway_cpu_share'] * 100:11.0f}%")  # fmt: skip
+    ratios = {n: d["profile"]["p99_us"] / idle_p99 for n, d in phases.items() if n != "idle"}
+    results["p99_over_idle"] = ratios
+    results["target"] = TARGET
+    for name, ratio in ratios.items():
+        verdict = "met" if ratio <= TARGET else "NOT met"
+        print(f"{name}: profile p99 {ratio:.2f}x idle (target <= {TARGET:g}x): {verdict}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_bytes(orjson.dumps(results, option=orjson.OPT_INDENT_2))
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
