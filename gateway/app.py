@@ -136,8 +136,10 @@ class GatewayApp:
         yield StoreSize("introspection", answers.bytes, len(answers), answers.max_bytes or 0)
         memory = self.cache.backend
         if isinstance(memory, BoundedMemoryCache):
-            size = memory.bytes + memory.counter_bytes
-            yield StoreSize("entities", size, len(memory), memory.bound)
+            yield StoreSize("entities", memory.bytes, memory.data_entries, memory.max_bytes)
+            versions = memory.counter_entries
+            bound = memory.bound - memory.max_bytes
+            yield StoreSize("entity_versions", memory.counter_bytes, versions, bound)
 
     def _serving(self, supergraph: Supergraph) -> tuple[EntityCache, RequestHandler]:
         """Everything that depends on one supergraph; built whole, then swapped in at once."""

@@ -366,4 +366,6 @@ class EntityCache:
     def _count(self, service: str, type_name: str, hit: bool) -> None:
         if self.metrics is not None:
             counter = self.metrics.entity_cache_hits if hit else self.metrics.entity_cache_misses
-            counter.labels(subgraph=service, type=type_name).inc()
+            # a subgraph names the types of its entities: a label per type of this schema only
+            known = type_name in self.supergraph.api_schema.type_map
+            counter.labels(subgraph=service, type=type_name if known else "other").inc()

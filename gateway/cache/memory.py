@@ -52,6 +52,14 @@ class BoundedMemoryCache:
         return len(self._data) + len(self._counters)
 
     @property
+    def data_entries(self) -> int:
+        return len(self._data)
+
+    @property
+    def counter_entries(self) -> int:
+        return len(self._counters)
+
+    @property
     def counter_bytes(self) -> int:
         return len(self._counters) * COUNTER_BYTES
 
