@@ -58,7 +58,6 @@ from graphql import (
     is_composite_type,
     is_list_type,
 )
-from graphql.pyutils import Undefined
 
 from gateway.limits.refusal import LimitExceeded
 
@@ -240,6 +239,18 @@ class CostModel:
         return found
 
 
+def _int_default(argument: GraphQLArgument) -> int | None:
+    """An argument's default, when it is a whole number (from the SDL's literal: graphql-core
+    3.3 keeps it there, with `default_value` left undefined)."""
+    value = argument.default_value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    node = argument.ast_node
+    if node is not None and isinstance(node.default_value, IntValueNode):
+        return int(node.default_value.value)
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class Estimate:
     cost: int
@@ -356,8 +367,8 @@ class _Walk:
     ) -> int | None:
         values: dict[str, int] = {}
         for name in declared.slicing:
-            default = args[name].default_value if name in args else Undefined
-            if isinstance(default, int) and not isinstance(default, bool):
+            default = _int_default(args[name]) if name in args else None
+            if default is not None:
                 values[name] = default
         for arg in node.arguments or ():
             name = arg.name.value
@@ -367,6 +378,9 @@ class _Walk:
             if isinstance(arg.value, IntValueNode):
                 value = int(arg.value.value)
             elif isinstance(arg.value, VariableNode):
+                if arg.value.name.value not in self.variables:
+                    self.used_variables = True
+                    continue  # not given: the argument's default holds
                 value = self._variable(arg.value.name.value)
             if isinstance(value, int) and not isinstance(value, bool):
                 values[name] = value

@@ -59,7 +59,9 @@ def test_slicing_arguments_literal_variable_default_and_the_largest() -> None:
     assert estimate(query) == 3
     with_variable = "query($n: Int) { products(first: $n) { id } }"
     assert estimate(with_variable, {"n": 40}) == 40
-    assert estimate(with_variable, {}) == 10  # the variable not given: the default holds
+    # the variable not given: the argument's default holds (not the configured list size)
+    assert estimate(with_variable, {}, list_size=7) == 10
+    assert estimate(with_variable, {"n": None}, list_size=7) == 7  # null: no size from it
     assert estimate("{ products(first: 3, last: 7) { id } }") == 7
     assert estimate("{ products(first: null, last: 4) { id } }") == 4
 
@@ -140,3 +142,19 @@ def test_renamed_and_namespaced_directives_are_followed() -> None:
 
 def test_the_directives_stay_out_of_the_api_schema() -> None:
     assert "@listSize(" not in SHOP.api_sdl and "@cost(" not in SHOP.api_sdl
+
+
+def test_the_directives_as_rugzaks_composition_carries_them_from_subgraphs() -> None:
+    from gateway.composition import compose
+    from tests.composition.subgraph_sets import VALID_SETS, load_set
+
+    sdl = compose(load_set(VALID_SETS["valid/demand_control"]))
+    # books: a connection (Book weighs 4, title 6 from the subgraph that says the most); its
+    # edges sized by first (3)
+    assert estimate("{ books(first: 3) { edges { title } } }", sdl=sdl) == 1 + 3 * (4 + 6)
+    # search: a list assumed to hold 50 of weight 10 (the field's @cost), its argument 20
+    assert estimate('{ search(text: "x") { id } }', sdl=sdl) == 50 * 10 + 20
+    # reviews: limit sizes the list; the field weighs 3
+    assert estimate("{ books { edges { reviews(limit: 2) { stars } } } }", sdl=sdl) == (
+        1 + 10 * (4 + 2 * 3)
+    )
