@@ -19,7 +19,7 @@ between (issue 14's soak target: under 10 %). `--small` gives the gateway small 
 entries or 2 MB per operation cache, 2 MB of entities, 1 MB of persisted queries) so that they
 fill within minutes; with the default bounds (64 MB per operation cache, 64 MB of entities, 32 MB of
 persisted queries) a run must be long enough to fill them before RSS can level off.
-Not a test: numbers depend on the machine. Writes bench/results/soak.json.
+Not a test: numbers depend on the machine. Writes bench/results/soak_memory.json.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ from subgraphs.common.invalidation import GATEWAY_URL_ENV
 from tests.e2e.stack import ANN, PROFILE_QUERY, SUBGRAPHS, start_gateway
 from tests.servers import ROOT, Server, listening_socket, start_uvicorn
 
-RESULTS = ROOT / "bench" / "results" / "soak.json"
+RESULTS = ROOT / "bench" / "results" / "soak_memory.json"
 SMALL = (
     "--plan-cache-entries", "300", "--plan-cache-size", "2MB", "--cache-size", "2MB",
     "--persisted-queries", "size=1MB,client-size=256KB",
