@@ -7,9 +7,11 @@ limit, each client going through all of them).
 Set up as `make bench`'s profile scenario: Rugzak alone on core 0 with its default limits, the
 reference subgraphs behind a memo (bench.subgraph_server) on core 1 with the load. The profile
 query is sent by wrk over one connection, one request at a time, with Ann's tokens; the hostile
-clients are wrk connections without a token. Three phases, each `--seconds` long:
+clients are wrk connections without a token. Four phases, each `--seconds` long:
 
 - idle: the profile query alone;
+- benign, for scale: as many other clients sending the profile query too (what any four busy
+  clients do to a gateway of one process);
 - repeated: the hostile clients send the same worst operations over and over (the gateway's
   caches of documents, operations and plans hold them: what is left is executing them);
 - unseen: every hostile request is an operation the gateway never saw (a new operation name
@@ -24,6 +26,7 @@ one).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import re
@@ -105,22 +108,32 @@ def phase(
     server: Server,
     profile: Load,
     length: int,
-    hostile: tuple[Path, int, bool] | None,
+    hostile: tuple[Path, int, bool] | None = None,
+    benign: int = 0,
 ) -> dict[str, Any]:
+    """The profile query measured alone, or while `hostile` (bodies, connections, unseen)
+    clients attack, or while `benign` more clients send the profile query too."""
     url = server.url + "/graphql"
     pids = group_pids(server.proc.pid)
     cpu_before, started = cpu_seconds(pids), time.monotonic()
     with ThreadPoolExecutor(2) as pool:
         attack = None
+        # the other clients start first and stop after the profile's measurement
         if hostile is not None:
             bodies, connections, unseen = hostile
-            # the attack starts first and ends after the profile's measurement
             attack = pool.submit(
                 hostile_round, url, bodies, connections, profile.seconds + 4, unseen
             )
+        elif benign:
+            others = dataclasses.replace(profile, connections=benign, seconds=profile.seconds + 4)
+            attack = pool.submit(run_round, others, url, "distinct", length)
+        if attack is not None:
             time.sleep(2)
         measured = run_round(profile, url, "distinct", length)
         attacked = attack.result() if attack is not None else None
+        if benign and attacked is not None:  # in the same shape as a hostile round's
+            bad = attacked["bad_status"] + attacked["bad_body"]
+            attacked = {**attacked, "ok": attacked["requests"] - bad, "bad": bad}
     wait_idle(server.proc.pid)
     cpu = cpu_seconds(group_pids(server.proc.pid)) - cpu_before
     elapsed = time.monotonic() - started
@@ -170,7 +183,8 @@ def main() -> int:
                 run_round(warm, server.url + "/graphql", "distinct", check.length)
                 profile = Load(body_file, tokens, 1, args.seconds, LOAD_CPU)
                 phases = {
-                    "idle": phase(server, profile, check.length, None),
+                    "idle": phase(server, profile, check.length),
+                    "benign": phase(server, profile, check.length, benign=args.hostile),
                     "repeated": phase(
                         server, profile, check.length, (repeated, args.hostile, False)
                     ),
