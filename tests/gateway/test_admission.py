@@ -57,3 +57,19 @@ async def test_refusals_come_back_from_the_worker_with_their_code() -> None:
     assert bad.body["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
     assert broken.status == 400
     assert broken.body["errors"][0]["extensions"]["code"] == "GRAPHQL_PARSE_FAILED"
+
+
+async def test_a_kept_document_lets_its_tokens_go_and_still_locates_errors() -> None:
+    client = SubgraphClient()
+    try:
+        handler = RequestHandler(SG, Executor(client, {}))
+        query = "query Q($nis: ID!) { municipality(nisCode: $nis) { __typename } }"
+        wrong = await handler.handle(query, None, {"nis": {"not": "an id"}}, {})
+    finally:
+        await client.aclose()
+    document = handler.caches.documents.get((SG.schema_hash, query))
+    assert document is not None and document.value.document is not None
+    assert document.value.document.loc.start_token is None
+    error = wrong.body["errors"][0]
+    assert wrong.status == 400 and error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert error["locations"] == [{"line": 1, "column": 9}]
