@@ -263,7 +263,8 @@ def _limit_config(args: argparse.Namespace, env: Mapping[str, str]) -> dict[str,
     size = args.cache_size or env.get("RUGZAK_CACHE_SIZE") or "64MB"
     return {
         "operation_limits": settings,
-        "expose_cost": _flag(args.expose_cost, "RUGZAK_EXPOSE_COST"),
+        "expose_cost": args.expose_cost
+        or env.get("RUGZAK_EXPOSE_COST", "").strip().lower() in ("1", "true", "yes", "on"),
         "persisted_limits": PersistedLimits(**persisted),
         "memory_cache_bytes": _size(size, "--cache-size"),
     }
