@@ -14,6 +14,7 @@ from gateway.errors import GatewayError
 
 if TYPE_CHECKING:
     from gateway.execution.resilience import SubgraphPolicies
+    from gateway.registry.limits import RegistryLimits
 
 
 def _key_values(items: Sequence[str], what: str) -> dict[str, str]:
@@ -191,6 +192,8 @@ def _serve(args: argparse.Namespace) -> int:
         registry_url=args.registry or env.get("RUGZAK_REGISTRY") or None,
         registry_poll_interval=args.registry_poll_interval,
         **_limit_config(args, env),
+        registry_allowed_urls=tuple(args.registry_allow_url),
+        registry_limits=_registry_limits(args),
     )
     if config.registry_url:  # the registry, not the file, says what to serve once it has a say
         config.reload_interval = 0.0
@@ -268,6 +271,24 @@ def _limit_config(args: argparse.Namespace, env: Mapping[str, str]) -> dict[str,
         "persisted_limits": PersistedLimits(**persisted),
         "memory_cache_bytes": _size(size, "--cache-size"),
     }
+
+
+def _registry_limits(args: argparse.Namespace) -> RegistryLimits:
+    from gateway.registry.limits import RegistryLimits
+    from gateway.registry.url_policy import parse_patterns
+
+    try:
+        parse_patterns(args.registry_allow_url)
+    except ValueError as exc:
+        raise SystemExit(f"rugzak: --registry-allow-url: {exc}") from None
+    if args.registry_fetch_timeout <= 0:
+        raise SystemExit("rugzak: --registry-fetch-timeout must be positive")
+    return RegistryLimits(
+        fetch_seconds=args.registry_fetch_timeout,
+        max_sdl_bytes=_size(args.registry_max_sdl_size, "--registry-max-sdl-size"),
+        compose_cpu_seconds=_positive_int(args.registry_compose_cpu, "--registry-compose-cpu"),
+        compose_memory_bytes=_size(args.registry_compose_memory, "--registry-compose-memory"),
+    )
 
 
 def _reload_interval(given: float | None, source: str) -> float:
@@ -506,6 +527,39 @@ def build_parser() -> argparse.ArgumentParser:
         help="how often to look for a version another replica registered (default 1)",
     )
     _add_limit_options(serve)
+    serve.add_argument(
+        "--registry-allow-url",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        help="URLs every organisation may register, e.g. http://127.0.0.1:* to allow loopback "
+        "subgraphs (repeatable; per organisation: `rugzak registry urls`)",
+    )
+    serve.add_argument(
+        "--registry-fetch-timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="deadline for reading a subgraph's SDL, all of it (default 10)",
+    )
+    serve.add_argument(
+        "--registry-max-sdl-size",
+        default="1000000",
+        metavar="SIZE",
+        help="largest SDL the registry reads or composes (default 1000000 bytes)",
+    )
+    serve.add_argument(
+        "--registry-compose-cpu",
+        default="60",
+        metavar="SECONDS",
+        help="CPU time of the worker process that composes a registry change (default 60)",
+    )
+    serve.add_argument(
+        "--registry-compose-memory",
+        default="1GB",
+        metavar="SIZE",
+        help="address space of that worker process (default 1GB)",
+    )
     serve.add_argument("--log-level", default="warning")
     serve.set_defaults(func=_serve)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from gateway.execution.resilience import SubgraphPolicies
 from gateway.limits import LimitSettings
 from gateway.persisted_queries import PersistedLimits
+from gateway.registry.limits import RegistryLimits
 
 
 @dataclass(slots=True)
@@ -67,3 +68,6 @@ class GatewayConfig:
     persisted_limits: PersistedLimits = field(default_factory=PersistedLimits)
     # bytes the in-memory entity cache may hold (without --cache redis://...)
     memory_cache_bytes: int = 64 * 1024 * 1024
+    # URL patterns every organisation may register (gateway/registry/url_policy.py)
+    registry_allowed_urls: tuple[str, ...] = ()
+    registry_limits: RegistryLimits = field(default_factory=RegistryLimits)

@@ -159,6 +159,9 @@ def run_demo() -> int:
                 # a registry of this run's subgraphs (their ports change from run to run), so
                 # that `rugzak registry add` works against the demo
                 registry_url=f"sqlite:{registry_dir.name}/registry.sqlite3",
+                # the demo's subgraphs, and those a municipality starts next to it, are on
+                # loopback: a real deployment leaves this out (or allows only its own hosts)
+                registry_allowed_urls=("http://127.0.0.1:*",),
             ),
             verifier,
         )

@@ -8,6 +8,7 @@ command line.
     rugzak registry remove NAME [--force]
     rugzak registry history NAME
     rugzak registry rollback NAME --version N [--force]
+    rugzak registry urls [ORG [--allow PATTERN]... [--forget PATTERN]... [--clear]]
     (each also takes --gateway URL (env RUGZAK_GATEWAY, default http://127.0.0.1:4000),
      --token TOKEN (env RUGZAK_TOKEN) and --json)
 
@@ -73,6 +74,23 @@ def add_parser(sub: Any) -> None:
     rollback.add_argument("name")
     rollback.add_argument("--version", type=int, required=True, metavar="N")
     rollback.add_argument("--force", action="store_true", help="despite breaking changes")
+    urls = commands.add_parser(
+        "urls",
+        parents=[common],
+        help="the URLs organisations may register (changing them needs registry:admin)",
+    )
+    urls.add_argument("org", nargs="?", help="an organisation (NIS code or agency code)")
+    urls.add_argument(
+        "--allow",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        help="allow URLs like https://*.gent.be/graphql or http://10.0.0.5:* (repeatable)",
+    )
+    urls.add_argument(
+        "--forget", action="append", default=[], metavar="PATTERN", help="(repeatable)"
+    )
+    urls.add_argument("--clear", action="store_true", help="forget all of ORG's patterns first")
     registry.set_defaults(func=run)
 
 
@@ -128,6 +146,21 @@ def _request(command: str, args: argparse.Namespace) -> tuple[str, str, dict[str
         return "DELETE", f"/subgraphs/{name}", {"force": args.force}
     if command == "history":
         return "GET", f"/subgraphs/{name}/history", None
+    if command == "urls":
+        org = args.org
+        if org and (args.allow or args.forget or args.clear):
+            return (
+                "POST",
+                f"/url-patterns/{org}",
+                {
+                    "allow": args.allow,
+                    "forget": args.forget,
+                    "clear": args.clear,
+                },
+            )
+        if args.allow or args.forget or args.clear:
+            raise SystemExit("rugzak registry urls: --allow, --forget and --clear need an ORG")
+        return "GET", "/url-patterns", None
     return "POST", f"/subgraphs/{name}/rollback", {"version": args.version, "force": args.force}
 
 
@@ -188,6 +221,24 @@ def _version_rows(versions: list[dict[str, Any]]) -> list[list[str]]:
     return rows
 
 
+def _render_urls(args: argparse.Namespace, answer: dict[str, Any]) -> str:
+    if "patterns" in answer:  # after a change: that organisation's patterns
+        organisations = {answer["organisation"]: answer["patterns"]}
+        everyone: list[str] = []
+    else:
+        organisations = answer.get("organisations", {})
+        everyone = answer.get("everyOrganisation", [])
+        if args.org:
+            organisations = {args.org: organisations.get(args.org, [])}
+    rows = [["ORGANISATION", "ALLOWED URL PATTERN"]]
+    rows += [["(every organisation)", p] for p in everyone]
+    for org, patterns in sorted(organisations.items()):
+        rows += [[org, p] for p in patterns] or [[org, "(none: any URL on public addresses)"]]
+    if len(rows) == 1:
+        return "no URL patterns: organisations may register URLs on public addresses only"
+    return _table(rows)
+
+
 def _render(command: str, args: argparse.Namespace, answer: dict[str, Any]) -> str:
     if command in ("add", "remove", "rollback", "check"):
         if not answer.get("changed", True) and command != "check":
@@ -223,6 +274,8 @@ def _render(command: str, args: argparse.Namespace, answer: dict[str, Any]) -> s
         if len(rows) == 1:
             return f"no subgraphs (supergraph version {answer['supergraphVersion']})"
         return _table(rows) + f"\n(supergraph version {answer['supergraphVersion']})"
+    if command == "urls":
+        return _render_urls(args, answer)
     if command == "show":
         if args.sdl:
             return str(answer["sdl"]).rstrip("\n")

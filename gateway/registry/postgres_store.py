@@ -54,6 +54,13 @@ SCHEMA = (
         forced BOOLEAN NOT NULL DEFAULT FALSE,
         PRIMARY KEY (subgraph, n)
     )""",
+    """CREATE TABLE IF NOT EXISTS url_patterns (
+        organisation TEXT NOT NULL,
+        pattern TEXT NOT NULL,
+        who TEXT NOT NULL,
+        at DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (organisation, pattern)
+    )""",
 )
 
 

@@ -9,11 +9,14 @@
     GET    /registry/subgraphs/{name}/versions/{n}  one version, with its SDL
     POST   /registry/subgraphs/{name}/rollback      {"version": n, "force"?}
     POST   /registry/check/{name}                   what POST .../subgraphs/{name} would do
+    GET    /registry/url-patterns                   the URLs organisations may register
+    POST   /registry/url-patterns/{org}             {"allow": [...], "forget": [...], "clear"?}
 
 Answers are JSON. A refusal is `{"code", "message", "errors"?, "breakingChanges"?,
 "dangerousChanges"?}` with HTTP 400 (bad request, unreadable SDL), 401 (no or bad token), 403
-(scope or organisation), 404, 409 (does not compose, ownership, breaking changes), 503 (registry
-not ready, or its database unreachable).
+(scope or organisation, a URL the registry does not fetch), 404, 409 (does not compose,
+ownership, breaking changes), 413 (SDL too large), 422 (composition over its CPU or memory
+limit), 503 (registry not ready, or its database unreachable).
 """
 
 from __future__ import annotations
@@ -140,8 +143,24 @@ def registry_routes(registry: Registry, authenticate: Authenticate) -> list[Rout
             force=flag(body.get("force")),
         )
 
+    async def url_patterns(request: Request) -> dict[str, Any]:
+        return await registry.url_patterns(await principal_of(request))
+
+    async def change_url_patterns(request: Request) -> dict[str, Any]:
+        principal = await principal_of(request)
+        body = await body_of(request)
+        return await registry.change_url_patterns(
+            principal,
+            request.path_params["org"],
+            body.get("allow"),
+            body.get("forget"),
+            flag(body.get("clear"), "clear"),
+        )
+
     return [
         Route("/registry", endpoint(status), methods=["GET"]),
+        Route("/registry/url-patterns", endpoint(url_patterns), methods=["GET"]),
+        Route("/registry/url-patterns/{org}", endpoint(change_url_patterns), methods=["POST"]),
         Route("/registry/subgraphs", endpoint(list_subgraphs), methods=["GET"]),
         Route("/registry/subgraphs/{name}", endpoint(show), methods=["GET"]),
         Route("/registry/subgraphs/{name}", endpoint(add), methods=["POST"]),

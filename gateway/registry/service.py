@@ -23,24 +23,24 @@ import contextlib
 import hashlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from starlette.requests import Request
 from starlette.routing import Route
 
 from auth.principal import Principal
-from gateway.composition import CompositionFailed, SubgraphSource, compose
-from gateway.errors import SupergraphError
-from gateway.registry.breaking import breaking_changes, dangerous_changes
+from gateway.composition import SubgraphSource
+from gateway.registry.candidate import Candidate, Evaluation, Refused
 from gateway.registry.errors import RegistryRefusal
-from gateway.registry.fetch import SdlUnavailable, fetch_sdl
+from gateway.registry.fetch import FetchLimits, SdlFetcher, SdlTooLarge, SdlUnavailable
 from gateway.registry.ownership import (
     OPERATOR,
+    ORGANISATION,
+    REGISTRY_ADMIN,
     check_may_read,
     check_name,
     owner_for_change,
-    ownership_violations,
 )
 from gateway.registry.store import (
     Change,
@@ -50,7 +50,9 @@ from gateway.registry.store import (
     Version,
     open_store,
 )
-from gateway.supergraph import Supergraph, load_supergraph
+from gateway.registry.url_policy import UrlNotAllowed, UrlPattern, parse_patterns
+from gateway.registry.worker import CompositionLimitExceeded, CompositionWorker, WorkerLimits
+from gateway.supergraph import Supergraph
 
 log = logging.getLogger("rugzak.registry")
 
@@ -62,10 +64,7 @@ class Gateway(Protocol):
 
     supergraph: Supergraph
 
-    async def swap_supergraph(self, sdl: str) -> int: ...
-
-
-Fetch = Callable[[str, bytes | None], Awaitable[str]]
+    async def swap_supergraph(self, sdl: str) -> object: ...
 
 
 class Registry:
@@ -75,22 +74,24 @@ class Registry:
         gateway: Gateway,
         *,
         seed_urls: Mapping[str, str] | None = None,
-        secret: bytes | None = None,
         poll_interval: float = 1.0,
-        fetch: Fetch = fetch_sdl,
+        allowed_urls: Sequence[UrlPattern] = (),
+        fetch_limits: FetchLimits | None = None,
+        worker_limits: WorkerLimits | None = None,
     ) -> None:
         self.store = store
         self.gateway = gateway
         self.seed_urls = dict(seed_urls or {})
-        self.secret = secret
         self.poll_interval = poll_interval
-        self._fetch = fetch
+        # patterns every organisation may register (the operator's configuration)
+        self.allowed_urls = list(allowed_urls)
+        self.fetcher = SdlFetcher(fetch_limits)
+        self.worker = CompositionWorker(worker_limits)
         self.served_version = 0  # the registry head this gateway serves (0: the file's)
         self.last_swap: dict[str, Any] | None = None
         self.seed_error: str | None = None
         self._write_lock = asyncio.Lock()
         self._swap_lock = asyncio.Lock()
-        self._loaded: dict[int, Supergraph] = {}
         self._watcher: asyncio.Task[None] | None = None
 
     @classmethod
@@ -100,12 +101,17 @@ class Registry:
         urls = {
             g.name: config.subgraph_urls.get(g.name, g.url) for g in app.supergraph.graphs.values()
         }
+        limits = config.registry_limits
         return cls(
             open_store(config.registry_url),
             app,
             seed_urls=urls,
-            secret=config.subgraph_secret,
             poll_interval=config.registry_poll_interval,
+            allowed_urls=parse_patterns(config.registry_allowed_urls),
+            fetch_limits=FetchLimits(limits.fetch_seconds, limits.max_sdl_bytes),
+            worker_limits=WorkerLimits(
+                limits.compose_cpu_seconds, limits.compose_memory_bytes, limits.max_sdl_bytes
+            ),
         )
 
     def routes(self, authenticate: Callable[[Request], Awaitable[Principal]]) -> list[Route]:
@@ -195,11 +201,21 @@ class Registry:
         compose (tried again at the next poll); None when another replica seeded first."""
         try:
             sources = [
-                SubgraphSource(name, url, await self._fetch(url, self.secret))
+                SubgraphSource(name, url, await self.fetcher.fetch(url, trusted=True))
                 for name, url in sorted(self.seed_urls.items())
             ]
-            sdl = await asyncio.to_thread(compose, sources)
-        except (SdlUnavailable, CompositionFailed) as exc:
+            judged = await self.worker.evaluate(Candidate(tuple(sources)))
+            if isinstance(judged, Refused):
+                n = len(judged.errors)
+                raise ValueError(judged.message or f"they do not compose ({n} errors)")
+            sdl = judged.supergraph
+        except (
+            SdlUnavailable,
+            SdlTooLarge,
+            UrlNotAllowed,
+            CompositionLimitExceeded,
+            ValueError,
+        ) as exc:
             message = f"cannot seed the registry from the --supergraph file: {exc}"
             if message != self.seed_error:
                 log.warning("registry: %s (trying again every poll)", message)
@@ -229,15 +245,9 @@ class Registry:
                 )
         return state
 
-    async def _supergraph_of(self, version: int) -> Supergraph:
-        if version in self._loaded:
-            return self._loaded[version]
+    async def _live_sdl(self, version: int) -> str:
         found = await self.store.supergraph(version)
-        if found is None:
-            return self.gateway.supergraph
-        supergraph = await asyncio.to_thread(load_supergraph, found[0])
-        self._loaded = {version: supergraph}  # only the newest one is asked for again
-        return supergraph
+        return self.gateway.supergraph.sdl if found is None else found[0]
 
     # -- changes -------------------------------------------------------------------------------
 
@@ -260,11 +270,8 @@ class Registry:
         state = await self._state()
         existing = state.subgraphs.get(name)
         # refuse a caller who may not change it before fetching anything on their behalf
-        owner_for_change(principal, name, existing.owner if existing else None, owner)
-        try:
-            sdl = await self._fetch(url, self.secret)
-        except SdlUnavailable as exc:
-            raise RegistryRefusal(400, "SUBGRAPH_SDL_UNAVAILABLE", str(exc)) from exc
+        org = owner_for_change(principal, name, existing.owner if existing else None, owner)
+        sdl = await self._fetch(url, org)
 
         def change(state: RegistryState) -> Change | None:
             existing = state.subgraphs.get(name)
@@ -281,6 +288,28 @@ class Registry:
             return Change(name, action, new_owner, url, sdl)
 
         return await self._change(principal, name, change, force=force, dry_run=dry_run)
+
+    async def _fetch(self, url: str, org: str) -> str:
+        """The SDL at `url`, fetched for organisation `org` under its URL patterns."""
+        try:
+            patterns = (await self.store.url_patterns(org)).get(org, [])
+            own = parse_patterns(patterns)
+        except ValueError as exc:  # a pattern stored by an older version: refuse, say which
+            raise RegistryRefusal(503, "REGISTRY_UNAVAILABLE", f"URL patterns: {exc}") from exc
+        try:
+            return await self.fetcher.fetch(url, own, self.allowed_urls)
+        except UrlNotAllowed as exc:
+            raise RegistryRefusal(
+                403,
+                "URL_NOT_ALLOWED",
+                f"url: the registry does not fetch this URL for organisation {org}: "
+                f"{exc.reason}. A registry:admin may allow it (`rugzak registry urls {org} "
+                "--allow PATTERN`).",
+            ) from exc
+        except SdlTooLarge as exc:
+            raise RegistryRefusal(413, "SDL_TOO_LARGE", str(exc)) from exc
+        except SdlUnavailable as exc:
+            raise RegistryRefusal(400, "SUBGRAPH_SDL_UNAVAILABLE", str(exc)) from exc
 
     async def remove(
         self, principal: Principal, name: str, *, force: bool = False, dry_run: bool = False
@@ -393,35 +422,30 @@ class Registry:
             raise RegistryRefusal(
                 409, "NO_SUBGRAPHS", f"removing {name} would leave the gateway nothing to serve"
             )
-        started = time.perf_counter()
-        try:
-            sdl = await asyncio.to_thread(compose, sources)
-            new = await asyncio.to_thread(load_supergraph, sdl)
-        except CompositionFailed as exc:
-            n = len(exc.errors)
-            raise RegistryRefusal(
-                409,
-                "COMPOSITION_FAILED",
-                f"{name} does not compose with the live subgraphs ({n} error{'s' * (n > 1)})",
-                errors=exc.errors,
-            ) from exc
-        except SupergraphError as exc:
-            raise RegistryRefusal(409, "COMPOSITION_FAILED", exc.message) from exc
-        compose_ms = (time.perf_counter() - started) * 1000
         owners = {n: s.owner for n, s in live.items()}
         owners[name] = change.owner
-        if change.action != "remove":
-            violations = ownership_violations(new, name, owners)
-            if violations:
-                raise RegistryRefusal(
-                    409,
-                    "OWNERSHIP_VIOLATION",
-                    f"{name} would take fields of another organisation's subgraph",
-                    errors=violations,
-                )
-        old = await self._supergraph_of(state.version)
-        breaking = breaking_changes(old, new)
-        dangerous = dangerous_changes(old, new)
+        candidate = Candidate(
+            tuple(sources),
+            name,
+            owners if change.action != "remove" else None,
+            await self._live_sdl(state.version),
+        )
+        judged = await self._judge(candidate)
+        if isinstance(judged, Refused):
+            n = len(judged.errors)
+            message = judged.message or (
+                f"{name} does not compose with the live subgraphs ({n} error{'s' * (n > 1)})"
+            )
+            raise RegistryRefusal(409, "COMPOSITION_FAILED", message, errors=judged.errors)
+        if judged.violations:
+            raise RegistryRefusal(
+                409,
+                "OWNERSHIP_VIOLATION",
+                f"{name} would take fields of another organisation's subgraph",
+                errors=judged.violations,
+            )
+        sdl, compose_ms = judged.supergraph, judged.compose_ms
+        breaking, dangerous = judged.breaking, judged.dangerous
         if breaking and not force:
             n = len(breaking)
             raise RegistryRefusal(
@@ -446,7 +470,7 @@ class Registry:
             "breakingChanges": [c.to_json() for c in breaking],
             "dangerousChanges": [c.to_json() for c in dangerous],
             "composeMs": round(compose_ms, 1),
-            "schemaHash": new.schema_hash,
+            "schemaHash": judged.schema_hash,
         }
         if change.from_version is not None:
             body["restoredVersion"] = change.from_version
@@ -458,13 +482,65 @@ class Registry:
         version = await self.store.commit(
             state.version, [change], sdl, who, reason, forced=bool(breaking)
         )
-        self._loaded = {version: new}
         await self._serve(version, sdl, time.time())
         body["supergraphVersion"] = version
         body["live"] = self.served_version >= version
         body["message"] = f"{change.action} of {name}: version {n_next} is live"
         log.warning("registry: %s by %s (supergraph version %d)", reason, who, version)
         return body
+
+    async def _judge(self, candidate: Candidate) -> Evaluation | Refused:
+        """The candidate judged in the composition worker, never in this process."""
+        try:
+            return await self.worker.evaluate(candidate)
+        except SdlTooLarge as exc:
+            raise RegistryRefusal(413, "SDL_TOO_LARGE", str(exc)) from exc
+        except CompositionLimitExceeded as exc:
+            raise RegistryRefusal(422, "COMPOSITION_LIMIT_EXCEEDED", exc.message) from exc
+
+    # -- URL patterns --------------------------------------------------------------------------
+
+    async def url_patterns(self, principal: Principal) -> dict[str, Any]:
+        """Every organisation's patterns for a registry:admin, the caller's own otherwise."""
+        check_may_read(principal)
+        if principal.has_scope(REGISTRY_ADMIN):
+            stored = await self.store.url_patterns()
+        else:
+            org = principal.organisation
+            stored = (await self.store.url_patterns(org)) if org else {}
+        return {
+            "everyOrganisation": [p.text for p in self.allowed_urls],
+            "organisations": stored,
+        }
+
+    async def change_url_patterns(
+        self, principal: Principal, org: str, allow: Any, forget: Any, clear: Any
+    ) -> dict[str, Any]:
+        check_may_read(principal)
+        if not principal.has_scope(REGISTRY_ADMIN):
+            raise RegistryRefusal(
+                403, "FORBIDDEN", f"changing allowed URL patterns needs the scope {REGISTRY_ADMIN}"
+            )
+        if not ORGANISATION.fullmatch(org):
+            raise RegistryRefusal(400, "BAD_REQUEST", f"not an organisation code: {org!r}")
+        try:
+            allowed = [p.text for p in parse_patterns(allow or [])]
+            forgotten = [str(p) for p in forget or []]
+        except (ValueError, TypeError) as exc:
+            raise RegistryRefusal(400, "BAD_URL_PATTERN", str(exc)) from exc
+        if not isinstance(clear, bool):
+            raise RegistryRefusal(400, "BAD_REQUEST", "clear: true or false")
+        who = principal.subject or "unknown"
+        patterns = await self.store.change_url_patterns(org, allowed, forgotten, clear, who)
+        log.warning(
+            "registry: URL patterns of %s changed by %s: allow %s, forget %s%s",
+            org,
+            who,
+            allowed,
+            forgotten,
+            " (cleared first)" if clear else "",
+        )
+        return {"organisation": org, "patterns": patterns}
 
     # -- reading -------------------------------------------------------------------------------
 

@@ -48,6 +48,13 @@ CREATE TABLE IF NOT EXISTS versions (
     forced INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (subgraph, n)
 );
+CREATE TABLE IF NOT EXISTS url_patterns (
+    organisation TEXT NOT NULL,
+    pattern TEXT NOT NULL,
+    who TEXT NOT NULL,
+    at REAL NOT NULL,
+    PRIMARY KEY (organisation, pattern)
+);
 """
 
 

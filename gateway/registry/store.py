@@ -1,13 +1,15 @@
 """Where the registry keeps its subgraphs, every version of each, and the supergraphs composed.
 
-Three tables, the same in SQLite and PostgreSQL:
+Four tables, the same in SQLite and PostgreSQL:
 
 - `subgraphs`: name, owner organisation, current version number;
 - `versions`: one row per change of a subgraph (n = 1, 2, ...): routing URL, SDL, who (the token's
   subject), when, action (seed, add, update, remove, rollback), the version a rollback restored,
   whether breaking changes were forced, and the supergraph version the change made;
 - `supergraphs`: every composed supergraph SDL, numbered; `registry_head` holds the newest number,
-  the counter replicas poll to notice a change made on another replica.
+  the counter replicas poll to notice a change made on another replica;
+- `url_patterns`: the URLs each organisation may register (url_policy.py), who allowed each and
+  when. Read at every registration, so every replica applies a change at once.
 
 Every write is one transaction guarded by the head: `commit(expected, ...)` succeeds only if the
 head is still `expected` (compare and set), so two replicas registering at the same moment cannot
@@ -272,6 +274,62 @@ class SqlBackend:
             self.notify(cur, version)
         return version
 
+    def url_patterns(self, organisation: str | None = None) -> dict[str, list[str]]:
+        """Organisation -> its allowed URL patterns (of one organisation, when given)."""
+        with self.transaction(write=False) as cur:
+            if organisation is None:
+                self._run(cur, "SELECT organisation, pattern FROM url_patterns")
+            else:
+                self._run(
+                    cur,
+                    "SELECT organisation, pattern FROM url_patterns WHERE organisation = ?",
+                    organisation,
+                )
+            rows = cur.fetchall()
+        patterns: dict[str, list[str]] = {}
+        for org, pattern in sorted(rows):
+            patterns.setdefault(str(org), []).append(str(pattern))
+        return patterns
+
+    def change_url_patterns(
+        self,
+        organisation: str,
+        allow: Sequence[str],
+        forget: Sequence[str],
+        clear: bool,
+        who: str,
+        now: float | None = None,
+    ) -> list[str]:
+        """Forget (all, with `clear`) then allow patterns of one organisation, in one
+        transaction; its patterns afterwards."""
+        at = time.time() if now is None else now
+        with self.transaction(write=True) as cur:
+            if clear:
+                self._run(cur, "DELETE FROM url_patterns WHERE organisation = ?", organisation)
+            for pattern in forget:
+                self._run(
+                    cur,
+                    "DELETE FROM url_patterns WHERE organisation = ? AND pattern = ?",
+                    organisation,
+                    pattern,
+                )
+            for pattern in allow:
+                self._run(
+                    cur,
+                    "INSERT INTO url_patterns (organisation, pattern, who, at) "
+                    "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                    organisation,
+                    pattern,
+                    who,
+                    at,
+                )
+            self._run(
+                cur,
+                "SELECT pattern FROM url_patterns WHERE organisation = ? ORDER BY pattern",
+                organisation,
+            )
+            return [str(row[0]) for row in cur.fetchall()]
+
 
 class RegistryStore:
     """The store, awaitable: each call runs on the store's own thread (one connection, used by
@@ -310,6 +368,16 @@ class RegistryStore:
     ) -> int:
         return await self._call(
             self.backend.commit, expected, changes, supergraph_sdl, who, reason, forced
+        )
+
+    async def url_patterns(self, organisation: str | None = None) -> dict[str, list[str]]:
+        return await self._call(self.backend.url_patterns, organisation)
+
+    async def change_url_patterns(
+        self, organisation: str, allow: Sequence[str], forget: Sequence[str], clear: bool, who: str
+    ) -> list[str]:
+        return await self._call(
+            self.backend.change_url_patterns, organisation, allow, forget, clear, who
         )
 
     async def wait_for_change(self, timeout: float) -> None:

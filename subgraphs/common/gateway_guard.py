@@ -6,7 +6,8 @@ valid gateway signature (auth/gateway_signature.py) is answered with HTTP 401 an
     {"errors": [{"message": ..., "extensions": {"code": "GATEWAY_SIGNATURE_REQUIRED"}}]}
 
 (`INVALID_GATEWAY_SIGNATURE` for a malformed, stale or wrong one), before the token is looked at
-or the store is touched. Without a secret every request passes, as before.
+or the store is touched. Without a secret every request passes, as before. The registry's
+`{ _service { sdl } }` passes unsigned (service_sdl.py).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from auth.gateway_signature import (
     GatewaySignatureVerifier,
     secrets_from_env,
 )
+from subgraphs.common.service_sdl import is_service_sdl_request
 
 log = logging.getLogger("rugzak.subgraphs")
 
@@ -59,12 +61,15 @@ async def refuse_unsigned(
     """None when the request may go on; else the 401 to answer."""
     if verifier is None:
         return None
+    body = await request.body()
+    if SIGNATURE_HEADER not in request.headers and is_service_sdl_request(request.method, body):
+        return None
     try:
         verifier.verify(
             request.headers.get(SIGNATURE_HEADER),
             request.method,
             request_target(request),
-            await request.body(),
+            body,
             request.headers,
         )
     except GatewaySignatureError as error:

@@ -60,6 +60,9 @@ class World:
             str(self.supergraph_file),
             "--registry",
             registry,
+            # the fixture subgraphs are on loopback, which the registry refuses by default
+            "--registry-allow-url",
+            "http://127.0.0.1:*",
             *extra,
         ]
         return start_python_server(argv, f"rugzak {name}", self.env, probe="/health")

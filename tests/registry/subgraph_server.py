@@ -3,7 +3,7 @@ file of a directory: `<dir>/NAME.graphql` (+ `NAME.json`) answers at `/NAME/grap
 has a subgraph's versions side by side, each at its own URL, as a deploy with a new URL would.
 
 With RUGZAK_SUBGRAPH_SECRET set, like the reference subgraphs it answers only requests the
-gateway signed (401 otherwise), so the registry's `_service { sdl }` fetch must be signed.
+gateway signed (401 otherwise), except the registry's unsigned `{ _service { sdl } }`.
 
     python -m tests.registry.subgraph_server --dir DIR (--fd N | --port P)
 """
@@ -26,6 +26,7 @@ from auth.gateway_signature import (
     secrets_from_env,
 )
 from gateway.serving import serve
+from subgraphs.common.service_sdl import is_service_sdl_request
 from tests.federation.fixture_subgraph import FixtureSubgraph
 
 
@@ -43,7 +44,7 @@ def create_app(directory: Path) -> Starlette:
         if subgraph is None:
             return JSONResponse({"errors": [{"message": "no such subgraph"}]}, status_code=404)
         body = await request.body()
-        if verifier is not None:
+        if verifier is not None and not is_service_sdl_request(request.method, body):
             try:
                 verifier.verify(
                     request.headers.get(SIGNATURE_HEADER),
