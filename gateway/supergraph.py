@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 from graphql import (
     DocumentNode,
     EnumTypeDefinitionNode,
@@ -545,6 +544,8 @@ def is_url_source(source: str) -> bool:
 def read_supergraph_source(source: str, timeout: float = 10.0) -> str:
     """The SDL from a file path or an http(s) URL."""
     if is_url_source(source):
+        import httpx  # here: the registry's composition worker loads supergraphs, never URLs
+
         try:
             response = httpx.get(source, timeout=timeout)
             response.raise_for_status()

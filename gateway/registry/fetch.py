@@ -29,6 +29,7 @@ import httpcore
 import httpx
 import orjson
 
+from gateway.registry.limits import DEFAULT_MAX_SDL_BYTES, SdlTooLarge
 from gateway.registry.own_listeners import reaches_own_listener
 from gateway.registry.url_policy import (
     DEFAULT_PORTS,
@@ -44,19 +45,11 @@ log = logging.getLogger("rugzak.registry")
 
 SERVICE_SDL_QUERY = "{ _service { sdl } }"
 DEFAULT_DEADLINE = 10.0
-DEFAULT_MAX_BYTES = 1_000_000
+DEFAULT_MAX_BYTES = DEFAULT_MAX_SDL_BYTES
 
 
 class SdlUnavailable(Exception):
     """No SDL could be read; the message is the same for every cause."""
-
-
-class SdlTooLarge(Exception):
-    def __init__(self, limit: int) -> None:
-        super().__init__(
-            f"the subgraph's SDL is larger than the registry's limit of {limit:,} bytes"
-        )
-        self.limit = limit
 
 
 class _OwnListener(Exception):

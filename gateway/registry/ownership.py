@@ -28,13 +28,16 @@ Each violation is reported with the code `OWNERSHIP_VIOLATION`.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from graphql import FieldNode
 
-from auth.principal import Principal
 from gateway.composition import CompositionError
 from gateway.registry.errors import RegistryRefusal
 from gateway.supergraph import Supergraph
+
+if TYPE_CHECKING:  # the composition worker imports the rule, and needs no token machinery
+    from auth.principal import Principal
 
 REGISTRY_READ = "registry:read"
 REGISTRY_WRITE = "registry:write"

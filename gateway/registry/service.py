@@ -33,7 +33,8 @@ from auth.principal import Principal
 from gateway.composition import SubgraphSource
 from gateway.registry.candidate import Candidate, Evaluation, Refused
 from gateway.registry.errors import RegistryRefusal
-from gateway.registry.fetch import FetchLimits, SdlFetcher, SdlTooLarge, SdlUnavailable
+from gateway.registry.fetch import FetchLimits, SdlFetcher, SdlUnavailable
+from gateway.registry.limits import SdlTooLarge
 from gateway.registry.ownership import (
     OPERATOR,
     ORGANISATION,

@@ -51,7 +51,11 @@ class World:
             organisation=org,
         )
 
-    def start_gateway(self, registry: str, *extra: str, name: str = "gateway") -> Server:
+    def start_gateway(
+        self, registry: str, *extra: str, name: str = "gateway", allow_loopback: bool = True
+    ) -> Server:
+        # the fixture subgraphs are on loopback, which the registry refuses by default
+        allow = ["--registry-allow-url", "http://127.0.0.1:*"] if allow_loopback else []
         argv = [
             "-m",
             "gateway",
@@ -60,9 +64,7 @@ class World:
             str(self.supergraph_file),
             "--registry",
             registry,
-            # the fixture subgraphs are on loopback, which the registry refuses by default
-            "--registry-allow-url",
-            "http://127.0.0.1:*",
+            *allow,
             *extra,
         ]
         return start_python_server(argv, f"rugzak {name}", self.env, probe="/health")
