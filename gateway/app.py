@@ -49,6 +49,7 @@ from gateway.registry.service import Registry
 from gateway.reload import SupergraphWatcher
 from gateway.request import GraphQLResponse, RequestHandler
 from gateway.supergraph import Supergraph, load_supergraph, read_supergraph_source
+from gateway.swapping import WarmUp, load_off_the_loop
 
 log = logging.getLogger("rugzak.app")
 
@@ -110,6 +111,7 @@ class GatewayApp:
         self.entity_cache, self.handler = self._serving(self.supergraph)
         self.reload_error: str | None = None
         self._watcher: asyncio.Task[None] | None = None
+        self.warm_up = WarmUp()
         self.registry: Registry | None = None  # the registry's supergraph replaces the file's
         if config.registry_url:
             self.registry = Registry.for_gateway(self)
@@ -160,15 +162,15 @@ class GatewayApp:
             log.warning("policies nobody defines (they refuse every caller): %s", undefined)
         return entity_cache, handler
 
-    async def swap_supergraph(self, sdl: str) -> int:
-        """Serve a new supergraph: built and warmed aside, then swapped in with one assignment.
-        Requests under way finish on the handler they started with. On any error (the SDL does
-        not load, the warm-up fails) nothing changes and the error is raised. Returns how many
-        operations were warmed."""
+    async def swap_supergraph(self, sdl: str) -> None:
+        """Serve a new supergraph: loaded off the event loop and built aside, then swapped in
+        with one assignment. Requests under way finish on the handler they started with. If the
+        SDL does not load, nothing changes and the error is raised. The operations answered
+        most recently are then planned for it in the background, time-boxed (gateway/
+        swapping.py): the swap does not wait for that."""
         try:
-            supergraph = load_supergraph(sdl)
+            supergraph = await load_off_the_loop(sdl)
             entity_cache, handler = self._serving(supergraph)
-            warmed = await handler.warm_from(self.handler, self.config.warm_operations)
         except Exception as exc:
             self.reload_error = str(exc)
             self.metrics.schema_reloads.labels(outcome="refused").inc()
@@ -177,10 +179,8 @@ class GatewayApp:
         self.entity_cache, self.handler = entity_cache, handler
         self.reload_error = None
         self.metrics.schema_reloads.labels(outcome="ok").inc()
-        log.warning(
-            "serving supergraph %s (%d operations warmed)", supergraph.schema_hash[:12], warmed
-        )
-        return warmed
+        log.warning("serving supergraph %s", supergraph.schema_hash[:12])
+        self.warm_up.start(handler, self.config.warm_operations, self.config.warm_seconds)
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
@@ -206,6 +206,7 @@ class GatewayApp:
             await self.readiness.aclose()
             if self.registry is not None:
                 await self.registry.stop()
+            await self.warm_up.stop()
             if self._watcher is not None:
                 self._watcher.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

@@ -189,6 +189,7 @@ def _serve(args: argparse.Namespace) -> int:
         allow_unlisted_clients=unlisted == "allow",
         reload_interval=_reload_interval(args.reload_interval, args.supergraph),
         warm_operations=max(0, args.warm_operations),
+        warm_seconds=max(0.0, args.warm_seconds),
         registry_url=args.registry or env.get("RUGZAK_REGISTRY") or None,
         registry_poll_interval=args.registry_poll_interval,
         **_limit_config(args, env),
@@ -511,7 +512,15 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=200,
         metavar="N",
-        help="plan the N most recently used operations for a new supergraph before serving it",
+        help="on a new supergraph, plan the N operations most recently answered with data, in "
+        "the background (default 200)",
+    )
+    serve.add_argument(
+        "--warm-seconds",
+        type=float,
+        default=2.0,
+        metavar="SECONDS",
+        help="stop that warm-up after this long (default 2)",
     )
     serve.add_argument(
         "--registry",

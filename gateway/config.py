@@ -53,8 +53,10 @@ class GatewayConfig:
     subgraph_secret: bytes | None = None
     # seconds between checks of the supergraph's file or URL for a new version (0: never)
     reload_interval: float = 0.0
-    # on a new supergraph, plan this many of the most recently used operations before serving it
+    # on a new supergraph, plan this many of the operations most recently answered with data,
+    # in the background after the swap, for at most warm_seconds
     warm_operations: int = 200
+    warm_seconds: float = 2.0
     # the subgraph registry (gateway/registry): sqlite[:PATH] or postgresql://...; None: off
     registry_url: str | None = None
     # seconds between checks of the registry for a version another replica committed

@@ -10,7 +10,10 @@ made for one set of subgraphs.
   decide `@skip`/`@include`;
 - plans: by the normalized operation's fingerprint (two texts that differ only in layout,
   fragments or field order within a fragment share a plan), the fields authorisation denied
-  this caller, and the progressive-override labels in force.
+  this caller, and the progressive-override labels in force;
+- answered: the operations (text, operation name, `@skip`/`@include` variables) that were
+  answered with data (some root field not null), most recent last: what a new supergraph plans
+  ahead (warm-up). An operation that only failed or was refused is never in it.
 
 Sizes are estimates, not measurements (measuring a graph of objects costs more than planning
 a small operation): a few constants per cache, calibrated against a deep `sys.getsizeof` walk
@@ -22,7 +25,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Hashable, Iterator
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from graphql import print_ast
 
@@ -40,8 +43,14 @@ DOCUMENT_BASE, DOCUMENT_PER_CHAR = 8_000, 70
 OPERATION_BASE, OPERATION_PER_FIELD = 600, 520
 # bytes per plan: a base, per fetch, and per character of the fetches' documents
 PLAN_BASE, PLAN_PER_FETCH, PLAN_PER_CHAR = 300, 700, 2
+# bytes per answered operation: its key (the query text is shared with the document cache's)
+ANSWERED_BASE, ANSWERED_PER_CHAR = 200, 1
 
 T = TypeVar("T")
+# the values of the variables that decide @skip/@include, by name
+Conditions = tuple[tuple[str, bool], ...]
+# an operation as sent: query text, operation name, conditions
+AnsweredKey = tuple[str, str | None, Conditions]
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,11 +102,19 @@ class OperationCaches:
             limits.entries, limits.bytes, _weight
         )
         self.plans: LRU[Hashable, Weighed[QueryPlan]] = LRU(limits.entries, limits.bytes, _weight)
+        self.answered: LRU[AnsweredKey, Weighed[None]] = LRU(limits.entries, limits.bytes, _weight)
+
+    def record_answered(
+        self, query: str, operation_name: str | None, conditions: Conditions
+    ) -> None:
+        weight = ANSWERED_BASE + ANSWERED_PER_CHAR * len(query)
+        self.answered.put((query, operation_name, conditions), Weighed(None, weight))
 
     def by_name(self) -> Iterator[tuple[str, LRU[Hashable, Any]]]:
         yield "document", self.documents
         yield "operation", self.operations
         yield "plan", self.plans
+        yield "answered", cast("LRU[Hashable, Any]", self.answered)
 
 
 def normalized(operation: NOperation) -> Normalized:

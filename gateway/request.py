@@ -7,6 +7,7 @@ import asyncio
 import logging
 import random
 import re
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -41,6 +42,7 @@ from gateway.operation import (
     select_operation,
 )
 from gateway.operation_cache import (
+    Conditions,
     OperationCaches,
     Weighed,
     normalized,
@@ -78,6 +80,7 @@ class Prepared:
     document: DocumentNode
     guard: OwnershipGuard | None  # fields readable only on the caller's own entities
     cost: int = 0  # estimated (gateway/limits/cost.py)
+    conditions: Conditions = ()  # the @skip/@include variables' values it was normalized with
 
 
 def _located(error: GraphQLError, code: str) -> dict[str, Any]:
@@ -223,24 +226,23 @@ class RequestHandler:
             plan = self.planner.plan(planned, labels)
             cached_plan = Weighed(plan, plan_weight(plan))
             self.caches.plans.put(key, cached_plan)
-        return Prepared(op, cached_plan.value, operation, doc.document, guard, cost)
+        return Prepared(op, cached_plan.value, operation, doc.document, guard, cost, conditions)
 
-    async def warm_from(self, previous: RequestHandler, limit: int) -> int:
-        """Parse, validate, normalize and plan the previous handler's most recently used
-        operations for this supergraph, so that a new schema does not start cold. Plans are made
-        for callers who may read everything (the common case); an operation that no longer
-        validates or plans is skipped (its clients will get the error when they send it)."""
+    async def warm(self, limit: int, seconds: float) -> int:
+        """Parse, validate, normalize and plan, for this supergraph, the operations most
+        recently answered with data (on any supergraph), so that a new schema does not start
+        cold; an operation that only failed or was refused is never planned ahead. At most
+        `limit` of them, and none once `seconds` have passed. Plans are made for callers who may
+        read everything (the common case); an operation that no longer validates or plans is
+        skipped (its clients will get the error when they send it)."""
         warmed = 0
         schema = self.supergraph.api_schema
-        for key in previous.caches.operations.recent(limit * 4):
-            if warmed >= limit:
+        deadline = time.monotonic() + seconds
+        for query, operation_name, conditions in self.caches.answered.recent(limit):
+            if time.monotonic() >= deadline:
+                log.info("warm-up stopped after %g s, %d operations planned", seconds, warmed)
                 break
-            if not isinstance(key, tuple) or len(key) != 4 or key[0] != previous.schema_hash:
-                continue
-            query: str = key[1]
-            operation_name: str | None = key[2]
-            conditions: tuple[tuple[str, bool], ...] = key[3]
-            doc = self.document(query)
+            doc = await self.admission.document_off_loop(query)  # within the default limits
             if doc.document is None:
                 continue
             try:
@@ -321,6 +323,9 @@ class RequestHandler:
         body: dict[str, Any] = {"data": data}
         if errors:
             body = {"errors": errors, "data": data}
+        if data and any(v is not None for v in data.values()):
+            # answered with data: worth planning ahead for the next supergraph
+            self.caches.record_answered(query, operation_name, prepared.conditions)
         extensions: dict[str, Any] = {}
         if include_plan:
             extensions["queryPlan"] = plan_json(plan)

@@ -1,9 +1,16 @@
-"""A new supergraph's handler starts with the previous one's recent operations planned."""
+"""A new supergraph's handler plans ahead the operations answered most recently with data, and
+never one that only failed or was refused; within a count and a time box."""
 
 from __future__ import annotations
 
+import asyncio
+import socket
 from pathlib import Path
 
+import pytest
+
+from gateway.app import GatewayApp
+from gateway.config import GatewayConfig
 from gateway.execution.executor import Executor
 from gateway.execution.subgraph_client import SubgraphClient
 from gateway.operation_cache import OperationCaches
@@ -11,32 +18,67 @@ from gateway.request import RequestHandler
 from gateway.supergraph import load_supergraph
 
 SDL = (Path(__file__).parent / "supergraph_reviews.graphql").read_text()
+ANSWERED = [
+    "{ __typename }",
+    "query Typed($t: Boolean!) { __typename @include(if: $t) }",
+]
 
 
-async def test_recent_operations_are_planned_for_the_new_supergraph() -> None:
+def unreachable() -> dict[str, str]:
+    """Every subgraph at a port nobody listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    graphs = load_supergraph(SDL).graphs.values()
+    return {g.name: f"http://127.0.0.1:{port}/graphql" for g in graphs}
+
+
+async def test_only_answered_operations_are_planned_ahead() -> None:
     client = SubgraphClient()
     caches = OperationCaches()
-    old = RequestHandler(load_supergraph(SDL), Executor(client, {}), caches=caches)
-    queries = [
-        "{ me { name } }",
-        "query Reviews($withAuthor: Boolean!) "
-        "{ me { reviews { body author @include(if: $withAuthor) { name } } } }",
-        "{ me { nosuchfield } }",  # does not validate: not warmed, no harm
-    ]
-    old.prepare(queries[0], None, {})
-    old.prepare(queries[1], None, {"withAuthor": True})
-    old.prepare(queries[2], None, {})
-    # the "new" supergraph: same types, another text (so another schema hash)
-    new = RequestHandler(load_supergraph(SDL + "\n# v2\n"), Executor(client, {}), caches=caches)
-    assert new.schema_hash != old.schema_hash
+    # no subgraph is reachable: only what the gateway answers itself comes back with data
+    old = RequestHandler(load_supergraph(SDL), Executor(client, unreachable()), caches=caches)
     try:
-        assert await new.warm_from(old, limit=10) == 2
+        assert (await old.handle(ANSWERED[0], None, {}, {})).body["data"]
+        assert (await old.handle(ANSWERED[1], None, {"t": True}, {})).body["data"]
+        refused = await old.handle("{ me { nosuchfield } }", None, {}, {})
+        assert refused.body["data"] is None
+        failed = await old.handle("{ me { name } }", None, {}, {})
+        assert failed.body["data"] in (None, {"me": None}) and failed.body["errors"]
+        assert [key[0] for key in caches.answered.recent(10)] == ANSWERED[::-1]
+
+        # the "new" supergraph: same types, another text (so another schema hash)
+        new = RequestHandler(load_supergraph(SDL + "\n# v2\n"), Executor(client, {}), caches=caches)
+        assert new.schema_hash != old.schema_hash
+        assert await new.warm(limit=10, seconds=5.0) == 2
         plan_misses = caches.plans.misses
-        new.prepare(queries[0], None, {})
-        new.prepare(queries[1], None, {"withAuthor": True})
+        new.prepare(ANSWERED[0], None, {})
+        new.prepare(ANSWERED[1], None, {"t": True})
         assert caches.plans.misses == plan_misses  # both plans were there already
-        new.prepare(queries[1], None, {"withAuthor": False})  # other @include: not warmed
+        new.prepare(ANSWERED[1], None, {"t": False})  # other @include: not answered, not warmed
         assert caches.plans.misses == plan_misses + 1
-        assert await new.warm_from(old, limit=1) == 1  # the limit holds
+        assert await new.warm(limit=1, seconds=5.0) == 1  # the count holds
+        assert await new.warm(limit=10, seconds=0.0) == 0  # and the time box
     finally:
         await client.aclose()
+
+
+async def test_a_swap_does_not_wait_for_the_warm_up(tmp_path: Path) -> None:
+    source = tmp_path / "supergraph.graphql"
+    source.write_text(SDL)
+    app = GatewayApp(GatewayConfig(supergraph=str(source), warm_operations=500, warm_seconds=30))
+    try:
+        for n in range(300):
+            app.operation_caches.record_answered(f"query Q{n} {{ __typename }}", None, ())
+        await app.swap_supergraph(SDL + "\n# v2\n")
+        warming = app.warm_up.task
+        assert warming is not None and not warming.done()  # swapped, still warming
+        assert app.supergraph.sdl.endswith("# v2\n")
+        # a newer swap cancels the warm-up of the one it replaces
+        await app.swap_supergraph(SDL + "\n# v3\n")
+        with pytest.raises(asyncio.CancelledError):
+            await warming
+        assert await app.warm_up.task == 300  # type: ignore[misc]
+    finally:
+        await app.warm_up.stop()
+        await app.client.aclose()
