@@ -49,7 +49,7 @@ from gateway.registry.service import Registry
 from gateway.reload import SupergraphWatcher
 from gateway.request import GraphQLResponse, RequestHandler
 from gateway.supergraph import Supergraph, load_supergraph, read_supergraph_source
-from gateway.swapping import WarmUp, load_off_the_loop
+from gateway.swapping import WarmUp, load_off_the_loop, reclaim_off_the_loop
 
 log = logging.getLogger("rugzak.app")
 
@@ -175,11 +175,15 @@ class GatewayApp:
             self.reload_error = str(exc)
             self.metrics.schema_reloads.labels(outcome="refused").inc()
             raise
+        swapped_out = self.supergraph_sdl
         self.supergraph, self.supergraph_sdl = supergraph, sdl
         self.entity_cache, self.handler = entity_cache, handler
         self.reload_error = None
         self.metrics.schema_reloads.labels(outcome="ok").inc()
         log.warning("serving supergraph %s", supergraph.schema_hash[:12])
+        reclaimed = await reclaim_off_the_loop(swapped_out, sdl)
+        if reclaimed is not None:
+            log.info("swapped-out supergraphs collected in %.3f s", reclaimed)
         self.warm_up.start(handler, self.config.warm_operations, self.config.warm_seconds)
 
     @contextlib.asynccontextmanager

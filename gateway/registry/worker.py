@@ -6,7 +6,8 @@ judged in a process of its own, with limits, never in the process that serves.
   gateway: none of its threads, sockets, caches or tokens are copied, and nothing depends on how
   the gateway was started. Its first act, before it reads the candidate: RLIMIT_CPU (the kernel
   stops it at the limit, SIGXCPU then SIGKILL), RLIMIT_AS (allocations beyond the limit fail:
-  MemoryError) and no core files. The gateway also kills it after a wall-clock bound, for a
+  MemoryError), no core files, and a lower CPU priority (nice 10: on a busy machine the
+  serving process goes first). The gateway also kills it after a wall-clock bound, for a
   worker that waits instead of computing.
 - The candidate goes in on stdin and the answer comes back on stdout, pickled; the event loop
   only waits on the pipes.
@@ -18,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import pickle
 import resource
 import signal
@@ -130,6 +132,8 @@ def _worker(cpu_seconds: int, memory_bytes: int) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 2))
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    with contextlib.suppress(OSError):
+        os.nice(10)  # on a busy machine, serving goes first
     answer: tuple[str, object]
     try:
         answer = ("ok", evaluate(pickle.load(sys.stdin.buffer)))

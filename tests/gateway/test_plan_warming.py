@@ -4,13 +4,17 @@ never one that only failed or was refused; within a count and a time box."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import socket
+import sys
+import weakref
 from pathlib import Path
 
 import pytest
 
 from gateway.app import GatewayApp
 from gateway.config import GatewayConfig
+from gateway.errors import SupergraphError
 from gateway.execution.executor import Executor
 from gateway.execution.subgraph_client import SubgraphClient
 from gateway.operation_cache import OperationCaches
@@ -79,6 +83,27 @@ async def test_a_swap_does_not_wait_for_the_warm_up(tmp_path: Path) -> None:
         with pytest.raises(asyncio.CancelledError):
             await warming
         assert await app.warm_up.task == 300  # type: ignore[misc]
+    finally:
+        await app.warm_up.stop()
+        await app.client.aclose()
+
+
+async def test_a_swapped_out_supergraph_is_collected_and_a_bad_one_changes_nothing(
+    tmp_path: Path,
+) -> None:
+    source = tmp_path / "supergraph.graphql"
+    source.write_text(SDL)
+    app = GatewayApp(GatewayConfig(supergraph=str(source)))
+    try:
+        await app.swap_supergraph(SDL + "\n# v2\n")
+        old = weakref.ref(app.supergraph.api_schema.type_map["Query"])  # in cycles: GC only
+        await app.swap_supergraph(SDL + "\n# v3\n")  # as large as the one it replaces: collected
+        assert old() is None
+        interval = sys.getswitchinterval()
+        with pytest.raises(SupergraphError):
+            await app.swap_supergraph("type Query {")
+        assert app.supergraph.sdl.endswith("# v3\n") and app.reload_error
+        assert gc.isenabled() and sys.getswitchinterval() == interval  # the loader's settings
     finally:
         await app.warm_up.stop()
         await app.client.aclose()
