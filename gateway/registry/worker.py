@@ -41,8 +41,10 @@ class WorkerLimits:
 
     @property
     def wall_seconds(self) -> float:
-        """The gateway's own bound: CPU time, with room for a machine busy with other work."""
-        return self.cpu_seconds * 3 + 10
+        """The gateway's own bound, for a worker that waits instead of computing (its CPU time
+        is the kernel's business): generous, since at nice 10 on a machine busy with other work
+        a worker gets a small share of a core."""
+        return self.cpu_seconds * 10 + 30
 
 
 class CompositionLimitExceeded(Exception):
