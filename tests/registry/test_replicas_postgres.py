@@ -176,3 +176,30 @@ def test_simultaneous_registrations_on_both_replicas_both_go_live(
         assert served(gateway.url, BOTH_QUERY)
         status = httpx.get(f"{gateway.url}/registry").json()
         assert status["servedVersion"] == status["supergraphVersion"] == before + 2
+
+
+def test_url_patterns_set_on_one_replica_hold_on_the_other(
+    world: World, replicas: tuple[Server, Server]
+) -> None:
+    """Kept in PostgreSQL and read at each registration: no replica applies an old list. (These
+    gateways allow http://127.0.0.1:* for everyone; `localhost` is another host to a pattern.)"""
+    a, b = replicas
+    admin = world.token(None, "registry:admin", subject="operator-admin")
+    brugge = world.token("31005")
+    url = world.subgraph_url("permits").replace("127.0.0.1", "localhost")
+    refused = registry_call(b.url, "POST", "/check/brugge-permits", brugge, {"url": url})
+    assert refused.status_code == 403 and refused.json()["code"] == "URL_NOT_ALLOWED"
+    allowed = registry_call(
+        a.url, "POST", "/url-patterns/31005", admin, {"allow": ["http://localhost:*"]}
+    )
+    assert allowed.status_code == 200 and allowed.json()["patterns"] == ["http://localhost:*"]
+    # admitted: fetched and judged (it may clash with what the other tests registered)
+    admitted = registry_call(b.url, "POST", "/check/brugge-permits", brugge, {"url": url})
+    assert admitted.status_code in (200, 409), admitted.text
+    assert "composeMs" in admitted.json() or admitted.json()["code"] == "COMPOSITION_FAILED"
+    listed = registry_call(b.url, "GET", "/url-patterns", brugge).json()
+    assert listed["organisations"] == {"31005": ["http://localhost:*"]}  # its own only
+    cleared = registry_call(b.url, "POST", "/url-patterns/31005", admin, {"clear": True})
+    assert cleared.json()["patterns"] == []
+    again = registry_call(a.url, "POST", "/check/brugge-permits", brugge, {"url": url})
+    assert again.json()["code"] == "URL_NOT_ALLOWED"

@@ -138,3 +138,26 @@ def test_open_store_urls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     assert "secret" not in str(caught.value)
     for store in (default, explicit, url_form):
         store.backend.close()
+
+
+def test_url_patterns_per_organisation(backend: SqliteBackend) -> None:
+    assert backend.url_patterns() == {}
+    kept = backend.change_url_patterns(
+        "44021", ["https://*.gent.be", "http://10.0.0.5:*"], [], False, "op"
+    )
+    assert kept == ["http://10.0.0.5:*", "https://*.gent.be"]
+    backend.change_url_patterns("24062", ["https://*.leuven.be"], [], False, "op")
+    # allowing one twice keeps one; forgetting one that is not there is no error
+    kept = backend.change_url_patterns("44021", ["https://*.gent.be"], ["https://x"], False, "op")
+    assert kept == ["http://10.0.0.5:*", "https://*.gent.be"]
+    assert backend.change_url_patterns("44021", [], ["http://10.0.0.5:*"], False, "op") == [
+        "https://*.gent.be"
+    ]
+    assert backend.url_patterns("24062") == {"24062": ["https://*.leuven.be"]}
+    assert backend.change_url_patterns("24062", ["https://new.leuven.be"], [], True, "op") == [
+        "https://new.leuven.be"
+    ]
+    assert backend.url_patterns() == {
+        "24062": ["https://new.leuven.be"],
+        "44021": ["https://*.gent.be"],
+    }
