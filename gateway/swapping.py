@@ -8,8 +8,10 @@
     walks the whole growing heap while holding the GIL: measured, 80% of the load's CPU time
     (9.7 s instead of 1.7 s) in stalls of up to 10 s; and later the young generation's first
     collection would walk all of it at once;
-  - the interpreter hands the GIL over every 0.5 ms instead of every 5 ms, so the event loop
-    gets it back at once when a request arrives instead of waiting out the loader's slice.
+  - the interpreter hands the GIL over every 0.5 ms instead of every 5 ms (from the first load
+    on, like admission's validation thread, gateway/limits/admission.py: never raised again), so
+    the event loop gets it back at once when a request arrives instead of waiting out the
+    loader's slice.
 - Reclaiming: a supergraph swapped out is garbage among the frozen objects; a collection that
   reclaims it must walk every object (unfreeze, collect, freeze again), holding the GIL: about
   1.2 s with the largest supergraph the registry admits on this kind of machine, 7 ms with the
@@ -41,7 +43,6 @@ LOADING_SWITCH_INTERVAL = 0.0005  # seconds: how soon the event loop gets the GI
 
 _loading = 0
 _lock = threading.Lock()
-_switch_interval = sys.getswitchinterval()
 _collector_was_enabled = True
 
 
@@ -56,14 +57,13 @@ def _load(sdl: str) -> Supergraph:
 
 @contextlib.contextmanager
 def _loading_mode() -> Iterator[None]:
-    """While any load runs: no automatic collection, GIL handed over often; when the last one
-    ends, what was built is frozen and both come back."""
-    global _loading, _switch_interval, _collector_was_enabled
+    """While any load runs: no automatic collection; when the last one ends, what was built is
+    frozen and the collector comes back."""
+    global _loading, _collector_was_enabled
     with _lock:
         if _loading == 0:
-            _switch_interval = sys.getswitchinterval()
             _collector_was_enabled = gc.isenabled()
-            sys.setswitchinterval(min(_switch_interval, LOADING_SWITCH_INTERVAL))
+            sys.setswitchinterval(min(sys.getswitchinterval(), LOADING_SWITCH_INTERVAL))
             gc.disable()
         _loading += 1
     try:
@@ -75,7 +75,6 @@ def _loading_mode() -> Iterator[None]:
                 gc.freeze()
                 if _collector_was_enabled:
                     gc.enable()
-                sys.setswitchinterval(_switch_interval)
 
 
 _swapped_out = 0  # SDL characters of the supergraphs swapped out since the last reclaim

