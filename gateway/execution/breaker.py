@@ -73,7 +73,7 @@ class CircuitBreaker:
         self,
         settings: BreakerSettings,
         clock: Callable[[], float] = time.monotonic,
-        on_change: Callable[[State], None] | None = None,
+        on_change: Callable[[State, State], None] | None = None,
     ) -> None:
         self.settings = settings
         self._clock = clock
@@ -211,11 +211,11 @@ class CircuitBreaker:
                 call.release()
 
     def _change(self, state: State) -> None:
-        self._state = state
+        before, self._state = self._state, state
         self._era += 1
         self._consecutive = 0
         self._trials = self._trial_successes = 0
         if state is State.CLOSED:
             self._window.clear()  # a fresh start: what happened before it opened is history
         if self._on_change is not None:
-            self._on_change(state)
+            self._on_change(before, state)

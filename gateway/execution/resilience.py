@@ -14,6 +14,7 @@ gateway: across supergraph swaps, and read by /ready and /metrics."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -25,9 +26,13 @@ from gateway.execution.retry import RetryBudget, backoff
 from gateway.execution.subgraph_client import SubgraphFailure
 from gateway.metrics import Metrics
 
+log = logging.getLogger("rugzak.resilience")
+
 CIRCUIT_OPEN = "SUBREQUEST_CIRCUIT_OPEN"
 OVERLOADED = "SUBREQUEST_OVERLOADED"
 TIMEOUT = "SUBREQUEST_TIMEOUT"
+# a fetch that never started: the request had no time left for it (not the subgraph's failure)
+DEADLINE_PASSED = "the request's deadline passed before this fetch"
 
 # one attempt: given the seconds it may take, the subgraph's answer or why there is none
 Attempt = Callable[[float], Awaitable[dict[str, Any] | SubgraphFailure]]
@@ -138,9 +143,16 @@ class SubgraphGuard:
     def probed_up(self) -> bool | None:
         return None if self.last_probe is None else self.last_probe.outcome != "down"
 
-    def _changed(self, state: State) -> None:
-        if self.metrics is not None and state is State.OPEN:
-            self.metrics.breaker_opened.labels(subgraph=self.name).inc()
+    def _changed(self, before: State, state: State) -> None:
+        if state is State.OPEN:
+            if self.metrics is not None:
+                self.metrics.breaker_opened.labels(subgraph=self.name).inc()
+            if before is State.CLOSED:  # not again at every failed trial
+                error = self.last_error
+                why = f" (last error: {error.code}: {error.reason})" if error else ""
+                log.warning("circuit of subgraph %s opened%s", self.name, why)
+        elif state is State.CLOSED:
+            log.warning("circuit of subgraph %s closed: it answers again", self.name)
 
 
 class Resilience:
@@ -178,7 +190,7 @@ class Resilience:
         guard = self.guard(service)
         result = await self._call(guard, attempt, timeout, deadline, idempotent)
         if isinstance(result, SubgraphFailure):
-            if result.code != CIRCUIT_OPEN:
+            if result.code != CIRCUIT_OPEN and result.reason != DEADLINE_PASSED:
                 guard.failed(result)
             if self.metrics is not None:
                 self.metrics.subgraph_failures.labels(subgraph=service, code=result.code).inc()
@@ -198,7 +210,7 @@ class Resilience:
             now = loop.time()
             left = timeout if deadline is None else min(timeout, deadline - now)
             if left <= 0:
-                return SubgraphFailure(TIMEOUT, "the request's deadline passed before this fetch")
+                return SubgraphFailure(TIMEOUT, DEADLINE_PASSED)
             call = guard.breaker.admit()
             if call is None:
                 wait = guard.breaker.retry_in()

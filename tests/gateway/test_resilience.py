@@ -236,6 +236,7 @@ async def test_a_fetch_gets_what_the_request_has_left_and_none_once_it_is_over()
     failure = await r.call("s", late, 10, loop.time() - 0.1, idempotent=True)
     assert isinstance(failure, SubgraphFailure) and failure.code == TIMEOUT
     assert not late.timeouts
+    assert r.guard("s").last_error is None  # no time left is not the subgraph's failure
 
 
 async def test_no_retry_past_the_deadline() -> None:
