@@ -57,12 +57,13 @@ class BreakerSettings:
 class Call:
     """One call the breaker let through; end it with `CircuitBreaker.done`."""
 
-    __slots__ = ("era", "release", "slow", "started", "trial")
+    __slots__ = ("era", "lag", "release", "slow", "started", "trial")
 
-    def __init__(self, era: int, trial: bool, started: float) -> None:
+    def __init__(self, era: int, trial: bool, started: float, lag: float = 0.0) -> None:
         self.era = era
         self.trial = trial
         self.started = started
+        self.lag = lag  # the breaker's lag total when the call started
         self.slow = False
         # set by the caller: stops the call's wait now (the breaker opened under it)
         self.release: Callable[[], None] | None = None
@@ -90,6 +91,11 @@ class CircuitBreaker:
         # (one timer per breaker, not one per call: this runs on every subgraph call)
         self._in_flight: dict[Call, None] = {}
         self._watchdog: asyncio.TimerHandle | None = None
+        self._due = 0.0  # when the watchdog should run
+        # seconds the watchdog ran late since start: the event loop was busy with other work
+        # (planning, shaping), and a call's wait during that time is the gateway's, not the
+        # subgraph's
+        self._lag = 0.0
 
     @property
     def state(self) -> State:
@@ -120,7 +126,7 @@ class CircuitBreaker:
             if self._trials >= self.settings.trials:
                 return None
             self._trials += 1
-        call = Call(self._era, trial, self._clock())
+        call = Call(self._era, trial, self._clock(), self._lag)
         self._in_flight[call] = None
         if self.settings.slow > 0 and self._watchdog is None:
             self._watch_soon()
@@ -157,16 +163,18 @@ class CircuitBreaker:
     def _watch_soon(self) -> None:
         # a quarter of `slow` between looks: a call is found slow within 1.25 times `slow`
         loop = asyncio.get_running_loop()
+        self._due = self._clock() + self.settings.slow / 4
         self._watchdog = loop.call_later(self.settings.slow / 4, self._watch)
 
     def _watch(self) -> None:
         self._watchdog = None
-        oldest_allowed = self._clock() - self.settings.slow
+        now = self._clock()
+        self._lag += max(0.0, now - self._due)
         for call in list(self._in_flight):
             if call.slow:
                 continue
-            if call.started > oldest_allowed:
-                break  # this one and all after it are younger
+            if now - call.started - (self._lag - call.lag) < self.settings.slow:
+                continue  # not slow yet (a younger call behind it may have had less lag)
             call.slow = True
             self._bad()
             if self._state is State.OPEN:

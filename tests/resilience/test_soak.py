@@ -17,6 +17,12 @@ from tests.resilience.harness import SOAK_SECONDS, STARTED, Report, World
 from tests.resilience.load import Load, RssSampler, summary
 
 GROWTH_LIMIT = 0.10
+SUBGRAPH_FAILED = {
+    "SUBREQUEST_CIRCUIT_OPEN",
+    "SUBREQUEST_TIMEOUT",
+    "SUBREQUEST_OVERLOADED",
+    "SUBREQUEST_HTTP_ERROR",
+}
 
 
 def distinct(n: int) -> bytes:
@@ -45,23 +51,29 @@ def test_rss_stays_flat_under_distinct_operations(world: World, report: Report) 
         started = time.monotonic()
         time.sleep(seconds)
     samples = load.samples
-    assert samples and all(s.status == 200 for s in samples), "every operation answered"
-    wrong = [s.body for s in samples if s.body.get("errors") or not s.body["data"]["me"]]
-    assert not wrong, wrong[:3]
     after = [mb for at, mb in rss.values if at >= started + warm_up]
     warmed = statistics.median(after[:5])
     final = statistics.median(after[-5:])
     growth = (final - warmed) / warmed
+    partial = [s for s in samples if isinstance(s.body, dict) and s.body.get("errors")]
     report.add(
         "distinct operations",
         {
             **summary(samples, rss),
             "seconds": round(seconds),
+            "partial_answers": len(partial),
+            "partial_codes": sorted(set().union(*(s.codes for s in partial))),
             "rss_after_warm_up_mb": round(warmed, 1),
             "rss_final_mb": round(final, 1),
             "rss_growth_pct": round(100 * growth, 1),
             "rss_mb_every_minute": [round(mb, 1) for at, mb in rss.values[::60]],
         },
     )
+    assert samples and all(s.status == 200 for s in samples), "every operation answered"
+    assert all(s.body["data"]["me"]["insz"] for s in samples)
+    # on a starved machine a subgraph may turn slow, and its breaker open: a partial answer,
+    # never a wrong one
+    for sample in partial:
+        assert sample.codes <= SUBGRAPH_FAILED, sample.body["errors"][:3]
     if SOAK_SECONDS:
         assert growth < GROWTH_LIMIT, f"RSS grew {100 * growth:.1f}% after warm-up"
