@@ -32,6 +32,7 @@ from graphql import (
 from graphql.execution.values import get_argument_values
 
 from gateway.api_schema import api_document
+from gateway.audit.declarations import PersonalFields, read_personal_data
 from gateway.errors import SupergraphError
 from gateway.link_names import LinkNames, directives, link_names
 from gateway.ownership.subjects import DataSubject, read_data_subjects
@@ -126,6 +127,8 @@ class Supergraph:
     progressive: dict[tuple[str, str], tuple[str, frozenset[str]]] = field(default_factory=dict)
     # object type -> whose data its objects are (`@dataSubject`, gateway/ownership/subjects.py)
     data_subjects: dict[str, DataSubject] = field(default_factory=dict)
+    # (object type, field) -> personal-data category (`@personalData`, gateway/audit)
+    personal_fields: PersonalFields = field(default_factory=dict)
     # type -> the contexts (@context) it sets, by their supergraph names ("shop__userContext");
     # interfaces and unions set theirs for every implementation / member
     contexts: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -324,6 +327,7 @@ def load_supergraph(sdl: str) -> Supergraph:
         type_access=type_access,
         composed_applications=composed,
         data_subjects=read_data_subjects(doc, api_schema, composed),
+        personal_fields=read_personal_data(doc, api_schema, composed),
         contexts=contexts,
     )
 

@@ -25,7 +25,7 @@ from resolvers.allowances.store import (
     GrantPaymentRecord,
 )
 from resolvers.common.citizens import CitizenRecord
-from subgraphs.common import access, entities
+from subgraphs.common import access, entities, privacy
 from subgraphs.common.context import RequestContext
 from subgraphs.common.privacy import CITIZEN_SUBJECT
 from subgraphs.common.types import PersonName
@@ -135,6 +135,7 @@ class ChildBenefitEntitlement:
 
     @strawberry.federation.field(
         policy=access.BANK_ACCOUNT,
+        directives=[privacy.BANK_ACCOUNT],
         description="The IBAN the entitlement is paid into (assurance level high to read).",
     )
     def bank_account(self, info: AllowancesInfo) -> str:
@@ -256,12 +257,15 @@ class StudyGrantApplication:
     keys=["insz"], directives=[CITIZEN_SUBJECT], description=entities.CITIZEN
 )
 class Citizen:
-    insz: strawberry.ID = strawberry.field(description=entities.CITIZEN_INSZ)
+    insz: strawberry.ID = strawberry.federation.field(
+        description=entities.CITIZEN_INSZ, directives=[privacy.IDENTITY]
+    )
     record: strawberry.Private[CitizenRecord]
 
     @strawberry.federation.field(
         shareable=True,
         policy=access.NAME,
+        directives=[privacy.IDENTITY],
         description="The citizen's name." + entities.PARTIAL,
     )
     def name(self, info: AllowancesInfo) -> PersonName | None:
@@ -270,6 +274,7 @@ class Citizen:
 
     @strawberry.federation.field(
         policy=access.CHILD_BENEFIT,
+        directives=[privacy.CHILD_BENEFIT],
         description="Groeipakket entitlements paid to this citizen, one per child, oldest "
         "child first." + entities.PARTIAL,
     )
@@ -280,6 +285,7 @@ class Citizen:
 
     @strawberry.federation.field(
         policy=access.STUDY_GRANT,
+        directives=[privacy.STUDY_GRANT],
         description="This citizen's study grant applications, newest academic year first."
         + entities.PARTIAL,
     )

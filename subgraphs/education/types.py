@@ -22,7 +22,7 @@ from resolvers.common.citizens import CitizenRecord
 from resolvers.common.errors import InvalidInput
 from resolvers.education.loaders import EducationLoaders
 from resolvers.education.store import InstitutionRecord, QualificationRecord, qualification_page
-from subgraphs.common import access, entities
+from subgraphs.common import access, entities, privacy
 from subgraphs.common.context import RequestContext
 from subgraphs.common.errors import from_invalid_input
 from subgraphs.common.privacy import CITIZEN_SUBJECT
@@ -200,12 +200,15 @@ class QualificationConnection:
     keys=["insz"], directives=[CITIZEN_SUBJECT], description=entities.CITIZEN
 )
 class Citizen:
-    insz: strawberry.ID = strawberry.field(description=entities.CITIZEN_INSZ)
+    insz: strawberry.ID = strawberry.federation.field(
+        description=entities.CITIZEN_INSZ, directives=[privacy.IDENTITY]
+    )
     record: strawberry.Private[CitizenRecord]
 
     @strawberry.federation.field(
         shareable=True,
         policy=access.NAME,
+        directives=[privacy.IDENTITY],
         description="The citizen's name." + entities.PARTIAL,
     )
     def name(self, info: EducationInfo) -> PersonName | None:
@@ -214,6 +217,7 @@ class Citizen:
 
     @strawberry.federation.field(
         policy=access.EDUCATION,
+        directives=[privacy.EDUCATION],
         description="The citizen's qualifications, newest first, as a Relay-style connection."
         + entities.PARTIAL,
     )

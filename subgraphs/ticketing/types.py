@@ -21,7 +21,7 @@ from resolvers.common.municipalities import PROVINCES
 from resolvers.ticketing.catalogue import CATEGORIES, CLOSED_STATUSES
 from resolvers.ticketing.loaders import TicketingLoaders
 from resolvers.ticketing.store import MunicipalityRecord, TicketRecord
-from subgraphs.common import access, entities
+from subgraphs.common import access, entities, privacy
 from subgraphs.common.context import RequestContext
 from subgraphs.common.errors import forbidden
 from subgraphs.common.privacy import CITIZEN_SUBJECT, DataSubject
@@ -199,6 +199,7 @@ class Ticket:
 
     @strawberry.federation.field(
         policy=access.TICKET_DETAILS,
+        directives=[privacy.TICKETS],
         description="The reporter's description." + _DETAIL,
     )
     def description(self, info: TicketingInfo) -> str | None:
@@ -206,7 +207,9 @@ class Ticket:
         return self.record.description
 
     @strawberry.federation.field(
-        policy=access.TICKET_DETAILS, description="Where the problem is." + _DETAIL
+        policy=access.TICKET_DETAILS,
+        directives=[privacy.TICKETS],
+        description="Where the problem is." + _DETAIL,
     )
     def location(self, info: TicketingInfo) -> TicketLocation | None:
         _require_details(info, self.record, "the location")
@@ -221,6 +224,7 @@ class Ticket:
 
     @strawberry.federation.field(
         policy=access.TICKET_DETAILS,
+        directives=[privacy.TICKETS],
         description="Who reported it: null when the caller may not know.",
     )
     async def reporter(self, info: TicketingInfo) -> Citizen | None:
@@ -245,6 +249,7 @@ class Ticket:
 
     @strawberry.federation.field(
         policy=access.TICKET_DETAILS,
+        directives=[privacy.TICKETS],
         description="Every status change with the municipality's notes, oldest first; the first"
         " is NEW." + _DETAIL,
     )
@@ -257,6 +262,7 @@ class Ticket:
 
     @strawberry.federation.field(
         policy=access.TICKET_DETAILS,
+        directives=[privacy.TICKETS],
         description="Messages published for the reporter, oldest first." + _DETAIL,
     )
     async def public_updates(self, info: TicketingInfo) -> list[TicketUpdate] | None:
@@ -289,11 +295,14 @@ class Ticket:
     keys=["insz"], directives=[CITIZEN_SUBJECT], description=entities.CITIZEN
 )
 class Citizen:
-    insz: strawberry.ID = strawberry.field(description=entities.CITIZEN_INSZ)
+    insz: strawberry.ID = strawberry.federation.field(
+        description=entities.CITIZEN_INSZ, directives=[privacy.IDENTITY]
+    )
     record: strawberry.Private[CitizenRecord]
 
     @strawberry.federation.field(
         policy=access.TICKETS,
+        directives=[privacy.TICKETS],
         description="The reports this citizen filed, newest first." + entities.PARTIAL,
     )
     async def tickets(
