@@ -28,6 +28,7 @@ from auth.gateway_signature import (
 from auth.principal import ANONYMOUS, Principal
 from auth.verifier import TokenVerifier
 from gateway.allow_list import AllowList, client_of, sha256
+from gateway.audit.log import AccessLog
 from gateway.cache.entities import INVALIDATE_SCOPE, EntityCache, invalidation_tags
 from gateway.cache.memory import BoundedMemoryCache
 from gateway.cache.status import HEADER as CACHE_STATUS_HEADER
@@ -94,6 +95,9 @@ class GatewayApp:
             config.subgraph_policies, self.metrics, request_timeout=config.request_timeout
         )
         self.metrics.watch_subgraphs(lambda: list(self.resilience.guards.values()))
+        self.access_log: AccessLog | None = None  # who read whose personal data (gateway/audit)
+        if config.access_log is not None:
+            self.access_log = AccessLog(config.access_log, self.metrics.registry)
         self.cache = cache_store(config.cache_url, config.memory_cache_bytes)
         self.allow_list: AllowList | None = None
         if config.persisted_allow_list is not None:
@@ -156,6 +160,7 @@ class GatewayApp:
             policies=self.policies,
             reject_unauthorized=self.config.reject_unauthorized,
             limits=self.config.operation_limits,
+            access_log=self.access_log,
         )
         undefined = handler.authorizer.unknown_policies()
         if undefined:
@@ -200,9 +205,13 @@ class GatewayApp:
             await self.registry.start()
         if self.config.probe_interval > 0:
             self._checks = asyncio.ensure_future(self.readiness.run())
+        if self.access_log is not None:
+            await self.access_log.start()
         try:
             yield
         finally:
+            if self.access_log is not None:
+                await self.access_log.stop()
             if self._checks is not None:
                 self._checks.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

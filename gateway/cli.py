@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from gateway.errors import GatewayError
 
 if TYPE_CHECKING:
+    from gateway.audit.settings import AccessLogSettings
     from gateway.execution.resilience import SubgraphPolicies
     from gateway.registry.limits import RegistryLimits
 
@@ -195,6 +196,7 @@ def _serve(args: argparse.Namespace) -> int:
         **_limit_config(args, env),
         registry_allowed_urls=tuple(args.registry_allow_url),
         registry_limits=_registry_limits(args),
+        access_log=_access_log(args),
     )
     if config.registry_url:  # the registry, not the file, says what to serve once it has a say
         config.reload_interval = 0.0
@@ -289,6 +291,35 @@ def _registry_limits(args: argparse.Namespace) -> RegistryLimits:
         max_sdl_bytes=_size(args.registry_max_sdl_size, "--registry-max-sdl-size"),
         compose_cpu_seconds=_positive_int(args.registry_compose_cpu, "--registry-compose-cpu"),
         compose_memory_bytes=_size(args.registry_compose_memory, "--registry-compose-memory"),
+    )
+
+
+def _access_log(args: argparse.Namespace) -> AccessLogSettings | None:
+    """On by default, in $RUGZAK_DATA_DIR/audit.sqlite3; `--access-log off` switches it off."""
+    from gateway.audit.settings import FAIL_CLOSED, TEN_YEARS_DAYS, AccessLogSettings
+
+    env = os.environ
+    store = (args.access_log or env.get("RUGZAK_ACCESS_LOG") or "sqlite").strip()
+    if store == "off":
+        return None
+    if not store.startswith(("sqlite", "postgresql://", "postgres://")):
+        raise SystemExit("rugzak: --access-log wants off, sqlite, sqlite:PATH or postgresql://...")
+    fail_closed = args.access_log_fail_closed or env.get("RUGZAK_ACCESS_LOG_FAIL_CLOSED") or "staff"
+    if fail_closed not in FAIL_CLOSED:
+        raise SystemExit(f"rugzak: --access-log-fail-closed is one of {', '.join(FAIL_CLOSED)}")
+    days = args.access_log_retention_days or env.get("RUGZAK_ACCESS_LOG_RETENTION_DAYS")
+    try:
+        retention = float(days) if days is not None else float(TEN_YEARS_DAYS)
+    except ValueError:
+        raise SystemExit("rugzak: --access-log-retention-days wants a number of days") from None
+    if retention < 0:
+        raise SystemExit("rugzak: --access-log-retention-days must be 0 (for ever) or more")
+    spool = args.access_log_spool or env.get("RUGZAK_ACCESS_LOG_SPOOL") or None
+    return AccessLogSettings(
+        store=store,
+        spool_dir=Path(spool) if spool else None,
+        fail_closed=fail_closed,
+        retention_days=retention,
     )
 
 
@@ -569,6 +600,30 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SIZE",
         help="address space of that worker process (default 1GB)",
     )
+    serve.add_argument(
+        "--access-log",
+        metavar="off|sqlite[:PATH]|postgresql://...",
+        help="log every read of personal data: $RUGZAK_DATA_DIR/audit.sqlite3 by default, "
+        "PostgreSQL for replicas (env RUGZAK_ACCESS_LOG)",
+    )
+    serve.add_argument(
+        "--access-log-fail-closed",
+        choices=("staff", "everyone", "nobody"),
+        help="whose personal reads are refused while neither the store nor the spool can "
+        "record them (default staff; env RUGZAK_ACCESS_LOG_FAIL_CLOSED)",
+    )
+    serve.add_argument(
+        "--access-log-retention-days",
+        metavar="DAYS",
+        help="purge entries older than this (default 3653, ten years; 0 keeps them for ever; "
+        "env RUGZAK_ACCESS_LOG_RETENTION_DAYS)",
+    )
+    serve.add_argument(
+        "--access-log-spool",
+        metavar="DIR",
+        help="where entries wait while the store is down (default $RUGZAK_DATA_DIR/audit-spool; "
+        "env RUGZAK_ACCESS_LOG_SPOOL)",
+    )
     serve.add_argument("--log-level", default="warning")
     serve.set_defaults(func=_serve)
 
@@ -592,6 +647,9 @@ def build_parser() -> argparse.ArgumentParser:
     from gateway.cache.command import add_parser as add_cache_parser
 
     add_cache_parser(sub)
+    from gateway.audit.command import add_parser as add_audit_parser
+
+    add_audit_parser(sub)
     sub.add_parser("token", help="mint a development token (see `rugzak token --help`)")
     demo = sub.add_parser("demo", help="run the three reference subgraphs and the gateway")
     demo.set_defaults(func=_demo)

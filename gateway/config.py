@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gateway.audit.settings import AccessLogSettings
 from gateway.execution.resilience import SubgraphPolicies
 from gateway.limits import LimitSettings
 from gateway.persisted_queries import PersistedLimits
@@ -73,3 +74,6 @@ class GatewayConfig:
     # URL patterns every organisation may register (gateway/registry/url_policy.py)
     registry_allowed_urls: tuple[str, ...] = ()
     registry_limits: RegistryLimits = field(default_factory=RegistryLimits)
+    # who read whose personal data (gateway/audit); None: not logged (`rugzak serve` logs by
+    # default)
+    access_log: AccessLogSettings | None = None

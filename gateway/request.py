@@ -26,6 +26,8 @@ from graphql import (
 from graphql.execution.values import get_variable_values
 
 from auth.principal import ANONYMOUS, Principal
+from gateway.audit.log import UNAVAILABLE, AccessLog
+from gateway.audit.reads import AuditPlan, AuditPlanner
 from gateway.authorization import Authorizer
 from gateway.cache.status import CacheStatus
 from gateway.errors import UNAUTHORIZED, PlanningError, RequestError, graphql_error
@@ -81,6 +83,7 @@ class Prepared:
     guard: OwnershipGuard | None  # fields readable only on the caller's own entities
     cost: int = 0  # estimated (gateway/limits/cost.py)
     conditions: Conditions = ()  # the @skip/@include variables' values it was normalized with
+    audit: AuditPlan | None = None  # the personal fields it reads, for the access log
 
 
 def _located(error: GraphQLError, code: str) -> dict[str, Any]:
@@ -131,6 +134,7 @@ class RequestHandler:
         policies: PolicyRegistry | None = None,
         reject_unauthorized: bool = False,
         limits: LimitSettings | None = None,
+        access_log: AccessLog | None = None,
     ) -> None:
         self.supergraph = supergraph
         self.executor = executor
@@ -138,6 +142,12 @@ class RequestHandler:
         self.override_labels = override_labels
         self.authorizer = Authorizer(supergraph, policies)
         self.reject_unauthorized = reject_unauthorized
+        self.access_log = access_log
+        self.auditor = (
+            AuditPlanner(supergraph.personal_fields, supergraph.data_subjects)
+            if access_log is not None
+            else None
+        )
         # parsed documents, normalized operations and plans: may be shared with the handlers
         # of other supergraphs, so every key starts with this one's schema hash
         self.caches = caches or OperationCaches()
@@ -220,13 +230,18 @@ class RequestHandler:
         # data subjects it must see, and labels
         anchors = guard.positions if guard is not None else ()
         key = (self.schema_hash, cached_op.value.fingerprint, denied, labels, anchors)
+        audit = self.auditor.plan(op) if self.auditor is not None else None
         cached_plan = self.caches.plans.get(key)
         if cached_plan is None:
             planned = op if guard is None else guard.subject_fields(op, self.supergraph.api_schema)
+            if audit is not None:  # whose data each personal field is: a function of `op`
+                planned = audit.subject_fields(planned, self.supergraph.api_schema)
             plan = self.planner.plan(planned, labels)
             cached_plan = Weighed(plan, plan_weight(plan))
             self.caches.plans.put(key, cached_plan)
-        return Prepared(op, cached_plan.value, operation, doc.document, guard, cost, conditions)
+        return Prepared(
+            op, cached_plan.value, operation, doc.document, guard, cost, conditions, audit
+        )
 
     async def warm(self, limit: int, seconds: float) -> int:
         """Parse, validate, normalize and plan, for this supergraph, the operations most
@@ -250,7 +265,11 @@ class RequestHandler:
                 op_key = (self.schema_hash, query, operation_name, conditions)
                 found = normalized(normalize(schema, doc.document, operation, dict(conditions)))
                 self.caches.operations.put(op_key, Weighed(found, operation_weight(found.fields)))
-                plan = self.planner.plan(found.operation, frozenset())
+                planned = found.operation
+                audit = self.auditor.plan(planned) if self.auditor is not None else None
+                if audit is not None:
+                    planned = audit.subject_fields(planned, schema)
+                plan = self.planner.plan(planned, frozenset())
             except (RequestError, PlanningError, GraphQLError) as exc:
                 log.info("not warmed (%s): %.80s", exc, query)
                 continue
@@ -298,6 +317,10 @@ class RequestHandler:
             return GraphQLResponse(500, {"errors": [exc.to_graphql()]})
         if isinstance(prepared, GraphQLResponse):
             return prepared
+        audit, access_log = prepared.audit, self.access_log
+        if audit is not None and access_log is not None and access_log.refuses(principal):
+            message = "Personal data cannot be read now: the access log cannot record it."
+            return GraphQLResponse(503, {"errors": [graphql_error(message, UNAVAILABLE)]})
         op, plan, operation, document = (
             prepared.operation,
             prepared.plan,
@@ -320,6 +343,8 @@ class RequestHandler:
             state.ownership.enforce(state.data, state.errors)
         errors = state.errors
         data = Shaper(errors, state.explained).shape(op, state.data)
+        if audit is not None and access_log is not None:
+            await access_log.record(audit, state.data, errors, principal, query)
         body: dict[str, Any] = {"data": data}
         if errors:
             body = {"errors": errors, "data": data}

@@ -1,0 +1,212 @@
+"""Whose personal data one answer holds: per data subject, the personal fields read and refused.
+
+Built once per authorised operation (`AuditPlanner.plan`), like the ownership guard: a tree of
+the positions that lead to `@personalData` fields, with an *anchor* at each entity type that
+declares its data subject (`@dataSubject`). Planning selects each anchor's subject under the
+same internal key ownership uses, so the answer itself says whose data each object is: the
+subject comes from the Citizen entities (or a ticket's reporter) actually in the data, never from
+the operation's arguments.
+
+After execution and shaping (`AuditPlan.reads`), the data is walked along that tree:
+
+- a personal field at a path with an authorisation error (`UNAUTHORIZED_FIELD_OR_TYPE`, or a
+  subgraph's `FORBIDDEN`) was refused;
+- one with another error at its path (a subgraph down) was not read;
+- any other personal field present in the data was read.
+
+A personal field with no anchor above it, or whose anchor's subject is missing from the data, is
+counted for an unknown subject (None): still logged, shown to nobody's citizen view.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import GraphQLSchema
+
+from gateway.errors import UNAUTHORIZED
+from gateway.operation import NOperation, NSelection
+from gateway.ownership.guard import SUBJECT_KEY, Anchor, GuardNode, OwnershipGuard
+from gateway.ownership.subjects import DataSubject
+
+REFUSED_CODES = frozenset({UNAUTHORIZED, "FORBIDDEN"})
+
+ANSWERED = "answered"
+PARTLY_DENIED = "partly-denied"
+DENIED = "denied"
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectRead:
+    """What one answer read, and was refused, of one data subject's personal data."""
+
+    subject: str | None  # the INSZ; None when the answer does not say whose data it is
+    read: tuple[str, ...]  # `Type.field` coordinates, sorted
+    refused: tuple[str, ...]
+    categories: tuple[str, ...]
+
+    @property
+    def outcome(self) -> str:
+        if not self.refused:
+            return ANSWERED
+        return PARTLY_DENIED if self.read else DENIED
+
+
+class AuditPlan:
+    """The personal fields of one authorised operation, and the anchors above them."""
+
+    __slots__ = ("_guard", "categories", "root")
+
+    def __init__(self, root: GuardNode, categories: Mapping[str, str]) -> None:
+        self.root = root
+        self.categories = categories  # `Type.field` -> category
+        self._guard = OwnershipGuard(root, ())
+
+    def subject_fields(self, op: NOperation, schema: GraphQLSchema) -> NOperation:
+        """The operation to plan: `op` with each anchor's subject selected too."""
+        return self._guard.subject_fields(op, schema)
+
+    def reads(
+        self, data: Mapping[str, Any], errors: Iterable[Mapping[str, Any]]
+    ) -> list[SubjectRead]:
+        """Per data subject in `data` (the merged answer, internal keys included): what was
+        read and refused. `errors` are the client's errors, after shaping."""
+        failed = _error_paths(errors)
+        found: dict[str | None, tuple[set[str], set[str]]] = {}
+        _Walk(failed, found).walk(data, self.root, None, () if failed else None)
+        out = []
+        for subject, (read, refused) in found.items():
+            read -= refused  # one field refused in one object and read in another: refused
+            coordinates = read | refused
+            if not coordinates:
+                continue
+            categories = tuple(sorted({self.categories[c] for c in coordinates}))
+            out.append(
+                SubjectRead(subject, tuple(sorted(read)), tuple(sorted(refused)), categories)
+            )
+        return out
+
+
+class _Walk:
+    __slots__ = ("failed", "found")
+
+    def __init__(
+        self,
+        failed: Mapping[tuple[Any, ...], bool],
+        found: dict[str | None, tuple[set[str], set[str]]],
+    ) -> None:
+        self.failed = failed  # path -> refused (True) or failed otherwise (False)
+        self.found = found
+
+    def walk(
+        self, value: Any, node: GuardNode, subject: str | None, path: tuple[Any, ...] | None
+    ) -> None:
+        if isinstance(value, list):
+            for index, item in enumerate(value):
+                self.walk(item, node, subject, None if path is None else (*path, index))
+            return
+        if not isinstance(value, dict):
+            return
+        type_name = value.get("__typename") or node.static_type
+        if isinstance(type_name, str):
+            self._object(value, node, type_name, subject, path)
+            return
+        # an abstract position without __typename: each type's fields that are there
+        for candidate in {*node.bound, *node.children}:
+            self._object(value, node, candidate, subject, path)
+
+    def _object(
+        self,
+        value: dict[str, Any],
+        node: GuardNode,
+        type_name: str,
+        subject: str | None,
+        path: tuple[Any, ...] | None,
+    ) -> None:
+        anchor = node.anchors.get(type_name)
+        if anchor is not None:
+            subject = _subject_of(value, anchor)
+        personal = node.bound.get(type_name)
+        if personal:
+            entry = self.found.get(subject)
+            if entry is None:
+                entry = self.found[subject] = (set(), set())
+            for key, coordinate in personal.items():
+                failure = None if path is None else self.failed.get((*path, key))
+                if failure is True:
+                    entry[1].add(coordinate)
+                elif failure is None and key in value:
+                    entry[0].add(coordinate)
+        for key, child in node.children.get(type_name, {}).items():
+            found = value.get(key)
+            if found is not None:
+                self.walk(found, child, subject, None if path is None else (*path, key))
+
+
+def _subject_of(value: Mapping[str, Any], anchor: Anchor) -> str | None:
+    found: Any = value.get(anchor.key)
+    for name in anchor.subject.path[1:]:
+        found = found.get(name) if isinstance(found, dict) else None
+    return found if isinstance(found, str) and found else None
+
+
+def _error_paths(errors: Iterable[Mapping[str, Any]]) -> dict[tuple[Any, ...], bool]:
+    found: dict[tuple[Any, ...], bool] = {}
+    for error in errors:
+        path = error.get("path")
+        if not isinstance(path, list) or not path:
+            continue
+        extensions = error.get("extensions")
+        code = extensions.get("code") if isinstance(extensions, dict) else None
+        key = tuple(path)
+        found[key] = found.get(key, False) or code in REFUSED_CODES
+    return found
+
+
+class AuditPlanner:
+    """Audit plans of one supergraph's operations, remembered per authorised operation."""
+
+    def __init__(
+        self, personal_fields: Mapping[tuple[str, str], str], subjects: Mapping[str, DataSubject]
+    ) -> None:
+        self.personal = personal_fields
+        self.subjects = subjects
+        self.categories = {f"{t}.{f}": c for (t, f), c in personal_fields.items()}
+        self._plans: dict[int, tuple[NOperation, AuditPlan | None]] = {}
+
+    def plan(self, op: NOperation) -> AuditPlan | None:
+        """None when the operation reads no personal field."""
+        if not self.personal:
+            return None
+        known = self._plans.get(id(op))
+        if known is not None and known[0] is op:
+            return known[1]
+        root = self._node(op.root)
+        plan = None if root is None else AuditPlan(root, self.categories)
+        if len(self._plans) > 4096:  # operations are cached elsewhere; this follows
+            self._plans.clear()
+        self._plans[id(op)] = (op, plan)
+        return plan
+
+    def _node(self, nsel: NSelection) -> GuardNode | None:
+        node = GuardNode(None if nsel.abstract else nsel.type_name)
+        for type_name, fields in nsel.by_type.items():
+            for key, f in fields.items():
+                if f.is_typename:
+                    continue
+                if (type_name, f.name) in self.personal:
+                    node.bound.setdefault(type_name, {})[key] = f"{type_name}.{f.name}"
+                if f.selection is not None:
+                    child = self._node(f.selection)
+                    if child is not None:
+                        node.children.setdefault(type_name, {})[key] = child
+            subject = self.subjects.get(type_name)
+            if subject is not None and (type_name in node.bound or type_name in node.children):
+                # the same key as ownership's anchor at this position: one subject selection
+                key = SUBJECT_KEY
+                while key in fields:
+                    key += "_"
+                node.anchors[type_name] = Anchor(subject, key)
+        return None if node.is_empty() else node
