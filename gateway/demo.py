@@ -1,4 +1,5 @@
-"""`make run`: the three reference subgraphs and the gateway on 127.0.0.1, embedded defaults.
+"""`make run`: the reference subgraphs (education, allowances, ticketing, and the gateway's own
+transparency subgraph) and the gateway on 127.0.0.1, embedded defaults.
 
 The subgraphs run as child processes on ports chosen at run time; the gateway serves the checked-in
 supergraph (schema.graphql) with their URLs, in the foreground, on port 4000 (or $PORT). A local
@@ -29,9 +30,10 @@ from auth.dev_issuer import DevIssuer
 from auth.gateway_signature import SECRET_ENV, SECRET_FILE_ENV
 from auth.verifier import TokenVerifier, TrustedIssuer
 from gateway.app import create_app
+from gateway.audit.settings import AccessLogSettings
 from gateway.config import GatewayConfig
 
-SUBGRAPHS = ("education", "allowances", "ticketing")
+SUBGRAPHS = ("education", "allowances", "ticketing", "transparency")
 ANN = "85671012385"
 # the checkout the demo runs from (it needs the supergraph and the example, wherever the cwd is)
 REPO = Path(__file__).resolve().parents[1]
@@ -103,6 +105,10 @@ EOF
 
 {query}
 
+Who read Ann's data (every read of personal data is logged; she sees her own):
+  {{ me {{ accessLog(first: 5) {{ at organisation {{ nisCode name }} role purpose
+                                application categories outcome }} }} }}
+
 A municipality registers its own subgraph (composition and breaking changes checked first):
   .venv/bin/rugzak registry add NAME --url SUBGRAPH_URL --gateway {url.rsplit("/", 1)[0]} \
        --token "$(.venv/bin/rugzak token --registry --owner 44021)"
@@ -130,6 +136,8 @@ def run_demo() -> int:
     env.update(
         {SECRET_ENV: subgraph_secret},
         RUGZAK_DATA_DIR=str(state / "data"),
+        # the access log the gateway writes, which the transparency subgraph shows
+        RUGZAK_ACCESS_LOG=f"sqlite:{state / 'data' / 'audit.sqlite3'}",
         RUGZAK_TRUSTED_ISSUER=issuer.issuer,
         RUGZAK_AUDIENCE=issuer.audience,
         RUGZAK_JWKS_URL=jwks_url,
@@ -162,6 +170,11 @@ def run_demo() -> int:
                 # the demo's subgraphs, and those a municipality starts next to it, are on
                 # loopback: a real deployment leaves this out (or allows only its own hosts)
                 registry_allowed_urls=("http://127.0.0.1:*",),
+                # every read of personal data, in the file the transparency subgraph shows
+                access_log=AccessLogSettings(
+                    store=f"sqlite:{state / 'data' / 'audit.sqlite3'}",
+                    spool_dir=state / "data" / "audit-spool",
+                ),
             ),
             verifier,
         )

@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from gateway.composition import SubgraphSource, compose
 from tools.compose_supergraph import ROOT, SERVICE_SDL_QUERY
 
-SUBGRAPHS = ("education", "allowances", "ticketing")
+SUBGRAPHS = ("education", "allowances", "ticketing", "transparency")
 CANONICAL_URLS = {
     name: f"http://127.0.0.1:{4001 + index}/graphql" for index, name in enumerate(SUBGRAPHS)
 }

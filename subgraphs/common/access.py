@@ -55,6 +55,14 @@ TICKET_DETAILS = TICKETS
 """What a reporter wrote and was told (description, location, status notes, updates): the
 reporter, or staff with scope and purpose (of the ticket's own municipality: ticketing checks)."""
 
+AUDIT_READ_SCOPE = "audit:read"
+ACCESS_LOG = [
+    ["citizen-self", "acr:substantial"],
+    ["staff", f"scope:{AUDIT_READ_SCOPE}", "purpose:*", "acr:substantial"],
+]
+"""Who read a citizen's personal data (the transparency subgraph's access log): the citizen, or a
+civil servant with scope `audit:read` who states why (that read is logged in turn)."""
+
 TICKETS_WRITE_SCOPE = "tickets:write"
 TICKET_STATUS = [["staff", f"scope:{TICKETS_WRITE_SCOPE}", "acr:substantial"]]
 """Changing a ticket's status: a civil servant with scope `tickets:write`, signed in at level

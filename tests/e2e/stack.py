@@ -25,7 +25,7 @@ from auth.gateway_signature import SECRET_ENV, SIGNATURE_HEADER, GatewaySigner
 from subgraphs.common.invalidation import GATEWAY_URL_ENV
 from tests.servers import ROOT, Server, listening_socket, start_python_server, start_uvicorn
 
-SUBGRAPHS = ("education", "allowances", "ticketing")
+SUBGRAPHS = ("education", "allowances", "ticketing", "transparency")
 SUPERGRAPH = ROOT / "schema.graphql"
 ANN = "85671012385"
 BRAM = "03621445638"
