@@ -23,7 +23,7 @@ import hashlib
 import logging
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Final
@@ -148,7 +148,9 @@ class AccessLog:
             return
         operation = hashlib.sha256(query.encode()).hexdigest()
         at_us = time.time_ns() // 1000
-        entries = entries_for(reads, principal, operation, uuid.uuid4().hex, at_us)
+        await self.enqueue(entries_for(reads, principal, operation, uuid.uuid4().hex, at_us))
+
+    async def enqueue(self, entries: Sequence[AccessEntry]) -> None:
         queue = self._running_queue()
         for entry in entries:
             self.metrics.entries.labels(outcome=entry.outcome).inc()
@@ -173,6 +175,10 @@ class AccessLog:
         except OSError as exc:
             self.spool_ok = False
             log.error("access log: the spool %s cannot be used: %s", self.spool.directory, exc)
+        try:
+            await self.store.probe()
+        except AuditStoreError as exc:
+            self._store_failed(exc)
         self._running_queue()
 
     async def stop(self) -> None:

@@ -57,6 +57,11 @@ class PostgresAuditBackend(AuditBackend):
         self.description = redacted(url)
         self._timeout = connect_timeout
         self._db: psycopg.Connection[tuple[Any, ...]] | None = None
+        self._dropped = False
+
+    def reconnects(self) -> bool:
+        dropped, self._dropped = self._dropped, False
+        return dropped
 
     def _connection(self) -> psycopg.Connection[tuple[Any, ...]]:
         if self._db is None or self._db.closed or self._db.broken:
@@ -73,6 +78,7 @@ class PostgresAuditBackend(AuditBackend):
 
     @contextmanager
     def _transaction(self, lock: bool) -> Iterator[Cursor]:
+        connected = self._db is not None and not self._db.closed
         try:
             db = self._connection()
             with db.transaction(), db.cursor() as cursor:
@@ -80,6 +86,9 @@ class PostgresAuditBackend(AuditBackend):
                     cursor.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK,))
                 yield cursor
         except psycopg.Error as exc:
+            # a connection that worked before and broke now: the server restarted; worth one
+            # more try on a new connection
+            self._dropped = connected and self._db is not None and self._db.broken
             # the message says what failed, never a row's values
             raise AuditStoreError(
                 f"access log {self.description}: {type(exc).__name__}: {_first_line(exc)}"

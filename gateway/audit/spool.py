@@ -45,7 +45,8 @@ class Spool:
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         name = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}{SUFFIX}"
         path = self.directory / name
-        handle = open(path, "ab+")  # noqa: SIM115 (held open and locked while we live)
+        # personal data: readable by this user only; held open and locked while we live
+        handle = os.fdopen(os.open(path, os.O_CREAT | os.O_RDWR | os.O_APPEND, 0o600), "ab+")
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         self._own, self.own_path, self._own_pid = handle, path, os.getpid()
 

@@ -63,6 +63,9 @@ class SqliteAuditBackend(AuditBackend):
         if self._connection is None or self._pid != os.getpid():
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
+                # personal data: a new file is readable by this user only (SQLite gives its
+                # journal files the same permissions)
+                os.close(os.open(self.path, os.O_CREAT | os.O_RDONLY, 0o600))
                 connection = sqlite3.connect(
                     self.path, isolation_level=None, check_same_thread=False
                 )

@@ -143,6 +143,10 @@ class AuditBackend:
     def _own(self, value: bool) -> Any:
         return value
 
+    def reconnects(self) -> bool:
+        """After a failure: was it an old connection that broke (try once more, anew)?"""
+        return False
+
     def _existing(self, cur: Cursor, ids: Sequence[str]) -> set[str]:
         raise NotImplementedError
 
@@ -223,6 +227,11 @@ class AuditBackend:
                 *params,
             )
             return [_stored(r) for r in cur.fetchall()]
+
+    def probe(self) -> None:
+        """Raises AuditStoreError when the store cannot be read."""
+        with self.read() as cur:
+            self._head(cur)
 
     def count(self) -> int:
         with self.read() as cur:
@@ -331,7 +340,12 @@ class AuditStore:
 
     async def _call(self, fn: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, lambda: fn(*args))
+        try:
+            return await loop.run_in_executor(self._executor, lambda: fn(*args))
+        except AuditStoreError:
+            if not self.backend.reconnects():
+                raise
+            return await loop.run_in_executor(self._executor, lambda: fn(*args))
 
     async def append(self, entries: Sequence[AccessEntry]) -> int:
         return await self._call(self.backend.append, entries)
@@ -345,6 +359,9 @@ class AuditStore:
         until_us: int | None = None,
     ) -> list[StoredEntry]:
         return await self._call(self.backend.page, subject, first, before_seq, since_us, until_us)
+
+    async def probe(self) -> None:
+        await self._call(self.backend.probe)
 
     async def purge(self, cutoff_us: int) -> int:
         return await self._call(self.backend.purge, cutoff_us)

@@ -1,5 +1,6 @@
-"""`make run`'s main job: the demo starts the three subgraphs and the gateway, answers Ann's
-profile, has a registry a municipality can talk to, and stops everything on Ctrl-C."""
+"""`make run`'s main job: the demo starts the subgraphs and the gateway, answers Ann's profile,
+logs that read in the access log she can see, has a registry a municipality can talk to, and stops
+everything on Ctrl-C."""
 
 from __future__ import annotations
 
@@ -58,7 +59,23 @@ def test_demo_serves_the_profile_and_a_registry(tmp_path: Path) -> None:
         registry_token = rugzak("token", "--registry", "--owner", "44021", cwd=tmp_path)
         listed = rugzak("registry", "list", "--gateway", url, "--token", registry_token,
                         cwd=tmp_path)  # fmt: skip
-        assert "education" in listed and "ticketing" in listed
+        assert "education" in listed and "ticketing" in listed and "transparency" in listed
+        # the profile read above is in Ann's access log, as her own
+        query = "{ me { accessLog(first: 5) { ownData categories outcome } } }"
+        deadline = time.monotonic() + 10
+        while True:
+            log_answer = httpx.post(
+                url + "/graphql",
+                json={"query": query},
+                headers={"authorization": f"Bearer {token}"},
+                timeout=30,
+            ).json()
+            assert "errors" not in log_answer, log_answer
+            entries = log_answer["data"]["me"]["accessLog"]
+            if any(e["ownData"] and "education" in e["categories"] for e in entries):
+                break
+            assert time.monotonic() < deadline, entries
+            time.sleep(0.2)
     finally:
         demo.send_signal(signal.SIGINT)
         try:

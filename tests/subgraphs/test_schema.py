@@ -54,9 +54,17 @@ def test_service_sdl_is_federation_v2_with_keys(subgraph: Client) -> None:
     name = subgraph.server.name
     sdl = service_sdl(subgraph)
     assert f'@link(url: "{FEDERATION_LINK}", import: [' in sdl
-    # whose data each entity is, for the gateway's per-object checks
-    assert '@link(url: "https://rugzak.dev/privacy/v0.1", import: ["@dataSubject"])' in sdl
-    assert 'schema @composeDirective(name: "@dataSubject")' in sdl
+    # whose data each entity is, for the gateway's per-object checks, and which fields are
+    # personal data, for its access log
+    privacy = (
+        '@link(url: "https://rugzak.dev/privacy/v0.1", import: ["@dataSubject", "@personalData"])'
+    )
+    assert privacy in sdl
+    assert (
+        'schema @composeDirective(name: "@dataSubject") @composeDirective(name: "@personalData")'
+        in sdl
+    )
+    assert 'insz: ID! @personalData(category: "identity")' in sdl
     assert 'type Citizen @dataSubject(fields: "insz") @key(fields: "insz")' in sdl
     assert FEDERATION_LINK == "https://specs.apollo.dev/federation/v2.7"
     for key in KEYS[name]:
