@@ -51,6 +51,7 @@ from gateway.reload import SupergraphWatcher
 from gateway.request import GraphQLResponse, RequestHandler
 from gateway.supergraph import Supergraph, load_supergraph, read_supergraph_source
 from gateway.swapping import WarmUp, load_off_the_loop, reclaim_off_the_loop
+from gateway.telemetry import redact_errors
 
 log = logging.getLogger("rugzak.app")
 
@@ -62,6 +63,8 @@ _JSON_TYPES = ("application/json", "application/graphql-response+json")
 
 
 def _json(status: int, body: Any, headers: Mapping[str, str] | None = None) -> Response:
+    if isinstance(body, dict) and "errors" in body:
+        redact_errors(body)  # a message may quote a query's literal: never an INSZ or a token
     return Response(
         orjson.dumps(body), status_code=status, media_type="application/json", headers=headers
     )
@@ -300,7 +303,8 @@ class GatewayApp:
         except (orjson.JSONDecodeError, ValueError) as exc:
             return _json(400, {"errors": [graphql_error(str(exc), "BAD_REQUEST")]})
         invalidated = await self.entity_cache.invalidate(tags)
-        log.info("cache invalidated by %s: %s", who, tags)
+        kinds = ", ".join(sorted({tag.split(":", 1)[0] for tag in tags}))  # no keys: no INSZ
+        log.info("cache invalidated by %s: %d tags (%s)", who, len(tags), kinds)
         status = 200 if invalidated == len(tags) else 503  # the cache backend is down
         return _json(status, {"invalidated": invalidated, "tags": tags})
 

@@ -154,7 +154,9 @@ def _serve(args: argparse.Namespace) -> int:
     from gateway.app import create_app
     from gateway.config import GatewayConfig
     from gateway.serving import serve
+    from gateway.telemetry import configure_logging
 
+    configure_logging(args.log_level)
     default_timeout, timeouts = _timeouts(args.subgraph_timeout)
     env = os.environ
     allow_list = args.persisted_allow_list or env.get("RUGZAK_PERSISTED_ALLOW_LIST") or None

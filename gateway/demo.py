@@ -32,6 +32,7 @@ from auth.verifier import TokenVerifier, TrustedIssuer
 from gateway.app import create_app
 from gateway.audit.settings import AccessLogSettings
 from gateway.config import GatewayConfig
+from gateway.telemetry import install_log_redaction
 
 SUBGRAPHS = ("education", "allowances", "ticketing", "transparency")
 ANN = "85671012385"
@@ -124,6 +125,7 @@ def _json_string(text: str) -> str:
 
 
 def run_demo() -> int:
+    install_log_redaction()
     port = int(os.environ.get("PORT", "4000"))
     state = Path(".rugzak")
     issuer = DevIssuer.load_or_create(state / "dev-issuer")

@@ -4,6 +4,7 @@ operation, coerce variables, plan (cached), execute, shape."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import random
 import re
@@ -56,6 +57,7 @@ from gateway.planning import Planner, QueryPlan
 from gateway.planning.render import plan_json
 from gateway.policies import PolicyRegistry
 from gateway.supergraph import Supergraph
+from gateway.telemetry import variable_error
 
 log = logging.getLogger("rugzak.request")
 
@@ -86,9 +88,9 @@ class Prepared:
     audit: AuditPlan | None = None  # the personal fields it reads, for the access log
 
 
-def _located(error: GraphQLError, code: str) -> dict[str, Any]:
+def _located(error: GraphQLError, code: str, message: str | None = None) -> dict[str, Any]:
     locations = [{"line": loc.line, "column": loc.column} for loc in error.locations or ()]
-    return graphql_error(error.message, code, locations=locations or None)
+    return graphql_error(message or error.message, code, locations=locations or None)
 
 
 def _refusal(error: LimitExceeded) -> GraphQLResponse:
@@ -200,7 +202,7 @@ class RequestHandler:
         )
         if isinstance(coerced, list):
             return GraphQLResponse(
-                400, {"errors": [_located(e, "BAD_USER_INPUT") for e in coerced]}
+                400, {"errors": [_located(e, "BAD_USER_INPUT", variable_error(e)) for e in coerced]}
             )
         values = coerced.coerced
         try:
@@ -271,7 +273,8 @@ class RequestHandler:
                     planned = audit.subject_fields(planned, schema)
                 plan = self.planner.plan(planned, frozenset())
             except (RequestError, PlanningError, GraphQLError) as exc:
-                log.info("not warmed (%s): %.80s", exc, query)
+                digest = hashlib.sha256(query.encode()).hexdigest()[:16]
+                log.info("not warmed (%s): operation %s", type(exc).__name__, digest)
                 continue
             plan_key: tuple[str, str, tuple[str, ...], frozenset[str], tuple[str, ...]] = (
                 self.schema_hash,

@@ -51,17 +51,27 @@ class Server:
 
 
 def _spawn(
-    argv: Sequence[str], env: Mapping[str, str] | None, pass_fds: Sequence[int] = ()
+    argv: Sequence[str],
+    env: Mapping[str, str] | None,
+    pass_fds: Sequence[int] = (),
+    output: Path | None = None,
 ) -> subprocess.Popen[bytes]:
     full_env = dict(os.environ)
     full_env.update(env or {})
-    return subprocess.Popen(
-        list(argv),
-        cwd=ROOT,
-        env=full_env,
-        pass_fds=tuple(pass_fds),
-        start_new_session=True,  # own process group: stop() ends the whole tree
-    )
+    sink = open(output, "ab") if output is not None else None  # noqa: SIM115
+    try:
+        return subprocess.Popen(
+            list(argv),
+            cwd=ROOT,
+            env=full_env,
+            pass_fds=tuple(pass_fds),
+            start_new_session=True,  # own process group: stop() ends the whole tree
+            stdout=sink,
+            stderr=subprocess.STDOUT if sink is not None else None,
+        )
+    finally:
+        if sink is not None:
+            sink.close()
 
 
 def wait_ready(server: Server, probe: str = "/", timeout: float = 30.0) -> None:
@@ -96,14 +106,18 @@ def start_python_server(
     env: Mapping[str, str] | None = None,
     probe: str = "/",
     sock: socket.socket | None = None,
+    output: Path | None = None,
 ) -> Server:
     """Run `python <argv_before_fd> --fd N` with a listening socket already bound for it (`sock`,
-    from `listening_socket()`, or a new one); the socket is closed here once passed on."""
+    from `listening_socket()`, or a new one); the socket is closed here once passed on. With
+    `output`, the server's stdout and stderr go to that file."""
     sock = sock or listening_socket()
     port = sock.getsockname()[1]
     fd = sock.fileno()
     try:
-        proc = _spawn([sys.executable, *argv_before_fd, "--fd", str(fd)], env, pass_fds=[fd])
+        proc = _spawn(
+            [sys.executable, *argv_before_fd, "--fd", str(fd)], env, pass_fds=[fd], output=output
+        )
     finally:
         sock.close()
     server = Server(proc, f"http://127.0.0.1:{port}", name)

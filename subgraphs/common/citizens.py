@@ -42,7 +42,8 @@ async def load_citizen(
 ) -> CitizenRecord | None:
     if not is_valid_insz(insz):
         raise bad_user_input(
-            f"{insz!r} is not a valid INSZ: expected 11 digits with a matching mod-97 check.",
+            "The `insz` argument is not a valid INSZ: expected 11 digits with a matching "
+            "mod-97 check.",
             field="insz",
         )
     # the gateway's @policy already refused anyone else; this is the second line of defence
