@@ -84,7 +84,8 @@ def start_rugzak(setup: Setup) -> Server:
             pinned(argv, setup.cpu),
             f"http://127.0.0.1:{port}",
             setup.workdir / "rugzak.log",
-            env={**setup.rugzak_env, **RUGZAK_PLAIN},
+            # the access log (on by default) in the run's directory, not the checkout's
+            env={**setup.rugzak_env, **RUGZAK_PLAIN, "RUGZAK_DATA_DIR": str(setup.workdir)},
             pass_fds=[fd],
             probe="/health",
         )
