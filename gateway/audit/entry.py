@@ -11,7 +11,9 @@ checkpoint a purge left). Changing, removing or reordering a row breaks the chai
 from __future__ import annotations
 
 import hashlib
-import uuid
+import itertools
+import os
+import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -29,7 +31,7 @@ OTHER = "other"
 ROLES = (CITIZEN, CIVIL_SERVANT, OTHER)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: its __init__ is twice as fast, on the request's path
 class AccessEntry:
     entry_id: str  # unique: a replayed entry is never stored twice
     at_us: int  # when, in microseconds since the epoch (UTC)
@@ -118,6 +120,24 @@ class AccessEntry:
         )
 
 
+class _Ids:
+    """Unique ids, cheaply: 80 random bits per process (a forked worker draws its own) and a
+    counter. uuid4 costs a system call each (about 6 µs here), twice per request."""
+
+    def __init__(self) -> None:
+        self._pid = 0
+        self._prefix = ""
+        self._counter = itertools.count()
+
+    def next(self) -> str:
+        if self._pid != os.getpid():
+            self._pid, self._prefix = os.getpid(), secrets.token_hex(10)
+        return f"{self._prefix}{next(self._counter):012x}"
+
+
+new_id = _Ids().next
+
+
 def chain_hash(prev_hash: str, canonical: bytes) -> str:
     digest = hashlib.sha256(prev_hash.encode("ascii"))
     digest.update(canonical)
@@ -148,7 +168,7 @@ def entries_for(
     caller_insz = principal.insz if role == CITIZEN else None
     return [
         AccessEntry(
-            entry_id=uuid.uuid4().hex,
+            entry_id=new_id(),
             at_us=at_us,
             subject=read.subject,
             caller=principal.subject,

@@ -22,7 +22,6 @@ import contextlib
 import hashlib
 import logging
 import time
-import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -31,7 +30,7 @@ from typing import Any, Final
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from auth.principal import Principal
-from gateway.audit.entry import AccessEntry, entries_for
+from gateway.audit.entry import AccessEntry, entries_for, new_id
 from gateway.audit.reads import AuditPlan
 from gateway.audit.settings import FAIL_CLOSED, AccessLogSettings
 from gateway.audit.spool import Spool
@@ -61,6 +60,7 @@ class AccessLogMetrics:
             "Requests refused because nothing could record their personal reads",
             registry=registry,
         )
+        self._by_outcome: dict[str, Any] = {}
         backlog = Gauge(
             "rugzak_access_log_backlog",
             "Access-log entries not in the store yet: queued, being written, or in the spool",
@@ -79,6 +79,13 @@ class AccessLogMetrics:
             registry=registry,
         )
         recording.set_function(lambda: 1.0 if log.recording else 0.0)
+
+    def outcome(self, outcome: str) -> Any:
+        """The entries counter of one outcome (looked up once: labels() costs per call)."""
+        found = self._by_outcome.get(outcome)
+        if found is None:
+            found = self._by_outcome[outcome] = self.entries.labels(outcome=outcome)
+        return found
 
 
 class AccessLog:
@@ -148,12 +155,12 @@ class AccessLog:
             return
         operation = hashlib.sha256(query.encode()).hexdigest()
         at_us = time.time_ns() // 1000
-        await self.enqueue(entries_for(reads, principal, operation, uuid.uuid4().hex, at_us))
+        await self.enqueue(entries_for(reads, principal, operation, new_id(), at_us))
 
     async def enqueue(self, entries: Sequence[AccessEntry]) -> None:
         queue = self._running_queue()
         for entry in entries:
-            self.metrics.entries.labels(outcome=entry.outcome).inc()
+            self.metrics.outcome(entry.outcome).inc()
             try:
                 queue.put_nowait(entry)
             except asyncio.QueueFull:

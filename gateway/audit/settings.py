@@ -21,7 +21,8 @@ class AccessLogSettings:
     # entries older than this many days are purged (0: kept for ever); ten years by default
     retention_days: float = TEN_YEARS_DAYS
     batch_size: int = 256
-    linger: float = 0.05  # seconds a batch waits for more entries
+    # seconds a batch waits for more entries: fewer, larger transactions (each one fsync'd)
+    linger: float = 0.25
     queue_limit: int = 10_000  # entries waiting for the writer; then `record` waits for room
     retry_interval: float = 1.0  # seconds between attempts at a store (or spool) that failed
     purge_interval: float = 24 * 3600.0
