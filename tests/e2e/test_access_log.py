@@ -235,3 +235,44 @@ def test_no_personal_data_in_the_gateways_output_metrics_or_error_messages(world
             assert value not in text, f"the gateway's {what} holds {value[:20]}..."
         assert not re.search(r"\b\d{2}\.?\d{2}\.?\d{2}-?\d{3}\.?\d{2}\b", text), what
         assert not re.search(r"eyJ[\w-]{10,}\.", text), what
+
+
+def test_staff_reads_are_refused_while_nothing_can_record_them(
+    world: World, tmp_path: Path
+) -> None:
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("the disk refuses: a file where the log's directory should be")
+    argv = ["-m", "gateway", "serve", "--supergraph", str(SUPERGRAPH),
+            "--access-log", f"sqlite:{blocked / 'audit.sqlite3'}",
+            "--access-log-spool", str(blocked / "spool")]  # fmt: skip
+    for name, url in world.stack.subgraph_urls().items():
+        argv += ["--subgraph-url", f"{name}={url}"]
+    gateway = start_python_server(argv, "gateway", world.stack.env, "/health")
+    try:
+        clerk = world.token(
+            subject="case-handler-9", scopes=["allowances:read"], organisation="44021",
+            purpose="child-benefit",
+        )  # fmt: skip
+        refused = httpx.post(
+            gateway.url + "/graphql",
+            json={"query": CHILD_BENEFIT, "variables": {"insz": ANN}},
+            headers={"authorization": f"Bearer {clerk}"},
+            timeout=30,
+        )
+        assert refused.status_code == 503
+        assert refused.json()["errors"][0]["extensions"]["code"] == "ACCESS_LOG_UNAVAILABLE"
+        assert "data" not in refused.json()
+        # a citizen reads her own data (fail open for citizens by default), and public data
+        # needs no log at all
+        own = httpx.post(
+            gateway.url + "/graphql",
+            json={"query": "{ me { name { givenName } } municipalities { name } }"},
+            headers={"authorization": f"Bearer {world.token(ANN)}"},
+            timeout=30,
+        )
+        assert own.status_code == 200 and own.json()["data"]["me"]["name"]["givenName"] == "Ann"
+        metrics = httpx.get(gateway.url + "/metrics", timeout=10).text
+        assert "rugzak_access_log_recording 0.0" in metrics
+        assert "rugzak_access_log_refused_requests_total 1.0" in metrics
+    finally:
+        gateway.stop()
