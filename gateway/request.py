@@ -28,7 +28,7 @@ from graphql.execution.values import get_variable_values
 
 from auth.principal import ANONYMOUS, Principal
 from gateway.audit.log import UNAVAILABLE, AccessLog
-from gateway.audit.reads import AuditPlan, AuditPlanner
+from gateway.audit.reads import AuditPlan, AuditPlanner, drop_subject_errors
 from gateway.authorization import Authorizer
 from gateway.cache.status import CacheStatus
 from gateway.errors import UNAUTHORIZED, PlanningError, RequestError, graphql_error
@@ -344,6 +344,8 @@ class RequestHandler:
             self._introspect(document, operation, raw_variables, state, query)
         if state.ownership is not None:
             state.ownership.enforce(state.data, state.errors)
+        elif audit is not None:  # the subjects the log asked for are not the client's business
+            drop_subject_errors(state.errors)
         errors = state.errors
         data = Shaper(errors, state.explained).shape(op, state.data)
         if audit is not None and access_log is not None:

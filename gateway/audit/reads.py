@@ -145,6 +145,18 @@ class _Walk:
                 self.walk(found, child, subject, None if path is None else (*path, key))
 
 
+def drop_subject_errors(errors: list[dict[str, Any]]) -> None:
+    """A subgraph's errors about the subjects the gateway selected (under the internal key)
+    are not the client's: removed, as ownership does."""
+    errors[:] = [e for e in errors if not _about_subject(e.get("path"))]
+
+
+def _about_subject(path: Any) -> bool:
+    return isinstance(path, list) and any(
+        isinstance(step, str) and step.startswith(SUBJECT_KEY) for step in path
+    )
+
+
 def _subject_of(value: Mapping[str, Any], anchor: Anchor) -> str | None:
     found: Any = value.get(anchor.key)
     for name in anchor.subject.path[1:]:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from graphql import parse
 
-from gateway.audit.reads import AuditPlan, AuditPlanner, SubjectRead
+from gateway.audit.reads import AuditPlan, AuditPlanner, SubjectRead, drop_subject_errors
 from gateway.errors import UNAUTHORIZED
 from gateway.operation import NOperation, normalize, select_operation
 from gateway.ownership.guard import SUBJECT_KEY
@@ -120,3 +120,13 @@ def test_nothing_there_nothing_read(supergraph: Supergraph) -> None:
     audit = plan(supergraph, "{ me { childBenefits { startDate } } }")
     assert audit.reads({"me": None}, []) == []
     assert audit.reads({}, [error(["me"])]) == []
+
+
+def test_errors_about_the_selected_subjects_are_not_the_clients() -> None:
+    errors = [
+        error(["ticket", SUBJECT_KEY, "insz"], "SUBREQUEST_HTTP_ERROR"),
+        error(["ticket", "description"]),
+        {"message": "no path"},
+    ]
+    drop_subject_errors(errors)
+    assert [e.get("path") for e in errors] == [["ticket", "description"], None]
