@@ -430,7 +430,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--breaker-error-rate": "or this percentage of failed or slow calls over 10 s, once "
         "there were 20 (default 50; 0: off)",
         "--breaker-slow": "a call this slow counts as failed, as soon as it has waited that long "
-        "(default 1; 0: latency never counts)",
+        "(default 2; 0: latency never counts)",
         "--breaker-open": "seconds a breaker stays open before a trial call (default 5)",
     }
     for flag, (name, unit, _, _) in _POLICY_FLAGS.items():

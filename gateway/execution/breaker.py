@@ -3,7 +3,7 @@ stops calling that subgraph for a while (its fields fail at once, SUBREQUEST_CIR
 it lets a trial call through (half open) and closes again if the trial succeeds.
 
 Latency counts while a call is still waiting: a call becomes "slow" once it has waited `slow`
-seconds (a watchdog looks four times per `slow`), not when it finally ends. That is what lets a
+seconds (a watchdog looks eight times per `slow`), not when it finally ends. That is what lets a
 frozen subgraph (SIGSTOP, a dead network path) open the breaker within about `slow` seconds
 instead of after the full timeout.
 When the breaker opens, the calls still waiting on that subgraph are released at once
@@ -43,7 +43,9 @@ class BreakerSettings:
     min_calls: int = 20
     window: float = 10.0
     # a call that has taken this long counts as slow, even while it is still waiting (0: never)
-    slow: float = 1.0
+    # (2 s: a subgraph that stalls for a second on a busy machine does not open it; a frozen one
+    # opens it in 2 to 2.25 s)
+    slow: float = 2.0
     # seconds open before trial calls go through (half open)
     open_for: float = 5.0
     # trial calls let through when half open; all of them must succeed to close it
@@ -161,10 +163,10 @@ class CircuitBreaker:
             self._bad()
 
     def _watch_soon(self) -> None:
-        # a quarter of `slow` between looks: a call is found slow within 1.25 times `slow`
+        # an eighth of `slow` between looks: a call is found slow within 1.125 times `slow`
         loop = asyncio.get_running_loop()
-        self._due = self._clock() + self.settings.slow / 4
-        self._watchdog = loop.call_later(self.settings.slow / 4, self._watch)
+        self._due = self._clock() + self.settings.slow / 8
+        self._watchdog = loop.call_later(self.settings.slow / 8, self._watch)
 
     def _watch(self) -> None:
         self._watchdog = None

@@ -48,7 +48,7 @@ class SubgraphPolicy:
     retry_budget: float = 0.1  # retries at most this share of requests (over 10 s)
     breaker_failures: int = 5
     breaker_error_rate: float = 0.5
-    breaker_slow: float = 1.0
+    breaker_slow: float = 2.0
     breaker_open: float = 5.0
 
     def breaker(self) -> BreakerSettings:

@@ -25,6 +25,13 @@ class Sample:
     seconds: float
     status: int  # 0: no HTTP answer at all (connection failed, no answer in 60 s)
     body: Any  # the JSON answer, or None
+    error: str | None = None  # why there was no HTTP answer (the client's exception)
+
+    @property
+    def lost(self) -> bool:
+        """No HTTP answer, for a reason other than the keep-alive race: the server closing an
+        idle connection just as the client reuses it (aiohttp does not send again)."""
+        return self.status == 0 and self.error != "ServerDisconnectedError"
 
     @property
     def ended(self) -> float:
@@ -97,7 +104,7 @@ class Load:
             n = self._sent
             self._sent += 1
             started = time.monotonic()
-            status, body = 0, None
+            status, body, error = 0, None, None
             try:
                 async with session.post(self.url, data=self.body(n), headers=headers) as r:
                     status = r.status
@@ -106,9 +113,10 @@ class Load:
                     body = orjson.loads(raw)
                 except orjson.JSONDecodeError:
                     body = None
-            except (aiohttp.ClientError, TimeoutError):
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                error = exc.__class__.__name__
                 await asyncio.sleep(0.05)  # no answer: do not spin
-            sample = Sample(started, time.monotonic() - started, status, body)
+            sample = Sample(started, time.monotonic() - started, status, body, error)
             with self._lock:
                 self.samples.append(sample)
             pause = started + self.interval - time.monotonic()
@@ -172,6 +180,7 @@ def summary(samples: list[Sample], rss: RssSampler | None = None) -> dict[str, A
         "answered": sum(1 for s in samples if s.status == 200),
         "failed_5xx": sum(1 for s in samples if s.status >= 500),
         "no_answer": sum(1 for s in samples if s.status == 0),
+        "no_answer_why": sorted({s.error for s in samples if s.error}),
         "p50_ms": round(percentile(latencies, 50), 1),
         "p99_ms": round(percentile(latencies, 99), 1),
         "max_ms": round(max(latencies, default=math.nan), 1),

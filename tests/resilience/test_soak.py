@@ -56,6 +56,7 @@ def test_rss_stays_flat_under_distinct_operations(world: World, report: Report) 
     final = statistics.median(after[-5:])
     growth = (final - warmed) / warmed
     partial = [s for s in samples if isinstance(s.body, dict) and s.body.get("errors")]
+
     report.add(
         "distinct operations",
         {
@@ -69,8 +70,10 @@ def test_rss_stays_flat_under_distinct_operations(world: World, report: Report) 
             "rss_mb_every_minute": [round(mb, 1) for at, mb in rss.values[::60]],
         },
     )
-    assert samples and all(s.status == 200 for s in samples), "every operation answered"
-    assert all(s.body["data"]["me"]["insz"] for s in samples)
+    lost = [s.error for s in samples if s.lost]
+    assert samples and not lost, f"every operation answered: {lost[:3]}"
+    answered = [s for s in samples if s.status != 0]
+    assert all(s.status == 200 and s.body["data"]["me"]["insz"] for s in answered)
     # on a starved machine a subgraph may turn slow, and its breaker open: a partial answer,
     # never a wrong one
     for sample in partial:
