@@ -166,24 +166,27 @@ def entries_for(
     """One entry per data subject of one answer."""
     role = role_of(principal)
     caller_insz = principal.insz if role == CITIZEN else None
+    subject_, organisation = principal.subject, principal.organisation
+    application, purpose, acr = principal.client_id, principal.purpose, principal.acr
+    # positional: a dataclass's keyword call costs three times as much, once per entry
     return [
         AccessEntry(
-            entry_id=new_id(),
-            at_us=at_us,
-            subject=read.subject,
-            caller=principal.subject,
-            role=role,
-            own=caller_insz is not None and read.subject == caller_insz,
-            organisation=principal.organisation,
-            application=principal.client_id,
-            purpose=principal.purpose,
-            assurance=principal.acr,
-            categories=read.categories,
-            fields=tuple(sorted({*read.read, *read.refused})),
-            refused=read.refused,
-            operation=operation,
-            request_id=request_id,
-            outcome=read.outcome,
+            new_id(),
+            at_us,
+            read.subject,
+            subject_,
+            role,
+            caller_insz is not None and read.subject == caller_insz,
+            organisation,
+            application,
+            purpose,
+            acr,
+            read.categories,
+            tuple(sorted({*read.read, *read.refused})) if read.refused else read.read,
+            read.refused,
+            operation,
+            request_id,
+            read.outcome,
         )
         for read in reads
     ]

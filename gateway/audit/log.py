@@ -235,27 +235,24 @@ class AccessLog:
 
     async def _collect(self, queue: asyncio.Queue[AccessEntry], timeout: float | None) -> bool:
         """Take the next batch into `_writing` (nothing after `timeout` seconds); True when
-        asked to stop."""
+        asked to stop. After the first entry the writer sleeps `linger` seconds once, then takes
+        what came meanwhile: one wake-up per batch, not one per entry."""
         try:
             first = await asyncio.wait_for(queue.get(), max(timeout, 0.0) if timeout else None)
         except TimeoutError:
             return False
         if first is _STOP:
             return True
+        size = self.settings.batch_size
+        if self.settings.linger > 0 and not self._stopping and queue.qsize() < size - 1:
+            await asyncio.sleep(self.settings.linger)
         batch = [first]
-        deadline = time.monotonic() + self.settings.linger
         stop = False
-        while len(batch) < self.settings.batch_size:
+        while len(batch) < size:
             try:
                 entry = queue.get_nowait()
             except asyncio.QueueEmpty:
-                left = deadline - time.monotonic()
-                if left <= 0 or self._stopping:
-                    break
-                try:
-                    entry = await asyncio.wait_for(queue.get(), left)
-                except TimeoutError:
-                    break
+                break
             if entry is _STOP:
                 stop = True
                 break

@@ -54,15 +54,51 @@ class SubjectRead:
         return PARTLY_DENIED if self.read else DENIED
 
 
+class _Step:
+    """What the walk does with an object of one type at one position, worked out once."""
+
+    __slots__ = ("anchor_key", "anchor_rest", "children", "personal")
+
+    def __init__(
+        self,
+        anchor: Anchor | None,
+        personal: tuple[tuple[str, str], ...],
+        children: tuple[tuple[str, _Node], ...],
+    ) -> None:
+        self.anchor_key = anchor.key if anchor is not None else None
+        self.anchor_rest = anchor.subject.path[1:] if anchor is not None else ()
+        self.personal = personal  # (response key, `Type.field`)
+        self.children = children
+
+
+class _Node:
+    __slots__ = ("static", "steps")
+
+    def __init__(self, guard: GuardNode) -> None:
+        self.static = guard.static_type
+        types = {*guard.bound, *guard.children, *guard.anchors}
+        self.steps = {
+            t: _Step(
+                guard.anchors.get(t),
+                tuple(guard.bound.get(t, {}).items()),
+                tuple((k, _Node(c)) for k, c in guard.children.get(t, {}).items()),
+            )
+            for t in types
+        }
+
+
 class AuditPlan:
     """The personal fields of one authorised operation, and the anchors above them."""
 
-    __slots__ = ("_guard", "categories", "root")
+    __slots__ = ("_guard", "_memo", "_node", "categories", "root")
 
     def __init__(self, root: GuardNode, categories: Mapping[str, str]) -> None:
         self.root = root
         self.categories = categories  # `Type.field` -> category
         self._guard = OwnershipGuard(root, ())
+        self._node = _Node(root)
+        # the coordinates one subject's answer read -> them sorted, and their categories
+        self._memo: dict[frozenset[str], tuple[tuple[str, ...], tuple[str, ...]]] = {}
 
     def subject_fields(self, op: NOperation, schema: GraphQLSchema) -> NOperation:
         """The operation to plan: `op` with each anchor's subject selected too."""
@@ -74,75 +110,114 @@ class AuditPlan:
         """Per data subject in `data` (the merged answer, internal keys included): what was
         read and refused. `errors` are the client's errors, after shaping."""
         failed = _error_paths(errors)
+        if not failed:  # the common case: no path to follow, nothing refused
+            read_only: dict[str | None, set[str]] = {}
+            _walk(data, self._node, None, read_only)
+            out = []
+            for subject, read in read_only.items():
+                if read:
+                    coordinates, categories = self._sorted(frozenset(read))
+                    out.append(SubjectRead(subject, coordinates, (), categories))
+            return out
         found: dict[str | None, tuple[set[str], set[str]]] = {}
-        _Walk(failed, found).walk(data, self.root, None, () if failed else None)
+        _walk_paths(data, self._node, None, (), failed, found)
         out = []
         for subject, (read, refused) in found.items():
             read -= refused  # one field refused in one object and read in another: refused
-            coordinates = read | refused
-            if not coordinates:
+            asked = read | refused
+            if not asked:
                 continue
-            categories = tuple(sorted({self.categories[c] for c in coordinates}))
+            categories = tuple(sorted({self.categories[c] for c in asked}))
             out.append(
                 SubjectRead(subject, tuple(sorted(read)), tuple(sorted(refused)), categories)
             )
         return out
 
+    def _sorted(self, read: frozenset[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        known = self._memo.get(read)
+        if known is None:
+            if len(self._memo) >= 64:
+                self._memo.clear()
+            categories = tuple(sorted({self.categories[c] for c in read}))
+            known = self._memo[read] = (tuple(sorted(read)), categories)
+        return known
 
-class _Walk:
-    __slots__ = ("failed", "found")
 
-    def __init__(
-        self,
-        failed: Mapping[tuple[Any, ...], bool],
-        found: dict[str | None, tuple[set[str], set[str]]],
-    ) -> None:
-        self.failed = failed  # path -> refused (True) or failed otherwise (False)
-        self.found = found
-
-    def walk(
-        self, value: Any, node: GuardNode, subject: str | None, path: tuple[Any, ...] | None
-    ) -> None:
-        if isinstance(value, list):
-            for index, item in enumerate(value):
-                self.walk(item, node, subject, None if path is None else (*path, index))
+def _walk(value: Any, node: _Node, subject: str | None, found: dict[str | None, set[str]]) -> None:
+    """The walk when no error has a path: every personal field present was read."""
+    if type(value) is list:
+        for item in value:
+            _walk(item, node, subject, found)
+        return
+    if type(value) is not dict:
+        return
+    type_name = value.get("__typename") or node.static
+    if type_name is None:  # an abstract position without __typename: each type's fields
+        steps: Iterable[_Step] = node.steps.values()
+    else:
+        step = node.steps.get(type_name)
+        if step is None:
             return
-        if not isinstance(value, dict):
-            return
-        type_name = value.get("__typename") or node.static_type
-        if isinstance(type_name, str):
-            self._object(value, node, type_name, subject, path)
-            return
-        # an abstract position without __typename: each type's fields that are there
-        for candidate in {*node.bound, *node.children}:
-            self._object(value, node, candidate, subject, path)
+        steps = (step,)
+    for step in steps:
+        here = subject
+        if step.anchor_key is not None:
+            here = _subject_value(value.get(step.anchor_key), step.anchor_rest)
+        if step.personal:
+            bucket = found.get(here)
+            if bucket is None:
+                bucket = found[here] = set()
+            for key, coordinate in step.personal:
+                if key in value:
+                    bucket.add(coordinate)
+        for key, child in step.children:
+            below = value.get(key)
+            if below is not None:
+                _walk(below, child, here, found)
 
-    def _object(
-        self,
-        value: dict[str, Any],
-        node: GuardNode,
-        type_name: str,
-        subject: str | None,
-        path: tuple[Any, ...] | None,
-    ) -> None:
-        anchor = node.anchors.get(type_name)
-        if anchor is not None:
-            subject = _subject_of(value, anchor)
-        personal = node.bound.get(type_name)
-        if personal:
-            entry = self.found.get(subject)
+
+def _walk_paths(
+    value: Any,
+    node: _Node,
+    subject: str | None,
+    path: tuple[Any, ...],
+    failed: Mapping[tuple[Any, ...], bool],
+    found: dict[str | None, tuple[set[str], set[str]]],
+) -> None:
+    """The walk with each object's path: a field with an error at its path was refused (an
+    authorisation error) or not read (any other)."""
+    if type(value) is list:
+        for index, item in enumerate(value):
+            _walk_paths(item, node, subject, (*path, index), failed, found)
+        return
+    if type(value) is not dict:
+        return
+    type_name = value.get("__typename") or node.static
+    if type_name is None:
+        steps: Iterable[_Step] = node.steps.values()
+    else:
+        step = node.steps.get(type_name)
+        if step is None:
+            return
+        steps = (step,)
+    for step in steps:
+        here = subject
+        if step.anchor_key is not None:
+            here = _subject_value(value.get(step.anchor_key), step.anchor_rest)
+        if step.personal:
+            entry = found.get(here)
             if entry is None:
-                entry = self.found[subject] = (set(), set())
-            for key, coordinate in personal.items():
-                failure = None if path is None else self.failed.get((*path, key))
+                entry = found[here] = (set(), set())
+            for key, coordinate in step.personal:
+                failure = failed.get((*path, key))
                 if failure is True:
                     entry[1].add(coordinate)
                 elif failure is None and key in value:
                     entry[0].add(coordinate)
-        for key, child in node.children.get(type_name, {}).items():
-            found = value.get(key)
-            if found is not None:
-                self.walk(found, child, subject, None if path is None else (*path, key))
+        for key, child in step.children:
+            below = value.get(key)
+            if below is not None:
+                _walk_paths(below, child, here, (*path, key), failed, found)
 
 
 def drop_subject_errors(errors: list[dict[str, Any]]) -> None:
@@ -157,11 +232,12 @@ def _about_subject(path: Any) -> bool:
     )
 
 
-def _subject_of(value: Mapping[str, Any], anchor: Anchor) -> str | None:
-    found: Any = value.get(anchor.key)
-    for name in anchor.subject.path[1:]:
-        found = found.get(name) if isinstance(found, dict) else None
-    return found if isinstance(found, str) and found else None
+def _subject_value(found: Any, rest: tuple[str, ...]) -> str | None:
+    """The INSZ under an anchor's internal key (`"8567..."`, or `{"insz": "8567..."}` along a
+    longer `@dataSubject` path)."""
+    for name in rest:
+        found = found.get(name) if type(found) is dict else None
+    return found if type(found) is str and found else None
 
 
 def _error_paths(errors: Iterable[Mapping[str, Any]]) -> dict[tuple[Any, ...], bool]:
