@@ -1,4 +1,4 @@
-"""The fault suite's world: the three reference subgraphs (education's answers uncacheable, so
+"""The fault suite's world: the reference subgraphs (education's answers uncacheable, so
 that every request reaches it), a fault proxy in front of education, and a gateway per case,
 all real processes on 127.0.0.1; and a way to report each case's figures.
 
@@ -36,6 +36,7 @@ SUBGRAPH_APPS = {
     "education": "tests.resilience.uncached:education",
     "allowances": "subgraphs.allowances.app:app",
     "ticketing": "subgraphs.ticketing.app:app",
+    "transparency": "subgraphs.transparency.app:app",
 }
 SOAK_SECONDS = float(os.environ.get("RUGZAK_SOAK_SECONDS") or 0)
 STARTED = time.monotonic()  # the soak's budget counts from here
