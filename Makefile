@@ -41,13 +41,17 @@ typecheck: $(STAMP)
 
 # Servers the tests run for real (never assumed present): redis-server and PostgreSQL (the
 # registry's replicas; tests/registry starts its own cluster from /usr/lib/postgresql/*/bin)
-# from Debian's packages; and what the benchmark's smoke test (tests/bench) needs: wrk and the
-# bench extra (matplotlib).
+# from Debian's packages; a headless Chromium (renders GraphiQL under its CSP in a test); and
+# what the benchmark's smoke test (tests/bench) needs: wrk and the bench extra (matplotlib).
 test-servers: wrk $(BENCH_STAMP)
 	@command -v redis-server >/dev/null || { \
 		echo 'installing redis-server (Debian package) for the tests'; \
 		$(SUDO) apt-get update -qq && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
+	@command -v chromium-headless-shell >/dev/null || command -v chromium >/dev/null || { \
+		echo 'installing chromium-headless-shell (Debian package): GraphiQL under its CSP'; \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium-headless-shell >/dev/null; }
 	@ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || { \
 		echo 'installing postgresql (Debian package) for the tests'; \
 		$(SUDO) apt-get update -qq && \

@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
@@ -27,24 +28,29 @@ from auth.gateway_signature import (
 )
 from auth.principal import ANONYMOUS, Principal
 from auth.verifier import TokenVerifier
+from gateway.admin import METRICS_READ, AdminListener, on_admin_listener
 from gateway.allow_list import AllowList, client_of, sha256
 from gateway.audit.log import AccessLog
 from gateway.cache.entities import INVALIDATE_SCOPE, EntityCache, invalidation_tags
 from gateway.cache.memory import BoundedMemoryCache
 from gateway.cache.status import HEADER as CACHE_STATUS_HEADER
 from gateway.cache.store import cache_store
+from gateway.client_ip import ClientAddress, parse_networks
 from gateway.config import GatewayConfig
+from gateway.disconnect import CancelOnDisconnect
 from gateway.errors import RequestError, graphql_error
 from gateway.execution.executor import Executor
 from gateway.execution.resilience import Resilience
 from gateway.execution.subgraph_client import SubgraphClient
 from gateway.explorer import EXPLORER_HTML
 from gateway.graphiql import graphiql_html, graphiql_routes
+from gateway.http_headers import SecurityHeaders, cors_middleware, page_headers
 from gateway.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from gateway.metrics import Metrics, StoreSize
 from gateway.operation_cache import CacheLimits, OperationCaches
 from gateway.persisted_queries import NOT_FOUND, PersistedQueries
 from gateway.policies import Policy, PolicyRegistry, load_policy_module
+from gateway.rate_limit import RateLimitCollector, RateLimiter, buckets_for
 from gateway.readiness import Readiness
 from gateway.registry.service import Registry
 from gateway.reload import SupergraphWatcher
@@ -115,6 +121,12 @@ class GatewayApp:
         )
         self.metrics.watch_operation_caches(self.operation_caches.by_name)
         self.metrics.watch_stores(self._store_sizes)
+        self.client_address = ClientAddress(parse_networks(config.trusted_proxies))
+        self.rate_limiter: RateLimiter | None = None
+        if config.rate_limits.enabled:
+            store = config.rate_limit_store or config.cache_url
+            self.rate_limiter = RateLimiter(config.rate_limits, buckets_for(store))
+            self.metrics.registry.register(RateLimitCollector(self.rate_limiter))
         self.entity_cache, self.handler = self._serving(self.supergraph)
         self.reload_error: str | None = None
         self._watcher: asyncio.Task[None] | None = None
@@ -164,6 +176,7 @@ class GatewayApp:
             reject_unauthorized=self.config.reject_unauthorized,
             limits=self.config.operation_limits,
             access_log=self.access_log,
+            introspection=self.config.introspection,
         )
         undefined = handler.authorizer.unknown_policies()
         if undefined:
@@ -229,6 +242,8 @@ class GatewayApp:
                     await self._watcher
             await self.client.aclose()
             await self.cache.close()
+            if self.rate_limiter is not None:
+                await self.rate_limiter.close()
 
     def starlette(self) -> Starlette:
         return Starlette(
@@ -241,6 +256,14 @@ class GatewayApp:
                 Route("/.well-known/jwks.json", self.jwks_endpoint, methods=["GET"]),
                 *graphiql_routes(),
                 *(self.registry.routes(self._authenticate) if self.registry else []),
+            ],
+            middleware=[
+                Middleware(SecurityHeaders),
+                *cors_middleware(
+                    self.config.cors_origins, self.config.cors_methods, self.config.cors_headers
+                ),
+                Middleware(CancelOnDisconnect, on_abandoned=self.metrics.abandoned.inc),
+                Middleware(AdminListener, port=self.config.admin_port),
             ],
             lifespan=self.lifespan,
         )
@@ -316,9 +339,27 @@ class GatewayApp:
         return None if secret is None else GatewaySignatureVerifier([secret])
 
     async def metrics_endpoint(self, request: Request) -> Response:
+        if not on_admin_listener(request):
+            refused = await self._needs_scope(request, METRICS_READ, "reading the metrics")
+            if refused is not None:
+                return refused
         self.metrics.cache_errors.set(self.cache.errors)
         self.metrics.cache_up.set(1 if self.cache.healthy else 0)
         return Response(self.metrics.render(), media_type=METRICS_CONTENT_TYPE)
+
+    async def _needs_scope(self, request: Request, scope: str, what: str) -> Response | None:
+        """None when the caller's token grants `scope`; else the refusal to answer."""
+        try:
+            principal = await self._authenticate(request)
+        except (AuthenticationError, RequestError) as exc:
+            return _json(401, {"errors": [graphql_error(str(exc), "UNAUTHENTICATED")]})
+        if principal.is_anonymous:
+            message = f"{what} needs a token with the {scope} scope"
+            return _json(401, {"errors": [graphql_error(message, "UNAUTHENTICATED")]})
+        if not principal.has_scope(scope):
+            message = f"{what} needs the {scope} scope"
+            return _json(403, {"errors": [graphql_error(message, "FORBIDDEN")]})
+        return None
 
     async def jwks_endpoint(self, request: Request) -> Response:
         if self.jwks is None:
@@ -337,18 +378,8 @@ class GatewayApp:
             params = request.query_params
             if "query" not in params and "text/html" in request.headers.get("accept", ""):
                 # GraphiQL from the local npm packages, or our own explorer without them
-                return HTMLResponse(graphiql_html("/graphql") or EXPLORER_HTML)
-            try:
-                sent = _from_params(params)
-            except RequestError as exc:
-                return _request_error(exc)
-            allow_mutation = False
-        else:
-            try:
-                sent = await self._from_body(request)
-            except RequestError as exc:
-                return _request_error(exc, 413 if exc.code == "PAYLOAD_TOO_LARGE" else 400)
-            allow_mutation = True
+                page = graphiql_html("/graphql") or EXPLORER_HTML
+                return HTMLResponse(page, headers=page_headers(page))
         try:
             principal = await self._authenticate(request)
         except AuthenticationError as exc:
@@ -359,6 +390,22 @@ class GatewayApp:
             )
         except RequestError as exc:
             return _request_error(exc, 403)
+        # before the body is read or parsed: a refused request costs next to nothing
+        refused = await self._admit(request, principal)
+        if refused is not None:
+            return refused
+        if request.method == "GET":
+            try:
+                sent = _from_params(request.query_params)
+            except RequestError as exc:
+                return _request_error(exc)
+            allow_mutation = False
+        else:
+            try:
+                sent = await self._from_body(request)
+            except RequestError as exc:
+                return _request_error(exc, 413 if exc.code == "PAYLOAD_TOO_LARGE" else 400)
+            allow_mutation = True
         if self.allow_list is not None:
             try:
                 self.allow_list.check(client_of(principal, request.headers), _digest(sent))
@@ -397,6 +444,21 @@ class GatewayApp:
             outcome = "registered" if stored else "not_stored"
             self.metrics.persisted_queries.labels(outcome=outcome).inc()
         return _respond(result)
+
+    async def _admit(self, request: Request, principal: Principal) -> Response | None:
+        """None when the caller is within its rate limits; else the 429 to answer."""
+        if self.rate_limiter is None:
+            return None
+        address = None
+        if principal.is_anonymous:
+            peer = request.scope.get("client")
+            forwarded = request.headers.getlist("x-forwarded-for")
+            address = self.client_address.of(peer[0] if peer else None, forwarded)
+        refusal = await self.rate_limiter.admit(principal, address)
+        if refusal is None:
+            return None
+        headers = {"retry-after": refusal.retry_after_header}
+        return _json(429, {"errors": [refusal.to_graphql()]}, headers=headers)
 
     async def _authenticate(self, request: Request) -> Principal:
         header = request.headers.get("authorization")

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gateway import edge
 from gateway.errors import GatewayError
 
 if TYPE_CHECKING:
@@ -200,6 +201,7 @@ def _serve(args: argparse.Namespace) -> int:
         registry_limits=_registry_limits(args),
         access_log=_access_log(args),
     )
+    edge.configure(args, config)
     if config.registry_url:  # the registry, not the file, says what to serve once it has a say
         config.reload_interval = 0.0
     if config.registry_poll_interval <= 0:
@@ -216,6 +218,8 @@ def _serve(args: argparse.Namespace) -> int:
         fd=args.fd,
         log_level=args.log_level,
         workers=args.workers or _positive_int(env.get("RUGZAK_WORKERS") or "1", "RUGZAK_WORKERS"),
+        limits=edge.connection_limits(args),
+        admin=edge.admin_address(args),
     )
     return 0
 
@@ -626,6 +630,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="where entries wait while the store is down (default $RUGZAK_DATA_DIR/audit-spool; "
         "env RUGZAK_ACCESS_LOG_SPOOL)",
     )
+    edge.add_arguments(serve)
     serve.add_argument("--log-level", default="warning")
     serve.set_defaults(func=_serve)
 

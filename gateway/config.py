@@ -9,6 +9,7 @@ from gateway.audit.settings import AccessLogSettings
 from gateway.execution.resilience import SubgraphPolicies
 from gateway.limits import LimitSettings
 from gateway.persisted_queries import PersistedLimits
+from gateway.rate_limit import RateLimits
 from gateway.registry.limits import RegistryLimits
 
 
@@ -77,3 +78,23 @@ class GatewayConfig:
     # who read whose personal data (gateway/audit); None: not logged (`rugzak serve` logs by
     # default)
     access_log: AccessLogSettings | None = None
+    # requests per principal, client application and anonymous address (gateway/rate_limit.py)
+    rate_limits: RateLimits = field(default_factory=RateLimits)
+    # where the rate limits' buckets live: memory or redis://...; None: Redis when cache_url is
+    rate_limit_store: str | None = None
+    # proxies (addresses, CIDRs) whose X-Forwarded-For names the caller (gateway/client_ip.py)
+    trusted_proxies: tuple[str, ...] = ()
+    # who may query __schema and __type: "all", "authenticated" callers, or "none"
+    introspection: str = "authenticated"
+    # the port of a second listener serving /metrics, /health and GET /registry without a token
+    admin_port: int | None = None
+    # cross-origin access for browsers: these origins (none: no CORS at all), methods, headers
+    cors_origins: tuple[str, ...] = ()
+    cors_methods: tuple[str, ...] = ("GET", "POST")
+    cors_headers: tuple[str, ...] = (
+        "authorization",
+        "content-type",
+        "x-rugzak-purpose",
+        "apollographql-client-name",
+        "apollographql-client-version",
+    )

@@ -32,6 +32,8 @@ from auth.verifier import TokenVerifier, TrustedIssuer
 from gateway.app import create_app
 from gateway.audit.settings import AccessLogSettings
 from gateway.config import GatewayConfig
+from gateway.http_protocol import ConnectionLimits
+from gateway.serving import server_config
 from gateway.telemetry import install_log_redaction
 
 SUBGRAPHS = ("education", "allowances", "ticketing", "transparency")
@@ -177,12 +179,15 @@ def run_demo() -> int:
                     store=f"sqlite:{state / 'data' / 'audit.sqlite3'}",
                     spool_dir=state / "data" / "audit-spool",
                 ),
+                # GraphiQL loads the schema before a token is pasted in
+                introspection="all",
             ),
             verifier,
         )
-        server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+        config = server_config(
+            app, host="127.0.0.1", port=port, log_level="warning", limits=ConnectionLimits()
         )
+        server = uvicorn.Server(config)
         token = issuer.mint(
             subject="demo-citizen-ann", insz=ANN, ttl=12 * 3600, extra_claims={"acr": "substantial"}
         )

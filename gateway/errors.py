@@ -6,6 +6,8 @@ from typing import Any
 
 # a field the caller may not read (@authenticated, @requiresScopes, @policy)
 UNAUTHORIZED = "UNAUTHORIZED_FIELD_OR_TYPE"
+# __schema or __type asked by a caller the configuration does not allow to
+INTROSPECTION_DISABLED = "INTROSPECTION_DISABLED"
 
 
 class GatewayError(Exception):

@@ -78,6 +78,11 @@ class Metrics:
             ["outcome"],
             registry=r,
         )
+        self.abandoned = Counter(
+            "rugzak_requests_abandoned",
+            "Requests whose client went away before the answer (their work is cancelled)",
+            registry=r,
+        )
         self.cache_errors = Gauge(
             "rugzak_cache_errors", "Failures of the cache backend since start", registry=r
         )

@@ -31,7 +31,13 @@ from gateway.audit.log import UNAVAILABLE, AccessLog
 from gateway.audit.reads import AuditPlan, AuditPlanner, drop_subject_errors
 from gateway.authorization import Authorizer
 from gateway.cache.status import CacheStatus
-from gateway.errors import UNAUTHORIZED, PlanningError, RequestError, graphql_error
+from gateway.errors import (
+    INTROSPECTION_DISABLED,
+    UNAUTHORIZED,
+    PlanningError,
+    RequestError,
+    graphql_error,
+)
 from gateway.execution.executor import ExecutionState, Executor
 from gateway.execution.shaping import Shaper
 from gateway.limits import LimitSettings, OperationLimits
@@ -137,8 +143,11 @@ class RequestHandler:
         reject_unauthorized: bool = False,
         limits: LimitSettings | None = None,
         access_log: AccessLog | None = None,
+        introspection: str = "all",
     ) -> None:
         self.supergraph = supergraph
+        # who may query __schema and __type: "all", "authenticated" callers, or "none"
+        self.introspection_for = introspection
         self.executor = executor
         self.planner = Planner(supergraph)
         self.override_labels = override_labels
@@ -330,6 +339,8 @@ class RequestHandler:
             prepared.definition,
             prepared.document,
         )
+        if plan.has_introspection and not self._may_introspect(principal):
+            return GraphQLResponse(403, {"errors": [_introspection_refused(principal)]})
         variables = {k: v for k, v in raw_variables.items() if k in op.variable_definitions}
         # the entity cache serves queries only: a mutation's entity fetches must see its effects
         state = ExecutionState(
@@ -367,6 +378,11 @@ class RequestHandler:
             body["extensions"] = extensions
         summary = state.cache_status.summary if state.cache_status is not None else None
         return GraphQLResponse(200, body, state.subgraph_calls, summary, admitted=True)
+
+    def _may_introspect(self, principal: Principal) -> bool:
+        if self.introspection_for == "all":
+            return True
+        return self.introspection_for == "authenticated" and not principal.is_anonymous
 
     def _introspect(
         self,
@@ -416,3 +432,12 @@ class RequestHandler:
         assert isinstance(result, ExecutionResult)
         errors = [dict(error.formatted) for error in result.errors or ()]
         return {"data": result.data, "errors": errors}
+
+
+def _introspection_refused(principal: Principal) -> dict[str, Any]:
+    message = (
+        "Introspection (__schema, __type) is disabled for anonymous callers: send a token."
+        if principal.is_anonymous
+        else "Introspection (__schema, __type) is disabled on this gateway."
+    )
+    return graphql_error(message, INTROSPECTION_DISABLED)

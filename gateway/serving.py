@@ -11,6 +11,12 @@ strings in each. Here the app is built and checked once, then the process forks:
 runs its own event loop over the shared listening socket (the kernel spreads connections), and
 the parent restarts a worker that dies and stops them all on SIGTERM or SIGINT.
 
+Every connection is held to the limits of gateway/http_protocol.py (header and body timeouts, a
+cap on connections, keep-alive bounds). SIGTERM is a graceful stop: no new connections (the
+parent of workers closes its copy of the socket too), requests in flight get
+`shutdown_timeout` seconds to finish, then the process exits. An `admin` address is a second
+listening socket served by the same app, which tells the two apart by the local port.
+
     python -m gateway.serving MODULE:APP (--fd N | --host H --port P) [--workers N]
 """
 
@@ -29,6 +35,8 @@ from typing import Any
 
 import uvicorn
 
+from gateway.http_protocol import ConnectionLimits, protocol_class
+
 log = logging.getLogger("rugzak.serving")
 
 
@@ -40,30 +48,72 @@ def serve(
     fd: int | None = None,
     log_level: str = "warning",
     workers: int = 1,
+    limits: ConnectionLimits | None = None,
+    admin: tuple[str, int] | None = None,
 ) -> None:
-    config = uvicorn.Config(app, host=host, port=port, log_level=log_level, access_log=False)
+    limits = limits or ConnectionLimits()
+    config = server_config(app, host=host, port=port, log_level=log_level, limits=limits)
+    sockets = [socket.socket(fileno=fd) if fd is not None else config.bind_socket()]
+    if admin is not None:
+        sockets.append(_bind(*admin))
     if workers <= 1:
-        server = uvicorn.Server(config)
-        if fd is None:
-            server.run()
-        else:
-            server.run(sockets=[socket.socket(fileno=fd)])
+        uvicorn.Server(config).run(sockets=sockets)
         return
-    sock = socket.socket(fileno=fd) if fd is not None else config.bind_socket()
-    _Supervisor(config, sock, workers).run()
+    _Supervisor(config, sockets, workers, limits.shutdown_timeout).run()
+
+
+def server_config(
+    app: Any, *, host: str, port: int, log_level: str, limits: ConnectionLimits
+) -> uvicorn.Config:
+    """uvicorn's configuration with our connection limits. Its proxy headers stay off: uvicorn
+    would believe X-Forwarded-For from 127.0.0.1 by default; gateway/client_ip.py decides."""
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        access_log=False,
+        http=protocol_class(limits),
+        proxy_headers=False,
+        timeout_keep_alive=max(1, round(limits.keep_alive_timeout)),
+        timeout_graceful_shutdown=max(1, round(limits.shutdown_timeout)),
+    )
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise SystemExit(f"rugzak: cannot listen on {host}:{port}: {exc}") from None
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
 
 
 class _Supervisor:
     """The parent of the workers: it forks them, restarts one that dies, stops them all."""
 
     RESTART_PAUSE = 0.5  # seconds before a crashed worker is replaced (no busy loop on a bad app)
+    KILL_AFTER = 5.0  # seconds past the graceful bound before a worker that hangs is killed
 
-    def __init__(self, config: uvicorn.Config, sock: socket.socket, workers: int) -> None:
+    def __init__(
+        self,
+        config: uvicorn.Config,
+        sockets: list[socket.socket],
+        workers: int,
+        shutdown_timeout: float,
+    ) -> None:
         self.config = config
-        self.sock = sock
+        self.sockets = sockets
         self.workers = workers
+        self.shutdown_timeout = shutdown_timeout
         self.children: set[int] = set()
         self.stopping = False
+        self.deadline: float | None = None
 
     def run(self) -> None:
         signal.signal(signal.SIGTERM, self._stop)
@@ -72,10 +122,13 @@ class _Supervisor:
             self._spawn()
         while self.children:
             try:
-                pid, status = os.wait()
+                # polled, not blocking: a SIGTERM must be able to bound the wait for workers
+                pid, status = os.waitpid(-1, os.WNOHANG)
             except ChildProcessError:
                 break
-            except InterruptedError:
+            if pid == 0:
+                self._kill_if_late()
+                time.sleep(0.05 if self.stopping else 0.2)
                 continue
             if pid not in self.children:
                 continue
@@ -93,7 +146,7 @@ class _Supervisor:
             try:
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
                 signal.signal(signal.SIGINT, signal.SIG_DFL)
-                uvicorn.Server(self.config).run(sockets=[self.sock])
+                uvicorn.Server(self.config).run(sockets=self.sockets)
             except BaseException:
                 log.exception("worker failed")
                 code = 1
@@ -104,12 +157,28 @@ class _Supervisor:
         self.children.add(pid)
 
     def _stop(self, signum: int, frame: object) -> None:
+        if self.stopping:
+            return
         self.stopping = True
+        self.deadline = time.monotonic() + self.shutdown_timeout + self.KILL_AFTER
+        for sock in self.sockets:  # the kernel refuses new connections once no process listens
+            sock.close()
         for pid in list(self.children):
             try:
                 os.kill(pid, signal.SIGTERM)
             except ProcessLookupError:
                 self.children.discard(pid)
+
+    def _kill_if_late(self) -> None:
+        if self.deadline is None or time.monotonic() < self.deadline:
+            return
+        for pid in list(self.children):
+            log.error("worker %d did not stop in time; killing it", pid)
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                self.children.discard(pid)
+        self.deadline = None
 
 
 def _describe(status: int) -> str:

@@ -1,6 +1,6 @@
 """The registry's REST API, mounted on the gateway with `rugzak serve --registry ...`.
 
-    GET    /registry                                status: store, supergraph version served
+    GET    /registry                                status: store kind, supergraph version served
     GET    /registry/subgraphs                      every subgraph (removed ones too)
     GET    /registry/subgraphs/{name}               one, with its current SDL and its versions
     POST   /registry/subgraphs/{name}               add or update: {"url", "owner"?, "force"?}
@@ -32,8 +32,10 @@ from starlette.routing import Route
 
 from auth.errors import AuthenticationError
 from auth.principal import Principal
+from gateway.admin import on_admin_listener
 from gateway.errors import RequestError
 from gateway.registry.errors import RegistryRefusal
+from gateway.registry.ownership import check_may_read
 from gateway.registry.service import Registry
 
 log = logging.getLogger("rugzak.registry")
@@ -94,6 +96,9 @@ def registry_routes(registry: Registry, authenticate: Authenticate) -> list[Rout
         return run
 
     async def status(request: Request) -> dict[str, Any]:
+        # open on the admin listener only; elsewhere a token that may read the registry
+        if not on_admin_listener(request):
+            check_may_read(await principal_of(request))
         return await registry.status()
 
     async def list_subgraphs(request: Request) -> dict[str, Any]:

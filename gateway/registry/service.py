@@ -583,7 +583,8 @@ class Registry:
 
     async def status(self) -> dict[str, Any]:
         body: dict[str, Any] = {
-            "backend": self.store.description,
+            # the kind only (sqlite, postgresql): never a path, a host or a password
+            "backend": self.store.description.split(":", 1)[0],
             "supergraphVersion": await self.store.head(),
             "servedVersion": self.served_version,
             "lastSwap": self.last_swap,

@@ -53,6 +53,11 @@ class Stack:
             subject=f"test-{insz}", insz=insz, extra_claims={"acr": "substantial"}
         )
 
+    def metrics_headers(self) -> dict[str, str]:
+        """What reading the gateway's /metrics takes: a token with the metrics:read scope."""
+        token = self.issuer.mint(subject="test-monitoring", scopes=["metrics:read"])
+        return {"authorization": f"Bearer {token}"}
+
     @property
     def subgraph_secret(self) -> bytes:
         return self.env[SECRET_ENV].encode()

@@ -47,8 +47,9 @@ def fetches(response: httpx.Response) -> dict[tuple[str, str], dict[str, Any]]:
     return {(f["subgraph"], f["type"]): f for f in status["fetches"]}
 
 
-def metrics(server: Server) -> dict[str, float]:
-    text = httpx.get(server.url + "/metrics", timeout=10.0).text
+def metrics(stack: Stack, server: Server) -> dict[str, float]:
+    headers = stack.metrics_headers()
+    text = httpx.get(server.url + "/metrics", headers=headers, timeout=10.0).text
     return {
         line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
         for line in text.splitlines()
@@ -107,10 +108,10 @@ def test_a_mutation_bypasses_the_cache(stack: Stack, visible: Server) -> None:
 def test_metrics_count_hits_and_misses_per_type_and_requests_per_subgraph(
     stack: Stack, visible: Server
 ) -> None:
-    before = metrics(visible)
+    before = metrics(stack, visible)
     cold = post(visible, stack, PROFILE_QUERY, BRAM)
     post(visible, stack, PROFILE_QUERY, BRAM)
-    after = metrics(visible)
+    after = metrics(stack, visible)
 
     def delta(name: str) -> float:
         return after.get(name, 0.0) - before.get(name, 0.0)

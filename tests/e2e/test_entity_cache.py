@@ -189,7 +189,8 @@ def test_invalidation_needs_the_scope_and_makes_the_next_read_fresh(
     assert done.status_code == 200 and done.json()["invalidated"] == 1
     ask(gateway, PLACES_QUERY)
     assert len(cache_stack.requests("places")) == 2
-    metrics = httpx.get(gateway.url + "/metrics").text
+    monitoring = cache_stack.token("monitoring", "metrics:read")
+    metrics = httpx.get(gateway.url + "/metrics", headers=monitoring).text
     assert 'rugzak_entity_cache_invalidations_total{type="Municipality"} 1.0' in metrics
     assert 'rugzak_entity_cache_hits_total{subgraph="places",type="Municipality"}' in metrics
 

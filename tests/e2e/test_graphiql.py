@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import http.client
 import re
+import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -174,3 +176,38 @@ def test_the_gateway_falls_back_to_the_explorer(stack: Stack, tmp_path: Path) ->
     env = {**stack.env, "RUGZAK_GRAPHIQL_DIR": str(tmp_path)}
     with start_gateway(env, stack.subgraph_urls()) as gateway:
         check_explorer(gateway.url)
+
+
+def browser() -> str:
+    found = shutil.which("chromium-headless-shell") or shutil.which("chromium")
+    if found is None:
+        pytest.fail("no headless Chromium: run `make test-servers` (Debian's package)")
+    return found
+
+
+def render(url: str, profile: Path) -> tuple[str, list[str]]:
+    """The page's DOM once its scripts ran in headless Chromium, and what its console said."""
+    result = subprocess.run(
+        [
+            browser(), "--no-sandbox", "--disable-gpu", f"--user-data-dir={profile}",
+            "--enable-logging=stderr", "--v=0", "--virtual-time-budget=15000", "--dump-dom", url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    console = [line for line in result.stderr.splitlines() if ":CONSOLE" in line]
+    return result.stdout, console
+
+
+@needs_wiring
+def test_graphiql_renders_under_its_content_security_policy(stack: Stack, tmp_path: Path) -> None:
+    """A real browser enforces the page's policy: GraphiQL must still come up, and the console
+    must report no blocked script, style, font or image."""
+    page = httpx.get(stack.graphql_url, headers=HTML, timeout=10)
+    assert "script-src 'self' 'sha256-" in page.headers["content-security-policy"]
+    dom, console = render(stack.graphql_url, tmp_path / "profile")
+    assert "graphiql-container" in dom and "graphiql-query-editor" in dom, dom[-2000:]
+    assert "CodeMirror" in dom
+    assert not [line for line in console if "Content Security Policy" in line], console

@@ -122,6 +122,6 @@ def test_new_supergraph_served_under_load_and_broken_one_refused(
     assert load.sent > 20
     assert load.failures == []
     assert waited < 5.0
-    metrics = httpx.get(gateway.url + "/metrics").text
+    metrics = httpx.get(gateway.url + "/metrics", headers=stack.metrics_headers()).text
     assert 'rugzak_schema_reloads_total{outcome="ok"} 1.0' in metrics
     assert 'rugzak_schema_reloads_total{outcome="refused"} 1.0' in metrics

@@ -28,8 +28,8 @@ def post(url: str, body: dict[str, Any]) -> httpx.Response:
     return httpx.post(url, json=body, timeout=30.0)
 
 
-def metric(gateway_url: str, name: str) -> float:
-    text = httpx.get(gateway_url + "/metrics", timeout=10.0).text
+def metric(stack: Stack, gateway_url: str, name: str) -> float:
+    text = httpx.get(gateway_url + "/metrics", headers=stack.metrics_headers(), timeout=10.0).text
     values = [float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(name)]
     return sum(values)
 
@@ -73,12 +73,14 @@ def test_bad_persisted_query_requests(
 
 
 def test_metrics_count_requests_and_subgraph_calls(stack: Stack) -> None:
-    before = metric(stack.gateway.url, 'rugzak_subgraph_requests_total{subgraph="ticketing"}')
+    before = metric(
+        stack, stack.gateway.url, 'rugzak_subgraph_requests_total{subgraph="ticketing"}'
+    )
     assert post(stack.graphql_url, {"query": QUERY}).json() == ANSWER
-    after = metric(stack.gateway.url, 'rugzak_subgraph_requests_total{subgraph="ticketing"}')
+    after = metric(stack, stack.gateway.url, 'rugzak_subgraph_requests_total{subgraph="ticketing"}')
     assert after == before + 1
-    assert metric(stack.gateway.url, 'rugzak_requests_total{status="200"}') >= 1
-    assert metric(stack.gateway.url, "rugzak_cache_up") == 1
+    assert metric(stack, stack.gateway.url, 'rugzak_requests_total{status="200"}') >= 1
+    assert metric(stack, stack.gateway.url, "rugzak_cache_up") == 1
 
 
 @pytest.fixture
@@ -110,7 +112,7 @@ def test_replicas_share_persisted_queries_through_redis(
 
 
 def test_a_dead_redis_never_fails_a_request(
-    two_gateways: tuple[Server, Server], redis: Redis
+    stack: Stack, two_gateways: tuple[Server, Server], redis: Redis
 ) -> None:
     first, _ = two_gateways
     assert post(first.url + "/graphql", {"query": QUERY}).json() == ANSWER
@@ -122,5 +124,5 @@ def test_a_dead_redis_never_fails_a_request(
         assert post(first.url + "/graphql", body).json() == ANSWER
     health = httpx.get(first.url + "/health", timeout=10).json()
     assert health["status"] == "degraded" and health["cache"]["up"] is False
-    assert metric(first.url, "rugzak_cache_up") == 0
-    assert metric(first.url, "rugzak_cache_errors") >= 1
+    assert metric(stack, first.url, "rugzak_cache_up") == 0
+    assert metric(stack, first.url, "rugzak_cache_errors") >= 1

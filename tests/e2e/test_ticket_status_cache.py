@@ -66,8 +66,9 @@ def my_tickets(stack: Stack, insz: str) -> tuple[list[dict[str, Any]], int]:
     return body["data"]["me"]["tickets"], int(response.headers["x-subgraph-requests"])
 
 
-def metric(url: str, name: str) -> float:
-    for line in httpx.get(url + "/metrics", timeout=10.0).text.splitlines():
+def metric(stack: Stack, url: str, name: str) -> float:
+    headers = stack.metrics_headers()  # the gateway wants it; subgraphs ignore it
+    for line in httpx.get(url + "/metrics", headers=headers, timeout=10.0).text.splitlines():
         if line.startswith(name + " "):
             return float(line.rsplit(" ", 1)[1])
     return 0.0
@@ -84,10 +85,10 @@ def test_a_status_change_is_fresh_in_the_citizens_next_read(stack: Stack) -> Non
     ticketing_requests = 'rugzak_subgraph_requests_total{subgraph="ticketing"}'
     ann, sent = my_tickets(stack, ANN)
     assert sent >= 1 and len(ann) == 2
-    before = metric(stack.gateway.url, ticketing_requests)
+    before = metric(stack, stack.gateway.url, ticketing_requests)
     again, sent = my_tickets(stack, ANN)
     assert (again, sent) == (ann, 0)  # from the cache
-    assert metric(stack.gateway.url, ticketing_requests) == before
+    assert metric(stack, stack.gateway.url, ticketing_requests) == before
     bram, sent = my_tickets(stack, BRAM)
     assert sent >= 1  # not Ann's entry
     assert {t["id"] for t in bram}.isdisjoint(t["id"] for t in ann)
@@ -107,10 +108,10 @@ def test_a_status_change_is_fresh_in_the_citizens_next_read(stack: Stack) -> Non
     assert my_tickets(stack, BRAM) == (bram, 0)  # Bram's answer did not depend on it
 
     invalidations = "rugzak_entity_cache_invalidations_total"
-    assert metric(stack.gateway.url, f'{invalidations}{{type="Ticket"}}') == 1
-    assert metric(stack.gateway.url, f'{invalidations}{{type="Citizen"}}') == 1
+    assert metric(stack, stack.gateway.url, f'{invalidations}{{type="Ticket"}}') == 1
+    assert metric(stack, stack.gateway.url, f'{invalidations}{{type="Citizen"}}') == 1
     sent_by_ticketing = 'rugzak_subgraph_cache_invalidations_total{outcome="sent"}'
-    assert metric(stack.subgraphs["ticketing"].url, sent_by_ticketing) == 1
+    assert metric(stack, stack.subgraphs["ticketing"].url, sent_by_ticketing) == 1
 
 
 def test_only_gent_staff_with_the_scope_change_a_gent_ticket(stack: Stack) -> None:

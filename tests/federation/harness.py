@@ -202,6 +202,7 @@ def rugzak_for(pool: dict[str, Server], federation: Federation, name: str) -> Se
     if name not in pool:
         argv = ["-m", "gateway", "serve", "--supergraph", str(federation.fixtures.supergraph_path)]
         argv += ["--operation-limits", NO_OPERATION_LIMITS]
+        argv += ["--introspection", "all"]  # the fixtures' operations introspect anonymously
         pool[name] = start_python_server(argv, f"rugzak over {name}", probe="/health")
     return pool[name]
 

@@ -51,6 +51,13 @@ class World:
             organisation=org,
         )
 
+    def status(self, gateway_url: str) -> dict[str, Any]:
+        """GET /registry (the registry's status) with a token that may read the registry."""
+        response = registry_call(gateway_url, "GET", "", self.token(None, "registry:read"))
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
     def start_gateway(
         self, registry: str, *extra: str, name: str = "gateway", allow_loopback: bool = True
     ) -> Server:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import httpx
 import pytest
 
 from tests.registry.harness import (
@@ -56,7 +55,7 @@ def test_registry_under_load(world: World, gateway: Server) -> None:
     url = gateway.url
     gent = world.token("44021")
     leuven = world.token("24062")
-    status = httpx.get(f"{url}/registry").json()
+    status = world.status(url)
     assert status["supergraphVersion"] == 1 and status["servedVersion"] == 1  # seeded
     listed = registry_call(url, "GET", "/subgraphs", gent).json()
     assert [(s["name"], s["owner"]) for s in listed["subgraphs"]] == [("base", "operator")]
@@ -203,7 +202,7 @@ def test_a_restarted_gateway_serves_the_registry(world: World, gateway: Server) 
     again = world.start_gateway(f"sqlite:{world.tmp / 'registry.sqlite3'}", name="restarted")
     try:
         assert valid(again.url, PARKING_QUERY)
-        status = httpx.get(f"{again.url}/registry").json()
+        status = world.status(again.url)
         assert status["servedVersion"] == status["supergraphVersion"] >= 5
         leuven = world.token("24062")
         response = registry_call(
@@ -215,7 +214,7 @@ def test_a_restarted_gateway_serves_the_registry(world: World, gateway: Server) 
         )
         assert response.status_code == 200, response.text
         assert wait_until(lambda: valid(again.url, "{ wasteCollectionDays }"), timeout=10) < 5
-        swap = httpx.get(f"{again.url}/registry").json()["lastSwap"]
+        swap = world.status(again.url)["lastSwap"]
         assert swap["version"] == response.json()["supergraphVersion"]
         assert swap["secondsAfterCommit"] < 3.0  # a poll a second
     finally:

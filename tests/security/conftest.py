@@ -65,3 +65,10 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostileWorld]:
             yield HostileWorld(stack, parking)
         finally:
             parking.stop()
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """The three reference subgraphs and a gateway with the default settings."""
+    with reference_stack(tmp_path_factory.mktemp("stack")) as running:
+        yield running
