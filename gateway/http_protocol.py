@@ -11,15 +11,20 @@
 - At most `max_requests_per_connection` requests on one keep-alive connection: the last answer
   says `connection: close`. (Idle keep-alive connections close after uvicorn's
   `timeout_keep_alive`.)
+- A connection lost before its answer is complete cancels the request's work
+  (gateway/disconnect.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
+from starlette.types import Scope
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from gateway.disconnect import cancel_abandoned
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +65,9 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_timers()
+        if self.cycle is not None and not self.cycle.response_complete:
+            # nobody is left to answer (uvicorn types the scope as a TypedDict)
+            cancel_abandoned(cast(Scope, self.cycle.scope))
         super().connection_lost(exc)
 
     def on_message_begin(self) -> None:
