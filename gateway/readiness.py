@@ -151,7 +151,9 @@ class Readiness:
             body["cache"] = self._dependency(self._cache, self.cache.description)
             degraded = degraded or body["cache"]["up"] is False
         if self.registry is not None:
-            registry = self._dependency(self._registry, self.registry.store.description)
+            # the kind of store only (sqlite, postgresql): never its path, host or credentials
+            kind = self.registry.store.description.split(":", 1)[0]
+            registry = self._dependency(self._registry, kind)
             registry["servedVersion"] = self.registry.served_version
             body["registry"] = registry
             degraded = degraded or registry["up"] is False

@@ -144,9 +144,11 @@ def ready(gateway: Server) -> tuple[int, dict[str, Any]]:
     return response.status_code, body
 
 
-def metric(gateway: Server, name: str) -> float:
+def metric(world: World, gateway: Server, name: str) -> float:
     """The sum of a metric's samples whose line starts with `name` (labels included)."""
-    text = httpx.get(gateway.url + "/metrics", timeout=5).text
+    token = world.issuer.mint(subject="monitoring", scopes=["metrics:read"])
+    headers = {"authorization": f"Bearer {token}"}  # /metrics wants the metrics:read scope
+    text = httpx.get(gateway.url + "/metrics", headers=headers, timeout=5).text
     return sum(
         float(line.rsplit(" ", 1)[1])
         for line in text.splitlines()

@@ -154,7 +154,7 @@ def test_frozen_subgraph_opens_the_breaker_and_recovers(world: World, report: Re
         recovered = recovery(load, resumed)
         assert recovered is not None, "full answers again after SIGCONT"
         later = healed(load, resumed + recovered)
-        opened = metric(gateway, "rugzak_subgraph_breaker_opened_total")
+        opened = metric(w, gateway, "rugzak_subgraph_breaker_opened_total")
     samples = load.samples
     no_failures(samples)
     during = [s for s in samples if frozen <= s.started < resumed]
@@ -252,8 +252,8 @@ def test_a_misbehaving_subgraph(world: World, report: Report, mode: str) -> None
         recovered = recovery(load, ended)
         assert recovered is not None, f"full answers again once {mode} ends"
         later = healed(load, ended + recovered)
-        retries = metric(gateway, "rugzak_subgraph_retries_total")
-        opened = metric(gateway, "rugzak_subgraph_breaker_opened_total")
+        retries = metric(w, gateway, "rugzak_subgraph_retries_total")
+        opened = metric(w, gateway, "rugzak_subgraph_breaker_opened_total")
     samples = load.samples
     no_failures(samples)
     during = [s for s in samples if started <= s.started < ended]
