@@ -100,8 +100,11 @@ def requests(pool: TokenPool, client: int) -> Iterator[tuple[dict[str, Any], dic
             yield {"query": f'{{ __type(name: "Municipality") {{ {tag}: name kind }} }}'}, {}
 
 
-def store_sizes(url: str) -> dict[str, float]:
-    text = httpx.get(url + "/metrics", timeout=30).text
+def store_sizes(url: str, pool: TokenPool) -> dict[str, float]:
+    token = pool.mint("monitoring", {"scope": "metrics:read"})  # /metrics wants the scope
+    text = httpx.get(
+        url + "/metrics", headers={"authorization": f"Bearer {token}"}, timeout=30
+    ).text
     sizes: dict[str, float] = {}
     for line in text.splitlines():
         if line.startswith(("rugzak_store_bytes{", "rugzak_operation_cache_bytes{")):
@@ -117,7 +120,8 @@ def main() -> int:
     parser.add_argument("--small", action="store_true", help="small bounds that fill quickly")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
-    options = SMALL if args.small else ()
+    # the soak sends anonymous introspection among its never-seen operations
+    options = (*(SMALL if args.small else ()), "--introspection", "all")
     stop = threading.Event()
     sent = [0] * args.clients
     failed = [0] * args.clients
@@ -152,7 +156,7 @@ def main() -> int:
                     "requests": sum(sent),
                     "failed": sum(failed),
                     "stores_mb": {
-                        k: round(v / 2**20, 2) for k, v in store_sizes(gateway.url).items()
+                        k: round(v / 2**20, 2) for k, v in store_sizes(gateway.url, tokens).items()
                     },
                 }
                 samples.append(sample)

@@ -17,6 +17,7 @@ from tests.servers import Server
 OPTIONS = (
     "--plan-cache-entries", "50", "--plan-cache-size", "200KB", "--cache-size", "100KB",
     "--persisted-queries", "size=20KB,client-size=8KB",
+    "--introspection", "all",  # anonymous introspection fills the introspection store
 )  # fmt: skip
 NIS_CODES = ("44021", "11002", "24062", "31005")
 
@@ -30,8 +31,8 @@ def gateway(stack: Stack) -> Iterator[Server]:
         server.stop()
 
 
-def metrics(server: Server) -> dict[str, float]:
-    text = httpx.get(server.url + "/metrics", timeout=10).text
+def metrics(stack: Stack, server: Server) -> dict[str, float]:
+    text = httpx.get(server.url + "/metrics", headers=stack.metrics_headers(), timeout=10).text
     values = {}
     for line in text.splitlines():
         if line.startswith("rugzak_") and not line.startswith("#"):
@@ -41,7 +42,7 @@ def metrics(server: Server) -> dict[str, float]:
 
 
 def test_distinct_operations_fill_each_store_to_its_bound_and_no_further(
-    gateway: Server,
+    stack: Stack, gateway: Server
 ) -> None:
     url = gateway.url + "/graphql"
 
@@ -64,7 +65,7 @@ def test_distinct_operations_fill_each_store_to_its_bound_and_no_further(
     with ThreadPoolExecutor(4) as pool:
         statuses = list(pool.map(send, range(300)))
     assert set(statuses) == {200}
-    found = metrics(gateway)
+    found = metrics(stack, gateway)
     for cache in ("document", "operation", "plan"):
         label = f'{{cache="{cache}"}}'
         assert found[f"rugzak_operation_cache_entries{label}"] <= 50

@@ -71,8 +71,8 @@ def post(
     return httpx.post(gateway.url + "/graphql", json=body, headers=headers, timeout=60.0)
 
 
-def subgraph_requests(gateway: Server) -> float:
-    text = httpx.get(gateway.url + "/metrics", timeout=10).text
+def subgraph_requests(stack: Stack, gateway: Server) -> float:
+    text = httpx.get(gateway.url + "/metrics", headers=stack.metrics_headers(), timeout=10).text
     lines = [
         line for line in text.splitlines() if line.startswith("rugzak_subgraph_requests_total")
     ]
@@ -88,10 +88,12 @@ def test_list_sizes_and_weights_come_from_the_supergraph(gateway: Server) -> Non
     assert counted["extensions"]["cost"]["estimated"] == 26
 
 
-def test_an_operation_over_its_cost_is_refused_before_any_subgraph_call(gateway: Server) -> None:
+def test_an_operation_over_its_cost_is_refused_before_any_subgraph_call(
+    stack: Stack, gateway: Server
+) -> None:
     one = "municipalities { name openTicketCount }"
     assert post(gateway, f"{{ {one} }}").json()["extensions"]["cost"]["estimated"] == 61 * 26
-    before = subgraph_requests(gateway)
+    before = subgraph_requests(stack, gateway)
     refused = post(gateway, "{ " + " ".join(f"m{i}: {one}" for i in range(4)) + " }")
     assert refused.status_code == 400
     body = refused.json()
@@ -102,7 +104,7 @@ def test_an_operation_over_its_cost_is_refused_before_any_subgraph_call(gateway:
         "measured": 4 * 61 * 26,
     }
     assert body["extensions"]["cost"] == {"estimated": 4 * 61 * 26, "limit": 5000}
-    assert subgraph_requests(gateway) == before
+    assert subgraph_requests(stack, gateway) == before
 
 
 def test_slicing_arguments_size_a_connection_from_the_request(

@@ -40,8 +40,9 @@ def send(url: str, query: str | None, digest: str, token: str | None = None) -> 
     return httpx.post(url, json=body, headers=headers, timeout=60.0)
 
 
-def metric(gateway_url: str, name: str) -> float:
-    text = httpx.get(gateway_url + "/metrics", timeout=10.0).text
+def metric(stack: Stack, gateway_url: str, name: str) -> float:
+    headers = stack.metrics_headers()
+    text = httpx.get(gateway_url + "/metrics", headers=headers, timeout=10.0).text
     return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(name))
 
 
@@ -76,7 +77,7 @@ def test_284_distinct_900kb_persisted_queries_are_refused_and_never_kept(stack: 
     # none was kept: asking by hash finds nothing, the store holds nothing
     _, digest = attacks.large_persisted_query(7)
     assert code(send(stack.graphql_url, None, digest)) == "PERSISTED_QUERY_NOT_FOUND"
-    assert metric(stack.gateway.url, 'rugzak_store_bytes{store="persisted_queries"}') == 0
+    assert metric(stack, stack.gateway.url, 'rugzak_store_bytes{store="persisted_queries"}') == 0
     # 284 x 900 KB went through the gateway; far less than that stayed (the finding: +484 MB)
     assert rss_bytes(stack.gateway.proc.pid) - before < 100 * 1024 * 1024
 
@@ -104,7 +105,10 @@ def test_a_client_over_its_quota_is_answered_but_not_stored(stack: Stack) -> Non
               for d in digests]  # fmt: skip
     # the earlier tests' anonymous registrations were refused, so these had the whole quota
     assert stored == [True] * QUOTA + [False] * 2
-    assert metric(stack.gateway.url, 'rugzak_persisted_queries_total{outcome="not_stored"}') == 2
+    assert (
+        metric(stack, stack.gateway.url, 'rugzak_persisted_queries_total{outcome="not_stored"}')
+        == 2
+    )
     # another client has a quota of its own
     token = stack.issuer.mint(subject="app", client_id="citizen-portal")
     assert send(url, texts[-1], digests[-1], token).status_code == 200
@@ -131,7 +135,8 @@ def test_replicas_share_the_quota_through_redis(stack: Stack) -> None:
                 ]
                 assert found == [True, True, False]
                 assert (
-                    metric(first.url, 'rugzak_persisted_queries_total{outcome="not_stored"}') == 1
+                    metric(stack, first.url, 'rugzak_persisted_queries_total{outcome="not_stored"}')
+                    == 1
                 )
             finally:
                 second.stop()
