@@ -43,10 +43,11 @@ def replica(stack: Stack, pg: PgCluster, spool: Path) -> Server:
     return start_python_server(argv, "gateway replica", stack.env, "/health")
 
 
-def backlog(server: Server) -> float:
+def backlog(stack: Stack, server: Server) -> float:
     import httpx
 
-    for line in httpx.get(server.url + "/metrics", timeout=10).text.splitlines():
+    headers = stack.metrics_headers()  # /metrics wants the metrics:read scope
+    for line in httpx.get(server.url + "/metrics", headers=headers, timeout=10).text.splitlines():
         if line.startswith("rugzak_access_log_backlog "):
             return float(line.split()[1])
     raise AssertionError("no backlog metric")
@@ -101,7 +102,7 @@ def test_two_replicas_one_log_through_a_database_outage(pg: PgCluster, tmp_path:
             assert answered > 200 and len(during) > 50
             assert all(s.status == 200 for s in samples), {s.status for s in samples}
             deadline = time.monotonic() + 60
-            while any(backlog(r) for r in replicas):
+            while any(backlog(stack, r) for r in replicas):
                 assert time.monotonic() < deadline, "the spool was not replayed"
                 time.sleep(0.2)
         finally:

@@ -223,7 +223,8 @@ def test_no_personal_data_in_the_gateways_output_metrics_or_error_messages(world
         timeout=10,
     )
     assert invalidated.status_code == 200, invalidated.text
-    metrics = httpx.get(world.gateway.url + "/metrics", timeout=10).text
+    monitoring = world.stack.metrics_headers()
+    metrics = httpx.get(world.gateway.url + "/metrics", headers=monitoring, timeout=10).text
     assert "rugzak_access_log_entries_total" in metrics
     world.gateway.stop()  # its output is complete, shutdown messages included
     output = world.output.read_text(errors="replace")
@@ -271,7 +272,8 @@ def test_staff_reads_are_refused_while_nothing_can_record_them(
             timeout=30,
         )
         assert own.status_code == 200 and own.json()["data"]["me"]["name"]["givenName"] == "Ann"
-        metrics = httpx.get(gateway.url + "/metrics", timeout=10).text
+        monitoring = world.stack.metrics_headers()
+        metrics = httpx.get(gateway.url + "/metrics", headers=monitoring, timeout=10).text
         assert "rugzak_access_log_recording 0.0" in metrics
         assert "rugzak_access_log_refused_requests_total 1.0" in metrics
     finally:
