@@ -47,7 +47,9 @@ def register(stack: Stack, name: str, url: str, org: str = GENT) -> httpx.Respon
 def hostile(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostileWorld]:
     tmp = tmp_path_factory.mktemp("hostile")
     registry = f"sqlite:{tmp / 'registry.sqlite3'}"
-    with reference_stack(tmp, "--registry", registry) as stack:
+    # the subgraphs listen on loopback, which the registry refuses unless allowed
+    allow = ("--registry-allow-url", "http://127.0.0.1:*")
+    with reference_stack(tmp, "--registry", registry, *allow) as stack:
         parking = start_python_server(
             ["-m", "tests.security.hostile_subgraph"], "gent parking", stack.env
         )
