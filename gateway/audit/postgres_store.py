@@ -14,7 +14,7 @@ from typing import Any
 
 import psycopg
 
-from gateway.audit.store import AuditBackend, AuditStoreError, Cursor, redacted
+from gateway.audit.store import AuditBackend, AuditStoreError, Cursor, DuplicateEntry, redacted
 
 _LOCK = 7_338_041_717  # pg_advisory_xact_lock key of the access log's chain
 SCHEMA = (
@@ -85,6 +85,8 @@ class PostgresAuditBackend(AuditBackend):
                 if lock:
                     cursor.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK,))
                 yield cursor
+        except psycopg.errors.UniqueViolation as exc:
+            raise DuplicateEntry("an entry of the batch is stored already") from exc
         except psycopg.Error as exc:
             # a connection that worked before and broke now: the server restarted; worth one
             # more try on a new connection

@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from gateway.audit.store import AuditBackend, AuditStoreError, Cursor
+from gateway.audit.store import AuditBackend, AuditStoreError, Cursor, DuplicateEntry
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS access_log (
@@ -91,6 +91,8 @@ class SqliteAuditBackend(AuditBackend):
             yield cursor
         except BaseException as exc:
             cursor.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.IntegrityError):
+                raise DuplicateEntry("an entry of the batch is stored already") from exc
             if isinstance(exc, sqlite3.Error):
                 raise AuditStoreError(f"access log {self.description}: {exc}") from exc
             raise

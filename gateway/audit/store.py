@@ -43,6 +43,10 @@ class AuditStoreError(Exception):
     """The store cannot be reached or written (the message names no personal data)."""
 
 
+class DuplicateEntry(AuditStoreError):
+    """A batch holds an entry stored already (a replay, or a retry after a lost reply)."""
+
+
 class Cursor(Protocol):
     def execute(self, sql: str, params: Sequence[Any] = ...) -> Any: ...
     def executemany(self, sql: str, params_seq: Sequence[Sequence[Any]]) -> Any: ...
@@ -173,11 +177,19 @@ class AuditBackend:
         return (int(row[0]), str(row[1])) if row is not None else (0, GENESIS)
 
     def append(self, entries: Sequence[AccessEntry]) -> int:
-        """Chain and store the entries not stored yet; returns how many were new."""
+        """Chain and store the entries not stored yet; returns how many were new. A batch is
+        first written as it is (the entry ids' unique index refuses one stored before); only
+        when that fails is it written again without the entries already there."""
         if not entries:
             return 0
+        try:
+            return self._append(entries, dedupe=False)
+        except DuplicateEntry:
+            return self._append(entries, dedupe=True)
+
+    def _append(self, entries: Sequence[AccessEntry], dedupe: bool) -> int:
         with self.transaction() as cur:
-            seen = self._existing(cur, [e.entry_id for e in entries])
+            seen = self._existing(cur, [e.entry_id for e in entries]) if dedupe else set()
             fresh = []
             for entry in entries:
                 if entry.entry_id not in seen:
