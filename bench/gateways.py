@@ -31,6 +31,11 @@ RUGZAK_PLAIN = {
     "RUGZAK_CACHE_URL": "",
     "RUGZAK_SUBGRAPH_SECRET": "",
     "RUGZAK_SUBGRAPH_SECRET_FILE": "",
+    # the federation benchmark's deep query is estimated at cost ~24,000 (nested lists at the
+    # default assumed size of 10), over the default limit of 5,000 that protects a deployment;
+    # the peers enforce no cost limit, so the bench lets it through (and still measures the
+    # estimate, which Rugzak computes for every operation)
+    "RUGZAK_OPERATION_LIMITS": '{"max_cost": 1000000}',
 }
 # variables that would point a JavaScript gateway at a registry, a CDN or telemetry
 REMOTE_ENV_PREFIXES = ("HIVE_", "APOLLO_", "OTEL_", "OPENTELEMETRY", "GRAPHOS_")

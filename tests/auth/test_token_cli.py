@@ -14,7 +14,7 @@ from auth.dev_issuer import DevIssuer
 from auth.principal import Principal
 from auth.token_cli import opaque_subject, run
 from auth.verifier import TokenVerifier, TrustedIssuer
-from gateway.policies import FieldRequest, PolicyRegistry
+from gateway.policies import SUBJECT_IS_CALLER, FieldRequest, PolicyRegistry, Verdict
 
 ROOT = Path(__file__).resolve().parents[2]
 INSZ = "85073003328"
@@ -131,10 +131,11 @@ def test_unusable_issuer_dir_exits_1(tmp_path: Path, capsys: pytest.CaptureFixtu
 # --- kinds of callers --------------------------------------------------------------------------
 
 
-def passes(principal: Principal, *policies: str) -> dict[str, bool]:
-    """What the gateway's built-in policies say about this caller (no field arguments)."""
+def passes(principal: Principal, *policies: str) -> dict[str, Verdict]:
+    """What the gateway's built-in policies say about this caller on a citizen's field (no
+    field arguments); citizen-self then holds for the citizen's own objects only."""
     registry = PolicyRegistry()
-    request = FieldRequest(principal, "Citizen.childBenefits", {})
+    request = FieldRequest(principal, "Citizen.childBenefits", {}, subject_type="Citizen")
     return {name: registry.resolve(name)(request) for name in policies}
 
 
@@ -215,7 +216,7 @@ async def test_citizen_token_assurance_level(
     assert principal.is_citizen and principal.insz == INSZ
     assert (principal.acr, principal.client_id, principal.roles) == (acr, "burgerapp", frozenset())
     assert passes(principal, "citizen-self", "staff", f"acr:{acr}") == {
-        "citizen-self": True,
+        "citizen-self": SUBJECT_IS_CALLER,
         "staff": False,
         f"acr:{acr}": True,
     }

@@ -173,8 +173,11 @@ def test_a_subgraph_refuses_a_direct_call_without_the_gateway_signature(
 ) -> None:
     response = stack.subgraph_post(name, BRAM_QUERY, ann_headers(stack))
     assert refusal_code(response) == "GATEWAY_SIGNATURE_REQUIRED"
-    anonymous = stack.subgraph_post(name, "{ _service { sdl } }")
-    assert refusal_code(anonymous) == "GATEWAY_SIGNATURE_REQUIRED"
+    # the SDL alone is open, as the registry reads it without credentials; nothing beside it
+    sdl = stack.subgraph_post(name, "{ _service { sdl } }")
+    assert sdl.status_code == 200 and "type Citizen" in sdl.json()["data"]["_service"]["sdl"]
+    mixed = stack.subgraph_post(name, "{ _service { sdl } me { insz } }", ann_headers(stack))
+    assert refusal_code(mixed) == "GATEWAY_SIGNATURE_REQUIRED"
     url = stack.subgraphs[name].url
     over_get = httpx.get(f"{url}/graphql", params={"query": BRAM_QUERY}, timeout=30.0)
     assert refusal_code(over_get) == "GATEWAY_SIGNATURE_REQUIRED"

@@ -60,14 +60,15 @@ def rugzak(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_compose_signs_its_sdl_requests_when_given_the_secret(stack: Stack, tmp_path: Path) -> None:
+def test_compose_reads_the_sdl_with_or_without_the_secret(stack: Stack, tmp_path: Path) -> None:
+    """`{ _service { sdl } }` alone is the one request subgraphs answer without the gateway's
+    credentials (subgraphs/common/service_sdl.py), so `rugzak compose` works either way."""
     sources = [f"{name}={url}" for name, url in stack.subgraph_urls().items()]
-    out = tmp_path / "supergraph.graphql"
-    signed = rugzak(stack.env, "compose", *sources, "-o", str(out))
-    assert signed.returncode == 0, signed.stderr
-    assert "type Citizen" in out.read_text(encoding="utf-8")
-    unsigned = rugzak(without_secret(stack), "compose", *sources)
-    assert unsigned.returncode == 2 and "401" in unsigned.stderr
+    for env in (stack.env, without_secret(stack)):
+        out = tmp_path / "supergraph.graphql"
+        composed = rugzak(env, "compose", *sources, "-o", str(out))
+        assert composed.returncode == 0, composed.stderr
+        assert "type Citizen" in out.read_text(encoding="utf-8")
 
 
 def test_serve_refuses_a_guessable_secret(tmp_path: Path) -> None:
