@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import os
 import pickle
@@ -144,13 +145,27 @@ def _worker(cpu_seconds: int, memory_bytes: int) -> None:
     except RecursionError:
         answer = ("failed", "the SDL is nested too deeply")
     except Exception as exc:  # a bug of ours: the gateway logs it, the caller gets a 503
-        answer = ("failed", f"{type(exc).__name__}: {exc}")
+        if _out_of_memory(exc):
+            answer = ("memory", None)
+        else:
+            answer = ("failed", f"{type(exc).__name__}: {exc}")
     try:
         out = pickle.dumps(answer)
     except MemoryError:
         out = pickle.dumps(("memory", None))
     sys.stdout.buffer.write(out)
     sys.stdout.flush()
+
+
+def _out_of_memory(exc: BaseException) -> bool:
+    """Memory refused by the limit outside Python's allocator: a C extension's mmap (ENOMEM),
+    or the loader mapping a shared object that a lazy import brings in."""
+    text = str(exc).lower()
+    return (
+        (isinstance(exc, OSError) and exc.errno == errno.ENOMEM)
+        or "cannot allocate memory" in text
+        or "failed to map segment" in text
+    )
 
 
 if __name__ == "__main__":

@@ -259,7 +259,8 @@ async def test_subgraph_client_turns_each_failure_into_its_code(serve) -> None: 
     )
     not_graphql = await serve(fixed(b'{"hello":1}'))
     slow = await serve(never)
-    client = SubgraphClient(default_timeout=0.3)
+    # a generous default (the machine may be busy); the silent server gets its own short one
+    client = SubgraphClient(default_timeout=10.0)
     try:
         answer = await client.post("a", f"http://127.0.0.1:{ok.port}/graphql", {"query": "{a}"}, {})
         assert answer == {"data": {"ok": True}, "__rugzak_cache_control": "private, max-age=30"}
@@ -268,7 +269,7 @@ async def test_subgraph_client_turns_each_failure_into_its_code(serve) -> None: 
         failures = [
             await client.post("a", f"http://127.0.0.1:{error_page.port}/", b"{}", {}),
             await client.post("a", f"http://127.0.0.1:{not_graphql.port}/", b"{}", {}),
-            await client.post("a", f"http://127.0.0.1:{slow.port}/", b"{}", {}),
+            await client.post("a", f"http://127.0.0.1:{slow.port}/", b"{}", {}, timeout=0.3),
             await client.post(
                 "a", f"http://127.0.0.1:{ok.port}/", b"{}", {"authorization": "a\r\nb: c"}
             ),
