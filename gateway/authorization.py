@@ -255,3 +255,16 @@ class _Walk:
             return get_argument_values(parent_type.fields[f.name], f.nodes[0], self.variables)
         except GraphQLError:
             return None
+
+
+# An anonymous caller is told why: the message alone reads as if the token were wrong.
+NO_TOKEN_HINT = " (no token was sent: send one as Authorization: Bearer TOKEN)"
+
+
+def hint_no_token(errors: list[dict[str, Any]]) -> None:
+    """Add to each authorisation error of an anonymous request that no token came with it."""
+    for error in errors:
+        code = (error.get("extensions") or {}).get("code")
+        message = error.get("message")
+        if code == UNAUTHORIZED and isinstance(message, str) and NO_TOKEN_HINT not in message:
+            error["message"] = message + NO_TOKEN_HINT

@@ -388,6 +388,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rugzak", description="A GraphQL federation gateway.")
+    parser.add_argument("--version", action="version", version=f"rugzak {version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="serve a supergraph on /graphql")
@@ -663,10 +664,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+def version() -> str:
+    """The installed distribution's version (the checkout's when run from an editable install)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("rugzak")
+    except PackageNotFoundError:  # imported from a checkout that was never installed
+        return "unknown"
+
+
+def _run(argv: list[str]) -> int:
     if argv and argv[0] == "token":
         return _token(argv[1:])
     args = build_parser().parse_args(argv)
     func = args.func
     return int(func(args))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        code = _run(list(sys.argv[1:] if argv is None else argv))
+        sys.stdout.flush()  # a closed pipe shows here, not as a traceback at exit
+    except BrokenPipeError:
+        # `rugzak plan ... | head`: the reader is gone, which is no error of ours. Point stdout
+        # at /dev/null so that the interpreter's last flush at exit has nowhere to fail.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141  # what a shell reports for a process SIGPIPE stopped (128 + 13)
+    return code

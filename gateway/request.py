@@ -29,7 +29,7 @@ from graphql.execution.values import get_variable_values
 from auth.principal import ANONYMOUS, Principal
 from gateway.audit.log import UNAVAILABLE, AccessLog
 from gateway.audit.reads import AuditPlan, AuditPlanner, drop_subject_errors
-from gateway.authorization import Authorizer
+from gateway.authorization import Authorizer, hint_no_token
 from gateway.cache.status import CacheStatus
 from gateway.errors import (
     INTROSPECTION_DISABLED,
@@ -235,6 +235,8 @@ class RequestHandler:
             error = graphql_error(
                 "The operation reads fields the caller may not read.", UNAUTHORIZED
             )
+            if principal.is_anonymous:
+                hint_no_token([error])
             return GraphQLResponse(403, {"errors": [error]})
         labels = active_override_labels(self.supergraph.override_labels, self.override_labels)
         # the plan depends on the normalized operation, what the caller may not read, whose
@@ -359,6 +361,8 @@ class RequestHandler:
             drop_subject_errors(state.errors)
         errors = state.errors
         data = Shaper(errors, state.explained).shape(op, state.data)
+        if principal.is_anonymous:
+            hint_no_token(errors)
         if audit is not None and access_log is not None:
             await access_log.record(audit, state.data, errors, principal, query)
         body: dict[str, Any] = {"data": data}

@@ -453,8 +453,8 @@ class Registry:
                 409,
                 "BREAKING_CHANGES",
                 f"{change.action} of {name} would break clients of the live schema "
-                f"({n} breaking change{'s' * (n > 1)}); change the subgraph, or send "
-                "force=true to make it live anyway",
+                f"({n} breaking change{'s' * (n > 1)}); change the subgraph, or force the change: "
+                "`--force` with `rugzak registry`, `force` in the request over HTTP",
                 breaking=breaking,
                 dangerous=dangerous,
             )

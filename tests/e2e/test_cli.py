@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -69,3 +70,38 @@ def test_serve_reads_the_supergraph_from_a_url(stack: Stack) -> None:
     finally:
         files.stop()
     assert body["data"]["me"]["insz"] == ANN and "errors" not in body
+
+
+def _with_closed_stdout(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run `rugzak ARGS` writing into a pipe nobody reads any more (`rugzak plan ... | head`
+    once head has exited): every write meets EPIPE."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "gateway", *args],
+            cwd=ROOT, stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=60,
+            check=False,
+        )  # fmt: skip
+    finally:
+        os.close(write_end)
+
+
+def test_a_reader_that_went_away_gets_no_traceback() -> None:
+    for args in (
+        ("plan", "--supergraph", str(SUPERGRAPH), "examples/profile.graphql"),
+        ("--help",),
+        ("serve", "--help"),
+        ("token", "--citizen", ANN, "--dev-issuer-dir", str(ROOT / ".rugzak" / "dev-issuer")),
+    ):
+        result = _with_closed_stdout(*args)
+        assert result.stderr == "", (args, result.stderr)
+        assert result.returncode in (0, 141), (args, result.returncode)
+
+
+def test_version_is_the_installed_distributions() -> None:
+    from importlib.metadata import version
+
+    result = rugzak("--version")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"rugzak {version('rugzak')}\n"

@@ -48,6 +48,19 @@ def test_without_a_token_me_is_null_and_refused(stack: Stack) -> None:
     assert [(e["path"], e["extensions"]["code"]) for e in body["errors"]] == [
         (["me"], "UNAUTHORIZED_FIELD_OR_TYPE")
     ]
+    # the caller is told why: no token came with the request (the code stays the same)
+    assert body["errors"][0]["message"] == (
+        "Unauthorized field or type: Query.me "
+        "(no token was sent: send one as Authorization: Bearer TOKEN)"
+    )
+
+
+def test_a_refusal_with_a_token_says_nothing_about_a_missing_token(stack: Stack) -> None:
+    body = stack.query(f'{{ citizen(insz: "{BRAM}") {{ insz }} }}', insz=ANN).json()
+    assert body["data"] == {"citizen": None}
+    (error,) = body["errors"]
+    assert error["extensions"]["code"] == "UNAUTHORIZED_FIELD_OR_TYPE"
+    assert error["message"] == "Unauthorized field or type: Query.citizen"
 
 
 def test_a_forged_token_is_refused_with_a_graphql_error(stack: Stack) -> None:

@@ -82,6 +82,7 @@ def test_registry_under_load(world: World, gateway: Server) -> None:
         assert "BREAKING_CHANGES" in refused.stderr
         assert "FIELD_REMOVED: Field ParkingZone.tariffCents was removed." in refused.stderr
         assert "to fix: keep the field" in refused.stderr
+        assert "`--force` with `rugzak registry`" in refused.stderr  # the CLI's own flag
         assert valid(url, TARIFF) and not valid(url, CAPACITY)
 
         # another organisation may not touch it, nor take the operator's fields
