@@ -10,11 +10,12 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gateway import edge
+from gateway import config_file, edge, env_options
 from gateway.errors import GatewayError
 
 if TYPE_CHECKING:
     from gateway.audit.settings import AccessLogSettings
+    from gateway.config import GatewayConfig
     from gateway.execution.resilience import SubgraphPolicies
     from gateway.registry.limits import RegistryLimits
 
@@ -150,14 +151,12 @@ def _subgraph_secret(path: str | None) -> bytes | None:
     return secrets[0] if secrets else None
 
 
-def _serve(args: argparse.Namespace) -> int:
-    from auth.verifier import verifier_from_env
-    from gateway.app import create_app
+def gateway_config(args: argparse.Namespace) -> GatewayConfig:
+    """The gateway's settings from serve's options (and the environment and config file behind
+    them), checked: a bad one is SystemExit with a message naming the flag."""
     from gateway.config import GatewayConfig
-    from gateway.serving import serve
-    from gateway.telemetry import configure_logging
 
-    configure_logging(args.log_level)
+    env_options.export(args)
     default_timeout, timeouts = _timeouts(args.subgraph_timeout)
     env = os.environ
     allow_list = args.persisted_allow_list or env.get("RUGZAK_PERSISTED_ALLOW_LIST") or None
@@ -206,6 +205,18 @@ def _serve(args: argparse.Namespace) -> int:
         config.reload_interval = 0.0
     if config.registry_poll_interval <= 0:
         raise SystemExit("rugzak: --registry-poll-interval must be positive")
+    return config
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from auth.verifier import verifier_from_env
+    from gateway.app import create_app
+    from gateway.serving import serve
+    from gateway.telemetry import configure_logging
+
+    configure_logging(args.log_level)
+    config = gateway_config(args)
+    env = os.environ
     try:
         app = create_app(config, verifier_from_env(trusted_issuers=args.trusted_issuers))
     except (GatewayError, ValueError, ImportError) as exc:
@@ -380,6 +391,34 @@ def _token(argv: Sequence[str]) -> int:
     return run(argv)
 
 
+def _config_check(args: argparse.Namespace) -> int:
+    """`rugzak config check FILE`: what `serve --config FILE` would refuse, without serving."""
+    from auth.verifier import verifier_from_env
+
+    serve = argparse.ArgumentParser(prog="rugzak serve")
+    serve_options(serve)
+    try:  # every key is checked, whatever the environment would override
+        sources = config_file.apply(serve, [args.file], {})
+    except config_file.ConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    for action in serve._actions:
+        action.required = False  # may come as a flag
+    settings = serve.parse_args([])
+    config_file.settle(settings, serve, sources, {})
+    try:
+        gateway_config(settings)
+        verifier_from_env(trusted_issuers=settings.trusted_issuers)
+    except SystemExit as exc:
+        print(config_file.locate(str(exc.code), settings), file=sys.stderr)
+        return 1
+    except ValueError as exc:
+        print(config_file.locate(f"rugzak: {exc}", settings), file=sys.stderr)
+        return 1
+    print(f"{args.file}: {len(sources)} settings, all valid")
+    return 0
+
+
 def _demo(args: argparse.Namespace) -> int:
     from gateway.demo import run_demo
 
@@ -390,8 +429,21 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rugzak", description="A GraphQL federation gateway.")
     parser.add_argument("--version", action="version", version=f"rugzak {version()}")
     sub = parser.add_subparsers(dest="command", required=True)
-
     serve = sub.add_parser("serve", help="serve a supergraph on /graphql")
+    serve_options(serve)
+    serve.set_defaults(func=_serve)
+    _other_commands(sub)
+    return parser
+
+
+def serve_options(serve: argparse.ArgumentParser) -> None:
+    """serve's options (the demo takes them too): each is also a key of the config file."""
+    serve.add_argument(
+        "--config",
+        metavar="FILE",
+        help="read the settings of these options from a TOML file: each key a flag without "
+        "its dashes; flags and environment variables win (env RUGZAK_CONFIG)",
+    )
     serve.add_argument("--supergraph", required=True, help="supergraph SDL: file path or URL")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=4000)
@@ -440,7 +492,12 @@ def build_parser() -> argparse.ArgumentParser:
     }
     for flag, (name, unit, _, _) in _POLICY_FLAGS.items():
         resilience.add_argument(
-            flag, dest=name, action="append", default=[], metavar=f"[NAME=]{unit}", help=helps[flag]
+            flag,
+            dest=name,
+            action="append",
+            default=[],
+            metavar=f"[NAME=]{unit}",
+            help=f"{helps[flag]}; env {_env_name(flag)}",
         )
     resilience.add_argument(
         "--request-timeout",
@@ -632,9 +689,11 @@ def build_parser() -> argparse.ArgumentParser:
         "env RUGZAK_ACCESS_LOG_SPOOL)",
     )
     edge.add_arguments(serve)
+    env_options.add_arguments(serve)
     serve.add_argument("--log-level", default="warning")
-    serve.set_defaults(func=_serve)
 
+
+def _other_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     plan = sub.add_parser("plan", help="print the query plan of an operation")
     plan.add_argument("--supergraph", required=True)
     plan.add_argument("--operation-name")
@@ -661,7 +720,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("token", help="mint a development token (see `rugzak token --help`)")
     demo = sub.add_parser("demo", help="run the three reference subgraphs and the gateway")
     demo.set_defaults(func=_demo)
-    return parser
+    config = sub.add_parser("config", help="check a configuration file (`rugzak config check`)")
+    config_sub = config.add_subparsers(dest="config_command", required=True)
+    check = config_sub.add_parser(
+        "check", help="check a TOML file of serve's settings as `--config FILE` would read it"
+    )
+    check.add_argument("file", type=Path)
+    check.set_defaults(func=_config_check)
 
 
 def version() -> str:
@@ -675,12 +740,51 @@ def version() -> str:
         return "unknown"
 
 
+def _base_config(command: str) -> list[Path]:
+    """The settings a command starts from, under the user's file: the demo's own."""
+    if command == "demo":
+        from gateway.demo import DEMO_CONFIG
+
+        return [DEMO_CONFIG]
+    return []
+
+
+def _command(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser | None:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            found: argparse.ArgumentParser | None = action.choices.get(name)
+            return found
+    return None
+
+
+def parse(argv: Sequence[str], env: Mapping[str, str] = os.environ) -> argparse.Namespace:
+    """The command line, over the config file a command with `--config` was given (or
+    RUGZAK_CONFIG names): flags, then environment variables, then the file, then defaults."""
+    parser = build_parser()
+    command = _command(parser, argv[0]) if argv else None
+    if command is None or not any(a.dest == "config" for a in command._actions):
+        return parser.parse_args(argv)
+    path = config_file.config_path(argv[1:], env)
+    files = [*_base_config(argv[0]), *([path] if path else [])]
+    try:
+        sources = config_file.apply(command, files, env)
+    except config_file.ConfigError as exc:
+        raise SystemExit("\n".join(f"rugzak: {line}" for line in str(exc).splitlines())) from None
+    args = parser.parse_args(argv)
+    config_file.settle(args, command, sources, env)
+    return args
+
+
 def _run(argv: list[str]) -> int:
     if argv and argv[0] == "token":
         return _token(argv[1:])
-    args = build_parser().parse_args(argv)
-    func = args.func
-    return int(func(args))
+    args = parse(argv)
+    try:
+        return int(args.func(args))
+    except SystemExit as exc:  # a bad setting: say where it came from (flag, env, file line)
+        if isinstance(exc.code, str):
+            raise SystemExit(config_file.locate(exc.code, args)) from None
+        raise
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -41,6 +41,7 @@ ANN = "85671012385"
 # the checkout the demo runs from (it needs the supergraph and the example, wherever the cwd is)
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE_QUERY_FILE = REPO / "examples" / "profile.graphql"
+DEMO_CONFIG = Path(__file__).with_name("demo_files") / "demo.toml"
 
 
 def _listening_socket() -> socket.socket:

@@ -136,9 +136,12 @@ def configure(args: argparse.Namespace, config: GatewayConfig) -> None:
     proxies = args.trusted_proxy or env.get("RUGZAK_TRUSTED_PROXIES", "").split()
     try:
         limits = parse_rate_limits(rates)
+    except ValueError as exc:
+        raise SystemExit(f"rugzak: --rate-limit: {exc}") from None
+    try:
         parse_networks(proxies)
     except ValueError as exc:
-        raise SystemExit(f"rugzak: {exc}") from None
+        raise SystemExit(f"rugzak: --trusted-proxy: {exc}") from None
     introspection = args.introspection or env.get("RUGZAK_INTROSPECTION") or "authenticated"
     if introspection not in ("all", "authenticated", "none"):
         raise SystemExit(f"rugzak: --introspection is all, authenticated or none: {introspection}")

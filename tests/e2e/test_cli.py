@@ -72,6 +72,42 @@ def test_serve_reads_the_supergraph_from_a_url(stack: Stack) -> None:
     assert body["data"]["me"]["insz"] == ANN and "errors" not in body
 
 
+def test_serve_takes_its_settings_from_a_config_file(stack: Stack, tmp_path: Path) -> None:
+    """Everything the flags and the environment set, from the file: the issuer that was only
+    variables (jwks-url, trusted-issuer, audience), the subgraphs' URLs, a switch."""
+    trust = ("RUGZAK_JWKS_URL", "RUGZAK_TRUSTED_ISSUER", "RUGZAK_AUDIENCE")
+    env = {k: v for k, v in stack.env.items() if k not in trust}
+    urls = "\n".join(f'subgraph-url.{n} = "{u}"' for n, u in stack.subgraph_urls().items())
+    config = tmp_path / "rugzak.toml"
+    config.write_text(
+        f"""supergraph = "{SUPERGRAPH}"
+jwks-url = "{stack.env["RUGZAK_JWKS_URL"]}"
+trusted-issuer = "{stack.env["RUGZAK_TRUSTED_ISSUER"]}"
+audience = "{stack.env["RUGZAK_AUDIENCE"]}"
+expose-query-plan = true
+access-log = "off"
+{urls}
+""",
+        encoding="utf-8",
+    )
+    argv = ["-m", "gateway", "serve", "--config", str(config)]
+    with start_python_server(argv, "gateway from a file", env, probe="/health") as gw:
+        response = httpx.post(
+            gw.url + "/graphql",
+            json={"query": PROFILE_QUERY},
+            headers={
+                "authorization": f"Bearer {stack.token(ANN)}",
+                "x-rugzak-query-plan": "true",
+            },
+            timeout=30,
+        )
+    body = response.json()
+    assert "errors" not in body, body
+    assert body["data"]["me"]["insz"] == ANN
+    plan = body["extensions"]["queryPlan"]  # expose-query-plan = true
+    assert {fetch["service"] for fetch in plan} == {"allowances", "education", "ticketing"}
+
+
 def _with_closed_stdout(*args: str) -> subprocess.CompletedProcess[str]:
     """Run `rugzak ARGS` writing into a pipe nobody reads any more (`rugzak plan ... | head`
     once head has exited): every write meets EPIPE."""
