@@ -30,9 +30,27 @@ from auth.verifier import DEFAULT_AUDIENCE, DEFAULT_ISSUER
 
 log = logging.getLogger("rugzak.auth")
 
+# `rugzak demo` keeps its state (this issuer's key among it) in one place per user, so that
+# `rugzak token` finds the demo's issuer from any folder
+DEMO_DIR_ENV = "RUGZAK_DEMO_DIR"
 KEY_FILE = "signing-key.pem"
 JWKS_FILE = "jwks.json"
 ALGORITHM = "RS256"
+
+
+def demo_dir() -> Path:
+    """The demo's state: $RUGZAK_DEMO_DIR, else rugzak/demo in the user's data directory
+    ($XDG_DATA_HOME, else ~/.local/share)."""
+    configured = os.environ.get(DEMO_DIR_ENV, "").strip()
+    if configured:
+        return Path(configured)
+    data_home = os.environ.get("XDG_DATA_HOME", "").strip()
+    return (Path(data_home) if data_home else Path.home() / ".local" / "share") / "rugzak" / "demo"
+
+
+def demo_issuer_dir() -> Path:
+    """Where the demo's development issuer keeps its key, and `rugzak token` looks for it."""
+    return demo_dir() / "dev-issuer"
 
 
 def _b64url_uint(value: int) -> str:

@@ -7,6 +7,10 @@
     rugzak token --registry --owner ORG [--subject SUB] [--scope S ...]
     (each also takes [--ttl SECONDS] [--dev-issuer-dir DIR])
 
+The key is the demo's issuer's (`rugzak demo` keeps it in $RUGZAK_DEMO_DIR, else in
+~/.local/share/rugzak/demo), found from any folder; without a demo, and without
+--dev-issuer-dir, nothing is minted (exit 1) and the message says where it looked.
+
 A citizen's token carries the INSZ in `rrn`; a civil servant's the role `staff` (plus any
 `--role`) in `roles`, the municipality's NIS code in `org` and the stated purpose in `purpose`:
 the claims `auth.claims` maps to the Principal that the built-in policies read (`staff`,
@@ -31,10 +35,9 @@ from pathlib import Path
 from typing import NoReturn
 
 from auth.assurance import ACR_LEVELS
-from auth.dev_issuer import DevIssuer
+from auth.dev_issuer import DEMO_DIR_ENV, KEY_FILE, DevIssuer, demo_issuer_dir
 from auth.insz import normalize_insz
 
-DEFAULT_DEV_ISSUER_DIR = Path(".rugzak") / "dev-issuer"
 PROG = "rugzak token"
 DEFAULT_ACR = "substantial"  # a citizen or civil servant signed in with eID or itsme
 
@@ -160,9 +163,9 @@ def _parser() -> _Parser:
     parser.add_argument(
         "--dev-issuer-dir",
         type=Path,
-        default=DEFAULT_DEV_ISSUER_DIR,
         metavar="DIR",
-        help=f"where the dev issuer's key lives (default: {DEFAULT_DEV_ISSUER_DIR})",
+        help="where the dev issuer's key lives (made when missing; default: the demo's issuer, "
+        "in $RUGZAK_DEMO_DIR/dev-issuer, else ~/.local/share/rugzak/demo/dev-issuer)",
     )
     return parser
 
@@ -228,13 +231,20 @@ def run(argv: Sequence[str]) -> int:
     except SystemExit as exc:  # --help
         return exc.code if isinstance(exc.code, int) else 0
 
-    try:
-        issuer = DevIssuer.load_or_create(args.dev_issuer_dir)
-    except (OSError, ValueError) as exc:
+    directory: Path = args.dev_issuer_dir or demo_issuer_dir()
+    if args.dev_issuer_dir is None and not (directory / KEY_FILE).is_file():
+        # a new issuer here would sign tokens no running gateway trusts (UNKNOWN_SIGNING_KEY)
         print(
-            f"{PROG}: error: cannot use the dev issuer in {args.dev_issuer_dir}: {exc}",
+            f"{PROG}: error: no development issuer in {directory}, where the demo keeps its "
+            f"own: start the demo once (`rugzak demo` or `make run`; {DEMO_DIR_ENV} moves it), "
+            "or name an issuer's directory with --dev-issuer-dir DIR",
             file=sys.stderr,
         )
+        return 1
+    try:
+        issuer = DevIssuer.load_or_create(directory)
+    except (OSError, ValueError) as exc:
+        print(f"{PROG}: error: cannot use the dev issuer in {directory}: {exc}", file=sys.stderr)
         return 1
     subject = args.subject or opaque_subject(issuer.issuer, insz or "")
     if args.registry and not args.subject:

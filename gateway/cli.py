@@ -422,7 +422,7 @@ def _config_check(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from gateway.demo import run_demo
 
-    return run_demo()
+    return run_demo(args)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -718,7 +718,22 @@ def _other_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
     add_audit_parser(sub)
     sub.add_parser("token", help="mint a development token (see `rugzak token --help`)")
-    demo = sub.add_parser("demo", help="run the three reference subgraphs and the gateway")
+    demo = sub.add_parser(
+        "demo",
+        help="run the reference subgraphs and the gateway (takes serve's options)",
+        description="The reference subgraphs and the gateway, for trying Rugzak and developing "
+        "a subgraph against it. Takes serve's options and --config over its own settings; "
+        "it sets its supergraph, subgraph URLs, issuer and registry itself.",
+    )
+    serve_options(demo)
+    for action in demo._actions:
+        action.required = False  # the demo serves its own supergraph
+    demo.add_argument(
+        "--fresh",
+        action="store_true",
+        help="start the demo's data anew (the subgraphs' stores and the access log); its "
+        "issuer and subgraph secret stay",
+    )
     demo.set_defaults(func=_demo)
     config = sub.add_parser("config", help="check a configuration file (`rugzak config check`)")
     config_sub = config.add_subparsers(dest="config_command", required=True)

@@ -1,47 +1,60 @@
-"""`make run`: the reference subgraphs (education, allowances, ticketing, and the gateway's own
-transparency subgraph) and the gateway on 127.0.0.1, embedded defaults.
+"""`rugzak demo` (`make run`): the reference subgraphs (education, allowances, ticketing, and the
+gateway's own transparency subgraph) and the gateway on 127.0.0.1, for trying Rugzak and for
+developing a subgraph against it.
 
-The subgraphs run as child processes on ports chosen at run time; the gateway serves the checked-in
-supergraph (schema.graphql) with their URLs, in the foreground, on port 4000 (or $PORT). A local
-development issuer signs tokens; its public keys are published on the gateway's
-/.well-known/jwks.json, which the gateway and the subgraphs both trust. A random secret, new at each
-start, is given to the gateway and the subgraphs: the gateway signs every subgraph request with it
-and the subgraphs answer nobody else; ticketing signs with it the invalidations it sends the
-gateway (RUGZAK_GATEWAY_URL) when a ticket changes. Ctrl-C stops everything.
+The subgraphs run as child processes on ports chosen at run time; the gateway serves the packaged
+supergraph (gateway/demo_files/schema.graphql) with their URLs, in the foreground, on port 4000
+($PORT, `port` or `--port`). It takes every option of `rugzak serve`, and a config file, over its
+own settings (gateway/demo_files/demo.toml); what it runs is its own: the supergraph, the
+subgraphs' URLs, the issuer its tokens come from and a registry of this run's subgraphs.
+
+Its state lives in one folder per user (auth.dev_issuer.demo_dir: $RUGZAK_DEMO_DIR, else
+~/.local/share/rugzak/demo), so that `rugzak token` finds its issuer from any folder: the
+development issuer's key (its public keys published on the gateway's /.well-known/jwks.json,
+which the gateway trusts), the subgraph secret, and the subgraphs' and the access log's data
+(`--fresh` starts that data anew). The gateway signs every subgraph request with the secret and
+the subgraphs answer nobody else; ticketing signs with it the invalidations it sends the gateway
+(RUGZAK_GATEWAY_URL) when a ticket changes. The banner prints what a subgraph developer needs to
+check the gateway's signature. Ctrl-C stops everything.
 """
 
 from __future__ import annotations
 
-import asyncio
+import argparse
+import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib.resources import as_file, files
 from pathlib import Path
 
 import httpx
-import uvicorn
 
-from auth.dev_issuer import DevIssuer
+from auth.dev_issuer import DevIssuer, demo_dir
 from auth.gateway_signature import SECRET_ENV, SECRET_FILE_ENV
 from auth.verifier import TokenVerifier, TrustedIssuer
-from gateway.app import create_app
-from gateway.audit.settings import AccessLogSettings
+from gateway import config_file
 from gateway.config import GatewayConfig
-from gateway.http_protocol import ConnectionLimits
-from gateway.serving import server_config
-from gateway.telemetry import install_log_redaction
+from gateway.errors import GatewayError
 
 SUBGRAPHS = ("education", "allowances", "ticketing", "transparency")
 ANN = "85671012385"
-# the checkout the demo runs from (it needs the supergraph and the example, wherever the cwd is)
-REPO = Path(__file__).resolve().parents[1]
-EXAMPLE_QUERY_FILE = REPO / "examples" / "profile.graphql"
-DEMO_CONFIG = Path(__file__).with_name("demo_files") / "demo.toml"
+# package data (pyproject.toml), so that the demo runs from an installed wheel as from a checkout
+FILES = files("gateway") / "demo_files"
+DEMO_CONFIG = Path(str(FILES / "demo.toml"))
+# options the demo sets itself: what it runs, and whom it trusts
+OWN = (
+    "supergraph", "subgraph-url", "dev-issuer-dir", "registry", "trusted-issuers", "jwks-url",
+    "trusted-issuer", "audience", "subgraph-secret-file", "fd",
+)  # fmt: skip
 
 
 def _listening_socket() -> socket.socket:
@@ -90,21 +103,22 @@ def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
             os.killpg(proc.pid, signal.SIGKILL)
 
 
-def _banner(url: str, token: str) -> str:
-    query = EXAMPLE_QUERY_FILE.read_text(encoding="utf-8").strip()
+def _banner(url: str, token: str, state: Path, secret_file: Path, rugzak: str) -> str:
+    query = (FILES / "examples" / "profile.graphql").read_text(encoding="utf-8").strip()
+    base = url.rsplit("/", 1)[0]
     return f"""
 Rugzak is serving the citizen profile at {url}
   GraphiQL:  open {url} in a browser
-  health:    {url.rsplit("/", 1)[0]}/health
+  health:    {base}/health
 
-Ann's token (citizen {ANN}; mint others with `rugzak token --citizen INSZ`):
+Ann's token (citizen {ANN}; mint others from any folder with `{rugzak} token --citizen INSZ`):
 {token}
 
 Example: her whole profile, from three subgraphs in one query
   curl -s {url} -H 'content-type: application/json' \\
-       -H "authorization: Bearer $(.venv/bin/rugzak token --citizen {ANN})" \\
+       -H "authorization: Bearer $({rugzak} token --citizen {ANN})" \\
        --data @- <<'EOF'
-{{"query": {_json_string(query)}}}
+{{"query": {json.dumps(query)}}}
 EOF
 
 {query}
@@ -113,47 +127,168 @@ Who read Ann's data (every read of personal data is logged; she sees her own):
   {{ me {{ accessLog(first: 5) {{ at organisation {{ nisCode name }} role purpose
                                 application categories outcome }} }} }}
 
-A municipality registers its own subgraph (composition and breaking changes checked first):
-  .venv/bin/rugzak registry add NAME --url SUBGRAPH_URL --gateway {url.rsplit("/", 1)[0]} \
-       --token "$(.venv/bin/rugzak token --registry --owner 44021)"
+Developing a subgraph against the demo: the gateway signs every request it sends a subgraph
+(x-rugzak-signature, HMAC-SHA256) with the demo's subgraph secret; check it with the same one:
+  secret:    {secret_file.read_text(encoding="ascii").strip()}
+  its file:  {SECRET_FILE_ENV}={secret_file}
+  callers' tokens are signed by the demo's issuer, whose keys are at {base}/.well-known/jwks.json
+  register it (composition and breaking changes checked first):
+    {rugzak} registry add NAME --url http://127.0.0.1:PORT/graphql --gateway {base} \\
+         --token "$({rugzak} token --registry --owner 44021)"
 
+The demo's state is in {state} (`--fresh` starts its data anew).
 Press Ctrl-C to stop.
 """
 
 
-def _json_string(text: str) -> str:
-    import json
+def _rugzak() -> str:
+    """How to call `rugzak` from this shell: by name when it is on PATH, else by its path."""
+    script = Path(sys.executable).with_name("rugzak")
+    on_path = shutil.which("rugzak")
+    if on_path and script.exists() and Path(on_path).resolve() == script.resolve():
+        return "rugzak"
+    if not script.exists():
+        return f"{sys.executable} -m gateway"
+    try:
+        return str(script.relative_to(Path.cwd()))
+    except ValueError:
+        return str(script)
 
-    return json.dumps(text)
+
+def _secret(path: Path) -> Path:
+    """The demo's subgraph secret, made once (mode 0600), so that a subgraph a developer runs
+    next to the demo keeps verifying the gateway's signature across restarts."""
+    if not path.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as out:
+            out.write(secrets.token_urlsafe(32) + "\n")
+    return path
 
 
-def run_demo() -> int:
-    install_log_redaction()
-    port = int(os.environ.get("PORT", "4000"))
-    state = Path(".rugzak")
-    issuer = DevIssuer.load_or_create(state / "dev-issuer")
-    jwks_url = f"http://127.0.0.1:{port}/.well-known/jwks.json"
-    # the subgraphs answer only requests signed with it: nobody can go around the gateway
-    subgraph_secret = secrets.token_urlsafe(32)
-    # the demo's own issuer and secret; settings for another deployment must not leak in
-    ignored = {SECRET_FILE_ENV, "RUGZAK_TRUSTED_ISSUERS"}
-    env = {k: v for k, v in os.environ.items() if k not in ignored}
-    env.update(
-        {SECRET_ENV: subgraph_secret},
-        RUGZAK_DATA_DIR=str(state / "data"),
-        # the access log the gateway writes, which the transparency subgraph shows
-        RUGZAK_ACCESS_LOG=f"sqlite:{state / 'data' / 'audit.sqlite3'}",
-        RUGZAK_TRUSTED_ISSUER=issuer.issuer,
-        RUGZAK_AUDIENCE=issuer.audience,
-        RUGZAK_JWKS_URL=jwks_url,
-        # where ticketing says which cached answers a ticket's change made stale
-        RUGZAK_GATEWAY_URL=f"http://127.0.0.1:{port}",
+def _refuse_own(args: argparse.Namespace) -> None:
+    for key in OWN:
+        where = config_file.source(args, key)
+        if where not in ("default",) and not where.startswith("env "):
+            raise SystemExit(
+                f"rugzak demo: {key} is the demo's own (from {where}); run `rugzak serve` to "
+                "serve your own supergraph with your own settings"
+            )
+
+
+def _demo_settings(args: argparse.Namespace, state: Path, supergraph: Path) -> None:
+    """The demo's own settings, under what the caller gave (flag, variable, file)."""
+    _refuse_own(args)
+    args.supergraph = str(supergraph)
+    args.dev_issuer_dir = str(state / "dev-issuer")
+    args.subgraph_secret_file = str(_secret(state / "subgraph-secret"))
+    args.trusted_issuers = None
+    args.fd = None
+    data = Path(args.data_dir or os.environ.get("RUGZAK_DATA_DIR") or state / "data")
+    args.data_dir = str(data)
+    if config_file.source(args, "access-log") == "default":
+        # every read of personal data, in the file the transparency subgraph shows
+        args.access_log = f"sqlite:{data / 'audit.sqlite3'}"
+    if config_file.source(args, "port") != "flag" and os.environ.get("PORT", "").strip():
+        try:  # `PORT=4001 make run`: an environment variable, over the files
+            args.port = int(os.environ["PORT"])
+        except ValueError:
+            port = os.environ["PORT"]
+            raise SystemExit(f"rugzak demo: PORT is a port number, got {port!r}") from None
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    from gateway.cli import gateway_config
+    from gateway.serving import _bind
+    from gateway.telemetry import configure_logging
+
+    configure_logging(args.log_level)
+    state = demo_dir()
+    if args.fresh:  # the subgraphs' data and the access log; the issuer and secret stay
+        shutil.rmtree(state / "data", ignore_errors=True)
+    with (
+        as_file(FILES / "schema.graphql") as supergraph,
+        tempfile.TemporaryDirectory(prefix="rugzak-demo-registry-") as registry_dir,
+    ):
+        _demo_settings(args, state, supergraph)
+        # a registry of this run's subgraphs (their ports change from run to run), so that
+        # `rugzak registry add` works against the demo
+        args.registry = f"sqlite:{registry_dir}/registry.sqlite3"
+        issuer = DevIssuer.load_or_create(state / "dev-issuer")
+        config = gateway_config(args)
+        sock = _bind(args.host, args.port)
+        local = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
+        base = f"http://{local}:{args.port}"
+        # the demo's own issuer and secret; settings for another deployment must not leak in
+        ignored = {SECRET_FILE_ENV, "RUGZAK_TRUSTED_ISSUERS", "RUGZAK_JWKS_URL"}
+        env = {k: v for k, v in os.environ.items() if k not in ignored}
+        env.update(
+            {SECRET_FILE_ENV: args.subgraph_secret_file},
+            RUGZAK_DATA_DIR=args.data_dir,
+            RUGZAK_TRUSTED_ISSUER=issuer.issuer,
+            RUGZAK_AUDIENCE=issuer.audience,
+            RUGZAK_JWKS_URL=f"{base}/.well-known/jwks.json",
+            # where ticketing says which cached answers a ticket's change made stale
+            RUGZAK_GATEWAY_URL=base,
+        )
+        env.pop(SECRET_ENV, None)
+        if config.access_log is not None:  # the log the transparency subgraph shows
+            env["RUGZAK_ACCESS_LOG"] = config.access_log.store
+        try:
+            with _subgraphs(env) as urls:
+                config.subgraph_urls = urls
+                return _serve(args, config, issuer, sock, base, state)
+        except KeyboardInterrupt:
+            return 0
+        except RuntimeError as exc:  # a subgraph that did not start
+            print(f"rugzak demo: {exc}", file=sys.stderr)
+            return 1
+
+
+def _serve(
+    args: argparse.Namespace,
+    config: GatewayConfig,
+    issuer: DevIssuer,
+    sock: socket.socket,
+    base: str,
+    state: Path,
+) -> int:
+    from gateway import edge
+    from gateway.app import create_app
+    from gateway.serving import serve
+
+    verifier = TokenVerifier(
+        [TrustedIssuer(issuer.issuer, issuer.audience, f"{base}/.well-known/jwks.json")]
     )
+    try:
+        app = create_app(config, verifier)
+    except (GatewayError, ValueError, ImportError) as exc:
+        print(f"rugzak demo: {exc}", file=sys.stderr)
+        return 2
+    token = issuer.mint(
+        subject="demo-citizen-ann", insz=ANN, ttl=12 * 3600, extra_claims={"acr": "substantial"}
+    )
+    secret_file = Path(args.subgraph_secret_file)
+    # the socket listens already: a request sent once this is printed waits for the app
+    print(_banner(f"{base}/graphql", token, state, secret_file, _rugzak()), flush=True)
+    serve(
+        app,
+        fd=sock.detach(),
+        log_level=args.log_level,
+        workers=args.workers or 1,
+        limits=edge.connection_limits(args),
+        admin=edge.admin_address(args),
+    )
+    return 0
+
+
+@contextmanager
+def _subgraphs(env: dict[str, str]) -> Iterator[dict[str, str]]:
+    """The reference subgraphs, started and ready; stopped on the way out."""
     procs: list[subprocess.Popen[bytes]] = []
     # uvicorn re-raises the signal that stopped it; as an exception it still lets us stop the
     # subgraphs below instead of dying with them orphaned
     signal.signal(signal.SIGTERM, _interrupt)
-    registry_dir = tempfile.TemporaryDirectory(prefix="rugzak-demo-registry-")
     try:
         urls = {}
         for name in SUBGRAPHS:
@@ -162,60 +297,10 @@ def run_demo() -> int:
             urls[name] = url
         for proc, url in zip(procs, urls.values(), strict=True):
             _wait_ready(url, proc)
-        verifier = TokenVerifier([TrustedIssuer(issuer.issuer, issuer.audience, jwks_url)])
-        app = create_app(
-            GatewayConfig(
-                supergraph=str(REPO / "schema.graphql"),
-                subgraph_urls=urls,
-                dev_issuer_dir=state / "dev-issuer",
-                subgraph_secret=subgraph_secret.encode(),
-                # a registry of this run's subgraphs (their ports change from run to run), so
-                # that `rugzak registry add` works against the demo
-                registry_url=f"sqlite:{registry_dir.name}/registry.sqlite3",
-                # the demo's subgraphs, and those a municipality starts next to it, are on
-                # loopback: a real deployment leaves this out (or allows only its own hosts)
-                registry_allowed_urls=("http://127.0.0.1:*",),
-                # every read of personal data, in the file the transparency subgraph shows
-                access_log=AccessLogSettings(
-                    store=f"sqlite:{state / 'data' / 'audit.sqlite3'}",
-                    spool_dir=state / "data" / "audit-spool",
-                ),
-                # GraphiQL loads the schema before a token is pasted in
-                introspection="all",
-            ),
-            verifier,
-        )
-        config = server_config(
-            app, host="127.0.0.1", port=port, log_level="warning", limits=ConnectionLimits()
-        )
-        server = uvicorn.Server(config)
-        token = issuer.mint(
-            subject="demo-citizen-ann", insz=ANN, ttl=12 * 3600, extra_claims={"acr": "substantial"}
-        )
-        asyncio.run(_serve(server, _banner(f"http://127.0.0.1:{port}/graphql", token)))
-    except KeyboardInterrupt:
-        pass
-    except RuntimeError as exc:
-        print(f"rugzak demo: {exc}", file=sys.stderr)
-        return 1
+        yield urls
     finally:
         _stop(procs)
-        registry_dir.cleanup()
-    return 0
 
 
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
-
-
-async def _serve(server: uvicorn.Server, banner: str) -> None:
-    async def announce() -> None:
-        while not server.started:
-            if server.should_exit:
-                return
-            await asyncio.sleep(0.05)
-        print(banner, flush=True)
-
-    task = asyncio.create_task(announce())
-    await server.serve()
-    task.cancel()

@@ -20,8 +20,17 @@ ROOT = Path(__file__).resolve().parents[2]
 INSZ = "85073003328"
 
 
-def rugzak_token(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def demo_state(tmp_path: Path) -> dict[str, str]:
+    """The environment of a shell next to a demo whose state is in tmp_path/demo, whose issuer
+    exists (as the demo makes it at its start)."""
+    DevIssuer.load_or_create(tmp_path / "demo" / "dev-issuer")
+    return {**os.environ, "PYTHONPATH": str(ROOT), "RUGZAK_DEMO_DIR": str(tmp_path / "demo")}
+
+
+def rugzak_token(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = demo_state(tmp_path)
+    cwd = tmp_path / "some-other-folder"  # the demo's issuer is found from any folder
+    cwd.mkdir(exist_ok=True)
     return subprocess.run(
         [sys.executable, "-m", "auth.token_cli", *args],
         cwd=cwd,
@@ -48,7 +57,7 @@ async def test_prints_exactly_one_token_that_verifies(tmp_path: Path) -> None:
     assert done.stdout == token + "\n"
     assert token.count(".") == 2 and not any(c.isspace() for c in token)
 
-    directory = tmp_path / ".rugzak" / "dev-issuer"  # the default, relative to the cwd
+    directory = tmp_path / "demo" / "dev-issuer"  # the demo's, by default
     principal = await verifier_for(directory).authenticate(f"Bearer {token}")
     assert principal.insz == INSZ
     assert principal.scopes == {"profile:read"}
@@ -63,7 +72,7 @@ async def test_later_runs_reuse_the_same_key(tmp_path: Path) -> None:
     assert first.returncode == second.returncode == 0
     kid = jwt.get_unverified_header(first.stdout.strip())["kid"]
     assert jwt.get_unverified_header(second.stdout.strip())["kid"] == kid
-    principal = await verifier_for(tmp_path / ".rugzak" / "dev-issuer").verify(
+    principal = await verifier_for(tmp_path / "demo" / "dev-issuer").verify(
         second.stdout.strip()
     )
     assert (principal.subject, principal.insz) == ("civil-servant-1", None)
@@ -71,11 +80,46 @@ async def test_later_runs_reuse_the_same_key(tmp_path: Path) -> None:
 
 
 def test_invalid_insz_exits_2(tmp_path: Path) -> None:
-    done = rugzak_token(tmp_path, "--citizen", "85073003329")
+    done = subprocess.run(
+        [sys.executable, "-m", "auth.token_cli", "--citizen", "85073003329"],
+        cwd=tmp_path, env={**os.environ, "RUGZAK_DEMO_DIR": str(tmp_path / "demo")},
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
     assert done.returncode == 2
     assert done.stdout == ""
     assert "INSZ" in done.stderr
-    assert not (tmp_path / ".rugzak").exists()  # nothing is created for a refused request
+    assert not (tmp_path / "demo").exists()  # nothing is created for a refused request
+
+
+def test_without_a_demo_nothing_is_minted_and_it_says_where_it_looked(tmp_path: Path) -> None:
+    """A new issuer made here would sign tokens no running gateway trusts."""
+    done = subprocess.run(
+        [sys.executable, "-m", "auth.token_cli", "--citizen", INSZ],
+        cwd=tmp_path, env={**os.environ, "RUGZAK_DEMO_DIR": str(tmp_path / "demo")},
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1 and done.stdout == ""
+    assert f"no development issuer in {tmp_path / 'demo' / 'dev-issuer'}" in done.stderr
+    assert "--dev-issuer-dir" in done.stderr
+    assert list(tmp_path.iterdir()) == []  # nothing made, here or there
+
+
+def test_the_demo_keeps_its_state_in_the_users_data_directory(tmp_path: Path) -> None:
+    from auth.dev_issuer import demo_issuer_dir
+
+    env = {k: v for k, v in os.environ.items() if k != "RUGZAK_DEMO_DIR"}
+    code = "from auth.dev_issuer import demo_issuer_dir; print(demo_issuer_dir())"
+    for extra, expected in (
+        ({"XDG_DATA_HOME": str(tmp_path / "xdg")}, tmp_path / "xdg" / "rugzak" / "demo"),
+        ({"HOME": str(tmp_path / "home")}, tmp_path / "home/.local/share/rugzak/demo"),
+    ):
+        run_env = {k: v for k, v in env.items() if k != "XDG_DATA_HOME"} | extra
+        done = subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, env=run_env, capture_output=True, text=True,
+            timeout=60, check=True,
+        )  # fmt: skip
+        assert done.stdout.strip() == str(expected / "dev-issuer")
+    assert demo_issuer_dir().name == "dev-issuer"
 
 
 def test_dev_issuer_dir_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -145,12 +189,12 @@ async def test_staff_token_through_rugzak_token(tmp_path: Path) -> None:
          "--scope", "allowances:read", "--scope", "tickets:read", "--purpose", "child-benefit",
          "--municipality", "44021", "--acr", "high", "--role", "case-handler",
          "--client-id", "groeipakket-backoffice"],
-        cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)},
+        cwd=tmp_path, env=demo_state(tmp_path),
         capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     token = done.stdout.strip()
-    principal = await verifier_for(tmp_path / ".rugzak" / "dev-issuer").verify(token)
+    principal = await verifier_for(tmp_path / "demo" / "dev-issuer").verify(token)
     assert principal.is_staff and not principal.is_citizen
     assert (principal.subject, principal.insz) == ("civil-servant-1", None)
     assert principal.roles == {"staff", "case-handler"}

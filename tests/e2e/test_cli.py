@@ -123,12 +123,12 @@ def _with_closed_stdout(*args: str) -> subprocess.CompletedProcess[str]:
         os.close(write_end)
 
 
-def test_a_reader_that_went_away_gets_no_traceback() -> None:
+def test_a_reader_that_went_away_gets_no_traceback(tmp_path: Path) -> None:
     for args in (
         ("plan", "--supergraph", str(SUPERGRAPH), "examples/profile.graphql"),
         ("--help",),
         ("serve", "--help"),
-        ("token", "--citizen", ANN, "--dev-issuer-dir", str(ROOT / ".rugzak" / "dev-issuer")),
+        ("token", "--citizen", ANN, "--dev-issuer-dir", str(tmp_path / "dev-issuer")),
     ):
         result = _with_closed_stdout(*args)
         assert result.stderr == "", (args, result.stderr)

@@ -45,3 +45,16 @@ def test_the_serve_synopsis_names_every_option_of_serve_and_no_other() -> None:
 
 def test_the_token_synopsis_names_every_option_of_token_and_no_other() -> None:
     assert synopsis("token") == options(token_parser())
+
+
+def test_the_demo_takes_every_option_of_serve_and_its_own() -> None:
+    from gateway.cli import build_parser
+
+    serve = argparse.ArgumentParser()
+    serve_options(serve)
+    commands = next(
+        a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)
+    )
+    demo = options(commands.choices["demo"])
+    assert demo - options(serve) == synopsis("demo") == {"--fresh"}
+    assert options(serve) <= demo
