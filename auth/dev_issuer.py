@@ -12,8 +12,6 @@ import base64
 import hashlib
 import json
 import logging
-import os
-import secrets
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -26,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jose import jwk, jwt
 
 from auth.assurance import ACR_LEVELS
+from auth.key_files import write_private, write_public
 from auth.verifier import DEFAULT_AUDIENCE, DEFAULT_ISSUER
 
 log = logging.getLogger("rugzak.auth")
@@ -56,31 +55,6 @@ def demo_issuer_dir() -> Path:
 def _b64url_uint(value: int) -> str:
     raw = value.to_bytes(max(1, (value.bit_length() + 7) // 8), "big")
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
-
-
-def _write_private(path: Path, data: bytes) -> bool:
-    """Create `path` with mode 0600 atomically; False when another process created it first."""
-    temp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        try:
-            os.link(temp, path)  # fails if the file exists: never overwrite a key
-        except FileExistsError:
-            return False
-        except OSError:  # a file system without hard links: exclusive create instead
-            try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            except FileExistsError:
-                return False
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-        return True
-    finally:
-        temp.unlink(missing_ok=True)
 
 
 class DevIssuer:
@@ -138,7 +112,7 @@ class DevIssuer:
         key_path = directory / KEY_FILE
         if not key_path.exists():
             fresh = cls.generate(issuer=issuer, audience=audience)
-            if _write_private(key_path, fresh._private_pem.encode("ascii")):
+            if write_private(key_path, fresh._private_pem.encode("ascii")):
                 fresh.write_jwks(directory / JWKS_FILE)
                 return fresh
         try:
@@ -166,10 +140,7 @@ class DevIssuer:
 
     def write_jwks(self, path: Path) -> None:
         """Write the JWKS to `path` (atomically); `path.as_uri()` is then a file:// JWKS URL."""
-        path = Path(path)
-        temp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
-        temp.write_text(json.dumps(self.jwks(), indent=2) + "\n", "utf-8")
-        os.replace(temp, path)
+        write_public(Path(path), json.dumps(self.jwks(), indent=2) + "\n")
 
     def sign(self, claims: Mapping[str, Any], *, headers: Mapping[str, Any] | None = None) -> str:
         """Sign arbitrary claims with RS256 and this issuer's kid (tests use it for odd tokens)."""

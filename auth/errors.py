@@ -19,6 +19,9 @@ sentence for people. Neither ever contains the token, a claim value or a key.
 | INVALID_AUDIENCE             | 401  | `aud` is missing or does not name this service          |
 | INVALID_CLAIMS               | 401  | no `exp`, or a time/identity claim of the wrong type or |
 |                              |      | an `rrn` that is not a valid INSZ                       |
+| WRONG_TOKEN_TYPE             | 401  | a token the gateway minted for a subgraph, shown to the |
+|                              |      | gateway as a client token (or, at a subgraph, any token |
+|                              |      | that is not one the gateway minted)                     |
 | AUTH_PROVIDER_UNAVAILABLE    | 503  | the issuer's JWKS cannot be fetched: not the caller's   |
 |                              |      | fault; the request may be retried later                 |
 
@@ -43,6 +46,7 @@ class AuthErrorCode(StrEnum):
     TOKEN_NOT_YET_VALID = "TOKEN_NOT_YET_VALID"
     INVALID_AUDIENCE = "INVALID_AUDIENCE"
     INVALID_CLAIMS = "INVALID_CLAIMS"
+    WRONG_TOKEN_TYPE = "WRONG_TOKEN_TYPE"
     AUTH_PROVIDER_UNAVAILABLE = "AUTH_PROVIDER_UNAVAILABLE"
 
 

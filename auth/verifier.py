@@ -11,6 +11,11 @@
    rate-limited refetch on an unknown `kid`);
 5. python-jose verifies the signature with that one key and `algorithms=[alg]`;
 6. the verified claims are checked (`iss`, `aud`, `exp` required, `nbf`, `iat`, with leeway).
+
+Token types (the JWS header's `typ`, RFC 8725 3.11): the tokens the gateway mints for its
+subgraphs say `typ: rugzak-subgraph+jwt`. A verifier of client tokens refuses that type whoever
+signed it, so a subgraph cannot replay what it received at the gateway even if the gateway were
+told to trust its own issuer; a verifier built with `token_type` (a subgraph's) accepts only it.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ _WHITESPACE = re.compile(r"\s")  # one search, not a Python loop over the token'
 
 DEFAULT_ISSUER = "rugzak-dev-issuer"  # what verifier_from_env and DevIssuer assume by default
 DEFAULT_AUDIENCE = "rugzak"
+SUBGRAPH_TOKEN_TYPE = "rugzak-subgraph+jwt"  # `typ` of the tokens the gateway mints for subgraphs
 
 
 @dataclass(frozen=True)
@@ -76,7 +82,10 @@ class TokenVerifier:
         jwks_timeout_seconds: float = 5.0,
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
+        token_type: str | None = None,
     ) -> None:
+        """`token_type`: accept only tokens whose header says this `typ` (None: client tokens,
+        which may say anything but the gateway's own SUBGRAPH_TOKEN_TYPE)."""
         if not issuers:
             raise ValueError("a TokenVerifier needs at least one trusted issuer")
         if leeway_seconds < 0 or max_token_bytes <= 0:
@@ -98,6 +107,7 @@ class TokenVerifier:
         self._leeway = leeway_seconds
         self._max_token_bytes = max_token_bytes
         self._clock = clock
+        self._token_type = token_type.lower() if token_type is not None else None
 
     @property
     def issuers(self) -> tuple[TrustedIssuer, ...]:
@@ -131,6 +141,7 @@ class TokenVerifier:
     async def verify(self, token: str) -> Principal:
         """Verify a bearer token and return its Principal; AuthenticationError otherwise."""
         unverified = parse_unverified(token, max_bytes=self._max_token_bytes)
+        self._check_type(unverified.header.get("typ"))
 
         alg = unverified.alg
         if not isinstance(alg, str) or alg not in ASYMMETRIC_ALGORITHMS:
@@ -175,6 +186,21 @@ class TokenVerifier:
             leeway=self._leeway,
         )
         return principal_from_claims(claims, token=token)
+
+    def _check_type(self, typ: object) -> None:
+        # media type names compare case-insensitively (RFC 7515 4.1.9)
+        stated = typ.lower() if isinstance(typ, str) else None
+        if self._token_type is None:
+            if stated == SUBGRAPH_TOKEN_TYPE:
+                raise AuthenticationError(
+                    AuthErrorCode.WRONG_TOKEN_TYPE,
+                    "a token the gateway made for a subgraph is not a client token",
+                )
+        elif stated != self._token_type:
+            raise AuthenticationError(
+                AuthErrorCode.WRONG_TOKEN_TYPE,
+                "this service accepts only the tokens the gateway makes for it",
+            )
 
     @staticmethod
     def _verified_claims(token: str, key: Any, alg: str) -> dict[str, Any]:
