@@ -80,7 +80,7 @@ def _whole_number(env: Mapping[str, str], name: str, default: int, low: int, hig
     return int(text)
 
 
-def _jwks_url(value: str, base: Path | None) -> str:
+def jwks_url_setting(value: str, base: Path | None) -> str:
     """A URL as it is; a plain path as a file:// URL (relative to `base`, else the cwd)."""
     if "://" in value:
         return value
@@ -191,7 +191,7 @@ def parse_trusted_issuers(
         entry.check_keys()
         name = entry.text("issuer")
         audience = entry.text("audience")
-        jwks_url = _jwks_url(entry.text("jwks_url"), base)
+        jwks_url = jwks_url_setting(entry.text("jwks_url"), base)
         algorithms = entry.algorithms()
         if name in first_seen:
             entry.fail(f"the same issuer is already issuer {first_seen[name]}; list it once")
@@ -265,7 +265,7 @@ def settings_from_env(
     audience = env.get("RUGZAK_AUDIENCE", "").strip() or DEFAULT_AUDIENCE
     try:
         trusted = TrustedIssuer(
-            issuer=issuer, audience=audience, jwks_url=_jwks_url(jwks_url, None)
+            issuer=issuer, audience=audience, jwks_url=jwks_url_setting(jwks_url, None)
         )
     except ValueError as exc:
         raise ValueError(

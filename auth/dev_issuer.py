@@ -12,6 +12,7 @@ import base64
 import hashlib
 import json
 import logging
+import os
 import time
 import uuid
 from collections.abc import Mapping, Sequence

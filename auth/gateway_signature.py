@@ -1,26 +1,23 @@
-"""Only the gateway may call the subgraphs: an HMAC-SHA256 signature on every subgraph request.
-
-The gateway and its subgraphs share a secret. The gateway signs each request it sends; a subgraph
-configured with the secret refuses any request whose signature does not verify, so nobody who
-reaches a subgraph's port can go around the gateway's authorisation.
+"""An HMAC-SHA256 signature over an HTTP request: how a subgraph signs the cache invalidations it
+sends the gateway, with a key of its own (auth/invalidation_keys.py).
 
     x-rugzak-signature: t=<unix seconds>,v1=<64 hex digits>
 
-`v1` is HMAC-SHA256(secret, message) with the message
+`v1` is HMAC-SHA256(key, message) with the message
 
-    <t> LF <METHOD> LF <target> LF <authorization> LF <x-rugzak-purpose> LF <body bytes>
+    <t> LF <METHOD> LF <target> LF <x-rugzak-subgraph> LF <body bytes>
 
-`target` is the path and query the subgraph receives (`/graphql`, `/graphql?x=1`); the two header
-values are those the gateway forwards (empty when absent), so a signed body cannot be replayed
-under another caller's token. The body is signed as the exact bytes sent.
+`target` is the path and query the receiver gets (`/cache/invalidate`); `x-rugzak-subgraph` is
+the sender's name (empty when absent). The body is signed as the exact bytes sent.
 
 A verifier accepts a request when `t` is within `window` seconds of its clock (60 by default: a
-captured request can be replayed only that long) and one `v1` matches one of its secrets,
-compared in constant time. Several secrets allow rotation: a signer signs with the first, a
-verifier accepts any. Secrets are at least 32 bytes.
+captured request can be replayed only that long) and one `v1` matches one of its keys, compared
+in constant time. Several keys allow rotation: a signer signs with one, a verifier accepts any.
+Keys are at least 32 bytes.
 
-Settings: RUGZAK_SUBGRAPH_SECRET (comma-separated secrets) or RUGZAK_SUBGRAPH_SECRET_FILE (a file
-of them, one per line or comma-separated); see `secrets_from_env`.
+(The gateway's own calls to subgraphs carry no such signature: each carries a token the gateway
+minted for that subgraph alone, auth/subgraph_tokens.py. A secret shared by every subgraph would
+let any of them call the others as the gateway.)
 """
 
 from __future__ import annotations
@@ -35,10 +32,9 @@ from pathlib import Path
 from typing import Final
 
 SIGNATURE_HEADER: Final = "x-rugzak-signature"
-# the forwarded headers a signature covers (lower-case names), in the order they are signed
-SIGNED_HEADERS: Final = ("authorization", "x-rugzak-purpose")
-SECRET_ENV: Final = "RUGZAK_SUBGRAPH_SECRET"
-SECRET_FILE_ENV: Final = "RUGZAK_SUBGRAPH_SECRET_FILE"
+SUBGRAPH_HEADER: Final = "x-rugzak-subgraph"  # who signs
+# the headers a signature covers (lower-case names), in the order they are signed
+SIGNED_HEADERS: Final = (SUBGRAPH_HEADER,)
 MIN_SECRET_BYTES: Final = 32
 DEFAULT_WINDOW_SECONDS: Final = 60
 MAX_HEADER_LENGTH: Final = 1024  # a header longer than this is refused unparsed
@@ -51,7 +47,7 @@ class SignatureErrorCode(StrEnum):
 
 
 class GatewaySignatureError(Exception):
-    """A request carries no valid gateway signature; `code` is a `SignatureErrorCode` value."""
+    """A request carries no valid signature; `code` is a `SignatureErrorCode` value."""
 
     code: str
     message: str
@@ -65,11 +61,11 @@ class GatewaySignatureError(Exception):
 def check_secrets(secrets: Sequence[bytes]) -> tuple[bytes, ...]:
     """The secrets as a tuple; ValueError when there are none or one is under 32 bytes."""
     if not secrets:
-        raise ValueError("no gateway signature secret given")
+        raise ValueError("no signing key given")
     for secret in secrets:
         if len(secret) < MIN_SECRET_BYTES:
             raise ValueError(
-                f"a gateway signature secret must be at least {MIN_SECRET_BYTES} bytes,"
+                f"a signing key or secret must be at least {MIN_SECRET_BYTES} bytes,"
                 f" one has {len(secret)}"
             )
     return tuple(secrets)
@@ -81,13 +77,15 @@ def parse_secrets(text: str) -> tuple[bytes, ...]:
     return check_secrets([item.encode() for item in items if item])
 
 
-def secrets_from_env(env: Mapping[str, str] = os.environ) -> tuple[bytes, ...]:
-    """The secrets in RUGZAK_SUBGRAPH_SECRET or the file RUGZAK_SUBGRAPH_SECRET_FILE; () when
-    neither is set. ValueError when both are, or a secret is too short; OSError for the file."""
-    value = env.get(SECRET_ENV, "").strip()
-    path = env.get(SECRET_FILE_ENV, "").strip()
+def secrets_from_env(
+    variable: str, file_variable: str, env: Mapping[str, str] = os.environ
+) -> tuple[bytes, ...]:
+    """The secrets in `variable` or the file named in `file_variable`; () when neither is set.
+    ValueError when both are, or a secret is too short; OSError for the file."""
+    value = env.get(variable, "").strip()
+    path = env.get(file_variable, "").strip()
     if value and path:
-        raise ValueError(f"set {SECRET_ENV} or {SECRET_FILE_ENV}, not both")
+        raise ValueError(f"set {variable} or {file_variable}, not both")
     if path:
         return parse_secrets(Path(path).read_text(encoding="utf-8"))
     return parse_secrets(value) if value else ()
@@ -146,15 +144,15 @@ class GatewaySignatureVerifier:
         if not signature:
             raise GatewaySignatureError(
                 SignatureErrorCode.GATEWAY_SIGNATURE_REQUIRED,
-                "this service answers only the gateway: the request carries no gateway signature",
+                "the request carries no signature (x-rugzak-signature)",
             )
         timestamp, candidates = _parse(signature)
         if abs(self._clock() - timestamp) > self._window:
-            raise _invalid("the gateway signature is too old or from the future (clock skew?)")
+            raise _invalid("the signature is too old or from the future (clock skew?)")
         try:
             prefix = _prefix(timestamp, method, target, headers)
         except ValueError:
-            raise _invalid("the request cannot carry a valid gateway signature") from None
+            raise _invalid("the request cannot carry a valid signature") from None
         expected = []
         for keyed in self._macs:
             mac = keyed.copy()
@@ -167,7 +165,7 @@ class GatewaySignatureVerifier:
             for digest in expected:
                 matched |= hmac.compare_digest(candidate, digest)
         if not matched:
-            raise _invalid("the gateway signature does not match the request")
+            raise _invalid("the signature does not match the request")
 
 
 def _invalid(message: str) -> GatewaySignatureError:
@@ -176,7 +174,7 @@ def _invalid(message: str) -> GatewaySignatureError:
 
 def _parse(signature: str) -> tuple[int, list[str]]:
     """`t=<digits>,v1=<hex>[,v1=<hex>...]`; other keys are ignored (later versions)."""
-    malformed = _invalid("the gateway signature is malformed")
+    malformed = _invalid("the signature is malformed")
     if len(signature) > MAX_HEADER_LENGTH:
         raise malformed
     timestamp: int | None = None

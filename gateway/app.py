@@ -1,11 +1,11 @@
-"""The Starlette app: /graphql (POST and GET, JSON; an explorer page for browsers), /health, and
-the development issuer's JWKS."""
+"""The Starlette app: /graphql (POST and GET, JSON; an explorer page for browsers), /health, the
+gateway's own JWKS (/.well-known/gateway-jwks.json: the keys of the tokens it mints for
+subgraphs) and the development issuer's (/.well-known/jwks.json)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping
@@ -20,18 +20,16 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from auth.errors import AuthenticationError, AuthErrorCode
-from auth.gateway_signature import (
-    SIGNATURE_HEADER,
-    GatewaySignatureError,
-    GatewaySignatureVerifier,
-    GatewaySigner,
-)
+from auth.gateway_keys import GatewayKeys
+from auth.invalidation_keys import InvalidationKeys
 from auth.principal import ANONYMOUS, Principal
+from auth.subgraph_tokens import ALL_CLAIMS, MINIMAL_CLAIMS, SubgraphTokenMinter
 from auth.verifier import TokenVerifier
 from gateway.admin import METRICS_READ, AdminListener, on_admin_listener
 from gateway.allow_list import AllowList, client_of, sha256
 from gateway.audit.log import AccessLog
-from gateway.cache.entities import INVALIDATE_SCOPE, EntityCache, invalidation_tags
+from gateway.cache.entities import EntityCache
+from gateway.cache.invalidation import InvalidationEndpoint
 from gateway.cache.memory import BoundedMemoryCache
 from gateway.cache.status import HEADER as CACHE_STATUS_HEADER
 from gateway.cache.store import cache_store
@@ -39,6 +37,7 @@ from gateway.client_ip import ClientAddress, parse_networks
 from gateway.config import GatewayConfig
 from gateway.disconnect import CancelOnDisconnect
 from gateway.errors import RequestError, graphql_error
+from gateway.execution.credentials import SubgraphCredentials
 from gateway.execution.executor import Executor
 from gateway.execution.resilience import Resilience
 from gateway.execution.subgraph_client import SubgraphClient
@@ -65,6 +64,8 @@ log = logging.getLogger("rugzak.app")
 PURPOSE_HEADER = "x-rugzak-purpose"
 # a request that asks for its estimated cost in extensions.cost
 COST_HEADER = "x-rugzak-cost"
+# where the gateway publishes the public keys of the tokens it mints for subgraphs
+GATEWAY_JWKS_PATH = "/.well-known/gateway-jwks.json"
 _JSON_TYPES = ("application/json", "application/graphql-response+json")
 
 
@@ -86,15 +87,35 @@ class GatewayApp:
         self.verifier = verifier
         self.supergraph_sdl = read_supergraph_source(config.supergraph)
         self.supergraph: Supergraph = load_supergraph(self.supergraph_sdl)
-        signer = None if config.subgraph_secret is None else GatewaySigner(config.subgraph_secret)
-        self.client = SubgraphClient(
-            config.subgraph_timeout, config.subgraph_timeouts, signer=signer
-        )
-        unknown = set(config.subgraph_urls) - {g.name for g in self.supergraph.graphs.values()}
+        self.client = SubgraphClient(config.subgraph_timeout, config.subgraph_timeouts)
+        names = {g.name for g in self.supergraph.graphs.values()}
+        unknown = set(config.subgraph_urls) - names
         if unknown:
             raise ValueError(
                 f"--subgraph-url names unknown subgraphs: {', '.join(sorted(unknown))}"
             )
+        self.gateway_keys = (
+            GatewayKeys.generate()
+            if config.gateway_key_dir is None
+            else GatewayKeys.load_or_create(config.gateway_key_dir)
+        )
+        minter = SubgraphTokenMinter(
+            self.gateway_keys, config.gateway_issuer, config.subgraph_token_ttl
+        )
+        if verifier is not None and any(t.issuer == minter.issuer for t in verifier.issuers):
+            log.warning(
+                "the gateway's own issuer %r is listed as a client issuer: its tokens for "
+                "subgraphs are refused as client tokens all the same",
+                minter.issuer,
+            )
+        # without a registry every subgraph is the operator's; with one, the registry says
+        # (the --supergraph file's subgraphs are the operator's until it has spoken)
+        self.credentials = SubgraphCredentials(
+            minter,
+            grants=dict.fromkeys(names, ALL_CLAIMS),
+            default_grant=MINIMAL_CLAIMS if config.registry_url else ALL_CLAIMS,
+            propagate=config.propagate_headers,
+        )
         policies: dict[str, Policy] = {}
         for module in config.policy_modules:
             policies.update(load_policy_module(module))
@@ -252,8 +273,9 @@ class GatewayApp:
                 Route("/health", self.health, methods=["GET"]),
                 Route("/ready", self.ready, methods=["GET"]),
                 Route("/metrics", self.metrics_endpoint, methods=["GET"]),
-                Route("/cache/invalidate", self.invalidate_endpoint, methods=["POST"]),
+                Route("/cache/invalidate", self._invalidation(), methods=["POST"]),
                 Route("/.well-known/jwks.json", self.jwks_endpoint, methods=["GET"]),
+                Route(GATEWAY_JWKS_PATH, self.gateway_jwks_endpoint, methods=["GET"]),
                 *graphiql_routes(),
                 *(self.registry.routes(self._authenticate) if self.registry else []),
             ],
@@ -290,53 +312,15 @@ class GatewayApp:
             body["lastReloadError"] = self.reload_error
         return _json(status, body)
 
-    async def invalidate_endpoint(self, request: Request) -> Response:
-        """`{"tags": ["Citizen:85671012385"], "entities": [{"__typename": "Ticket", "id": "7"}]}`
-        from a caller whose token grants the `cache:invalidate` scope, or from one of our
-        subgraphs: a request signed with the subgraph secret (`x-rugzak-signature`, as the
-        gateway signs its own subgraph requests). A signature that does not verify is refused,
-        whatever token comes with it."""
-        signature = request.headers.get(SIGNATURE_HEADER)
-        verifier = self._subgraph_signatures
-        body = b""
-        if signature is not None and verifier is not None:
-            async for chunk in request.stream():
-                body += chunk
-                if len(body) > self.config.max_body_bytes:
-                    error = graphql_error("request body too large", "PAYLOAD_TOO_LARGE")
-                    return _json(413, {"errors": [error]})
-            try:
-                verifier.verify(signature, request.method, _target(request), body, request.headers)
-            except GatewaySignatureError as exc:
-                return _json(401, {"errors": [graphql_error(exc.message, exc.code)]})
-            who = "a subgraph (signed)"
-        else:
-            try:
-                principal = await self._authenticate(request)
-            except (AuthenticationError, RequestError) as exc:
-                return _json(401, {"errors": [graphql_error(str(exc), "UNAUTHENTICATED")]})
-            if not principal.has_scope(INVALIDATE_SCOPE):
-                message = f"invalidating the cache needs the {INVALIDATE_SCOPE} scope"
-                return _json(403, {"errors": [graphql_error(message, "FORBIDDEN")]})
-            who = str(principal.subject)
-            body = await request.body()
-        try:
-            payload = orjson.loads(body)
-            tags = invalidation_tags(payload)
-        except (orjson.JSONDecodeError, ValueError) as exc:
-            return _json(400, {"errors": [graphql_error(str(exc), "BAD_REQUEST")]})
-        invalidated = await self.entity_cache.invalidate(tags)
-        kinds = ", ".join(sorted({tag.split(":", 1)[0] for tag in tags}))  # no keys: no INSZ
-        log.info("cache invalidated by %s: %d tags (%s)", who, len(tags), kinds)
-        status = 200 if invalidated == len(tags) else 503  # the cache backend is down
-        return _json(status, {"invalidated": invalidated, "tags": tags})
-
-    @functools.cached_property
-    def _subgraph_signatures(self) -> GatewaySignatureVerifier | None:
-        """Checks that an invalidation comes from one of our subgraphs: they hold the secret
-        the gateway signs its subgraph requests with. None without a secret."""
-        secret = self.config.subgraph_secret
-        return None if secret is None else GatewaySignatureVerifier([secret])
+    def _invalidation(self) -> InvalidationEndpoint:
+        secrets = self.config.invalidation_secrets
+        return InvalidationEndpoint(
+            InvalidationKeys(secrets) if secrets else None,
+            self._authenticate,
+            lambda: self.supergraph,
+            lambda: self.entity_cache,
+            self.config.max_body_bytes,
+        )
 
     async def metrics_endpoint(self, request: Request) -> Response:
         if not on_admin_listener(request):
@@ -360,6 +344,13 @@ class GatewayApp:
             message = f"{what} needs the {scope} scope"
             return _json(403, {"errors": [graphql_error(message, "FORBIDDEN")]})
         return None
+
+    async def gateway_jwks_endpoint(self, request: Request) -> Response:
+        """The public keys subgraphs verify the gateway's tokens with (rotation: every key in
+        the key directory, the next one before it signs)."""
+        return JSONResponse(
+            self.gateway_keys.jwks(), headers={"cache-control": "public, max-age=60"}
+        )
 
     async def jwks_endpoint(self, request: Request) -> Response:
         if self.jwks is None:
@@ -427,7 +418,7 @@ class GatewayApp:
                 query,
                 operation_name,
                 variables,
-                _forwarded_headers(principal),
+                self.credentials.for_caller(principal, request.headers),
                 allow_mutation,
                 self.config.expose_query_plan
                 and request.headers.get("x-rugzak-query-plan", "").lower() in ("1", "true"),
@@ -469,6 +460,11 @@ class GatewayApp:
                 )
             return ANONYMOUS
         principal = await self.verifier.authenticate(header)
+        if principal.issuer == self.credentials.minter.issuer:  # belt and braces: see auth.verifier
+            raise AuthenticationError(
+                AuthErrorCode.WRONG_TOKEN_TYPE,
+                "a token the gateway made for a subgraph is not a client token",
+            )
         stated = request.headers.get(PURPOSE_HEADER, "").strip()
         if not stated or stated == principal.purpose:
             return principal
@@ -553,15 +549,6 @@ def _fields(query: Any, operation_name: Any, variables: Any, extensions: Any) ->
     return _Sent(query, operation_name or None, variables, extensions)
 
 
-def _forwarded_headers(principal: Principal) -> dict[str, str]:
-    if principal.token:
-        headers = {"authorization": f"Bearer {principal.token}"}
-        if principal.purpose:  # subgraphs apply their data-dependent rules with it
-            headers[PURPOSE_HEADER] = principal.purpose
-        return headers
-    return {}
-
-
 def _asks(request: Request, header: str) -> bool:
     return request.headers.get(header, "").lower() in ("1", "true")
 
@@ -586,11 +573,3 @@ def _respond(result: GraphQLResponse) -> Response:
 
 def create_app(config: GatewayConfig, verifier: TokenVerifier | None = None) -> Starlette:
     return GatewayApp(config, verifier).starlette()
-
-
-def _target(request: Request) -> str:
-    """The path and query as received, which is what a signer signed (not a decoded form)."""
-    raw_path: bytes | None = request.scope.get("raw_path")
-    path = raw_path.decode("latin-1") if raw_path else request.scope["path"]
-    query: bytes = request.scope.get("query_string", b"")
-    return f"{path}?{query.decode('latin-1')}" if query else path

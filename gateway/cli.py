@@ -139,16 +139,32 @@ def _flag(value: bool, env: str) -> bool:
     return value or os.environ.get(env, "").strip().lower() in ("1", "true", "yes", "on")
 
 
-def _subgraph_secret(path: str | None) -> bytes | None:
-    """What signs subgraph requests: the first secret in --subgraph-secret-file, else in
-    RUGZAK_SUBGRAPH_SECRET or RUGZAK_SUBGRAPH_SECRET_FILE; None: requests go unsigned."""
-    from auth.gateway_signature import parse_secrets, secrets_from_env
+def _invalidation_secrets(path: str | None) -> tuple[bytes, ...]:
+    """The master secrets subgraphs' invalidation keys derive from: --invalidation-secret-file,
+    else RUGZAK_INVALIDATION_SECRET or RUGZAK_INVALIDATION_SECRET_FILE; () when none is set."""
+    from auth.gateway_signature import parse_secrets
+    from auth.invalidation_keys import masters_from_env
 
     try:
-        secrets = parse_secrets(Path(path).read_text("utf-8")) if path else secrets_from_env()
+        return parse_secrets(Path(path).read_text("utf-8")) if path else masters_from_env()
     except (OSError, ValueError) as exc:
-        raise SystemExit(f"rugzak: subgraph secret: {exc}") from None
-    return secrets[0] if secrets else None
+        raise SystemExit(f"rugzak: invalidation secret: {exc}") from None
+
+
+def _propagated(items: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    """`--propagate-header ticketing=x-request-id,traceparent` (repeatable)."""
+    out: dict[str, tuple[str, ...]] = {}
+    for name, value in _key_values(items, "--propagate-header").items():
+        out[name] = (*out.get(name, ()), *value.split(","))
+    return out
+
+
+def gateway_key_dir(given: str | None) -> Path:
+    """--gateway-key-dir, else RUGZAK_GATEWAY_KEY_DIR, else gateway-keys in the data directory."""
+    from gateway.registry.store import data_dir
+
+    configured = given or os.environ.get("RUGZAK_GATEWAY_KEY_DIR", "").strip()
+    return Path(configured) if configured else data_dir() / "gateway-keys"
 
 
 def gateway_config(args: argparse.Namespace) -> GatewayConfig:
@@ -184,7 +200,13 @@ def gateway_config(args: argparse.Namespace) -> GatewayConfig:
         policy_modules=tuple(args.policy_module),
         cache_url=args.cache or os.environ.get("RUGZAK_CACHE_URL") or None,
         entity_ttls=_entity_ttls(args.entity_ttl),
-        subgraph_secret=_subgraph_secret(args.subgraph_secret_file),
+        gateway_key_dir=gateway_key_dir(args.gateway_key_dir),
+        gateway_issuer=args.gateway_issuer
+        or env.get("RUGZAK_GATEWAY_ISSUER", "").strip()
+        or "rugzak-gateway",
+        subgraph_token_ttl=args.subgraph_token_ttl,
+        propagate_headers=_propagated(args.propagate_header),
+        invalidation_secrets=_invalidation_secrets(args.invalidation_secret_file),
         expose_cache_status=_flag(args.expose_cache_status, "RUGZAK_EXPOSE_CACHE_STATUS"),
         plan_cache_entries=_positive_int(entries, "--plan-cache-entries"),
         plan_cache_bytes=_size(size, "--plan-cache-size"),
@@ -201,6 +223,14 @@ def gateway_config(args: argparse.Namespace) -> GatewayConfig:
         access_log=_access_log(args),
     )
     edge.configure(args, config)
+    if env.get("RUGZAK_SUBGRAPH_SECRET") or env.get("RUGZAK_SUBGRAPH_SECRET_FILE"):
+        print(
+            "rugzak: RUGZAK_SUBGRAPH_SECRET is no longer used: the gateway sends each subgraph a "
+            "token of its own (see README, 'Only the gateway may call the subgraphs')",
+            file=sys.stderr,
+        )
+    if not 2 <= config.subgraph_token_ttl <= 300:
+        raise SystemExit("rugzak: --subgraph-token-ttl must be 2 to 300 seconds")
     if config.registry_url:  # the registry, not the file, says what to serve once it has a say
         config.reload_interval = 0.0
     if config.registry_poll_interval <= 0:
@@ -514,10 +544,36 @@ def serve_options(serve: argparse.ArgumentParser) -> None:
         "0: no active checks; env RUGZAK_PROBE_INTERVAL)",
     )
     serve.add_argument(
-        "--subgraph-secret-file",
+        "--gateway-key-dir",
+        metavar="DIR",
+        help="the keys the gateway signs its subgraph tokens with (made when missing; env "
+        "RUGZAK_GATEWAY_KEY_DIR, default $RUGZAK_DATA_DIR/gateway-keys)",
+    )
+    serve.add_argument(
+        "--gateway-issuer",
+        metavar="ID",
+        help="the iss of the gateway's subgraph tokens (env RUGZAK_GATEWAY_ISSUER, default "
+        "rugzak-gateway)",
+    )
+    serve.add_argument(
+        "--subgraph-token-ttl",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="how long a subgraph token lives (2 to 300, default 30)",
+    )
+    serve.add_argument(
+        "--propagate-header",
+        action="append",
+        default=[],
+        metavar="NAME=HEADER[,HEADER]",
+        help="pass these client request headers on to subgraph NAME (repeatable; default none)",
+    )
+    serve.add_argument(
+        "--invalidation-secret-file",
         metavar="PATH",
-        help="sign every subgraph request with the first secret in this file (else env "
-        "RUGZAK_SUBGRAPH_SECRET or RUGZAK_SUBGRAPH_SECRET_FILE)",
+        help="the master secret(s) of the subgraphs' invalidation keys (else env "
+        "RUGZAK_INVALIDATION_SECRET or RUGZAK_INVALIDATION_SECRET_FILE)",
     )
     serve.add_argument(
         "--dev-issuer-dir", help="publish this development issuer's JWKS at /.well-known/jwks.json"
@@ -717,6 +773,9 @@ def _other_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     from gateway.audit.command import add_parser as add_audit_parser
 
     add_audit_parser(sub)
+    from gateway.key_commands import add_parsers as add_key_parsers
+
+    add_key_parsers(sub)
     sub.add_parser("token", help="mint a development token (see `rugzak token --help`)")
     demo = sub.add_parser(
         "demo",

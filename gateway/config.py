@@ -51,8 +51,18 @@ class GatewayConfig:
     allow_unlisted_clients: bool = False
     # a development issuer whose JWKS this gateway publishes at /.well-known/jwks.json
     dev_issuer_dir: Path | None = None
-    # signs every subgraph request (x-rugzak-signature) so subgraphs can refuse other callers
-    subgraph_secret: bytes | None = None
+    # the keys the gateway signs its subgraph tokens with (auth/gateway_keys.py); None: one key
+    # made in memory for this process
+    gateway_key_dir: Path | None = None
+    # the `iss` of the tokens the gateway mints for subgraphs; never a client issuer's
+    gateway_issuer: str = "rugzak-gateway"
+    # how long a minted subgraph token lives (seconds)
+    subgraph_token_ttl: float = 30.0
+    # client headers passed on to a subgraph, by subgraph name (none by default)
+    propagate_headers: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # master secrets the subgraphs' invalidation keys derive from (auth/invalidation_keys.py);
+    # (): no subgraph may invalidate (tokens with the cache:invalidate scope still may)
+    invalidation_secrets: tuple[bytes, ...] = ()
     # seconds between checks of the supergraph's file or URL for a new version (0: never)
     reload_interval: float = 0.0
     # on a new supergraph, plan this many of the operations most recently answered with data,

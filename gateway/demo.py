@@ -11,11 +11,13 @@ subgraphs' URLs, the issuer its tokens come from and a registry of this run's su
 Its state lives in one folder per user (auth.dev_issuer.demo_dir: $RUGZAK_DEMO_DIR, else
 ~/.local/share/rugzak/demo), so that `rugzak token` finds its issuer from any folder: the
 development issuer's key (its public keys published on the gateway's /.well-known/jwks.json,
-which the gateway trusts), the subgraph secret, and the subgraphs' and the access log's data
-(`--fresh` starts that data anew). The gateway signs every subgraph request with the secret and
-the subgraphs answer nobody else; ticketing signs with it the invalidations it sends the gateway
-(RUGZAK_GATEWAY_URL) when a ticket changes. The banner prints what a subgraph developer needs to
-check the gateway's signature. Ctrl-C stops everything.
+which the gateway trusts), the gateway's own keys, the master secret of the subgraphs'
+invalidation keys, and the subgraphs' and the access log's data (`--fresh` starts that data
+anew). The subgraphs never see a caller's token: each call carries a token the gateway signs for
+that subgraph, checked against the keys it publishes at /.well-known/gateway-jwks.json. Each
+subgraph gets only its own invalidation key, which ticketing signs the invalidations it sends
+the gateway (RUGZAK_GATEWAY_URL) with when a ticket changes. The banner prints what a subgraph
+developer needs to check the gateway's tokens. Ctrl-C stops everything.
 """
 
 from __future__ import annotations
@@ -39,7 +41,8 @@ from pathlib import Path
 import httpx
 
 from auth.dev_issuer import DevIssuer, demo_dir
-from auth.gateway_signature import SECRET_ENV, SECRET_FILE_ENV
+from auth.invalidation_keys import KEY_ENV, MASTER_ENV, MASTER_FILE_ENV, derive_key
+from auth.subgraph_tokens import DEFAULT_GATEWAY_ISSUER
 from auth.verifier import TokenVerifier, TrustedIssuer
 from gateway import config_file
 from gateway.config import GatewayConfig
@@ -53,7 +56,8 @@ DEMO_CONFIG = Path(str(FILES / "demo.toml"))
 # options the demo sets itself: what it runs, and whom it trusts
 OWN = (
     "supergraph", "subgraph-url", "dev-issuer-dir", "registry", "trusted-issuers", "jwks-url",
-    "trusted-issuer", "audience", "subgraph-secret-file", "fd",
+    "trusted-issuer", "audience", "gateway-key-dir", "gateway-issuer", "invalidation-secret-file",
+    "fd",
 )  # fmt: skip
 
 
@@ -103,7 +107,7 @@ def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
             os.killpg(proc.pid, signal.SIGKILL)
 
 
-def _banner(url: str, token: str, state: Path, secret_file: Path, rugzak: str) -> str:
+def _banner(url: str, token: str, state: Path, rugzak: str) -> str:
     query = (FILES / "examples" / "profile.graphql").read_text(encoding="utf-8").strip()
     base = url.rsplit("/", 1)[0]
     return f"""
@@ -127,11 +131,12 @@ Who read Ann's data (every read of personal data is logged; she sees her own):
   {{ me {{ accessLog(first: 5) {{ at organisation {{ nisCode name }} role purpose
                                 application categories outcome }} }} }}
 
-Developing a subgraph against the demo: the gateway signs every request it sends a subgraph
-(x-rugzak-signature, HMAC-SHA256) with the demo's subgraph secret; check it with the same one:
-  secret:    {secret_file.read_text(encoding="ascii").strip()}
-  its file:  {SECRET_FILE_ENV}={secret_file}
-  callers' tokens are signed by the demo's issuer, whose keys are at {base}/.well-known/jwks.json
+Developing a subgraph against the demo: the gateway sends it no caller's token, but one it signs
+for that subgraph (ES256, typ rugzak-subgraph+jwt, iss {DEFAULT_GATEWAY_ISSUER}, aud the name it
+is registered under, 30 s), with the caller claims granted to it (none until a registry:admin
+grants some: `{rugzak} registry claims NAME --grant rrn`). Check it with the gateway's keys:
+  keys:      {base}/.well-known/gateway-jwks.json
+  (a subgraph built on subgraphs/common: RUGZAK_GATEWAY_JWKS_URL=<those keys' URL>)
   register it (composition and breaking changes checked first):
     {rugzak} registry add NAME --url http://127.0.0.1:PORT/graphql --gateway {base} \\
          --token "$({rugzak} token --registry --owner 44021)"
@@ -156,8 +161,8 @@ def _rugzak() -> str:
 
 
 def _secret(path: Path) -> Path:
-    """The demo's subgraph secret, made once (mode 0600), so that a subgraph a developer runs
-    next to the demo keeps verifying the gateway's signature across restarts."""
+    """The demo's master secret of the invalidation keys, made once (mode 0600), so that a
+    subgraph's key stays valid across restarts."""
     if not path.exists():
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -181,7 +186,9 @@ def _demo_settings(args: argparse.Namespace, state: Path, supergraph: Path) -> N
     _refuse_own(args)
     args.supergraph = str(supergraph)
     args.dev_issuer_dir = str(state / "dev-issuer")
-    args.subgraph_secret_file = str(_secret(state / "subgraph-secret"))
+    args.gateway_key_dir = str(state / "gateway-keys")
+    args.gateway_issuer = None  # the default, which the subgraphs expect
+    args.invalidation_secret_file = str(_secret(state / "invalidation-secret"))
     args.trusted_issuers = None
     args.fd = None
     data = Path(args.data_dir or os.environ.get("RUGZAK_DATA_DIR") or state / "data")
@@ -204,7 +211,7 @@ def run_demo(args: argparse.Namespace) -> int:
 
     configure_logging(args.log_level)
     state = demo_dir()
-    if args.fresh:  # the subgraphs' data and the access log; the issuer and secret stay
+    if args.fresh:  # the subgraphs' data and the access log; the issuer and keys stay
         shutil.rmtree(state / "data", ignore_errors=True)
     with (
         as_file(FILES / "schema.graphql") as supergraph,
@@ -219,23 +226,29 @@ def run_demo(args: argparse.Namespace) -> int:
         sock = _bind(args.host, args.port)
         local = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
         base = f"http://{local}:{args.port}"
-        # the demo's own issuer and secret; settings for another deployment must not leak in
-        ignored = {SECRET_FILE_ENV, "RUGZAK_TRUSTED_ISSUERS", "RUGZAK_JWKS_URL"}
+        # the demo's own keys; settings for another deployment must not leak in
+        ignored = {
+            MASTER_ENV,
+            MASTER_FILE_ENV,
+            KEY_ENV,
+            "RUGZAK_TRUSTED_ISSUERS",
+            "RUGZAK_JWKS_URL",
+        }
+        ignored |= {"RUGZAK_GATEWAY_ISSUER", "RUGZAK_SUBGRAPH_AUDIENCE", "RUGZAK_SUBGRAPH_SECRET"}
+        ignored |= {"RUGZAK_SUBGRAPH_SECRET_FILE"}
         env = {k: v for k, v in os.environ.items() if k not in ignored}
         env.update(
-            {SECRET_FILE_ENV: args.subgraph_secret_file},
             RUGZAK_DATA_DIR=args.data_dir,
-            RUGZAK_TRUSTED_ISSUER=issuer.issuer,
-            RUGZAK_AUDIENCE=issuer.audience,
-            RUGZAK_JWKS_URL=f"{base}/.well-known/jwks.json",
+            # the subgraphs trust the gateway's keys only, never a caller's token
+            RUGZAK_GATEWAY_JWKS_URL=f"{base}/.well-known/gateway-jwks.json",
             # where ticketing says which cached answers a ticket's change made stale
             RUGZAK_GATEWAY_URL=base,
         )
-        env.pop(SECRET_ENV, None)
         if config.access_log is not None:  # the log the transparency subgraph shows
             env["RUGZAK_ACCESS_LOG"] = config.access_log.store
         try:
-            with _subgraphs(env) as urls:
+            master = Path(args.invalidation_secret_file).read_text(encoding="ascii").strip()
+            with _subgraphs(env, master.encode()) as urls:
                 config.subgraph_urls = urls
                 return _serve(args, config, issuer, sock, base, state)
         except KeyboardInterrupt:
@@ -268,9 +281,8 @@ def _serve(
     token = issuer.mint(
         subject="demo-citizen-ann", insz=ANN, ttl=12 * 3600, extra_claims={"acr": "substantial"}
     )
-    secret_file = Path(args.subgraph_secret_file)
     # the socket listens already: a request sent once this is printed waits for the app
-    print(_banner(f"{base}/graphql", token, state, secret_file, _rugzak()), flush=True)
+    print(_banner(f"{base}/graphql", token, state, _rugzak()), flush=True)
     serve(
         app,
         fd=sock.detach(),
@@ -283,8 +295,9 @@ def _serve(
 
 
 @contextmanager
-def _subgraphs(env: dict[str, str]) -> Iterator[dict[str, str]]:
-    """The reference subgraphs, started and ready; stopped on the way out."""
+def _subgraphs(env: dict[str, str], master: bytes) -> Iterator[dict[str, str]]:
+    """The reference subgraphs, each with its own invalidation key, started and ready; stopped
+    on the way out."""
     procs: list[subprocess.Popen[bytes]] = []
     # uvicorn re-raises the signal that stopped it; as an exception it still lets us stop the
     # subgraphs below instead of dying with them orphaned
@@ -292,7 +305,7 @@ def _subgraphs(env: dict[str, str]) -> Iterator[dict[str, str]]:
     try:
         urls = {}
         for name in SUBGRAPHS:
-            proc, url = _start_subgraph(name, env)
+            proc, url = _start_subgraph(name, {**env, KEY_ENV: derive_key(master, name).decode()})
             procs.append(proc)
             urls[name] = url
         for proc, url in zip(procs, urls.values(), strict=True):

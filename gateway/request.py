@@ -38,6 +38,7 @@ from gateway.errors import (
     RequestError,
     graphql_error,
 )
+from gateway.execution.credentials import StaticHeaders, SubgraphHeaders
 from gateway.execution.executor import ExecutionState, Executor
 from gateway.execution.shaping import Shaper
 from gateway.limits import LimitSettings, OperationLimits
@@ -304,7 +305,7 @@ class RequestHandler:
         query: str,
         operation_name: str | None,
         raw_variables: Mapping[str, Any],
-        headers: Mapping[str, str],
+        headers: SubgraphHeaders | Mapping[str, str],
         allow_mutation: bool = True,
         include_plan: bool = False,
         principal: Principal = ANONYMOUS,
@@ -352,6 +353,8 @@ class RequestHandler:
         if prepared.guard is not None:
             state.ownership = Ownership(prepared.guard, principal.insz, plan)
         if plan.fetches:
+            if isinstance(headers, Mapping):  # the same for every subgraph
+                headers = StaticHeaders(headers)
             await self.executor.execute(plan, variables, headers, state)
         if plan.has_introspection:
             self._introspect(document, operation, raw_variables, state, query)

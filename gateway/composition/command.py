@@ -15,7 +15,6 @@ from pathlib import Path
 import httpx
 import orjson
 
-from auth.gateway_signature import SIGNATURE_HEADER, GatewaySigner, secrets_from_env
 from gateway.composition.compose import SubgraphSource, compose
 from gateway.composition.errors import CompositionFailed
 
@@ -37,16 +36,11 @@ def _pairs(values: Sequence[str], what: str) -> list[tuple[str, str]]:
 
 
 def fetch_sdl(url: str, timeout: float = 10.0) -> str:
-    """A running subgraph's SDL, from `{ _service { sdl } }`; signed as the gateway signs when
-    RUGZAK_SUBGRAPH_SECRET (or _FILE) is set, so that subgraphs answering only it answer."""
+    """A running subgraph's SDL, from `{ _service { sdl } }`, asked with no credentials (the
+    reference subgraphs answer an operation that reads only `_service` to anyone)."""
     body = orjson.dumps({"query": SERVICE_SDL_QUERY})
     headers = {"content-type": "application/json"}
     try:
-        secrets = secrets_from_env()
-        if secrets:
-            target = httpx.URL(url).raw_path.decode("ascii")
-            signer = GatewaySigner(secrets[0])
-            headers[SIGNATURE_HEADER] = signer.sign("POST", target, body, headers)
         response = httpx.post(url, content=body, headers=headers, timeout=timeout)
         response.raise_for_status()
         sdl = response.json()["data"]["_service"]["sdl"]

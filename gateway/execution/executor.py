@@ -15,6 +15,7 @@ from auth.principal import Principal
 from gateway.cache.entities import EntityCache, Lookup, parse_cache_control, response_tags
 from gateway.cache.status import CacheStatus
 from gateway.errors import graphql_error
+from gateway.execution.credentials import SubgraphHeaders
 from gateway.execution.merge import (
     Path,
     deep_merge,
@@ -111,7 +112,7 @@ class Executor:
         self,
         plan: QueryPlan,
         variables: Mapping[str, Any],
-        headers: Mapping[str, str],
+        headers: SubgraphHeaders,
         state: ExecutionState | None = None,
     ) -> ExecutionState:
         """Runs fetches in waves: every fetch whose dependencies are done starts at once, and
@@ -151,7 +152,7 @@ class Executor:
         self,
         group: list[FetchNode],
         variables: Mapping[str, Any],
-        headers: Mapping[str, str],
+        headers: SubgraphHeaders,
         state: ExecutionState,
     ) -> None:
         if len(group) == 1 and group[0].representations is None:
@@ -177,7 +178,7 @@ class Executor:
         self,
         node: FetchNode,
         variables: dict[str, Any],
-        headers: Mapping[str, str],
+        headers: SubgraphHeaders,
         state: ExecutionState,
     ) -> None:
         lookup: Lookup | None = None
@@ -250,7 +251,7 @@ class Executor:
         ]
 
     async def _entity_fetch(
-        self, part: _EntityPart, headers: Mapping[str, str], state: ExecutionState
+        self, part: _EntityPart, headers: SubgraphHeaders, state: ExecutionState
     ) -> None:
         node = part.node
         state.subgraph_calls += 1
@@ -270,7 +271,7 @@ class Executor:
         await saving
 
     async def _batched_entity_fetch(
-        self, parts: list[_EntityPart], headers: Mapping[str, str], state: ExecutionState
+        self, parts: list[_EntityPart], headers: SubgraphHeaders, state: ExecutionState
     ) -> None:
         """Several entity fetches to one subgraph in one request: `_entities` once per part,
         aliased `_e<i>`, each with its own representations variable `$r<i>`."""
@@ -342,16 +343,17 @@ class Executor:
         service: str,
         url: str,
         payload: dict[str, Any],
-        headers: Mapping[str, str],
+        headers: SubgraphHeaders,
         shareable: bool = True,
         deadline: float | None = None,
     ) -> dict[str, Any] | SubgraphFailure:
         """One subgraph request; a query identical to one in flight (same body, same
         caller's headers) waits for that one's answer (a copy) instead of going out again."""
+        sent = headers.for_subgraph(service)
         if not shareable:  # a mutation: never merged, never sent twice
-            return await self._send(service, url, payload, headers, deadline, idempotent=False)
+            return await self._send(service, url, payload, sent, deadline, idempotent=False)
         content = orjson.dumps(payload)  # serialized once: the key, and then the body sent
-        key = (service, content, tuple(sorted(headers.items())))
+        key = (service, content, tuple(sorted(sent.items())))
         running = self._in_flight.get(key)
         if running is not None:
             result = await asyncio.shield(running)
@@ -361,7 +363,7 @@ class Executor:
         )
         self._in_flight[key] = future
         try:
-            result = await self._send(service, url, content, headers, deadline)
+            result = await self._send(service, url, content, sent, deadline)
             future.set_result(result)
             if self.entity_cache is not None and isinstance(result, dict):
                 self.entity_cache.learn(service, result.get(CACHE_CONTROL_KEY))

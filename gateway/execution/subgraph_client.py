@@ -5,8 +5,8 @@ http:// subgraphs (loopback, a cluster's network) go through gateway.execution.h
 a fraction of a general client's CPU per request (bench/transport_cost.py); https:// ones through
 httpx over aiohttp's connection handling (TLS, proxies).
 
-With a signer, every request carries `x-rugzak-signature` over the exact body bytes it sends
-(auth/gateway_signature.py), so subgraphs can refuse whoever calls them around the gateway."""
+The headers come from the executor: the token the gateway minted for that subgraph and any
+client headers let through to it (gateway/execution/credentials.py)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,6 @@ import httpx
 import orjson
 from httpx_aiohttp import AiohttpTransport
 
-from auth.gateway_signature import SIGNATURE_HEADER, GatewaySigner
 from gateway.execution.http1 import Http1Transport, RawResponse, head
 
 
@@ -47,7 +46,7 @@ _PING = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in _PING_HEADERS]
 
 @dataclass(frozen=True, slots=True)
 class _Target:
-    """A subgraph URL, parsed once: where requests go, and what the signature covers."""
+    """A subgraph URL, parsed once: where requests go."""
 
     plain_http: bool
     host: str
@@ -74,7 +73,6 @@ class SubgraphClient:
         default_timeout: float = 10.0,
         timeouts: Mapping[str, float] | None = None,
         max_connections: int = 200,
-        signer: GatewaySigner | None = None,
     ) -> None:
         limits = httpx.Limits(
             max_connections=max_connections, max_keepalive_connections=max_connections
@@ -87,7 +85,6 @@ class SubgraphClient:
         self._http1 = Http1Transport(max_connections)
         self._default_timeout = default_timeout
         self._timeouts = dict(timeouts or {})
-        self._signer = signer
         self._targets: dict[str, _Target] = {}
 
     def _target(self, url: str) -> _Target:
@@ -123,8 +120,6 @@ class SubgraphClient:
         content = payload if isinstance(payload, bytes) else orjson.dumps(payload)
         target = self._target(url)
         sent = {**_FIXED_HEADERS, **headers}
-        if self._signer is not None:
-            sent[SIGNATURE_HEADER] = self._signer.sign("POST", target.path, content, sent)
         try:
             if target.plain_http:
                 received = await self._plain(target, sent, content, timeout, idempotent)

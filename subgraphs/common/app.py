@@ -4,19 +4,16 @@ Routes
     POST/GET `/graphql` (and `/`): GraphQL over HTTP; GraphiQL for a browser's GET.
     GET `/health`: `{"status": "ok", "subgraph": <name>}` once the store is open.
 
-Only the gateway may call it: with RUGZAK_SUBGRAPH_SECRET set, a GraphQL request without a valid
-gateway signature is answered with HTTP 401 and code `GATEWAY_SIGNATURE_REQUIRED` or
-`INVALID_GATEWAY_SIGNATURE` (subgraphs/common/gateway_guard.py); `/health` stays open.
+Only the gateway may call it, and it says who is calling: with RUGZAK_GATEWAY_JWKS_URL set, a
+GraphQL request must carry the token the gateway minted for this subgraph (`authorization:
+Bearer ...`), else HTTP 401 with code `GATEWAY_TOKEN_REQUIRED` or `INVALID_GATEWAY_TOKEN`
+(subgraphs/common/gateway_guard.py). The principal comes from that token's claims; a client's
+own token is refused. An operation reading only `_service` is answered to anyone; `/health`
+stays open.
 
 On startup the app opens its SQLite store (`$RUGZAK_DATA_DIR/<name>.sqlite3`, created and seeded
-when missing) and builds the token verifier once with `auth.verifier.verifier_from_env()`; with
-no verifier configured every request is anonymous.
-
-Per request it authenticates the `Authorization: Bearer <JWT>` header that the gateway forwards:
-no header gives the anonymous principal; a bad token is answered with HTTP 401 and a GraphQL
-error body `{"errors": [{"message": ..., "extensions": {"code": "UNAUTHENTICATED", "reason":
-<auth's code, e.g. "TOKEN_EXPIRED">}}]}` (503 and the auth code when the JWKS is unreachable). The
-principal, a counted store session and fresh dataloaders go into the GraphQL context.
+when missing) and builds the verifier of the gateway's tokens once; without one every request
+is anonymous.
 
 Observing the store: every GraphQL response carries the header
 
@@ -49,15 +46,11 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
-from auth.errors import AuthenticationError
-from auth.gateway_signature import secrets_from_env
-from auth.principal import ANONYMOUS, Principal
-from auth.verifier import TokenVerifier, verifier_from_env
+from auth.invalidation_keys import own_keys_from_env
 from resolvers.common.sqlite import Seed, Session, Store, store_path
 from subgraphs.common.caching import CacheCollector
 from subgraphs.common.context import RequestContext
-from subgraphs.common.errors import UNAUTHENTICATED
-from subgraphs.common.gateway_guard import refuse_unsigned, signature_verifier_from_env
+from subgraphs.common.gateway_guard import gateway_principal, gateway_verifier_from_env
 from subgraphs.common.invalidation import invalidator_from_env, metrics_text
 
 STORE_QUERIES_HEADER = "x-store-queries"
@@ -70,25 +63,6 @@ class _GraphQLView(GraphQL[Any, None]):
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
-
-
-def _unauthenticated(error: AuthenticationError) -> Response:
-    """401 with a GraphQL error body; `extensions.reason` keeps auth's precise code.
-
-    When the identity provider itself is unreachable (auth answers 503), that code is the
-    GraphQL code too: the caller's token is not at fault.
-    """
-    status = error.http_status
-    code = UNAUTHENTICATED if status == 401 else error.code
-    body = {
-        "errors": [{"message": error.message, "extensions": {"code": code, "reason": error.code}}]
-    }
-    return Response(
-        orjson.dumps(body),
-        status_code=status,
-        media_type="application/json",
-        headers={"www-authenticate": error.www_authenticate},
-    )
 
 
 async def _close(resource: object) -> None:
@@ -114,15 +88,11 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        signatures = signature_verifier_from_env(name)
+        verifier = gateway_verifier_from_env(name)
         # only a subgraph that changes data has something to tell the gateway
-        invalidator = invalidator_from_env(name, secrets_from_env()) if writable else None
+        invalidator = invalidator_from_env(name, own_keys_from_env()) if writable else None
         store = Store.open(store_path(name), seed, version=seed_version, writable=writable)
-        verifier = verifier_from_env()
-        if verifier is None:
-            log.warning("%s: no token verifier configured; every request is anonymous", name)
-        state["store"], state["verifier"], state["signatures"] = store, verifier, signatures
-        state["invalidator"] = invalidator
+        state["store"], state["verifier"], state["invalidator"] = store, verifier, invalidator
         try:
             yield
         finally:
@@ -132,20 +102,10 @@ def create_app(
                 await invalidator.aclose()
             store.close()
 
-    async def authenticate(request: Request) -> Principal:
-        verifier: TokenVerifier | None = state["verifier"]
-        if verifier is None:
-            return ANONYMOUS
-        return await verifier.authenticate(request.headers.get("authorization"))
-
     async def graphql(request: Request) -> Response:
-        refusal = await refuse_unsigned(request, state["signatures"])
-        if refusal is not None:
-            return refusal
-        try:
-            principal = await authenticate(request)
-        except AuthenticationError as error:
-            return _unauthenticated(error)
+        principal = await gateway_principal(request, state["verifier"])
+        if isinstance(principal, Response):
+            return principal
         store: Store = state["store"]
         session = store.session()
         collector = CacheCollector()

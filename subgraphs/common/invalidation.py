@@ -6,10 +6,15 @@ A subgraph that changes data its answers were tagged with (`extensions.cacheTags
     POST $RUGZAK_GATEWAY_URL/cache/invalidate
     {"tags": ["Ticket:123", "Citizen:85671012385"]}
 
-signed like the gateway's own subgraph requests (auth/gateway_signature.py) with the shared
-RUGZAK_SUBGRAPH_SECRET: with one `v1` per configured secret, so that during a rotation the
-gateway's secret matches whichever of them it has. The gateway accepts that signature as proof
-that one of its subgraphs is asking.
+    x-rugzak-subgraph: <its name>
+    x-rugzak-signature: t=...,v1=...
+
+signed (auth/gateway_signature.py) with the subgraph's own invalidation key,
+RUGZAK_INVALIDATION_KEY (auth/invalidation_keys.py: `rugzak invalidation-key NAME` derives it
+from the gateway's master secret), with one `v1` per key it holds, so that during a rotation
+either works. The gateway checks the signature against the key it derives for that name, and
+lets the subgraph invalidate only tags of the types it resolves. The key is good for nothing
+else: no other subgraph accepts it.
 
 It never fails the change that caused it: the call waits at most `timeout` seconds (1 s), and any
 failure (no gateway configured, gateway down, refused) is logged and counted, not raised. The
@@ -29,7 +34,7 @@ from urllib.parse import urlsplit
 import httpx
 import orjson
 
-from auth.gateway_signature import SIGNATURE_HEADER, GatewaySigner
+from auth.gateway_signature import SIGNATURE_HEADER, SUBGRAPH_HEADER, GatewaySigner
 
 log = logging.getLogger("rugzak.subgraphs")
 
@@ -56,6 +61,7 @@ class GatewayInvalidator:
     def __init__(
         self,
         gateway_url: str,
+        name: str,
         secrets: Sequence[bytes] = (),
         timeout: float = DEFAULT_TIMEOUT,
         transport: httpx.AsyncBaseTransport | None = None,
@@ -63,6 +69,7 @@ class GatewayInvalidator:
         base = gateway_url.rstrip("/")
         self.url = base + INVALIDATE_PATH
         self.target = (urlsplit(base).path or "") + INVALIDATE_PATH
+        self.name = name
         self.secrets = tuple(secrets)
         self.timeout = timeout
         self.sent = 0
@@ -75,7 +82,7 @@ class GatewayInvalidator:
         if not wanted:
             return True
         body = orjson.dumps({"tags": wanted})
-        headers = {"content-type": "application/json"}
+        headers = {"content-type": "application/json", SUBGRAPH_HEADER: self.name}
         if self.secrets:
             headers[SIGNATURE_HEADER] = sign_with_all(
                 self.secrets, "POST", self.target, body, headers
@@ -115,7 +122,14 @@ def invalidator_from_env(
         return None
     if urlsplit(url).scheme not in ("http", "https"):
         raise ValueError(f"{GATEWAY_URL_ENV} must be an http(s) URL, not {url!r}")
-    return GatewayInvalidator(url, secrets)
+    if not secrets:
+        log.warning(
+            "%s: %s is set but RUGZAK_INVALIDATION_KEY is not: the gateway will refuse its "
+            "invalidations",
+            name,
+            GATEWAY_URL_ENV,
+        )
+    return GatewayInvalidator(url, name, secrets)
 
 
 def metrics_text(invalidator: GatewayInvalidator | None) -> str:

@@ -1,11 +1,13 @@
 """The reference stack for end-to-end tests: the three subgraphs and Rugzak's gateway, each a real
 server on 127.0.0.1, with a development issuer whose JWKS all of them trust (a file:// URL).
 
-As in the demo, the gateway and the subgraphs share a random secret (RUGZAK_SUBGRAPH_SECRET in
-`Stack.env`): every gateway started with that env signs its subgraph requests, and the subgraphs
-refuse requests that are not signed with it. The subgraphs know the gateway's URL
-(RUGZAK_GATEWAY_URL; its socket is bound before they start) and tell it, signed with the same
-secret, when a change makes cached answers stale."""
+As in the demo, the subgraphs take only the tokens the gateway mints for them: they read the
+gateway's public keys from its /.well-known/gateway-jwks.json (its socket is bound before they
+start). Every gateway started with `Stack.env` signs with the same key directory
+(RUGZAK_GATEWAY_KEY_DIR), as replicas would. The gateway holds a random master secret
+(RUGZAK_INVALIDATION_SECRET); each subgraph gets only the key derived from it for its own name,
+with which ticketing signs the invalidations it sends the gateway (RUGZAK_GATEWAY_URL) when a
+change makes cached answers stale."""
 
 from __future__ import annotations
 
@@ -18,10 +20,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import orjson
 
 from auth.dev_issuer import DevIssuer
-from auth.gateway_signature import SECRET_ENV, SIGNATURE_HEADER, GatewaySigner
+from auth.gateway_keys import GatewayKeys
+from auth.invalidation_keys import KEY_ENV, MASTER_ENV, derive_key
+from auth.principal import ANONYMOUS, Principal
+from auth.subgraph_tokens import ALL_CLAIMS, SubgraphTokenMinter
+from gateway.app import GATEWAY_JWKS_PATH
+from subgraphs.common.gateway_guard import JWKS_ENV
 from subgraphs.common.invalidation import GATEWAY_URL_ENV
 from tests.servers import ROOT, Server, listening_socket, start_python_server, start_uvicorn
 
@@ -59,8 +65,14 @@ class Stack:
         return {"authorization": f"Bearer {token}"}
 
     @property
-    def subgraph_secret(self) -> bytes:
-        return self.env[SECRET_ENV].encode()
+    def invalidation_master(self) -> bytes:
+        return self.env[MASTER_ENV].encode()
+
+    def gateway_token(self, name: str, principal: Principal = ANONYMOUS) -> str:
+        """A token for subgraph `name` as the gateway mints it (its key, every claim), for
+        `principal`: what a request that came through the gateway carries."""
+        keys = GatewayKeys.load_or_create(Path(self.env["RUGZAK_GATEWAY_KEY_DIR"]))
+        return SubgraphTokenMinter(keys).token(principal, name, ALL_CLAIMS)
 
     def subgraph_post(
         self,
@@ -68,20 +80,18 @@ class Stack:
         query: str,
         headers: Mapping[str, str] | None = None,
         *,
-        signed: bool = False,
+        as_gateway: Principal | None = None,
     ) -> httpx.Response:
-        """A request straight to one subgraph, around the gateway: unsigned as anybody's would
-        be, or `signed` with the gateway's secret as if the gateway had sent it."""
+        """A request straight to one subgraph, around the gateway: with `headers` only, as
+        anybody's would be, or with the token the gateway would mint for `as_gateway`."""
         url = self.subgraphs[name].url + "/graphql"
-        body = orjson.dumps({"query": query})
         sent = {
             "content-type": "application/json",
             **{k.lower(): v for k, v in (headers or {}).items()},
         }
-        if signed:
-            signer = GatewaySigner(self.subgraph_secret)
-            sent[SIGNATURE_HEADER] = signer.sign("POST", "/graphql", body, sent)
-        return httpx.post(url, content=body, headers=sent, timeout=30.0)
+        if as_gateway is not None:
+            sent["authorization"] = f"Bearer {self.gateway_token(name, as_gateway)}"
+        return httpx.post(url, json={"query": query}, headers=sent, timeout=30.0)
 
     def query(
         self,
@@ -123,19 +133,36 @@ def start_gateway(
     return start_python_server([*argv, *extra], "rugzak gateway", env, probe="/health", sock=sock)
 
 
+def subgraph_env_for(name: str, gateway_url: str, master: bytes, tmp: Path) -> dict[str, str]:
+    """What subgraph `name` is told: where its data lives, the gateway's keys (over HTTP) and
+    URL, and its own invalidation key. No client issuer, no secret of another subgraph."""
+    return {
+        "RUGZAK_DATA_DIR": str(tmp / "data"),
+        JWKS_ENV: gateway_url + GATEWAY_JWKS_PATH,
+        GATEWAY_URL_ENV: gateway_url,
+        KEY_ENV: derive_key(master, name).decode(),
+    }
+
+
 @contextmanager
 def reference_stack(tmp: Path, *gateway_options: str) -> Iterator[Stack]:
     """The three subgraphs (a fresh store under `tmp`) and a gateway started with
     `gateway_options` (e.g. "--cache", "redis://...")."""
     issuer, env = auth_env(tmp)
-    env = {**env, "RUGZAK_DATA_DIR": str(tmp / "data"), SECRET_ENV: secrets.token_urlsafe(32)}
+    master = secrets.token_urlsafe(32)
+    env = {
+        **env,
+        "RUGZAK_DATA_DIR": str(tmp / "data"),
+        "RUGZAK_GATEWAY_KEY_DIR": str(tmp / "gateway-keys"),
+        MASTER_ENV: master,
+    }
     with ExitStack() as stack:
         gateway_socket = listening_socket()
         stack.callback(gateway_socket.close)
         gateway_url = f"http://127.0.0.1:{gateway_socket.getsockname()[1]}"
-        subgraph_env = {**env, GATEWAY_URL_ENV: gateway_url}
         subgraphs = {}
         for name in SUBGRAPHS:
+            subgraph_env = subgraph_env_for(name, gateway_url, master.encode(), tmp)
             server = start_uvicorn(f"subgraphs.{name}.app:app", f"subgraph {name}", subgraph_env)
             stack.callback(server.stop)
             subgraphs[name] = server

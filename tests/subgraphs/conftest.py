@@ -1,7 +1,8 @@
 """Fixtures for the reference subgraph tests: real servers on 127.0.0.1, one per subgraph.
 
 Each server runs in its own process with `RUGZAK_DATA_DIR` in a fresh temporary directory (so it
-seeds its store on start) and trusts a development issuer whose JWKS is a file:// URL.
+seeds its store on start) and trusts the gateway keys of tests/gateway_issuer.py (a file:// JWKS):
+a test says who calls with a token as the gateway would mint it.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from auth.dev_issuer import DevIssuer
+from tests.gateway_issuer import GatewayIssuer
 from tests.servers import Server, start_uvicorn
 
 APPS = {
@@ -29,6 +30,13 @@ class _Clerk:
 
 
 CLERK = _Clerk()
+
+
+class _NoToken:
+    """No authorization header at all: a caller who went around the gateway."""
+
+
+NO_TOKEN = _NoToken()
 # a citizen signed in with eID or itsme: what reading personal fields takes
 SUBSTANTIAL = {"acr": "substantial"}
 
@@ -40,7 +48,7 @@ CASE_HANDLING = {
 }
 
 
-def clerk_token(issuer: DevIssuer, subgraph: str = "", purpose: str | None = None) -> str:
+def clerk_token(issuer: GatewayIssuer, subgraph: str = "", purpose: str | None = None) -> str:
     scope, domain_purpose = CASE_HANDLING.get(subgraph, ("", None))
     claims: dict[str, Any] = {"roles": ["staff"], "acr": "substantial", "org": "44021"}
     if scope:
@@ -52,7 +60,8 @@ def clerk_token(issuer: DevIssuer, subgraph: str = "", purpose: str | None = Non
 
 class Client:
     """Posts GraphQL operations to one subgraph server, as a civil servant unless told otherwise
-    (`token=None` is an anonymous request)."""
+    (`token=None`: an anonymous caller, whose request the gateway sends with a token that says
+    nothing about them; `token=NO_TOKEN`: no token at all)."""
 
     def __init__(
         self,
@@ -60,11 +69,13 @@ class Client:
         data_dir: Path,
         clerk: str,
         clerk_for: Callable[[str], str] | None = None,
+        anonymous: str = "",
     ) -> None:
         self.server = server
         self.data_dir = data_dir
         self.clerk = clerk
         self.clerk_for = clerk_for  # the clerk's token with another purpose
+        self.anonymous = anonymous  # the gateway's token for a caller without one
         self.http = httpx.Client(base_url=server.url, timeout=10.0)
 
     def post(
@@ -72,7 +83,7 @@ class Client:
         query: str,
         variables: Mapping[str, Any] | None = None,
         *,
-        token: str | _Clerk | None = CLERK,
+        token: str | _Clerk | _NoToken | None = CLERK,
         headers: Mapping[str, str] | None = None,
         purpose: str | None = None,
     ) -> httpx.Response:
@@ -82,7 +93,9 @@ class Client:
             if purpose is not None:
                 assert self.clerk_for is not None
                 token = self.clerk_for(purpose)
-        if token is not None:
+        elif token is None:
+            token = self.anonymous or None
+        if isinstance(token, str):
             all_headers["authorization"] = f"Bearer {token}"
         body: dict[str, Any] = {"query": query}
         if variables is not None:
@@ -123,28 +136,31 @@ class Client:
 
 
 @pytest.fixture(scope="session")
-def issuer(tmp_path_factory: pytest.TempPathFactory) -> DevIssuer:
-    return DevIssuer.load_or_create(tmp_path_factory.mktemp("issuer"))
+def issuer(tmp_path_factory: pytest.TempPathFactory) -> GatewayIssuer:
+    return GatewayIssuer(tmp_path_factory.mktemp("gateway-keys"))
 
 
 @pytest.fixture(scope="session")
-def auth_env(issuer: DevIssuer, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    jwks = tmp_path_factory.mktemp("jwks") / "jwks.json"
-    issuer.write_jwks(jwks)
-    return {
-        "RUGZAK_JWKS_URL": jwks.as_uri(),
-        "RUGZAK_TRUSTED_ISSUER": issuer.issuer,
-        "RUGZAK_AUDIENCE": issuer.audience,
-    }
+def auth_env(issuer: GatewayIssuer) -> dict[str, str]:
+    return issuer.env()
 
 
 def _serve(
-    name: str, tmp_path_factory: pytest.TempPathFactory, env: Mapping[str, str], issuer: DevIssuer
+    name: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    env: Mapping[str, str],
+    issuer: GatewayIssuer,
 ) -> Iterator[Client]:
     data_dir = tmp_path_factory.mktemp(f"{name}-data")
     server = start_uvicorn(APPS[name], name, env={"RUGZAK_DATA_DIR": str(data_dir), **env})
     clerk = clerk_token(issuer, name)
-    client = Client(server, data_dir, clerk, lambda purpose: clerk_token(issuer, name, purpose))
+    client = Client(
+        server,
+        data_dir,
+        clerk,
+        lambda purpose: clerk_token(issuer, name, purpose),
+        anonymous=issuer.mint(),
+    )
     try:
         yield client
     finally:
@@ -154,21 +170,21 @@ def _serve(
 
 @pytest.fixture(scope="session")
 def education(
-    tmp_path_factory: pytest.TempPathFactory, auth_env: dict[str, str], issuer: DevIssuer
+    tmp_path_factory: pytest.TempPathFactory, auth_env: dict[str, str], issuer: GatewayIssuer
 ) -> Iterator[Client]:
     yield from _serve("education", tmp_path_factory, auth_env, issuer)
 
 
 @pytest.fixture(scope="session")
 def allowances(
-    tmp_path_factory: pytest.TempPathFactory, auth_env: dict[str, str], issuer: DevIssuer
+    tmp_path_factory: pytest.TempPathFactory, auth_env: dict[str, str], issuer: GatewayIssuer
 ) -> Iterator[Client]:
     yield from _serve("allowances", tmp_path_factory, auth_env, issuer)
 
 
 @pytest.fixture(scope="session")
 def ticketing(
-    tmp_path_factory: pytest.TempPathFactory, auth_env: dict[str, str], issuer: DevIssuer
+    tmp_path_factory: pytest.TempPathFactory, auth_env: dict[str, str], issuer: GatewayIssuer
 ) -> Iterator[Client]:
     yield from _serve("ticketing", tmp_path_factory, auth_env, issuer)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from auth.dev_issuer import DevIssuer
 from resolvers.common.population import ANN_INSZ, BRAM_INSZ
+from tests.gateway_issuer import GatewayIssuer
 from tests.subgraphs.conftest import SUBSTANTIAL, Client
 
 BENEFITS = """
@@ -82,7 +82,7 @@ def test_anns_granted_study_grant(allowances: Client) -> None:
     assert application["reference"].startswith("STT-2024-")
 
 
-def test_brams_grant_is_being_processed(allowances: Client, issuer: DevIssuer) -> None:
+def test_brams_grant_is_being_processed(allowances: Client, issuer: GatewayIssuer) -> None:
     token = issuer.mint(subject="s-bram", insz=BRAM_INSZ, extra_claims=SUBSTANTIAL)
     query = "{ me { studyGrantApplications { academicYear status decision { outcome reason } } } }"
     applications = allowances.data(query, token=token)["me"]["studyGrantApplications"]

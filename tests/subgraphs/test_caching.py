@@ -10,7 +10,6 @@ import httpx
 import pytest
 from graphql import parse
 
-from auth.dev_issuer import DevIssuer
 from auth.gateway_signature import SIGNATURE_HEADER, GatewaySignatureVerifier
 from resolvers.common.population import ANN_INSZ, BRAM_INSZ
 from subgraphs.allowances import schema as allowances_module
@@ -20,6 +19,7 @@ from subgraphs.education import schema as education_module
 from subgraphs.ticketing import schema as ticketing_module
 from subgraphs.ticketing.schema import CACHE_HINTS as TICKETING_HINTS
 from subgraphs.ticketing.schema import schema as ticketing_schema
+from tests.gateway_issuer import GatewayIssuer
 from tests.subgraphs.conftest import CLERK, Client
 
 SECRET = b"s" * 32
@@ -41,7 +41,7 @@ def tags(response: httpx.Response) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def ann(issuer: DevIssuer) -> str:
+def ann(issuer: GatewayIssuer) -> str:
     return issuer.mint(subject="s-ann", insz=ANN_INSZ, extra_claims={"acr": "substantial"})
 
 
@@ -199,7 +199,7 @@ class Recorder(httpx.AsyncBaseTransport):
 def test_an_invalidation_is_signed_for_each_secret() -> None:
     recorder = Recorder()
     invalidator = GatewayInvalidator(
-        "http://gateway.test/rugzak/", (SECRET, OLD_SECRET), transport=recorder
+        "http://gateway.test/rugzak/", "ticketing", (SECRET, OLD_SECRET), transport=recorder
     )
     ok = asyncio.run(invalidator.invalidate(["Ticket:7", "Citizen:1", "Ticket:7"]))
     assert ok and invalidator.sent == 1 and invalidator.failed == 0
@@ -207,6 +207,7 @@ def test_an_invalidation_is_signed_for_each_secret() -> None:
     assert str(request.url) == "http://gateway.test/rugzak/cache/invalidate"
     assert request.content == b'{"tags":["Citizen:1","Ticket:7"]}'
     signature = request.headers[SIGNATURE_HEADER]
+    assert request.headers["x-rugzak-subgraph"] == "ticketing"  # who signs (and it is signed)
     # a gateway that has either secret (before or after a rotation) accepts it
     for secret in (SECRET, OLD_SECRET):
         GatewaySignatureVerifier([secret]).verify(
@@ -215,13 +216,13 @@ def test_an_invalidation_is_signed_for_each_secret() -> None:
 
 
 def test_a_failed_invalidation_is_counted_not_raised() -> None:
-    refused = GatewayInvalidator("http://gateway.test", (SECRET,), transport=Recorder(401))
+    refused = GatewayInvalidator("http://gateway.test", "t", (SECRET,), transport=Recorder(401))
     assert asyncio.run(refused.invalidate(["Ticket:7"])) is False
     slow = GatewayInvalidator(
-        "http://gateway.test", (SECRET,), timeout=0.05, transport=Recorder(delay=5)
+        "http://gateway.test", "t", (SECRET,), timeout=0.05, transport=Recorder(delay=5)
     )
     assert asyncio.run(slow.invalidate(["Ticket:7"])) is False
-    down = GatewayInvalidator("http://127.0.0.1:9", (SECRET,), timeout=0.5)
+    down = GatewayInvalidator("http://127.0.0.1:9", "t", (SECRET,), timeout=0.5)
     assert asyncio.run(down.invalidate(["Ticket:7"])) is False
     assert (refused.failed, slow.failed, down.failed) == (1, 1, 1)
     assert 'rugzak_subgraph_cache_invalidations_total{outcome="failed"} 1' in metrics_text(down)

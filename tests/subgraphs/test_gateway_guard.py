@@ -1,39 +1,44 @@
-"""subgraphs/common/gateway_guard.py: when a subgraph checks signatures, and over what target.
+"""subgraphs/common/gateway_guard.py: how a subgraph is told whose tokens to take.
 
-The refusals themselves are tested over real servers in tests/e2e/test_authorization_attacks.py.
-"""
+The refusals themselves are tested over real servers in tests/subgraphs/test_identity.py and
+tests/security/."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
-from starlette.requests import Request
 
-from auth.gateway_signature import GatewaySignatureVerifier
-from subgraphs.common.gateway_guard import request_target, signature_verifier_from_env
-
-
-def test_without_a_secret_a_subgraph_checks_nothing() -> None:
-    assert signature_verifier_from_env("education", {}) is None
+from auth.verifier import TokenVerifier
+from subgraphs.common.gateway_guard import gateway_verifier_from_env
 
 
-def test_with_a_secret_it_checks_signatures() -> None:
-    env = {"RUGZAK_SUBGRAPH_SECRET": "k" * 32}
-    assert isinstance(signature_verifier_from_env("education", env), GatewaySignatureVerifier)
+def test_without_the_gateways_keys_a_subgraph_checks_nothing() -> None:
+    assert gateway_verifier_from_env("education", {}) is None
 
 
-def test_a_secret_too_short_stops_the_subgraph_rather_than_leave_it_open() -> None:
-    with pytest.raises(ValueError, match="at least 32 bytes"):
-        signature_verifier_from_env("education", {"RUGZAK_SUBGRAPH_SECRET": "guessable"})
+def test_with_them_it_takes_the_gateways_tokens_for_its_own_name(tmp_path: Path) -> None:
+    jwks = tmp_path / "jwks.json"
+    for value in (str(jwks), jwks.as_uri(), "http://127.0.0.1:4000/.well-known/gateway-jwks.json"):
+        verifier = gateway_verifier_from_env("education", {"RUGZAK_GATEWAY_JWKS_URL": value})
+        assert isinstance(verifier, TokenVerifier)
+        (trusted,) = verifier.issuers
+        assert (trusted.issuer, trusted.audience, trusted.algorithms) == (
+            "rugzak-gateway", "education", ("ES256",),
+        )  # fmt: skip
+    env = {
+        "RUGZAK_GATEWAY_JWKS_URL": str(jwks),
+        "RUGZAK_GATEWAY_ISSUER": "gateway.example",
+        "RUGZAK_SUBGRAPH_AUDIENCE": "education-eu",
+    }
+    verifier = gateway_verifier_from_env("education", env)
+    assert verifier is not None
+    assert (verifier.issuers[0].issuer, verifier.issuers[0].audience) == (
+        "gateway.example",
+        "education-eu",
+    )
 
 
-def request(path: str, raw_path: bytes | None, query: bytes = b"") -> Request:
-    scope = {"type": "http", "method": "POST", "path": path, "query_string": query, "headers": []}
-    if raw_path is not None:
-        scope["raw_path"] = raw_path
-    return Request(scope)
-
-
-def test_the_target_is_the_path_as_received_with_its_query() -> None:
-    assert request_target(request("/graphql", b"/graphql")) == "/graphql"
-    assert request_target(request("/a b", b"/a%20b", b"x=1")) == "/a%20b?x=1"
-    assert request_target(request("/graphql", None, b"q=%7B")) == "/graphql?q=%7B"
+def test_a_bad_setting_stops_the_subgraph_rather_than_leave_it_open() -> None:
+    with pytest.raises(ValueError, match="RUGZAK_GATEWAY_JWKS_URL"):
+        gateway_verifier_from_env("education", {"RUGZAK_GATEWAY_JWKS_URL": "ftp://gateway/jwks"})

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from auth.dev_issuer import DevIssuer
 from resolvers.common.population import ANN_INSZ, BRAM_INSZ
+from tests.gateway_issuer import GatewayIssuer
 from tests.subgraphs.conftest import SUBSTANTIAL, Client
 
 ANNS_TICKET = "{ me { tickets { id } } }"
@@ -31,7 +31,7 @@ def codes(errors: list[dict[str, Any]]) -> set[str]:
 
 
 def test_a_citizen_asking_for_anothers_entity_is_refused(
-    allowances: Client, education: Client, ticketing: Client, issuer: DevIssuer
+    allowances: Client, education: Client, ticketing: Client, issuer: GatewayIssuer
 ) -> None:
     bram = issuer.mint(subject="s-bram", insz=BRAM_INSZ, extra_claims={"acr": "high"})
     for client, selection in (
@@ -47,7 +47,7 @@ def test_a_citizen_asking_for_anothers_entity_is_refused(
 
 
 def test_a_civil_servant_without_a_purpose_reads_no_name(
-    allowances: Client, issuer: DevIssuer
+    allowances: Client, issuer: GatewayIssuer
 ) -> None:
     clerk = issuer.mint(subject="c", roles=["staff"], acr="substantial", scopes=["allowances:read"])
     data, errors = entities(allowances, "name { familyName }", ANN_INSZ, clerk)
@@ -59,7 +59,7 @@ def test_a_civil_servant_without_a_purpose_reads_no_name(
     assert errors == [] and data["_entities"][0]["name"] == {"familyName": "Verstraete"}
 
 
-def test_a_tickets_details_are_its_reporters(ticketing: Client, issuer: DevIssuer) -> None:
+def test_a_tickets_details_are_its_reporters(ticketing: Client, issuer: GatewayIssuer) -> None:
     ann = issuer.mint(subject="s-ann", insz=ANN_INSZ, extra_claims=SUBSTANTIAL)
     ticket_id = ticketing.data(ANNS_TICKET, token=ann)["me"]["tickets"][0]["id"]
     mine = ticketing.data(DETAILS, {"id": ticket_id}, token=ann)["ticket"]

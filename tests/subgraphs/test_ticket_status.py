@@ -9,21 +9,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import httpx
 import orjson
 import pytest
 
-from auth.dev_issuer import DevIssuer
-from auth.gateway_signature import (
-    SECRET_ENV,
-    SIGNATURE_HEADER,
-    GatewaySignatureVerifier,
-    GatewaySigner,
-)
+from auth.gateway_signature import SIGNATURE_HEADER
+from auth.invalidation_keys import KEY_ENV, InvalidationKeys, derive_key
 from resolvers.common.population import ANN_INSZ, population
 from subgraphs.common.invalidation import GATEWAY_URL_ENV
+from tests.gateway_issuer import GatewayIssuer
 from tests.servers import start_uvicorn
-from tests.subgraphs.conftest import CLERK, SUBSTANTIAL, Client, clerk_token
+from tests.subgraphs.conftest import SUBSTANTIAL, Client, clerk_token
 
 GENT, LEUVEN = "44021", "24062"
 CHANGE = """
@@ -50,7 +45,7 @@ REPORT = "mutation($input: ReportTicketInput!) { reportTicket(input: $input) { i
 
 
 def staff(
-    issuer: DevIssuer,
+    issuer: GatewayIssuer,
     org: str | None = GENT,
     scopes: tuple[str, ...] = ("tickets:write", "tickets:read"),
 ) -> str:
@@ -66,7 +61,7 @@ def staff(
 
 
 @pytest.fixture(scope="module")
-def reporter(issuer: DevIssuer) -> tuple[str, str]:
+def reporter(issuer: GatewayIssuer) -> tuple[str, str]:
     citizen = population()[432]
     return citizen.insz, issuer.mint(subject="s-432", insz=citizen.insz, extra_claims=SUBSTANTIAL)
 
@@ -93,7 +88,7 @@ def refused(ticketing: Client, token: str | None, **variables: Any) -> dict[str,
 
 
 def test_gent_staff_move_a_gent_ticket_along(
-    ticketing: Client, issuer: DevIssuer, reporter: tuple[str, str]
+    ticketing: Client, issuer: GatewayIssuer, reporter: tuple[str, str]
 ) -> None:
     ticket_id = new_gent_ticket(ticketing, reporter)
     gent = staff(issuer)
@@ -124,7 +119,7 @@ def test_gent_staff_move_a_gent_ticket_along(
 
 
 def test_leuven_staff_may_not_change_a_gent_ticket(
-    ticketing: Client, issuer: DevIssuer, reporter: tuple[str, str]
+    ticketing: Client, issuer: GatewayIssuer, reporter: tuple[str, str]
 ) -> None:
     ticket_id = new_gent_ticket(ticketing, reporter)
     error = refused(ticketing, staff(issuer, LEUVEN), id=ticket_id, status="ACKNOWLEDGED")
@@ -136,7 +131,7 @@ def test_leuven_staff_may_not_change_a_gent_ticket(
 
 
 def test_citizens_anonymous_callers_and_staff_without_the_scope_may_not(
-    ticketing: Client, issuer: DevIssuer, reporter: tuple[str, str]
+    ticketing: Client, issuer: GatewayIssuer, reporter: tuple[str, str]
 ) -> None:
     ticket_id = new_gent_ticket(ticketing, reporter)
     change = {"id": ticket_id, "status": "CANCELLED"}
@@ -151,7 +146,7 @@ def test_citizens_anonymous_callers_and_staff_without_the_scope_may_not(
 
 
 def test_a_bad_status_is_bad_user_input(
-    ticketing: Client, issuer: DevIssuer, reporter: tuple[str, str]
+    ticketing: Client, issuer: GatewayIssuer, reporter: tuple[str, str]
 ) -> None:
     ticket_id = new_gent_ticket(ticketing, reporter)
     gent = staff(issuer)
@@ -173,7 +168,7 @@ def test_a_bad_status_is_bad_user_input(
     assert "final" in final["message"]
 
 
-def test_an_unknown_ticket_is_not_found(ticketing: Client, issuer: DevIssuer) -> None:
+def test_an_unknown_ticket_is_not_found(ticketing: Client, issuer: GatewayIssuer) -> None:
     for unknown in ("99999999", "nope"):
         error = refused(ticketing, staff(issuer), id=unknown, status="ACKNOWLEDGED")
         assert error["extensions"]["code"] == "NOT_FOUND"
@@ -183,10 +178,11 @@ def test_an_unknown_ticket_is_not_found(ticketing: Client, issuer: DevIssuer) ->
 
 
 class FakeGateway:
-    """Records the invalidations it receives (verifying their signature) and answers 200."""
+    """Records the invalidations it receives (verifying their signature with the key it derives
+    for the subgraph that names itself) and answers 200."""
 
-    def __init__(self, secret: bytes) -> None:
-        verifier = GatewaySignatureVerifier([secret])
+    def __init__(self, master: bytes) -> None:
+        keys = InvalidationKeys((master,))
         self.received: list[dict[str, Any]] = []
         received = self.received
 
@@ -194,8 +190,15 @@ class FakeGateway:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["content-length"]))
                 headers = {k.lower(): v for k, v in self.headers.items()}
+                verifier = keys.verifier(headers["x-rugzak-subgraph"])
                 verifier.verify(headers.get(SIGNATURE_HEADER), "POST", self.path, body, headers)
-                received.append({"path": self.path, "body": orjson.loads(body)})
+                received.append(
+                    {
+                        "path": self.path,
+                        "by": headers["x-rugzak-subgraph"],
+                        "body": orjson.loads(body),
+                    }
+                )
                 self.send_response(200)
                 self.send_header("content-type", "application/json")
                 self.end_headers()
@@ -214,39 +217,21 @@ class FakeGateway:
         self.server.server_close()
 
 
-class SignedClient(Client):
-    """Posts as the gateway would: signed with the subgraph secret."""
-
-    def __init__(self, base: Client, secret: bytes) -> None:
-        super().__init__(base.server, base.data_dir, base.clerk)
-        self.signer = GatewaySigner(secret)
-
-    def post(self, query: str, variables: Any = None, **kwargs: Any) -> httpx.Response:
-        token = kwargs.get("token", CLERK)
-        token = self.clerk if token is CLERK else token
-        body = orjson.dumps({"query": query, "variables": variables})
-        headers = {"content-type": "application/json"}
-        if token is not None:
-            headers["authorization"] = f"Bearer {token}"
-        headers[SIGNATURE_HEADER] = self.signer.sign("POST", "/graphql", body, headers)
-        return self.http.post("/graphql", content=body, headers=headers)
-
-
 @pytest.fixture(scope="module")
 def told(
-    tmp_path_factory: pytest.TempPathFactory, auth_env: dict[str, str], issuer: DevIssuer
-) -> Iterator[tuple[SignedClient, FakeGateway]]:
-    secret = b"k" * 32
-    gateway = FakeGateway(secret)
+    tmp_path_factory: pytest.TempPathFactory, auth_env: dict[str, str], issuer: GatewayIssuer
+) -> Iterator[tuple[Client, FakeGateway]]:
+    master = b"k" * 32
+    gateway = FakeGateway(master)
     env = {
         **auth_env,
         "RUGZAK_DATA_DIR": str(tmp_path_factory.mktemp("ticketing-told")),
-        SECRET_ENV: secret.decode(),
+        KEY_ENV: derive_key(master, "ticketing").decode(),
         GATEWAY_URL_ENV: gateway.url,
     }
     server = start_uvicorn("subgraphs.ticketing.app:app", "ticketing (told)", env)
     data_dir = Path(env["RUGZAK_DATA_DIR"])
-    client = SignedClient(Client(server, data_dir, clerk_token(issuer, "ticketing")), secret)
+    client = Client(server, data_dir, clerk_token(issuer, "ticketing"), anonymous=issuer.mint())
     try:
         yield client, gateway
     finally:
@@ -256,13 +241,14 @@ def told(
 
 
 def test_a_change_tells_the_gateway_which_answers_are_stale(
-    told: tuple[SignedClient, FakeGateway], issuer: DevIssuer, reporter: tuple[str, str]
+    told: tuple[Client, FakeGateway], issuer: GatewayIssuer, reporter: tuple[str, str]
 ) -> None:
     ticketing, gateway = told
     ticket_id = new_gent_ticket(ticketing, reporter)
     # reporting changed the reporter's list of tickets and Gent's open count
     assert gateway.received[-1] == {
         "path": "/cache/invalidate",
+        "by": "ticketing",
         "body": {"tags": [f"Citizen:{reporter[0]}", f"Municipality:{GENT}"]},
     }
     ticketing.data(CHANGE, {"id": ticket_id, "status": "ACKNOWLEDGED"}, token=staff(issuer))
@@ -278,7 +264,7 @@ def test_a_change_tells_the_gateway_which_answers_are_stale(
 
 
 def test_a_gateway_that_is_down_does_not_fail_the_change(
-    told: tuple[SignedClient, FakeGateway], issuer: DevIssuer, reporter: tuple[str, str]
+    told: tuple[Client, FakeGateway], issuer: GatewayIssuer, reporter: tuple[str, str]
 ) -> None:
     ticketing, gateway = told
     ticket_id = new_gent_ticket(ticketing, reporter)

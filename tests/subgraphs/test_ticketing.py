@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from auth.dev_issuer import DevIssuer
 from resolvers.common.population import ANN_INSZ, BRAM_INSZ, population
+from tests.gateway_issuer import GatewayIssuer
 from tests.subgraphs.conftest import SUBSTANTIAL, Client, store_queries
 
 TICKET_FIELDS = """
@@ -43,7 +43,7 @@ def valid_input(**changes: Any) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def ann_token(issuer: DevIssuer) -> str:
+def ann_token(issuer: GatewayIssuer) -> str:
     return issuer.mint(subject="s-ann", insz=ANN_INSZ, extra_claims=SUBSTANTIAL)
 
 
@@ -98,7 +98,7 @@ def test_ticket_and_municipality_lookups(ticketing: Client) -> None:
     assert len(names) >= 30
 
 
-def test_reporting_needs_a_signed_in_citizen(ticketing: Client, issuer: DevIssuer) -> None:
+def test_reporting_needs_a_signed_in_citizen(ticketing: Client, issuer: GatewayIssuer) -> None:
     data, errors = ticketing.errors(REPORT, {"input": valid_input()}, token=None)
     assert data is None
     assert errors[0]["extensions"]["code"] == "UNAUTHENTICATED"
@@ -146,7 +146,7 @@ def test_every_problem_is_listed_at_once(ticketing: Client, ann_token: str) -> N
     assert fields == ["input.description", "input.municipalityNisCode", "input.location.latitude"]
 
 
-def test_a_report_is_stored_and_can_be_read_back(ticketing: Client, issuer: DevIssuer) -> None:
+def test_a_report_is_stored_and_can_be_read_back(ticketing: Client, issuer: GatewayIssuer) -> None:
     reporter = population()[321]
     token = issuer.mint(subject="s-321", insz=reporter.insz, extra_claims=SUBSTANTIAL)
     count = '{ municipality(nisCode: "24062") { openTicketCount } }'
