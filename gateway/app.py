@@ -273,7 +273,7 @@ class GatewayApp:
                 Route("/health", self.health, methods=["GET"]),
                 Route("/ready", self.ready, methods=["GET"]),
                 Route("/metrics", self.metrics_endpoint, methods=["GET"]),
-                Route("/cache/invalidate", self._invalidation(), methods=["POST"]),
+                Route("/cache/invalidate", self._invalidation().handle, methods=["POST"]),
                 Route("/.well-known/jwks.json", self.jwks_endpoint, methods=["GET"]),
                 Route(GATEWAY_JWKS_PATH, self.gateway_jwks_endpoint, methods=["GET"]),
                 *graphiql_routes(),

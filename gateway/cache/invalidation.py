@@ -83,7 +83,7 @@ class InvalidationEndpoint:
         self.entity_cache = entity_cache
         self.max_body_bytes = max_body_bytes
 
-    async def __call__(self, request: Request) -> Response:
+    async def handle(self, request: Request) -> Response:
         body = b""
         async for chunk in request.stream():
             body += chunk

@@ -9,16 +9,16 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import orjson
 import pytest
 
 from auth.dev_issuer import DevIssuer
-from auth.gateway_signature import SIGNATURE_HEADER, GatewaySigner
+from auth.gateway_keys import GatewayKeys
+from auth.principal import Principal
+from auth.subgraph_tokens import ALL_CLAIMS, SubgraphTokenMinter
 from tests.e2e.callers import (
     ANN_HIGH,
     ANN_SUBSTANTIAL,
     ANONYMOUS,
-    BRAM_SUBSTANTIAL,
     CHILD_BENEFIT_CLERK,
     CLERK_NO_PURPOSE,
     CLERK_NO_SCOPE,
@@ -134,124 +134,87 @@ def test_a_token_of_another_key_claiming_to_be_the_issuer_is_refused(
     assert_nothing_of_bram(response)
 
 
-# Around the gateway: a subgraph answers only requests the gateway signed (x-rugzak-signature).
+# Around the gateway: a subgraph answers only the token the gateway minted for it.
 
 BRAM_QUERY = f'{{ citizen(insz: "{BRAM}") {{ insz name {{ familyName }} }} }}'
 ANN_QUERY = f'{{ citizen(insz: "{ANN}") {{ insz }} }}'
 
 
-def refusal_code(response: httpx.Response) -> str:
+def refusal(response: httpx.Response) -> dict[str, Any]:
     assert response.status_code == 401, response.text
     assert "data" not in response.json()
     assert_nothing_of_bram(response)
-    code: str = response.json()["errors"][0]["extensions"]["code"]
-    return code
-
-
-def send(
-    stack: Stack,
-    name: str,
-    body: bytes,
-    headers: dict[str, str],
-    signature: str | None,
-    path: str = "/graphql",
-) -> httpx.Response:
-    """A hand-made request straight to a subgraph: these bytes, these headers, this signature."""
-    sent = {"content-type": "application/json", **headers}
-    if signature is not None:
-        sent[SIGNATURE_HEADER] = signature
-    return httpx.post(stack.subgraphs[name].url + path, content=body, headers=sent, timeout=30.0)
+    extensions: dict[str, Any] = response.json()["errors"][0]["extensions"]
+    return extensions
 
 
 def ann_headers(stack: Stack) -> dict[str, str]:
     return {"authorization": f"Bearer {ANN_SUBSTANTIAL.token(stack.issuer)}"}
 
 
+ANN_PRINCIPAL = Principal(subject="test-ann", insz=ANN, acr="substantial", token="-")
+
+
 @pytest.mark.parametrize("name", ["education", "allowances", "ticketing"])
-def test_a_subgraph_refuses_a_direct_call_without_the_gateway_signature(
+def test_a_subgraph_refuses_a_direct_call_without_the_gateways_token(
     stack: Stack, name: str
 ) -> None:
-    response = stack.subgraph_post(name, BRAM_QUERY, ann_headers(stack))
-    assert refusal_code(response) == "GATEWAY_SIGNATURE_REQUIRED"
-    # the SDL alone is open, as the registry reads it without credentials; nothing beside it
-    sdl = stack.subgraph_post(name, "{ _service { sdl } }")
-    assert sdl.status_code == 200 and "type Citizen" in sdl.json()["data"]["_service"]["sdl"]
-    mixed = stack.subgraph_post(name, "{ _service { sdl } me { insz } }", ann_headers(stack))
-    assert refusal_code(mixed) == "GATEWAY_SIGNATURE_REQUIRED"
+    assert refusal(stack.subgraph_post(name, BRAM_QUERY)) == {"code": "GATEWAY_TOKEN_REQUIRED"}
+    # the citizen's own token is not the gateway's, however valid at the gateway
+    assert refusal(stack.subgraph_post(name, BRAM_QUERY, ann_headers(stack))) == {
+        "code": "INVALID_GATEWAY_TOKEN",
+        "reason": "WRONG_TOKEN_TYPE",
+    }
+    mixed = stack.subgraph_post(name, "{ _service { sdl } me { insz } }")
+    assert refusal(mixed) == {"code": "GATEWAY_TOKEN_REQUIRED"}  # nothing beside the SDL
     url = stack.subgraphs[name].url
     over_get = httpx.get(f"{url}/graphql", params={"query": BRAM_QUERY}, timeout=30.0)
-    assert refusal_code(over_get) == "GATEWAY_SIGNATURE_REQUIRED"
+    assert refusal(over_get)["code"] == "GATEWAY_TOKEN_REQUIRED"
     assert httpx.get(f"{url}/health", timeout=30.0).json()["status"] == "ok"  # stays open
+    sdl = stack.subgraph_post(name, "{ _service { sdl } }")  # what the registry reads
+    assert sdl.status_code == 200 and "@key" in sdl.json()["data"]["_service"]["sdl"]
 
 
-def test_a_signature_made_with_another_secret_is_refused(stack: Stack) -> None:
-    body, headers = orjson.dumps({"query": BRAM_QUERY}), ann_headers(stack)
-    forged = GatewaySigner(b"not-the-gateway-secret-but-long-enough").sign(
-        "POST", "/graphql", body, headers
+def test_a_token_minted_for_one_subgraph_is_refused_by_the_others(stack: Stack) -> None:
+    for minted_for in stack.subgraphs:
+        token = stack.gateway_token(minted_for, ANN_PRINCIPAL)
+        for name in stack.subgraphs:
+            response = stack.subgraph_post(name, ANN_QUERY, {"authorization": f"Bearer {token}"})
+            if name == minted_for:
+                assert response.status_code == 200, response.text
+            else:
+                assert refusal(response)["reason"] == "INVALID_AUDIENCE"
+
+
+def test_a_gateway_token_is_no_client_token(stack: Stack) -> None:
+    """What a subgraph received, replayed at the gateway."""
+    token = stack.gateway_token("education", ANN_PRINCIPAL)
+    response = httpx.post(
+        stack.graphql_url,
+        json={"query": "{ me { insz childBenefits { bankAccount } } }"},
+        headers={"authorization": f"Bearer {token}"},
+        timeout=30.0,
     )
-    response = send(stack, "allowances", body, headers, forged)
-    assert refusal_code(response) == "INVALID_GATEWAY_SIGNATURE"
+    assert response.status_code == 401
+    assert response.json()["errors"][0]["extensions"]["code"] == "WRONG_TOKEN_TYPE"
+    assert ANN not in response.text
 
 
-def test_a_signed_body_that_was_changed_is_refused(stack: Stack) -> None:
-    """A request the gateway signed for Ann's own INSZ, captured, with Bram's INSZ put in."""
-    signer = GatewaySigner(stack.subgraph_secret)
-    headers = ann_headers(stack)
-    signed_body = orjson.dumps({"query": ANN_QUERY})
-    signature = signer.sign("POST", "/graphql", signed_body, headers)
-    assert send(stack, "education", signed_body, headers, signature).status_code == 200
-    tampered = signed_body.replace(ANN.encode(), BRAM.encode())
-    response = send(stack, "education", tampered, headers, signature)
-    assert refusal_code(response) == "INVALID_GATEWAY_SIGNATURE"
+def test_a_gateway_token_of_another_key_or_expired_is_refused(stack: Stack, tmp_path: Path) -> None:
+    other_keys = GatewayKeys.load_or_create(tmp_path / "not-the-gateways-keys")
+    forged = SubgraphTokenMinter(other_keys).token(ANN_PRINCIPAL, "education", ALL_CLAIMS)
+    expired = SubgraphTokenMinter(
+        GatewayKeys.load_or_create(Path(stack.env["RUGZAK_GATEWAY_KEY_DIR"])),
+        clock=lambda: time.time() - 120,
+    ).token(ANN_PRINCIPAL, "education", ALL_CLAIMS)
+    for token, reason in ((forged, "UNKNOWN_SIGNING_KEY"), (expired, "TOKEN_EXPIRED")):
+        response = stack.subgraph_post("education", ANN_QUERY, {"authorization": f"Bearer {token}"})
+        assert refusal(response) == {"code": "INVALID_GATEWAY_TOKEN", "reason": reason}
 
 
-def test_a_signed_request_replayed_under_another_token_is_refused(stack: Stack) -> None:
-    signer = GatewaySigner(stack.subgraph_secret)
-    body = orjson.dumps({"query": "{ me { insz name { familyName } } }"})
-    signature = signer.sign("POST", "/graphql", body, ann_headers(stack))
-    bram = {"authorization": f"Bearer {BRAM_SUBSTANTIAL.token(stack.issuer)}"}
-    response = send(stack, "education", body, bram, signature)
-    assert refusal_code(response) == "INVALID_GATEWAY_SIGNATURE"
-
-
-@pytest.mark.parametrize("age", [120, -120], ids=["old", "future"])
-def test_a_signature_outside_the_time_window_is_refused(stack: Stack, age: int) -> None:
-    """A captured request replayed two minutes later (or one dated ahead) is refused."""
-    signer = GatewaySigner(stack.subgraph_secret, clock=lambda: time.time() - age)
-    body, headers = orjson.dumps({"query": ANN_QUERY}), ann_headers(stack)
-    response = send(
-        stack, "ticketing", body, headers, signer.sign("POST", "/graphql", body, headers)
-    )
-    assert refusal_code(response) == "INVALID_GATEWAY_SIGNATURE"
-
-
-def test_a_signature_for_another_path_is_refused(stack: Stack) -> None:
-    """The subgraph serves GraphQL at `/` and `/graphql`: a signature names which."""
-    signer = GatewaySigner(stack.subgraph_secret)
-    body, headers = orjson.dumps({"query": ANN_QUERY}), ann_headers(stack)
-    signature = signer.sign("POST", "/", body, headers)
-    assert send(stack, "education", body, headers, signature, path="/").status_code == 200
-    response = send(stack, "education", body, headers, signature, path="/graphql")
-    assert refusal_code(response) == "INVALID_GATEWAY_SIGNATURE"
-    query = send(stack, "education", body, headers, signature, path="/graphql?debug=1")
-    assert refusal_code(query) == "INVALID_GATEWAY_SIGNATURE"
-
-
-@pytest.mark.parametrize(
-    "signature",
-    ["", "t=1", "v1=" + "0" * 64, "t=abc,v1=" + "0" * 64, "t=1,v1=xyz", "garbage", "t=1," * 400],
-    ids=["empty", "no-v1", "no-t", "bad-t", "bad-v1", "garbage", "huge"],
-)
-def test_a_malformed_signature_is_refused(stack: Stack, signature: str) -> None:
-    body = orjson.dumps({"query": ANN_QUERY})
-    response = send(stack, "education", body, ann_headers(stack), signature)
-    expected = "GATEWAY_SIGNATURE_REQUIRED" if not signature else "INVALID_GATEWAY_SIGNATURE"
-    assert refusal_code(response) == expected
-
-
-def test_even_a_signed_call_as_ann_for_bram_is_forbidden(stack: Stack) -> None:
-    """Defence in depth: should a request reach a subgraph with a valid signature (here made
-    with the gateway's secret), the subgraph still refuses another citizen's INSZ."""
+def test_even_the_gateways_token_for_ann_cannot_read_bram(stack: Stack) -> None:
+    """Defence in depth: should a request reach a subgraph with a valid token of the gateway's
+    for Ann, the subgraph still refuses another citizen's INSZ."""
     for name in stack.subgraphs:
         query = f'{{ citizen(insz: "{BRAM}") {{ insz }} }}'
         if name == "transparency":  # no root fields: Bram as an entity, his access log
@@ -259,7 +222,7 @@ def test_even_a_signed_call_as_ann_for_bram_is_forbidden(stack: Stack) -> None:
                 f'{{ _entities(representations: [{{__typename: "Citizen", insz: "{BRAM}"}}]) '
                 "{ ... on Citizen { accessLog { at purpose } } } }"
             )
-        response = stack.subgraph_post(name, query, ann_headers(stack), signed=True)
+        response = stack.subgraph_post(name, query, as_gateway=ANN_PRINCIPAL)
         body = response.json()
         assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN", body
         assert_nothing_of_bram(response)

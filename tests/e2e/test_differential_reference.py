@@ -3,8 +3,8 @@ planner), same supergraph, same callers: the answers must be identical, data and
 
 Hive Gateway as started here enforces no `@policy` (it has no policy plugin), so every caller
 below may read everything it asks: what Rugzak refuses is tested in test_authorization_*.py.
-It cannot sign subgraph requests the way the subgraphs demand, so it reaches them through a
-signing proxy (tests/e2e/signing_proxy.py)."""
+It cannot mint the tokens the subgraphs demand, so it reaches them through a proxy that mints
+them as Rugzak does (tests/e2e/token_proxy.py)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from tests.e2e.callers import ANN_SUBSTANTIAL, ANONYMOUS, BRAM_SUBSTANTIAL, Caller
-from tests.e2e.signing_proxy import UPSTREAMS_ENV
+from tests.e2e.token_proxy import UPSTREAMS_ENV
 from tests.e2e.stack import ANN, PROFILE_QUERY, SUPERGRAPH, Stack
 from tests.federation.harness import comparable
 from tests.oracles.hive import HiveGateway, hive_gateway
@@ -77,7 +77,7 @@ CASES: list[tuple[str, str, dict[str, Any] | None, Caller]] = [
 @pytest.fixture(scope="module")
 def hive(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HiveGateway]:
     env = {**stack.env, UPSTREAMS_ENV: json.dumps(stack.subgraph_urls())}
-    with start_uvicorn("tests.e2e.signing_proxy:app", "signing proxy", env) as proxy:
+    with start_uvicorn("tests.e2e.token_proxy:app", "token proxy", env) as proxy:
         sdl = SUPERGRAPH.read_text(encoding="utf-8")
         for name in stack.subgraphs:
             url = f"{proxy.url}/{name}/graphql"

@@ -20,7 +20,7 @@ NEW_FIELD = "{ me { childBenefits { startDate } } }"  # allowances, only in the 
 
 
 def sdl_of(stack: Stack, name: str) -> str:
-    body = stack.subgraph_post(name, "{ _service { sdl } }", signed=True).json()
+    body = stack.subgraph_post(name, "{ _service { sdl } }").json()
     return str(body["data"]["_service"]["sdl"])
 
 

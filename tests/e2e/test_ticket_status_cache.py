@@ -1,7 +1,8 @@
 """A ticket's status changes while citizens' tickets sit in the gateway's cache: the real gateway
 and the three reference subgraphs over loopback, the entity cache in memory and in a real
 redis-server. The subgraphs say what may be cached (Cache-Control, extensions.cacheTags);
-ticketing tells the gateway, signed with the subgraph secret, which answers a change made stale.
+ticketing tells the gateway, signed with its own invalidation key, which answers a change made
+stale.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import orjson
 import pytest
 
 from auth.gateway_signature import SIGNATURE_HEADER, GatewaySigner
+from auth.invalidation_keys import derive_key
 from tests.e2e.stack import ANN, BRAM, Stack, reference_stack
 from tests.redis_server import redis_server
 
@@ -154,27 +156,48 @@ def test_ann_never_gets_brams_cached_tickets(stack: Stack) -> None:
     assert anonymous["data"]["me"] is None
 
 
-def test_the_gateway_takes_invalidations_signed_with_the_subgraph_secret(stack: Stack) -> None:
+def test_the_gateway_takes_invalidations_signed_with_a_subgraphs_own_key(stack: Stack) -> None:
     url = stack.gateway.url + "/cache/invalidate"
     body = orjson.dumps({"tags": ["Ticket:1"]})
 
-    def post(content: bytes, secret: bytes, **headers: str) -> httpx.Response:
-        sent = {"content-type": "application/json", **headers}
-        sent[SIGNATURE_HEADER] = GatewaySigner(secret).sign("POST", "/cache/invalidate", body, sent)
+    def post(
+        content: bytes,
+        key: bytes,
+        subgraph: str = "ticketing",
+        signed: bytes = body,
+        **headers: str,
+    ) -> httpx.Response:
+        sent = {"content-type": "application/json", "x-rugzak-subgraph": subgraph, **headers}
+        sent[SIGNATURE_HEADER] = GatewaySigner(key).sign("POST", "/cache/invalidate", signed, sent)
         return httpx.post(url, content=content, headers=sent, timeout=10.0)
 
-    ok = post(body, stack.subgraph_secret)
+    def code(response: httpx.Response) -> str:
+        return str(response.json()["errors"][0]["extensions"]["code"])
+
+    ticketing = derive_key(stack.invalidation_master, "ticketing")
+    education = derive_key(stack.invalidation_master, "education")
+    ok = post(body, ticketing)
     assert ok.status_code == 200 and ok.json() == {"invalidated": 1, "tags": ["Ticket:1"]}
+    entity = orjson.dumps({"entities": [{"__typename": "Municipality", "nisCode": GENT}]})
+    assert post(entity, ticketing, signed=entity).json()["tags"] == [f"Municipality:{GENT}"]
     for wrong in (
-        post(body, b"another secret of at least 32 bytes!"),
-        post(b'{"tags": ["Citizen:85671012385"]}', stack.subgraph_secret),
+        post(body, b"another key of at least 32 bytes!!!!"),
+        post(b'{"tags": ["Citizen:85671012385"]}', ticketing),  # not what was signed
+        post(body, ticketing, subgraph="education"),  # another's name
+        post(body, education, subgraph="nobody"),  # no such subgraph
+        post(body, stack.invalidation_master),  # the master is not a subgraph's key
     ):
-        assert wrong.status_code == 401
-        assert wrong.json()["errors"][0]["extensions"]["code"] == "INVALID_GATEWAY_SIGNATURE"
+        assert wrong.status_code == 401, wrong.text
+        assert code(wrong) == "INVALID_GATEWAY_SIGNATURE"
+    # education's own key is good, but education resolves no Ticket: not its data to drop
+    foreign = post(body, education, subgraph="education")
+    assert foreign.status_code == 403 and code(foreign) == "FORBIDDEN", foreign.text
+    mine = orjson.dumps({"tags": [f"Citizen:{ANN}", "Institution:x"]})
+    assert post(mine, education, subgraph="education", signed=mine).status_code == 200
     # a bad signature is refused even next to a token that could invalidate on its own
     allowed = stack.issuer.mint(subject="operator", scopes=["cache:invalidate"])
-    both = post(body, b"another secret of at least 32 bytes!", authorization=f"Bearer {allowed}")
+    both = post(body, b"another key of at least 32 bytes!!!!", authorization=f"Bearer {allowed}")
     assert both.status_code == 401
-    # without a signature: the token with the scope, as before
+    # without a signature: the token with the scope, any tag, as before
     assert httpx.post(url, content=body, headers=bearer(allowed)).status_code == 200
     assert httpx.post(url, content=body).status_code == 403

@@ -1,11 +1,11 @@
 """What the registry's end-to-end tests share: a development issuer the gateways trust, the
-fixture subgraphs (signed requests only), a --supergraph file of the operator's base subgraph,
-gateways with a registry, and steady load whose every answer is checked."""
+fixture subgraphs (the gateway's tokens only, read from the gateways' shared key directory), a
+--supergraph file of the operator's base subgraph, gateways with a registry, and steady load whose
+every answer is checked."""
 
 from __future__ import annotations
 
 import os
-import secrets
 import subprocess
 import sys
 import threading
@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 
 from auth.dev_issuer import DevIssuer
-from auth.gateway_signature import SECRET_ENV
+from auth.gateway_keys import GatewayKeys
 from gateway.composition import SubgraphSource, compose
 from tests.servers import ROOT, Server, start_python_server
 
@@ -81,15 +81,20 @@ def make_world(tmp: Path) -> tuple[World, Callable[[], None]]:
     issuer = DevIssuer.load_or_create(tmp / "issuer")
     jwks = tmp / "jwks.json"
     issuer.write_jwks(jwks)
+    keys = tmp / "gateway-keys"
+    GatewayKeys.load_or_create(keys)  # every gateway of the world signs with these
     env = {
         "RUGZAK_TRUSTED_ISSUER": issuer.issuer,
         "RUGZAK_AUDIENCE": issuer.audience,
         "RUGZAK_JWKS_URL": jwks.as_uri(),
         "RUGZAK_DATA_DIR": str(tmp / "data"),
-        SECRET_ENV: secrets.token_urlsafe(32),
+        "RUGZAK_GATEWAY_KEY_DIR": str(keys),
     }
+    subgraph_env = {"RUGZAK_GATEWAY_JWKS_URL": (keys / "jwks.json").as_uri()}
     subgraphs = start_python_server(
-        ["-m", "tests.registry.subgraph_server", "--dir", str(FIXTURES)], "fixture subgraphs", env
+        ["-m", "tests.registry.subgraph_server", "--dir", str(FIXTURES)],
+        "fixture subgraphs",
+        subgraph_env,
     )
     base_sdl = (FIXTURES / "base.graphql").read_text()
     supergraph_file = tmp / "supergraph.graphql"
