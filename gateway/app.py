@@ -204,6 +204,10 @@ class GatewayApp:
             log.warning("policies nobody defines (they refuse every caller): %s", undefined)
         return entity_cache, handler
 
+    def set_subgraph_grants(self, grants: Mapping[str, frozenset[str]]) -> None:
+        """The caller claims each subgraph's tokens carry (from the registry)."""
+        self.credentials.grants = dict(grants)
+
     async def swap_supergraph(self, sdl: str) -> None:
         """Serve a new supergraph: loaded off the event loop and built aside, then swapped in
         with one assignment. Requests under way finish on the handler they started with. If the

@@ -9,6 +9,7 @@ command line.
     rugzak registry history NAME
     rugzak registry rollback NAME --version N [--force]
     rugzak registry urls [ORG [--allow PATTERN]... [--forget PATTERN]... [--clear]]
+    rugzak registry claims NAME [--grant CLAIM,... | --default]   (registry:admin to change)
     (each also takes --gateway URL (env RUGZAK_GATEWAY, default http://127.0.0.1:4000),
      --token TOKEN (env RUGZAK_TOKEN) and --json)
 
@@ -91,6 +92,20 @@ def add_parser(sub: Any) -> None:
         "--forget", action="append", default=[], metavar="PATTERN", help="(repeatable)"
     )
     urls.add_argument("--clear", action="store_true", help="forget all of ORG's patterns first")
+    claims = commands.add_parser(
+        "claims", parents=[common], help="the caller claims a subgraph's tokens carry"
+    )
+    claims.add_argument("name")
+    change = claims.add_mutually_exclusive_group()
+    change.add_argument(
+        "--grant",
+        metavar="CLAIM,...",
+        help="exactly these claims from now on (sub, rrn, org, scope, roles, purpose, acr, "
+        "client_id; an empty string for none)",
+    )
+    change.add_argument(
+        "--default", action="store_true", help="back to the default (no caller claims)"
+    )
     registry.set_defaults(func=run)
 
 
@@ -161,6 +176,13 @@ def _request(command: str, args: argparse.Namespace) -> tuple[str, str, dict[str
         if args.allow or args.forget or args.clear:
             raise SystemExit("rugzak registry urls: --allow, --forget and --clear need an ORG")
         return "GET", "/url-patterns", None
+    if command == "claims":
+        if args.default:
+            return "PUT", f"/subgraphs/{name}/claims", {"claims": None}
+        if args.grant is not None:
+            granted = [c.strip() for c in args.grant.split(",") if c.strip()]
+            return "PUT", f"/subgraphs/{name}/claims", {"claims": granted}
+        return "GET", f"/subgraphs/{name}", None
     return "POST", f"/subgraphs/{name}/rollback", {"version": args.version, "force": args.force}
 
 
@@ -258,8 +280,17 @@ def _render(command: str, args: argparse.Namespace, answer: dict[str, Any]) -> s
                 f" composed in {answer['composeMs']} ms)"
             )
         return "\n".join([head, *_changes(answer)])
+    if command == "claims":
+        if "message" in answer:
+            return str(answer["message"])
+        granted = ", ".join(answer.get("claims", [])) or "no caller claims"
+        how = " (the default)" if answer.get("claimsDefault") else ""
+        by = ""
+        if answer.get("claimsChangedBy"):
+            by = f"; set by {answer['claimsChangedBy']} at {answer['claimsChangedAt']}"
+        return f"{answer['name']}'s tokens carry: {granted}{how}{by}"
     if command == "list":
-        rows = [["NAME", "OWNER", "VERSION", "LIVE", "ROUTING URL", "LAST CHANGE"]]
+        rows = [["NAME", "OWNER", "VERSION", "LIVE", "CLAIMS", "ROUTING URL", "LAST CHANGE"]]
         for s in answer["subgraphs"]:
             rows.append(
                 [
@@ -267,6 +298,7 @@ def _render(command: str, args: argparse.Namespace, answer: dict[str, Any]) -> s
                     s["owner"],
                     str(s["currentVersion"]),
                     "yes" if s["live"] else "no",
+                    ",".join(s.get("claims", [])) or "-",
                     s["routingUrl"],
                     f"{s['lastAction']} by {s['lastChangedBy']} at {s['lastChangedAt']}",
                 ]
@@ -281,7 +313,8 @@ def _render(command: str, args: argparse.Namespace, answer: dict[str, Any]) -> s
             return str(answer["sdl"]).rstrip("\n")
         head = (
             f"{answer['name']}: owner {answer['owner']}, version {answer['currentVersion']}, "
-            f"{'live' if answer['live'] else 'removed'}, routing URL {answer['routingUrl']}"
+            f"{'live' if answer['live'] else 'removed'}, routing URL {answer['routingUrl']}, "
+            f"claims {','.join(answer.get('claims', [])) or '-'}"
         )
         return head + "\n" + _table(_version_rows(answer["versions"]))
     return _table(_version_rows(answer["versions"]))

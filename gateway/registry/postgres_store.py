@@ -14,7 +14,13 @@ from contextlib import contextmanager
 
 import psycopg
 
-from gateway.registry.store import ACTIONS, Cursor, SqlBackend
+from gateway.registry.store import (
+    ACTIONS,
+    CLAIMS_COLUMNS,
+    OPERATOR_CLAIMS_UPGRADE,
+    Cursor,
+    SqlBackend,
+)
 
 log = logging.getLogger("rugzak.registry")
 
@@ -88,6 +94,15 @@ class PostgresBackend(SqlBackend):
             cur.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
             for statement in SCHEMA:
                 cur.execute(statement)
+            cur.execute(
+                "SELECT 1 FROM information_schema.columns "
+                "WHERE table_name = 'subgraphs' AND column_name = 'claims'"
+            )
+            if cur.fetchone() is None:  # a registry made before subgraphs had grants
+                for name, kind in CLAIMS_COLUMNS:
+                    pg_kind = "DOUBLE PRECISION" if kind == "REAL" else kind
+                    cur.execute(f"ALTER TABLE subgraphs ADD COLUMN {name} {pg_kind}")
+                cur.execute(OPERATOR_CLAIMS_UPGRADE)
 
     @contextmanager
     def transaction(self, write: bool) -> Iterator[Cursor]:

@@ -8,6 +8,7 @@
     GET    /registry/subgraphs/{name}/history       every version: who, when, what
     GET    /registry/subgraphs/{name}/versions/{n}  one version, with its SDL
     POST   /registry/subgraphs/{name}/rollback      {"version": n, "force"?}
+    PUT    /registry/subgraphs/{name}/claims        {"claims": ["rrn", ...] or null}: admin only
     POST   /registry/check/{name}                   what POST .../subgraphs/{name} would do
     GET    /registry/url-patterns                   the URLs organisations may register
     POST   /registry/url-patterns/{org}             {"allow": [...], "forget": [...], "clear"?}
@@ -148,6 +149,13 @@ def registry_routes(registry: Registry, authenticate: Authenticate) -> list[Rout
             force=flag(body.get("force")),
         )
 
+    async def grant(request: Request) -> dict[str, Any]:
+        principal = await principal_of(request)
+        body = await body_of(request)
+        if "claims" not in body:
+            raise RegistryRefusal(400, "BAD_REQUEST", 'send {"claims": [...]} or null')
+        return await registry.grant(principal, request.path_params["name"], body["claims"])
+
     async def url_patterns(request: Request) -> dict[str, Any]:
         return await registry.url_patterns(await principal_of(request))
 
@@ -166,6 +174,7 @@ def registry_routes(registry: Registry, authenticate: Authenticate) -> list[Rout
         Route("/registry", endpoint(status), methods=["GET"]),
         Route("/registry/url-patterns", endpoint(url_patterns), methods=["GET"]),
         Route("/registry/url-patterns/{org}", endpoint(change_url_patterns), methods=["POST"]),
+        Route("/registry/subgraphs/{name}/claims", endpoint(grant), methods=["PUT"]),
         Route("/registry/subgraphs", endpoint(list_subgraphs), methods=["GET"]),
         Route("/registry/subgraphs/{name}", endpoint(show), methods=["GET"]),
         Route("/registry/subgraphs/{name}", endpoint(add), methods=["POST"]),

@@ -12,8 +12,14 @@ PostgreSQL NOTIFY), read the supergraph SDL the change stored, and swap it in: t
 compose it again, so every replica serves the very same supergraph.
 
 Start: when the registry is empty, it is seeded with the subgraphs of the `--supergraph` file
-(their SDL fetched from their routing URLs, owner `operator`); until then the gateway serves the
-file. When the registry holds a supergraph, that one is served from the start.
+(their SDL fetched from their routing URLs, owner `operator`, granted every caller claim); until
+then the gateway serves the file. When the registry holds a supergraph, that one is served from
+the start.
+
+Grants: the token the gateway mints for a subgraph carries the caller claims granted to it
+(auth/subgraph_tokens.py). A subgraph registered by an organisation gets none (the minimal
+default) until `registry:admin` grants some (`grant`); every replica reads the grants again
+whenever the registry's head moves, before it serves what the head says.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from auth.principal import Principal
+from auth.subgraph_tokens import ALL_CLAIMS, MINIMAL_CLAIMS, check_claim_names
 from gateway.composition import SubgraphSource
 from gateway.registry.candidate import Candidate, Evaluation, Refused
 from gateway.registry.errors import RegistryRefusal
@@ -48,6 +55,7 @@ from gateway.registry.store import (
     RegistryState,
     RegistryStore,
     StaleRegistry,
+    Subgraph,
     Version,
     open_store,
 )
@@ -64,8 +72,11 @@ class Gateway(Protocol):
     """What the registry needs of the gateway it runs in (GatewayApp)."""
 
     supergraph: Supergraph
+    supergraph_sdl: str
 
     async def swap_supergraph(self, sdl: str) -> object: ...
+
+    def set_subgraph_grants(self, grants: Mapping[str, frozenset[str]]) -> None: ...
 
 
 class Registry:
@@ -167,6 +178,12 @@ class Registry:
         async with self._swap_lock:
             if version <= self.served_version:
                 return False
+            # grants first: a subgraph new to the supergraph is called with what it was granted
+            # (and a revoked claim is gone before anything else changes)
+            self.gateway.set_subgraph_grants(grants(await self.store.state()))
+            if sdl == self.gateway.supergraph_sdl:  # only grants changed
+                self.served_version = version
+                return True
             try:
                 await self.gateway.swap_supergraph(sdl)
             except Exception as exc:  # the last good supergraph serves on; do not retry it
@@ -222,7 +239,9 @@ class Registry:
                 log.warning("registry: %s (trying again every poll)", message)
             self.seed_error = message
             return False
-        changes = [Change(s.name, "seed", OPERATOR, s.url, s.sdl) for s in sources]
+        changes = [
+            Change(s.name, "seed", OPERATOR, s.url, s.sdl, claims=ALL_CLAIMS) for s in sources
+        ]
         try:
             version = await self.store.commit(
                 0, changes, sdl, "rugzak serve", "seeded from the --supergraph file"
@@ -543,6 +562,58 @@ class Registry:
         )
         return {"organisation": org, "patterns": patterns}
 
+    async def grant(self, principal: Principal, name: str, claims: Any) -> dict[str, Any]:
+        """Grant subgraph `name` these caller claims (a list of names; null: back to the
+        default). Only `registry:admin`: what a subgraph learns about citizens is the
+        operator's decision, not its owner's."""
+        check_name(name)
+        if principal.is_anonymous:
+            raise RegistryRefusal(401, "UNAUTHENTICATED", "granting claims needs a token")
+        if not principal.has_scope(REGISTRY_ADMIN):
+            raise RegistryRefusal(
+                403, "FORBIDDEN", f"granting claims to a subgraph needs the scope {REGISTRY_ADMIN}"
+            )
+        granted: frozenset[str] | None = None
+        if claims is not None:
+            if not isinstance(claims, list):
+                raise RegistryRefusal(400, "BAD_REQUEST", "claims: a list of claim names, or null")
+            try:
+                granted = check_claim_names(claims)
+            except ValueError as exc:
+                raise RegistryRefusal(400, "BAD_REQUEST", f"claims: {exc}") from None
+        who = principal.subject or "unknown"
+        async with self._write_lock:
+            for _ in range(_ATTEMPTS):
+                state = await self._state()
+                existing = state.subgraphs.get(name)
+                if existing is None or not existing.live:
+                    raise RegistryRefusal(404, "NOT_FOUND", f"no live subgraph named {name}")
+                found = await self.store.supergraph(state.version)
+                if found is None:
+                    raise RegistryRefusal(503, "REGISTRY_NOT_READY", "the registry has no head")
+                shown = "default" if granted is None else " ".join(sorted(granted)) or "none"
+                reason = f"claims of {name}: {shown}"
+                try:
+                    version = await self.store.set_claims(
+                        state.version, name, granted, found[0], who, reason
+                    )
+                except StaleRegistry:
+                    continue
+                await self._serve(version, found[0], time.time())
+                log.warning("registry: %s, by %s (supergraph version %d)", reason, who, version)
+                effective = MINIMAL_CLAIMS if granted is None else granted
+                carried = ", ".join(sorted(effective)) or "no caller claims"
+                return {
+                    "subgraph": name,
+                    "claims": sorted(effective),
+                    "default": granted is None,
+                    "supergraphVersion": version,
+                    "message": f"{name}'s tokens now carry: {carried}",
+                }
+        raise RegistryRefusal(
+            409, "CONFLICT", "the registry kept changing while this change was made: try again"
+        )
+
     # -- reading -------------------------------------------------------------------------------
 
     async def list(self, principal: Principal) -> dict[str, Any]:
@@ -550,7 +621,7 @@ class Registry:
         state = await self.store.state()
         return {
             "supergraphVersion": state.version,
-            "subgraphs": [subgraph_json(n, s.current) for n, s in state.subgraphs.items()],
+            "subgraphs": [subgraph_json(n, s.current, s) for n, s in state.subgraphs.items()],
         }
 
     async def show(self, principal: Principal, name: str) -> dict[str, Any]:
@@ -560,7 +631,7 @@ class Registry:
         if not versions:
             raise RegistryRefusal(404, "NOT_FOUND", f"no subgraph named {name}")
         current = versions[-1]
-        body = subgraph_json(name, current)
+        body = subgraph_json(name, current, (await self.store.state()).subgraphs.get(name))
         body["sdl"] = current.sdl
         body["versions"] = [version_json(v) for v in versions]
         return body
@@ -612,8 +683,15 @@ def version_json(v: Version) -> dict[str, Any]:
     return body
 
 
-def subgraph_json(name: str, current: Version) -> dict[str, Any]:
+def grants(state: RegistryState) -> dict[str, frozenset[str]]:
+    """The claims each live subgraph's tokens carry."""
     return {
+        name: MINIMAL_CLAIMS if s.claims is None else s.claims for name, s in state.live().items()
+    }
+
+
+def subgraph_json(name: str, current: Version, subgraph: Subgraph | None = None) -> dict[str, Any]:
+    body = {
         "name": name,
         "owner": current.owner,
         "live": current.live,
@@ -623,6 +701,13 @@ def subgraph_json(name: str, current: Version) -> dict[str, Any]:
         "lastChangedBy": current.who,
         "lastChangedAt": _iso(current.at),
     }
+    if subgraph is not None:
+        body["claims"] = sorted(subgraph.claims or ())
+        body["claimsDefault"] = subgraph.claims is None
+        if subgraph.claims_by is not None and subgraph.claims_at is not None:
+            body["claimsChangedBy"] = subgraph.claims_by
+            body["claimsChangedAt"] = _iso(subgraph.claims_at)
+    return body
 
 
 def _iso(at: float) -> str:

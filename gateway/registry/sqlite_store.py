@@ -12,7 +12,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from gateway.registry.store import ACTIONS, Cursor, SqlBackend
+from gateway.registry.store import (
+    ACTIONS,
+    CLAIMS_COLUMNS,
+    OPERATOR_CLAIMS_UPGRADE,
+    Cursor,
+    SqlBackend,
+)
 
 _ACTIONS = ", ".join(f"'{a}'" for a in ACTIONS)
 SCHEMA = f"""
@@ -32,7 +38,10 @@ CREATE TABLE IF NOT EXISTS subgraphs (
     name TEXT PRIMARY KEY,
     owner TEXT NOT NULL,
     current_version INTEGER NOT NULL,
-    created_at REAL NOT NULL
+    created_at REAL NOT NULL,
+    claims TEXT,
+    claims_by TEXT,
+    claims_at REAL
 );
 CREATE TABLE IF NOT EXISTS versions (
     subgraph TEXT NOT NULL REFERENCES subgraphs (name),
@@ -86,6 +95,13 @@ class SqliteBackend(SqlBackend):
 
     def migrate(self) -> None:
         self._db.executescript(f"BEGIN IMMEDIATE;{SCHEMA}COMMIT;")
+        with self.transaction(write=True) as cur:
+            cur.execute("SELECT name FROM pragma_table_info('subgraphs')")
+            columns = {row[0] for row in cur.fetchall()}
+            if "claims" not in columns:  # a registry made before subgraphs had grants
+                for name, kind in CLAIMS_COLUMNS:
+                    cur.execute(f"ALTER TABLE subgraphs ADD COLUMN {name} {kind}")
+                cur.execute(OPERATOR_CLAIMS_UPGRADE)
 
     @contextmanager
     def transaction(self, write: bool) -> Iterator[Cursor]:

@@ -2,7 +2,9 @@
 
 Four tables, the same in SQLite and PostgreSQL:
 
-- `subgraphs`: name, owner organisation, current version number;
+- `subgraphs`: name, owner organisation, current version number, and the caller claims its
+  tokens carry (`claims`: NULL for the minimal default; space-separated names; who granted them
+  and when);
 - `versions`: one row per change of a subgraph (n = 1, 2, ...): routing URL, SDL, who (the token's
   subject), when, action (seed, add, update, remove, rollback), the version a rollback restored,
   whether breaking changes were forced, and the supergraph version the change made;
@@ -32,9 +34,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+from auth.subgraph_tokens import ALL_CLAIMS
+
 T = TypeVar("T")
 
 ACTIONS = ("seed", "add", "update", "remove", "rollback")
+# the columns of a subgraph's grant, added to registries made before grants existed; their
+# operator's subgraphs (the reference ones) keep every claim they were sent until then
+CLAIMS_COLUMNS = (("claims", "TEXT"), ("claims_by", "TEXT"), ("claims_at", "REAL"))
+OPERATOR_CLAIMS_UPGRADE = (
+    f"UPDATE subgraphs SET claims = '{' '.join(sorted(ALL_CLAIMS))}', claims_by = 'upgrade' "
+    "WHERE owner = 'operator'"
+)
 DATA_DIR_ENV = "RUGZAK_DATA_DIR"
 
 
@@ -68,6 +79,10 @@ class Subgraph:
     name: str
     owner: str
     current: Version
+    # caller claims granted to the subgraph's tokens; None: the default (minimal)
+    claims: frozenset[str] | None = None
+    claims_by: str | None = None
+    claims_at: float | None = None
 
     @property
     def live(self) -> bool:
@@ -87,7 +102,9 @@ class RegistryState:
 
 @dataclass(frozen=True, slots=True)
 class Change:
-    """What one commit does to one subgraph."""
+    """What one commit does to one subgraph. `claims`: what a new subgraph (or one added again,
+    or handed to another organisation) is granted; None: the default. An update or rollback by
+    the same owner keeps the grant; a removal drops it."""
 
     subgraph: str
     action: str
@@ -95,6 +112,15 @@ class Change:
     routing_url: str
     sdl: str
     from_version: int | None = None
+    claims: frozenset[str] | None = None
+
+
+def claims_text(claims: frozenset[str] | None) -> str | None:
+    return None if claims is None else " ".join(sorted(claims))
+
+
+def claims_of(text: str | None) -> frozenset[str] | None:
+    return None if text is None else frozenset(text.split())
 
 
 class Cursor(Protocol):
@@ -174,12 +200,23 @@ class SqlBackend:
             row = cur.fetchone()
             self._run(
                 cur,
-                f"SELECT s.name, s.owner, {_VERSION_COLUMNS} FROM subgraphs s "
+                f"SELECT s.name, s.owner, s.claims, s.claims_by, s.claims_at, {_VERSION_COLUMNS} "
+                "FROM subgraphs s "
                 "JOIN versions v ON v.subgraph = s.name AND v.n = s.current_version "
                 "ORDER BY s.name",
             )
             rows = cur.fetchall()
-        subgraphs = {r[0]: Subgraph(r[0], r[1], _version(r[2:])) for r in rows}
+        subgraphs = {
+            r[0]: Subgraph(
+                r[0],
+                r[1],
+                _version(r[5:]),
+                claims_of(r[2]),
+                r[3],
+                None if r[4] is None else float(r[4]),
+            )
+            for r in rows
+        }
         return RegistryState(int(row[0]) if row else 0, subgraphs)
 
     def supergraph(self, version: int) -> tuple[str, float] | None:
@@ -236,17 +273,25 @@ class SqlBackend:
                 self._run(cur, "SELECT MAX(n) FROM versions WHERE subgraph = ?", change.subgraph)
                 row = cur.fetchone()
                 n = (int(row[0]) if row and row[0] is not None else 0) + 1
+                claims = claims_text(change.claims)
+                claims_by = None if claims is None else who
+                claims_at = None if claims is None else at
                 if n == 1:
                     self._run(
                         cur,
-                        "INSERT INTO subgraphs (name, owner, current_version, created_at) "
-                        "VALUES (?, ?, ?, ?)",
+                        "INSERT INTO subgraphs (name, owner, current_version, created_at, "
+                        "claims, claims_by, claims_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                         change.subgraph,
                         change.owner,
                         n,
                         at,
+                        claims,
+                        claims_by,
+                        claims_at,
                     )
                 else:
+                    self._run(cur, "SELECT owner FROM subgraphs WHERE name = ?", change.subgraph)
+                    previous = cur.fetchone()
                     self._run(
                         cur,
                         "UPDATE subgraphs SET owner = ?, current_version = ? WHERE name = ?",
@@ -254,6 +299,23 @@ class SqlBackend:
                         n,
                         change.subgraph,
                     )
+                    # a grant belongs to the subgraph as it was granted: not to whoever adds
+                    # the name again, nor to another organisation it is handed to
+                    handed_on = previous is None or previous[0] != change.owner
+                    if (
+                        change.action in ("add", "remove", "seed")
+                        or handed_on
+                        or claims is not None
+                    ):
+                        self._run(
+                            cur,
+                            "UPDATE subgraphs SET claims = ?, claims_by = ?, claims_at = ? "
+                            "WHERE name = ?",
+                            claims,
+                            claims_by,
+                            claims_at,
+                            change.subgraph,
+                        )
                 self._run(
                     cur,
                     "INSERT INTO versions (subgraph, n, action, routing_url, sdl, owner, who, at, "
@@ -330,6 +392,53 @@ class SqlBackend:
             )
             return [str(row[0]) for row in cur.fetchall()]
 
+    def set_claims(
+        self,
+        expected: int,
+        name: str,
+        claims: frozenset[str] | None,
+        supergraph_sdl: str,
+        who: str,
+        reason: str,
+        now: float | None = None,
+    ) -> int:
+        """Grant `claims` (None: back to the default) to subgraph `name`, as head `expected + 1`
+        with the same supergraph: replicas see the head move and read the grants again.
+        StaleRegistry when the head has moved on."""
+        at = time.time() if now is None else now
+        version = expected + 1
+        text = claims_text(claims)
+        with self.transaction(write=True) as cur:
+            self._run(
+                cur,
+                "UPDATE registry_head SET version = ? WHERE id = 1 AND version = ?",
+                version,
+                expected,
+            )
+            if cur.rowcount != 1:
+                raise StaleRegistry(f"the registry moved on from version {expected}")
+            self._run(
+                cur,
+                "INSERT INTO supergraphs (version, sdl, at, who, reason) VALUES (?, ?, ?, ?, ?)",
+                version,
+                supergraph_sdl,
+                at,
+                who,
+                reason,
+            )
+            self._run(
+                cur,
+                "UPDATE subgraphs SET claims = ?, claims_by = ?, claims_at = ? WHERE name = ?",
+                text,
+                who,
+                at,
+                name,
+            )
+            if cur.rowcount != 1:
+                raise ValueError(f"no subgraph named {name}")
+            self.notify(cur, version)
+        return version
+
 
 class RegistryStore:
     """The store, awaitable: each call runs on the store's own thread (one connection, used by
@@ -378,6 +487,19 @@ class RegistryStore:
     ) -> list[str]:
         return await self._call(
             self.backend.change_url_patterns, organisation, allow, forget, clear, who
+        )
+
+    async def set_claims(
+        self,
+        expected: int,
+        name: str,
+        claims: frozenset[str] | None,
+        supergraph_sdl: str,
+        who: str,
+        reason: str,
+    ) -> int:
+        return await self._call(
+            self.backend.set_claims, expected, name, claims, supergraph_sdl, who, reason
         )
 
     async def wait_for_change(self, timeout: float) -> None:

@@ -161,3 +161,80 @@ def test_url_patterns_per_organisation(backend: SqliteBackend) -> None:
         "24062": ["https://new.leuven.be"],
         "44021": ["https://*.gent.be"],
     }
+
+
+# -- grants: the caller claims a subgraph's tokens carry ------------------------------------
+
+EVERY = frozenset({"sub", "rrn", "org", "scope", "roles", "purpose", "acr", "client_id"})
+
+
+def test_a_grant_stays_with_the_subgraph_as_granted(backend: SqliteBackend) -> None:
+    v = backend.commit(
+        0,
+        [
+            Change("base", "seed", "operator", "http://base", SDL_A1, claims=EVERY),
+            Change("park", "add", "44021", "http://p/1", SDL_B),
+        ],
+        "SG1",
+        "rugzak serve",
+        "seed",
+    )
+    state = backend.state()
+    assert state.subgraphs["base"].claims == EVERY and state.subgraphs["park"].claims is None
+    v = backend.set_claims(v, "park", frozenset({"rrn"}), "SG1", "admin-1", "grant rrn")
+    park = backend.state().subgraphs["park"]
+    assert (park.claims, park.claims_by) == (frozenset({"rrn"}), "admin-1")
+    assert park.claims_at is not None and backend.supergraph(v) == (  # same supergraph, new head
+        "SG1",
+        pytest.approx(park.claims_at),
+    )
+    v = backend.commit(v, [Change("park", "update", "44021", "http://p/2", SDL_B)], "S", "g", "r")
+    assert backend.state().subgraphs["park"].claims == {"rrn"}  # an update by its owner keeps it
+    v = backend.commit(v, [Change("park", "update", "24062", "http://p/2", SDL_B)], "S", "a", "r")
+    assert backend.state().subgraphs["park"].claims is None  # handed to another organisation
+    v = backend.set_claims(v, "park", frozenset(), "S", "admin-1", "none")
+    assert backend.state().subgraphs["park"].claims == frozenset()  # explicitly none
+    v = backend.set_claims(v, "park", frozenset({"org"}), "S", "admin-1", "org")
+    v = backend.commit(v, [Change("park", "remove", "24062", "http://p/2", SDL_B)], "S", "a", "r")
+    assert backend.state().subgraphs["park"].claims is None  # removed: the grant goes with it
+    backend.commit(v, [Change("park", "add", "24062", "http://p/3", SDL_B)], "S", "a", "r")
+    assert backend.state().subgraphs["park"].claims is None
+
+
+def test_a_grant_on_a_stale_head_or_unknown_name_changes_nothing(backend: SqliteBackend) -> None:
+    backend.commit(0, [Change("a", "add", "44021", "http://a", SDL_A1)], "SG1", "ann", "r")
+    with pytest.raises(StaleRegistry):
+        backend.set_claims(0, "a", frozenset({"rrn"}), "SG1", "admin", "r")
+    with pytest.raises(ValueError):
+        backend.set_claims(1, "nobody", frozenset({"rrn"}), "SG1", "admin", "r")
+    assert backend.head() == 1 and backend.state().subgraphs["a"].claims is None
+
+
+def test_a_registry_from_before_grants_keeps_the_operators_subgraphs_working(
+    tmp_path: Path,
+) -> None:
+    """Its tables get the grant columns; the operator's subgraphs are granted every claim (they
+    were sent the client's whole token until then), the others the default."""
+    import sqlite3
+
+    from gateway.registry import sqlite_store
+
+    path = tmp_path / "old.sqlite3"
+    old_schema = sqlite_store.SCHEMA.replace(
+        ",\n    claims TEXT,\n    claims_by TEXT,\n    claims_at REAL", ""
+    )
+    assert "claims" not in old_schema
+    with sqlite3.connect(path) as db:
+        db.executescript(old_schema)
+        db.execute("UPDATE registry_head SET version = 1")
+        db.execute("INSERT INTO supergraphs VALUES (1, 'SG', 0, 'x', 'seed')")
+        for name, owner in (("education", "operator"), ("park", "44021")):
+            db.execute("INSERT INTO subgraphs VALUES (?, ?, 1, 0)", (name, owner))
+            db.execute(
+                "INSERT INTO versions VALUES (?, 1, 'seed', 'http://x', 'type Query { a: Int }', "
+                "?, 'x', 0, 1, NULL, 0)",
+                (name, owner),
+            )
+    upgraded = SqliteBackend(path).state().subgraphs
+    assert upgraded["education"].claims == EVERY and upgraded["park"].claims is None
+    assert SqliteBackend(path).state().subgraphs["education"].claims == EVERY  # idempotent
