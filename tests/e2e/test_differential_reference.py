@@ -18,8 +18,8 @@ import httpx
 import pytest
 
 from tests.e2e.callers import ANN_SUBSTANTIAL, ANONYMOUS, BRAM_SUBSTANTIAL, Caller
-from tests.e2e.token_proxy import UPSTREAMS_ENV
 from tests.e2e.stack import ANN, PROFILE_QUERY, SUPERGRAPH, Stack
+from tests.e2e.token_proxy import UPSTREAMS_ENV
 from tests.federation.harness import comparable
 from tests.oracles.hive import HiveGateway, hive_gateway
 from tests.servers import start_uvicorn
