@@ -145,6 +145,7 @@ def subgraph_token_verifier(
     trusted = TrustedIssuer(
         issuer=issuer, audience=audience, jwks_url=jwks_url, algorithms=(ALGORITHM,)
     )
+    options.setdefault("remember", 10_000)  # the gateway reuses a token for 15 s
     return TokenVerifier(
         [trusted], leeway_seconds=leeway_seconds, token_type=SUBGRAPH_TOKEN_TYPE, **options
     )

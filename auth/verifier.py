@@ -20,6 +20,7 @@ told to trust its own issuer; a verifier built with `token_type` (a subgraph's) 
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import time
@@ -83,9 +84,12 @@ class TokenVerifier:
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
         token_type: str | None = None,
+        remember: int = 0,
     ) -> None:
         """`token_type`: accept only tokens whose header says this `typ` (None: client tokens,
-        which may say anything but the gateway's own SUBGRAPH_TOKEN_TYPE)."""
+        which may say anything but the gateway's own SUBGRAPH_TOKEN_TYPE). `remember`: keep
+        that many verified tokens until they expire, so a token shown again costs a lookup (a
+        subgraph sees the same short-lived gateway token many times)."""
         if not issuers:
             raise ValueError("a TokenVerifier needs at least one trusted issuer")
         if leeway_seconds < 0 or max_token_bytes <= 0:
@@ -108,6 +112,8 @@ class TokenVerifier:
         self._max_token_bytes = max_token_bytes
         self._clock = clock
         self._token_type = token_type.lower() if token_type is not None else None
+        self._remember = remember
+        self._remembered: dict[str, tuple[Principal, float]] = {}
 
     @property
     def issuers(self) -> tuple[TrustedIssuer, ...]:
@@ -140,6 +146,19 @@ class TokenVerifier:
 
     async def verify(self, token: str) -> Principal:
         """Verify a bearer token and return its Principal; AuthenticationError otherwise."""
+        if self._remember:
+            known = self._remembered.get(token)
+            if known is not None and self._clock() < known[1]:
+                return known[0]
+            principal = await self._verify(token)
+            if len(self._remembered) >= self._remember:  # oldest first: they expire first
+                for old in list(itertools.islice(self._remembered, self._remember // 4 + 1)):
+                    del self._remembered[old]
+            self._remembered[token] = (principal, float(principal.claims["exp"]))
+            return principal
+        return await self._verify(token)
+
+    async def _verify(self, token: str) -> Principal:
         unverified = parse_unverified(token, max_bytes=self._max_token_bytes)
         self._check_type(unverified.header.get("typ"))
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import secrets
 import statistics
 import tempfile
 import time
@@ -40,7 +39,7 @@ from typing import Any
 import httpx
 
 from auth.dev_issuer import DevIssuer
-from auth.gateway_signature import SECRET_ENV
+from auth.gateway_keys import GatewayKeys
 from gateway.supergraph import load_supergraph
 from tests.e2e.stack import ANN, PROFILE_QUERY, SUBGRAPHS, SUPERGRAPH, auth_env, start_gateway
 from tests.redis_server import redis_server
@@ -157,13 +156,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     results: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
         issuer, env = auth_env(Path(tmp))
-        # as in the demo: the gateway signs its subgraph requests, the subgraphs check them
+        # as in the demo: the gateway mints a token per subgraph call, the subgraphs check it
         env = {
             **env,
             "RUGZAK_DATA_DIR": str(Path(tmp) / "data"),
-            SECRET_ENV: secrets.token_urlsafe(32),
+            "RUGZAK_GATEWAY_KEY_DIR": str(Path(tmp) / "gateway-keys"),
         }
-        with subgraphs(env) as urls:
+        keys = GatewayKeys.load_or_create(Path(env["RUGZAK_GATEWAY_KEY_DIR"]))
+        keys_file = Path(env["RUGZAK_GATEWAY_KEY_DIR"]) / "jwks.json"
+        assert keys.jwks() and keys_file.exists()
+        with subgraphs({**env, "RUGZAK_GATEWAY_JWKS_URL": str(keys_file)}) as urls:
             results += [s.summary() for s in measure("memory", (), env, urls, issuer, args)]
             with redis_server() as redis:
                 in_redis = measure("redis", ("--cache", redis.url), env, urls, issuer, args)

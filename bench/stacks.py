@@ -4,9 +4,10 @@ so that answering costs almost nothing, and the supergraph the gateways are give
 - `federation_stack`: the public federation benchmark's four subgraphs (bench.federation),
   composed by the reference composition library with their run-time URLs;
 - `profile_stack`: the three reference subgraphs (Strawberry, SQLite), each behind the memo,
-  with the checked-in supergraph (schema.graphql) pointed at the memo's URLs. They trust the run's
-  token issuer (bench.tokens) and run without RUGZAK_SUBGRAPH_SECRET, so that every gateway calls
-  them the same way, unsigned.
+  with the checked-in supergraph (schema.graphql) pointed at the memo's URLs. They take only
+  gateway tokens, which no JavaScript gateway makes: the memo asks them, once per body, with a
+  token of its own key for Ann (every caller of the benchmark is Ann), so that every gateway
+  calls the memo the same way.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import httpx
 
+from auth.gateway_keys import GatewayKeys
 from bench.federation import SUBGRAPHS, subgraph_sdl
 from bench.launch import listening_socket, pinned, start_server
 from tests.servers import ROOT, Server
@@ -44,17 +46,19 @@ class SubgraphStack:
 
 
 def start_memo(
-    names: Mapping[str, str], workdir: Path, cpu: str, log: str
+    names: Mapping[str, str], workdir: Path, cpu: str, log: str, keys: Path | None = None
 ) -> tuple[Server, dict[str, str]]:
-    """bench.subgraph_server with one socket per name (an upstream URL, or "" for a local one)."""
+    """bench.subgraph_server with one socket per name (an upstream URL, or "" for a local one);
+    `keys`: the gateway key directory it signs its upstream requests with."""
     sockets = {name: listening_socket() for name in names}
     try:
         urls = {n: f"http://127.0.0.1:{s.getsockname()[1]}/graphql" for n, s in sockets.items()}
         specs = [f"{n}={s.fileno()}" + (f"={names[n]}" if names[n] else "")
                  for n, s in sockets.items()]  # fmt: skip
+        key_args = ["--gateway-keys", str(keys)] if keys else []
         server = start_server(
             log,
-            pinned([sys.executable, "-m", "bench.subgraph_server", *specs], cpu),
+            pinned([sys.executable, "-m", "bench.subgraph_server", *specs, *key_args], cpu),
             next(iter(urls.values())).removesuffix("/graphql"),
             workdir / f"{log}.log",
             pass_fds=[s.fileno() for s in sockets.values()],
@@ -80,8 +84,10 @@ def federation_stack(workdir: Path, cpu: str) -> Iterator[SubgraphStack]:
 
 @contextmanager
 def profile_stack(workdir: Path, cpu: str, auth_env: dict[str, str]) -> Iterator[SubgraphStack]:
+    keys = workdir / "memo-gateway-keys"
+    GatewayKeys.load_or_create(keys)
     env = {**auth_env, "RUGZAK_DATA_DIR": str(workdir / "profile-data"),
-           "RUGZAK_SUBGRAPH_SECRET": "", "RUGZAK_SUBGRAPH_SECRET_FILE": ""}  # fmt: skip
+           "RUGZAK_GATEWAY_JWKS_URL": str(keys / "jwks.json")}  # fmt: skip
     with ExitStack() as stack:
         upstreams = {}
         for name in REFERENCE_SUBGRAPHS:
@@ -96,7 +102,7 @@ def profile_stack(workdir: Path, cpu: str, auth_env: dict[str, str]) -> Iterator
                 sock.close()
             stack.callback(server.stop)
             upstreams[name] = server.url + "/graphql"
-        memo, urls = start_memo(upstreams, workdir, cpu, "profile-memo")
+        memo, urls = start_memo(upstreams, workdir, cpu, "profile-memo", keys)
         stack.callback(memo.stop)
         sdl = (ROOT / "schema.graphql").read_text(encoding="utf-8")
         for name, url in urls.items():

@@ -1,15 +1,16 @@
 """Precomputed subgraphs: several subgraphs in one process, each on its own socket, answering
 from a dict keyed by the request body, so that a request costs almost nothing.
 
-    python -m bench.subgraph_server NAME=FD[=UPSTREAM_URL] ...   (from bench.compare)
+    python -m bench.subgraph_server NAME=FD[=UPSTREAM_URL] ... [--gateway-keys DIR]
 
 The sockets are already listening. The first time a body is seen, its answer is computed and kept
 (the warm-up fills the dict): without an upstream, by a subgraph of bench.federation with
-graphql-core; with one, by that real subgraph (asked with the caller's Authorization; every caller
-in the benchmark is the same citizen, so the answer is the same for all). Every later request
-with the same body gets the same bytes back. A raw asyncio protocol with httptools' parser
-(HTTP/1.1, keep-alive), on uvloop. `GET /stats` on any of the sockets answers the requests counted
-so far per subgraph and how many bodies had to be computed. Every answer says
+graphql-core; with one, by that real subgraph, asked with a token for it signed with the keys of
+`--gateway-keys DIR`, as Rugzak would mint for Ann (every caller in the benchmark is Ann, so the
+answer is the same for all; what the calling gateway sent, if anything, is not passed on).
+Every later request with the same body gets the same bytes back. A raw asyncio protocol with
+httptools' parser (HTTP/1.1, keep-alive), on uvloop. `GET /stats` on any of the sockets answers
+the requests counted so far per subgraph and how many bodies had to be computed. Every answer says
 `cache-control: no-store`, so no gateway may cache it.
 """
 
@@ -20,6 +21,7 @@ import asyncio
 import socket
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import cast
 
 import httptools
@@ -27,11 +29,16 @@ import httpx
 import orjson
 import uvloop
 
+from auth.gateway_keys import GatewayKeys
+from auth.principal import Principal
+from auth.subgraph_tokens import ALL_CLAIMS, SubgraphTokenMinter
 from bench.federation import subgraph_sdl
 from bench.federation.executable import executor
 from bench.federation.resolvers import ROOTS
 
-FORWARDED = (b"authorization", b"x-rugzak-purpose")
+FORWARDED: tuple[bytes, ...] = ()  # nothing of the calling gateway's request goes upstream
+# the caller the upstream subgraphs are asked for: Ann, as bench.compare's tokens say
+ANN = Principal(subject="bench-ann", insz="85671012385", acr="substantial", token="-")
 HEAD = b"HTTP/1.1 %d %s\r\ncontent-type: application/json\r\ncache-control: no-store\r\n"
 
 
@@ -79,10 +86,14 @@ def local(name: str) -> Compute:
     return compute
 
 
-def upstream(url: str, client: httpx.AsyncClient) -> Compute:
-    """A real subgraph at `url`, asked once per body with the first caller's Authorization."""
+def upstream(
+    name: str, url: str, client: httpx.AsyncClient, minter: SubgraphTokenMinter | None
+) -> Compute:
+    """A real subgraph at `url`, asked once per body, for Ann."""
 
     async def compute(body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+        if minter is not None:
+            headers = {**headers, "authorization": f"Bearer {minter.token(ANN, name, ALL_CLAIMS)}"}
         answer = await client.post(url, content=body, headers=headers)
         return answer.status_code, answer.content
 
@@ -152,13 +163,16 @@ class Connection(asyncio.Protocol):
             self.transport.close()
 
 
-async def serve(sockets: dict[str, tuple[socket.socket, str]]) -> None:
+async def serve(
+    sockets: dict[str, tuple[socket.socket, str]], minter: SubgraphTokenMinter | None
+) -> None:
     loop = asyncio.get_running_loop()
     stats = Stats()
     servers = []
     client = httpx.AsyncClient(timeout=60)
     for name, (sock, url) in sockets.items():
-        subgraph = Subgraph(name, stats, upstream(url, client) if url else local(name))
+        compute = upstream(name, url, client, minter) if url else local(name)
+        subgraph = Subgraph(name, stats, compute)
         servers.append(
             await loop.create_server(lambda s=subgraph: Connection(s), sock=sock, backlog=1024)
         )
@@ -168,12 +182,15 @@ async def serve(sockets: dict[str, tuple[socket.socket, str]]) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.subgraph_server")
     parser.add_argument("listen", nargs="+", metavar="NAME=FD[=UPSTREAM_URL]")
+    parser.add_argument("--gateway-keys", type=Path, metavar="DIR")
     args = parser.parse_args(argv)
+    keys = args.gateway_keys
+    minter = SubgraphTokenMinter(GatewayKeys.load_or_create(keys)) if keys else None
     sockets = {}
     for item in args.listen:
         name, fd, url = [*item.split("=", 2), ""][:3]
         sockets[name] = (socket.socket(fileno=int(fd)), url)
-    uvloop.run(serve(sockets))
+    uvloop.run(serve(sockets, minter))
     return 0
 
 

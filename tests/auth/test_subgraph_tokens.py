@@ -191,7 +191,12 @@ async def test_kid_rotation(tmp_path: Path) -> None:
     first = keys.signing_key()
     minter = SubgraphTokenMinter(keys, clock=clock)
     verifier = verifier_for(
-        "education", directory, min_refetch_interval_seconds=0, jwks_ttl_seconds=0, clock=clock
+        "education",
+        directory,
+        min_refetch_interval_seconds=0,
+        jwks_ttl_seconds=0,
+        clock=clock,
+        remember=0,  # every token verified anew: a removed key shows at once
     )
     old_token = minter.token(ANN, "education", ALL_CLAIMS)
 
@@ -273,3 +278,18 @@ def test_key_files_are_private_and_reused(tmp_path: Path) -> None:
         GatewayKeys.load_or_create(directory)
     with pytest.raises(ValueError, match="keep at least 2"):
         rotate(directory, keep=1)
+
+
+async def test_a_subgraph_remembers_a_verified_token_until_it_expires(
+    tmp_path: Path, keys: GatewayKeys
+) -> None:
+    clock = Clock()
+    token = SubgraphTokenMinter(keys, clock=clock).token(ANN, "education", ALL_CLAIMS)
+    verifier = verifier_for("education", tmp_path / "gateway-keys", clock=clock)
+    first = await verifier.verify(token)
+    (tmp_path / "gateway-keys" / "jwks.json").write_text('{"keys": []}')  # a second look fails
+    assert await verifier.verify(token) is first
+    clock.at += 36  # past exp and the 5 s leeway
+    await expect_error(verifier.verify(token), AuthErrorCode.TOKEN_EXPIRED, token=token)
+    small = verifier_for("education", tmp_path / "gateway-keys", remember=3)
+    assert small._remember == 3
