@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import secrets
 import shutil
 import signal
 import socket
@@ -26,7 +25,7 @@ import httpx
 import orjson
 
 from auth.dev_issuer import DevIssuer
-from auth.gateway_signature import SECRET_ENV
+from auth.gateway_keys import GatewayKeys
 from tests.e2e.stack import ANN, PROFILE_QUERY, auth_env, start_gateway
 from tests.redis_server import _wait_listening
 from tests.registry.postgres_server import USER, _as_user, postgres_bin
@@ -117,7 +116,14 @@ class World:
 @contextlib.contextmanager
 def make_world(tmp: Path) -> Iterator[World]:
     issuer, env = auth_env(tmp)
-    env = {**env, "RUGZAK_DATA_DIR": str(tmp / "data"), SECRET_ENV: secrets.token_urlsafe(32)}
+    keys = tmp / "gateway-keys"
+    GatewayKeys.load_or_create(keys)  # every gateway of a case signs with it
+    env = {
+        **env,
+        "RUGZAK_DATA_DIR": str(tmp / "data"),
+        "RUGZAK_GATEWAY_KEY_DIR": str(keys),
+        "RUGZAK_GATEWAY_JWKS_URL": str(keys / "jwks.json"),  # what the subgraphs trust
+    }
     w = World(tmp, issuer, env)
     try:
         for name in SUBGRAPH_APPS:
