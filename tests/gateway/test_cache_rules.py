@@ -17,6 +17,7 @@ from gateway.cache.entities import (
     parse_cache_control,
 )
 from gateway.cache.store import cache_store
+from gateway.execution.credentials import StaticHeaders
 from gateway.execution.executor import Executor
 from gateway.execution.subgraph_client import SubgraphClient, SubgraphFailure
 from gateway.supergraph import load_supergraph
@@ -112,11 +113,11 @@ async def test_identical_queries_in_flight_share_one_request_but_not_the_result_
     client = _SlowClient()
     executor = Executor(client, {"s": "http://unused"})
     payload = {"query": "{ n }"}
-    same = {"authorization": "Bearer a"}
+    same = StaticHeaders({"authorization": "Bearer a"})
     results = await asyncio.gather(*(executor._post("s", "u", payload, same) for _ in range(5)))
     assert client.calls == 1 and all(r == {"data": {"n": 1}} for r in results)
     assert len({id(r) for r in results}) == 5  # each request merges into its own copy
-    other = {"authorization": "Bearer b"}
+    other = StaticHeaders({"authorization": "Bearer b"})
     await asyncio.gather(
         executor._post("s", "u", payload, same), executor._post("s", "u", payload, other)
     )
