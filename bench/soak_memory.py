@@ -40,11 +40,10 @@ from typing import Any
 import httpx
 import orjson
 
-from auth.gateway_signature import SECRET_ENV
+from auth.invalidation_keys import MASTER_ENV
 from bench.procstat import group_pids, rss_bytes
 from bench.tokens import TokenPool
-from subgraphs.common.invalidation import GATEWAY_URL_ENV
-from tests.e2e.stack import ANN, PROFILE_QUERY, SUBGRAPHS, start_gateway
+from tests.e2e.stack import ANN, PROFILE_QUERY, SUBGRAPHS, start_gateway, subgraph_env_for
 from tests.servers import ROOT, Server, listening_socket, start_uvicorn
 
 RESULTS = ROOT / "bench" / "results" / "soak_memory.json"
@@ -60,13 +59,19 @@ def soak_stack(workdir: Path, pool: TokenPool, options: Sequence[str]) -> Iterat
     """The reference subgraphs and a gateway, trusting `pool`'s tokens (signed in about a
     millisecond, where the development issuer takes tens)."""
     env = pool.env(pool.write_jwks(workdir / "jwks.json"))
-    env |= {"RUGZAK_DATA_DIR": str(workdir / "data"), SECRET_ENV: secrets.token_urlsafe(32)}
+    master = secrets.token_urlsafe(32)
+    env |= {
+        "RUGZAK_DATA_DIR": str(workdir / "data"),
+        "RUGZAK_GATEWAY_KEY_DIR": str(workdir / "gateway-keys"),
+        MASTER_ENV: master,
+    }
     with ExitStack() as stack:
         sock = listening_socket()
         stack.callback(sock.close)
-        subgraph_env = {**env, GATEWAY_URL_ENV: f"http://127.0.0.1:{sock.getsockname()[1]}"}
+        gateway_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
         urls = {}
         for name in SUBGRAPHS:
+            subgraph_env = subgraph_env_for(name, gateway_url, master.encode(), workdir)
             server = start_uvicorn(f"subgraphs.{name}.app:app", f"subgraph {name}", subgraph_env)
             stack.callback(server.stop)
             urls[name] = server.url + "/graphql"
