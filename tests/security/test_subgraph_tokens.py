@@ -131,7 +131,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         )
         stack.callback(municipal.stop)
         urls = {name: s.url + "/graphql" for name, s in subgraphs.items()}
-        gateway = start_gateway(env, urls, "--registry", registry, sock=gateway_socket)
+        # loopback is refused to registrations unless allowed: here everything is on loopback
+        allow = ("--registry-allow-url", "http://127.0.0.1:*")
+        gateway = start_gateway(env, urls, "--registry", registry, *allow, sock=gateway_socket)
         stack.callback(gateway.stop)
         world = World(issuer, env, gateway, subgraphs, municipal, registry)
         added = httpx.post(
