@@ -118,15 +118,13 @@ def test_demo_serves_the_profile_and_a_registry(tmp_path: Path) -> None:
 def test_a_subgraph_developer_checks_the_gateways_calls_with_what_the_demo_prints(
     tmp_path: Path,
 ) -> None:
-    """A municipality's subgraph, started next to the demo with the secret the banner prints,
-    registered with the demo's registry, answers the gateway's (signed) calls."""
+    """A municipality's subgraph, started next to the demo with the keys URL the banner prints,
+    registered with the demo's registry, answers the gateway's calls (with a token the gateway
+    minted for it) and refuses anybody else's."""
     with demo(tmp_path) as running:
-        printed = re.search(r"its file:\s+RUGZAK_SUBGRAPH_SECRET_FILE=(\S+)", running.banner)
-        secret = re.search(r"secret:\s+(\S+)", running.banner)
-        assert printed is not None and secret is not None, running.banner
-        assert Path(printed.group(1)).read_text().strip() == secret.group(1)
-        subgraph_env = {**os.environ, "RUGZAK_SUBGRAPH_SECRET_FILE": printed.group(1)}
-        subgraph_env.pop("RUGZAK_SUBGRAPH_SECRET", None)
+        printed = re.search(r"keys:\s+(\S+/\.well-known/gateway-jwks\.json)", running.banner)
+        assert printed is not None, running.banner
+        subgraph_env = {**os.environ, "RUGZAK_GATEWAY_JWKS_URL": printed.group(1)}
         fixtures = ROOT / "tests" / "registry" / "fixtures"
         argv = ["-m", "tests.registry.subgraph_server", "--dir", str(fixtures)]
         with start_python_server(argv, "Gent's parking", subgraph_env, probe="/health") as gent:
@@ -139,7 +137,7 @@ def test_a_subgraph_developer_checks_the_gateways_calls_with_what_the_demo_print
             while (answer := ask(running.url, None, PARKING_QUERY).json()) != PARKING_ANSWER:
                 assert time.monotonic() < deadline, answer
                 time.sleep(0.2)
-            # the same subgraph refuses a caller without the gateway's signature
+            # the same subgraph refuses a caller without the gateway's token
             direct = httpx.post(
                 f"{gent.url}/parking_v1/graphql", json={"query": PARKING_QUERY}, timeout=10
             )
