@@ -1,5 +1,6 @@
 # The README's two commands: `make run` (the demo) and `make test` (the whole suite).
-# Both create .venv and install the pinned dependencies from constraints.txt first.
+# Both create .venv and install pinned dependencies from constraints.txt first: `make run` the
+# runtime ones and GraphiQL's three npm packages, `make test` the dev extra and the npm oracles.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -91,9 +92,10 @@ bench: $(BENCH_STAMP) $(NODE_STAMP) wrk
 pytest: $(STAMP) $(NODE_STAMP) test-servers
 	$(PY) -m pytest
 
-# the generated-operation tests at length (2,000 operations per fixture set, a fresh seed)
+# the generated-operation tests at length (2,000 operations per fixture set, a fresh seed), and
+# `pip install` of the wheel into a new venv with its dependencies from the index
 test-deep: $(STAMP) $(NODE_STAMP) test-servers
-	$(PY) -m pytest --deep tests/federation tests/e2e/test_authorization_property.py
+	$(PY) -m pytest --deep tests/federation tests/e2e/test_authorization_property.py tests/packaging
 
 test: lint typecheck pytest
 
