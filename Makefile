@@ -1,9 +1,14 @@
 # The README's two commands: `make run` (the demo) and `make test` (the whole suite).
-# Both create .venv and install the pinned dependencies from constraints.txt first.
+# Both create .venv and install pinned dependencies from constraints.txt first: `make run` the
+# runtime ones and GraphiQL's three npm packages, `make test` the dev extra and the npm oracles.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.rugzak-installed
+RUN_STAMP := $(VENV)/.rugzak-runtime-installed
+# make run's GraphiQL: three npm packages (tools/graphiql_assets.py), not the test oracles
+GRAPHIQL_DIR := .rugzak/graphiql
+GRAPHIQL_STAMP := $(GRAPHIQL_DIR)/.installed
 NODE_STAMP := node_modules/.rugzak-installed
 BENCH_STAMP := $(VENV)/.rugzak-bench-installed
 
@@ -13,6 +18,12 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	touch $@ $(RUN_STAMP)
+
+# what the demo needs: the runtime dependencies alone (the dev extra is for `make test`)
+$(RUN_STAMP): pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e .
 	touch $@
 
 # From the npm registry: the test oracles (a reference gateway and a composition library) and
@@ -23,14 +34,19 @@ $(NODE_STAMP): package.json package-lock.json
 
 install: $(STAMP)
 
-# The demo wants GraphiQL's assets, but starts without them (npm missing, or offline on first
-# run): GET /graphql then serves the gateway's built-in explorer instead.
-graphiql-assets:
-	@$(MAKE) --no-print-directory $(NODE_STAMP) || echo 'make run: could not install the npm packages;' \
-		'the browser page at /graphql will be the built-in explorer instead of GraphiQL' >&2
+# GraphiQL's browser assets alone (graphiql, react, react-dom at package-lock.json's versions
+# and integrity, fetched with `npm pack`), not the test oracles. The demo starts without them
+# (npm missing, or offline on first run): GET /graphql then serves the built-in explorer.
+$(GRAPHIQL_STAMP): package-lock.json tools/graphiql_assets.py $(RUN_STAMP)
+	$(PY) -m tools.graphiql_assets $(GRAPHIQL_DIR)
+	touch $@
 
-run: $(STAMP) graphiql-assets
-	$(PY) -m gateway demo
+graphiql-assets:
+	@$(MAKE) --no-print-directory $(GRAPHIQL_STAMP) || echo 'make run: could not fetch GraphiQL' \
+		'(npm pack); the browser page at /graphql will be the built-in explorer instead' >&2
+
+run: $(RUN_STAMP) graphiql-assets
+	RUGZAK_GRAPHIQL_DIR=$${RUGZAK_GRAPHIQL_DIR:-$(GRAPHIQL_DIR)} $(PY) -m gateway demo
 
 lint: $(STAMP)
 	$(PY) -m ruff check gateway auth subgraphs resolvers tests
@@ -76,9 +92,10 @@ bench: $(BENCH_STAMP) $(NODE_STAMP) wrk
 pytest: $(STAMP) $(NODE_STAMP) test-servers
 	$(PY) -m pytest
 
-# the generated-operation tests at length (2,000 operations per fixture set, a fresh seed)
+# the generated-operation tests at length (2,000 operations per fixture set, a fresh seed), and
+# `pip install` of the wheel into a new venv with its dependencies from the index
 test-deep: $(STAMP) $(NODE_STAMP) test-servers
-	$(PY) -m pytest --deep tests/federation tests/e2e/test_authorization_property.py
+	$(PY) -m pytest --deep tests/federation tests/e2e/test_authorization_property.py tests/packaging
 
 test: lint typecheck pytest
 

@@ -32,6 +32,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -281,8 +282,10 @@ def _serve(
     token = issuer.mint(
         subject="demo-citizen-ann", insz=ANN, ttl=12 * 3600, extra_claims={"acr": "substantial"}
     )
-    # the socket listens already: a request sent once this is printed waits for the app
-    print(_banner(f"{base}/graphql", token, state, _rugzak()), flush=True)
+    banner = _banner(f"{base}/graphql", token, state, _rugzak())
+    # printed once the gateway answers (its startup done: the registry seeded, the schema
+    # loaded), by a thread, since serving blocks this one
+    threading.Thread(target=_announce, args=(base, banner), daemon=True).start()
     serve(
         app,
         fd=sock.detach(),
@@ -292,6 +295,18 @@ def _serve(
         admin=edge.admin_address(args),
     )
     return 0
+
+
+def _announce(base: str, banner: str) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/health", timeout=5).status_code == 200:
+                print(banner, flush=True)
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.05)
 
 
 @contextmanager
