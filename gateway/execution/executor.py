@@ -21,6 +21,7 @@ from gateway.execution.merge import (
     flat_path,
     objects_at,
     paths_at,
+    rename_fields,
     representation,
 )
 from gateway.execution.resilience import Resilience
@@ -214,6 +215,8 @@ class Executor:
             return
         data = result.get("data")
         if isinstance(data, dict):
+            if node.renames:
+                rename_fields([data], node.renames)
             if cache is not None and lookup is not None and not result.get("errors"):
                 control = parse_cache_control(result.get(CACHE_CONTROL_KEY))
                 private = cache.root_is_private(node.root_fields)
@@ -263,6 +266,8 @@ class Executor:
         data = result.get("data")
         errors = result.get("errors") or []
         entities = data.get("_entities") if isinstance(data, dict) else None
+        if node.renames and isinstance(entities, list):
+            rename_fields(entities, node.renames)
         saving = self._save(part, entities, errors, "_entities", result, state)
         _apply_entities(part, entities, state, bool(errors))
         for error in errors:
@@ -292,6 +297,8 @@ class Executor:
         errors = result.get("errors") or []
         for index, part in enumerate(parts):
             entities = data.get(f"_e{index}") if isinstance(data, dict) else None
+            if part.node.renames and isinstance(entities, list):
+                rename_fields(entities, part.node.renames)
             saving = self._save(part, entities, errors, f"_e{index}", result, state)
             _apply_entities(part, entities, state, bool(errors))
             await saving

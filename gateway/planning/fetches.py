@@ -7,9 +7,11 @@ from dataclasses import dataclass, field
 from graphql import VariableDefinitionNode, print_ast
 
 from gateway.operation import NOperation
+from gateway.planning.conflicts import alias_conflicts
 from gateway.planning.internal_fields import merge_reps, reps_fit
 from gateway.planning.plan import FetchNode, PathSegment, RepField, RepSelection
 from gateway.planning.selection import SelectionBuilder
+from gateway.supergraph import Supergraph
 
 
 @dataclass(slots=True)
@@ -88,7 +90,8 @@ class Fetches:
         return False
 
 
-def finish(fetch: Fetch, op: NOperation, service: str) -> FetchNode:
+def finish(fetch: Fetch, op: NOperation, sg: Supergraph) -> FetchNode:
+    renames = alias_conflicts(fetch.selection, sg)
     variables: set[str] = set()
     body = fetch.selection.render(variables)
     declared = [v for v in op.variable_definitions if v in variables]
@@ -111,7 +114,7 @@ def finish(fetch: Fetch, op: NOperation, service: str) -> FetchNode:
     return FetchNode(
         id=fetch.id,
         graph=fetch.graph,
-        service=service,
+        service=sg.graphs[fetch.graph].name,
         operation_kind=fetch.kind,
         path=fetch.path,
         document=text,
@@ -126,6 +129,7 @@ def finish(fetch: Fetch, op: NOperation, service: str) -> FetchNode:
         if fetch.representations is not None
         else tuple(dict.fromkeys(e.name for e in fetch.selection.fields.values())),
         flat_representation=_flat(reps),
+        renames=renames,
     )
 
 

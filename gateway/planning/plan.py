@@ -26,6 +26,18 @@ class RepField:
     sub: RepSelection | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Rename:
+    """An answer to give back its client name: the field at `alias` of the objects at `path`
+    (from the fetch's answer, or from each entity of an entity fetch) whose `__typename` is one
+    of `types` (any, if None) is the field `key` (see planning/conflicts.py)."""
+
+    path: tuple[PathSegment, ...]
+    types: frozenset[str] | None
+    alias: str
+    key: str
+
+
 # concrete type name -> the fields a representation of that type carries
 RepSelection = dict[str, tuple[RepField, ...]]
 
@@ -57,6 +69,8 @@ class FetchNode:
     # (type, names, response keys) when representations are of one type and carry only
     # scalar fields: the executor reads them with one itemgetter per object
     flat_representation: tuple[str, tuple[str, ...], tuple[str, ...]] | None = None
+    # fields aliased in `document` because sibling fragments gave one name two types
+    renames: tuple[Rename, ...] = ()
 
     @property
     def is_entity_fetch(self) -> bool:

@@ -20,8 +20,10 @@ from dataclasses import replace
 from graphql import (
     FieldNode,
     GraphQLList,
+    GraphQLObjectType,
     InlineFragmentNode,
     OperationType,
+    SelectionNode,
     SelectionSetNode,
     get_named_type,
     get_nullable_type,
@@ -35,6 +37,7 @@ from gateway.operation import (
     NSelection,
     _Normalizer,
 )
+from gateway.planning.costs import INFEASIBLE, Costs
 from gateway.planning.fetches import Fetch, Fetches, finish
 from gateway.planning.interface_objects import plan_interface_object
 from gateway.planning.internal_fields import internalize, requirements_conflict
@@ -51,19 +54,28 @@ class Planner:
     def __init__(self, supergraph: Supergraph) -> None:
         self.sg = supergraph
         self._graph_order = list(supergraph.graphs)
+        # (type, field, subgraph) -> what the field @requires there, normalized once
+        self._required: dict[tuple[str, str, str], list[NField]] = {}
 
     def plan(self, operation: NOperation, active_labels: frozenset[str] = frozenset()) -> QueryPlan:
         """`active_labels`: the progressive-override labels switched on for this request."""
-        return _PlanRun(self.sg, self._graph_order, active_labels).run(operation)
+        run = _PlanRun(self.sg, self._graph_order, active_labels, self._required)
+        return run.run(operation)
 
 
 class _PlanRun:
     def __init__(
-        self, sg: Supergraph, graph_order: list[str], active_labels: frozenset[str]
+        self,
+        sg: Supergraph,
+        graph_order: list[str],
+        active_labels: frozenset[str],
+        required: dict[tuple[str, str, str], list[NField]],
     ) -> None:
         self.sg = sg
         self.active_labels = active_labels
         self.graph_order = graph_order
+        self._required = required
+        self.costs = Costs(self)
         self.fetches = Fetches()
         self.hops = 0
         # entity hops whose key had to come from yet another hop, to refuse cycles of them
@@ -87,7 +99,7 @@ class _PlanRun:
             self._plan_mutation(root_type, planned)
         else:
             self._plan_query(root_type, planned, op.kind.value)
-        finished = tuple(finish(f, op, self.sg.graphs[f.graph].name) for f in self.fetches.all)
+        finished = tuple(finish(f, op, self.sg) for f in self.fetches.all)
         return QueryPlan(align_waves(finished), has_introspection)
 
     def _plan_query(self, root_type: str, fields: list[NField], kind: str) -> None:
@@ -193,14 +205,18 @@ class _PlanRun:
     def _choose_graph(
         self, type_name: str, f: NField, candidates: list[str], groups: dict[str, list[NField]]
     ) -> str:
-        """The candidate that resolves most of the field's subtree itself; ties keep groups."""
+        """The root field's subgraph: the one from which its whole selection takes the fewest
+        fetches (one already asked for other root fields adds none); on a tie, the one that
+        resolves most of the subtree itself, then one already asked, then the first."""
         if len(candidates) == 1:
             return candidates[0]
-        best = max(
-            candidates,
-            key=lambda g: (self._coverage(type_name, f, g, 4), g in groups, -candidates.index(g)),
-        )
-        return best
+
+        def score(g: str) -> tuple[int, int, bool, int]:
+            cost = self.costs.in_place(type_name, f, g, None) + (g not in groups)
+            coverage = self._coverage(type_name, f, g, 4)
+            return min(cost, INFEASIBLE), -coverage, g not in groups, candidates.index(g)
+
+        return min(candidates, key=score)
 
     def _coverage(self, type_name: str, f: NField, graph: str, depth: int) -> int:
         if not f.is_typename and not self._can(type_name, f.name, graph):
@@ -239,25 +255,31 @@ class _PlanRun:
         for f in fields:
             if f.is_typename or f.name in INTROSPECTION_FIELDS or f.denied:
                 continue  # answered while shaping (denied: null), introspection by the gateway
-            if self._local(type_name, f.name, fetch.graph, provided) and (
+            local = self._local(type_name, f.name, fetch.graph, provided) and (
                 f.name in requires_met or not self._requires(type_name, f.name, fetch.graph)
-            ):
-                child_provided = self._child_provided(type_name, f.name, fetch.graph, provided)
-                if (
-                    f.selection is not None
-                    and not self._values_local(f.selection, fetch.graph, child_provided)
-                    and self._value_owner_elsewhere(type_name, f, fetch.graph)
-                ):
-                    remote.append(f)
-                    elsewhere.add(f.response_key)
+            )
+            route = None
+            if f.selection is not None:
+                route = self.costs.route(type_name, f, fetch.graph, provided, requires_met)
+            if route is not None:  # (part of) the value is better had elsewhere
+                in_place, away = route
+                remote.extend(away)
+                if local:
+                    elsewhere.update(part.response_key for part in away)
+                if in_place is None:
                     continue
-                entry = sel.field(f.response_key, f.name, f.arguments)
+                f = in_place
+            if local:
+                child_provided = self._child_provided(type_name, f.name, fetch.graph, provided)
+                shape = self._shape(type_name, f, fetch.graph)
+                entry = sel.field(f.response_key, f.name, f.arguments, shape)
                 if f.selection is not None:
                     # (the concrete type, where `type_name` is the @interfaceObject it is sent as)
                     cond = frozenset({path_type or type_name}) if parent_abstract else None
                     seg = PathSegment(f.response_key, cond)
+                    known = self._returned_types(type_name, f, fetch.graph)
                     used |= self._plan_selection(
-                        fetch, entry.selection(), f.selection, (*path, seg), child_provided
+                        fetch, entry.selection(), f.selection, (*path, seg), child_provided, known
                     )
             else:
                 remote.append(f)
@@ -268,42 +290,6 @@ class _PlanRun:
             )
         return used
 
-    def _is_entity(self, type_name: str) -> bool:
-        return any(
-            self.sg.resolvable_keys(type_name, g) for g in self.sg.type_graphs.get(type_name, {})
-        )
-
-    def _values_local(
-        self, nsel: NSelection, graph: str, provided: SelectionSetNode | None
-    ) -> bool:
-        """Whether this subgraph answers every field of the value types (types without a key,
-        which no entity call can complete later) in this selection, itself or as provided."""
-        for concrete, fields in nsel.by_type.items():
-            if self._is_entity(concrete):
-                continue  # what it lacks here comes through an entity call
-            here = fragment_provided(provided, concrete) if nsel.abstract else provided
-            for child in fields.values():
-                if child.is_typename or child.denied:
-                    continue
-                if not self._local(concrete, child.name, graph, here):
-                    return False
-                if child.selection is not None and not self._values_local(
-                    child.selection, graph, self._child_provided(concrete, child.name, graph, here)
-                ):
-                    return False
-        return True
-
-    def _value_owner_elsewhere(self, type_name: str, f: NField, graph: str) -> bool:
-        """Another subgraph, reachable through the parent's key, answers the whole value."""
-        assert f.selection is not None
-        return any(
-            g != graph
-            and self._can(type_name, f.name, g)
-            and self.sg.resolvable_keys(self.sg.entity_type(type_name, g), g)
-            and self._values_local(f.selection, g, self._child_provided(type_name, f.name, g, None))
-            for g in self.graph_order
-        )
-
     def _plan_selection(
         self,
         fetch: Fetch,
@@ -311,7 +297,10 @@ class _PlanRun:
         nsel: NSelection,
         path: tuple[PathSegment, ...],
         provided: SelectionSetNode | None,
+        known: frozenset[str] | None,
     ) -> set[int]:
+        """Plan `nsel` below a field in `fetch`; `known`: the concrete types that field can
+        return from this subgraph (None: not an abstract position)."""
         if not nsel.abstract:
             fields = nsel.by_type.get(nsel.type_name, {})
             return self._plan_fields(
@@ -321,7 +310,8 @@ class _PlanRun:
             return plan_interface_object(self, fetch, sel, nsel, path, provided)
         sel.field("__typename", "__typename")
         used: set[int] = set()
-        known = self._possible_in_graph(nsel.type_name, fetch.graph)
+        if known is None:
+            known = self._possible_in_graph(nsel.type_name, fetch.graph)
         for concrete, fields in nsel.by_type.items():
             if concrete not in known or not any(not f.is_typename for f in fields.values()):
                 continue
@@ -330,6 +320,25 @@ class _PlanRun:
                 fetch, sel.fragment(concrete), concrete, fields.values(), path, frag_provided, True
             )
         return used
+
+    def _shape(self, type_name: str, f: NField, graph: str) -> str:
+        """The field's type as `graph` declares it."""
+        info = self.sg.field_in_graph(type_name, f.name, graph)
+        return info.type if info is not None and info.type else str(f.type)
+
+    def _returned_types(self, type_name: str, f: NField, graph: str) -> frozenset[str] | None:
+        """The concrete types field `f` of abstract type can return from `graph`: the possible
+        types there of the type the subgraph declares it with (which may be narrower than the
+        supergraph's: a union member, or an implementation); None if `f` is not abstract."""
+        if f.selection is None or not f.selection.abstract:
+            return None
+        info = self.sg.field_in_graph(type_name, f.name, graph)
+        declared = info.type.strip("[]!") if info is not None and info.type else None
+        if declared is None or declared == f.selection.type_name:
+            return self._possible_in_graph(f.selection.type_name, graph)
+        if isinstance(self.sg.schema.get_type(declared), GraphQLObjectType):
+            return frozenset({declared})
+        return self._possible_in_graph(declared, graph)
 
     def _possible_in_graph(self, abstract: str, graph: str) -> frozenset[str]:
         known = self.sg.possible_types_in_graph(abstract, graph)
@@ -396,17 +405,9 @@ class _PlanRun:
                     f"cannot plan {type_name}.{f.name}: no subgraph that resolves it can be "
                     f"reached from subgraph {self.sg.graphs[fetch.graph].name} through a key"
                 )
-            # a target whose key this subgraph can give directly beats one needing another hop
-            direct = [
-                g
-                for g in candidates
-                if self._local_key(
-                    type_name, self.sg.entity_type(type_name, g), fetch.graph, g, provided
-                )
-                is not None
-            ]
-            pool = direct or candidates
-            groups.setdefault(self._choose_graph(type_name, f, pool, groups), []).append(f)
+            groups.setdefault(
+                self._choose_target(type_name, f, fetch.graph, provided, candidates, groups), []
+            ).append(f)
         used: set[int] = set()
         for graph, fields in groups.items():
             # the type as the target knows it: itself, or an @interfaceObject it implements
@@ -420,7 +421,9 @@ class _PlanRun:
                         f"{self.sg.graphs[fetch.graph].name} to {self.sg.graphs[graph].name}"
                     )
                 self._key_hops.add(hop)
-                key = self.sg.resolvable_keys(entity_type, graph)[0]
+                reached = self.costs.reach(type_name, fetch.graph, provided).get(graph)
+                key = reached[1] if reached and reached[1] else None
+                key = key or self.sg.resolvable_keys(entity_type, graph)[0]
             if self.sg.entity_type(type_name, fetch.graph) == type_name:
                 # (a subgraph that knows it only as an @interfaceObject would answer the
                 # interface's name and overwrite the concrete type we already have)
@@ -447,6 +450,50 @@ class _PlanRun:
                 )
                 used.add(child.id)
         return used
+
+    def _choose_target(
+        self,
+        type_name: str,
+        f: NField,
+        source: str,
+        provided: SelectionSetNode | None,
+        candidates: list[str],
+        groups: dict[str, list[NField]],
+    ) -> str:
+        """The subgraph an entity call for `f` goes to: the fewest fetches for the field and its
+        subtree (joining a call already planned here costs one fewer); on a tie, one whose key
+        this subgraph gives directly, most of the subtree resolved there, an existing call."""
+        if len(candidates) == 1:
+            return candidates[0]
+
+        def score(g: str) -> tuple[int, bool, int, bool, int]:
+            cost = self.costs.move_to(type_name, f, source, provided, g)
+            if cost < INFEASIBLE and g in groups:
+                cost -= 1
+            entity_type = self.sg.entity_type(type_name, g)
+            direct = self._local_key(type_name, entity_type, source, g, provided) is not None
+            coverage = self._coverage(type_name, f, g, 4)
+            return cost, not direct, -coverage, g not in groups, candidates.index(g)
+
+        return min(candidates, key=score)
+
+    def required_fields(
+        self, type_name: str, entity_type: str, field_name: str, graph: str
+    ) -> list[NField]:
+        """What `field_name` @requires in `graph`, as fields of `type_name` (normalized once)."""
+        cache_key = (type_name, field_name, graph)
+        fields = self._required.get(cache_key)
+        if fields is None:
+            info = self.sg.field_in_graph(entity_type, field_name, graph)
+            assert info is not None and info.requires is not None
+            schema_type = self.sg.schema.get_type(type_name)
+            nsel = _Normalizer(self.sg.schema, {}, {}).selection(
+                schema_type,  # type: ignore[arg-type]
+                [info.requires],
+            )
+            by_type = nsel.by_type.get(type_name) or next(iter(nsel.by_type.values()), {})
+            fields = self._required[cache_key] = list(by_type.values())
+        return fields
 
     def _requirement_groups(
         self, entity_type: str, graph: str, fields: list[NField]
@@ -495,28 +542,34 @@ class _PlanRun:
         graph: str,
         provided: SelectionSetNode | None,
     ) -> bool:
+        return all(
+            self._node_local(type_name, node, graph, provided) for node in selection.selections
+        )
+
+    def _node_local(
+        self,
+        type_name: str,
+        node: SelectionNode,
+        graph: str,
+        provided: SelectionSetNode | None,
+    ) -> bool:
+        """Whether the subgraph resolves this part of a field set (a key) itself."""
+        if isinstance(node, InlineFragmentNode):
+            cond = node.type_condition.name.value if node.type_condition else type_name
+            return self._selection_local(cond, node.selection_set, graph, None)
+        assert isinstance(node, FieldNode)
+        name = node.name.value
+        if name == "__typename":
+            return True
+        if not self._local(type_name, name, graph, provided):
+            return False
+        if node.selection_set is None:
+            return True
         schema_type = self.sg.schema.get_type(type_name)
-        for node in selection.selections:
-            if isinstance(node, InlineFragmentNode):
-                cond = node.type_condition.name.value if node.type_condition else type_name
-                if not self._selection_local(cond, node.selection_set, graph, None):
-                    return False
-                continue
-            assert isinstance(node, FieldNode)
-            name = node.name.value
-            if name == "__typename":
-                continue
-            if not self._local(type_name, name, graph, provided):
-                return False
-            if node.selection_set is not None:
-                field_type = get_named_type(schema_type.fields[name].type)  # type: ignore[union-attr]
-                assert field_type is not None
-                child_provided = self._child_provided(type_name, name, graph, provided)
-                if not self._selection_local(
-                    field_type.name, node.selection_set, graph, child_provided
-                ):
-                    return False
-        return True
+        field_type = get_named_type(schema_type.fields[name].type)  # type: ignore[union-attr]
+        assert field_type is not None
+        child_provided = self._child_provided(type_name, name, graph, provided)
+        return self._selection_local(field_type.name, node.selection_set, graph, child_provided)
 
     def _plan_needed(
         self,
