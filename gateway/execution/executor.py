@@ -15,6 +15,7 @@ from auth.principal import Principal
 from gateway.cache.entities import EntityCache, Lookup, parse_cache_control, response_tags
 from gateway.cache.status import CacheStatus
 from gateway.errors import graphql_error
+from gateway.execution.contexts import context_groups
 from gateway.execution.merge import (
     Path,
     deep_merge,
@@ -233,9 +234,24 @@ class Executor:
         """The distinct representations of the objects at the fetch's path (none: no part);
         two parts where someone else's entities may be asked only what is not bound to them."""
         assert node.representations is not None
+        if node.context_bindings:  # one part per set of values taken from contexts
+            return [
+                part
+                for sent, values, objects in context_groups(node, state.data)
+                for part in self._parts(sent, variables, values, objects, state)
+            ]
+        return self._parts(node, variables, None, objects_at(state.data, node.path), state)
+
+    def _parts(
+        self,
+        node: FetchNode,
+        variables: Mapping[str, Any],
+        values: dict[str, Any] | None,
+        objects: list[dict[str, Any]],
+        state: ExecutionState,
+    ) -> list[_EntityPart]:
         reps: list[dict[str, Any]] = []
         targets: list[list[dict[str, Any]]] = []
-        objects = objects_at(state.data, node.path)
         flat = node.flat_representation
         if flat is not None:
             rest = _flat_representations(node, flat, objects, reps, targets)
@@ -246,9 +262,9 @@ class Executor:
         if not reps:
             return []
         if state.ownership is None:
-            return [_EntityPart(node, _used(node, variables), reps, targets, state.data)]
+            return [_EntityPart(node, _used(node, variables, values), reps, targets, state.data)]
         return [
-            _EntityPart(sent, _used(sent, variables), sent_reps, sent_targets, state.data)
+            _EntityPart(sent, _used(sent, variables, values), sent_reps, sent_targets, state.data)
             for sent, sent_reps, sent_targets in state.ownership.screen(node, reps, targets)
         ]
 
@@ -466,8 +482,12 @@ def _groups(ready: list[FetchNode]) -> list[list[FetchNode]]:
     return groups
 
 
-def _used(node: FetchNode, variables: Mapping[str, Any]) -> dict[str, Any]:
-    return {n: variables[n] for n in node.variable_names if n in variables}
+def _used(
+    node: FetchNode, variables: Mapping[str, Any], values: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The client's variables the fetch uses (and `values` taken from contexts)."""
+    used = {n: variables[n] for n in node.variable_names if n in variables}
+    return {**used, **values} if values else used
 
 
 def _flat_representations(

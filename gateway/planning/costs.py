@@ -33,7 +33,7 @@ from graphql import SelectionSetNode, print_ast
 from gateway.errors import PlanningError
 from gateway.operation import INTROSPECTION_FIELDS, NField, NSelection
 from gateway.planning.interface_objects import interface_object_split
-from gateway.planning.provided import fragment_provided
+from gateway.planning.provided import fragment_provided, has_fragments
 from gateway.supergraph import Key
 
 if TYPE_CHECKING:
@@ -59,8 +59,12 @@ class Costs:
         # a cost found while a requirement was being weighed inside itself is not memoized
         self._tainted = False
 
-    def _step(self) -> None:
-        self.steps += 1
+    def step(self, count: int = 1) -> None:
+        """Counts planning work done outside the search against the same budget."""
+        self._step(count)
+
+    def _step(self, count: int = 1) -> None:
+        self.steps += count
         if self.steps > MAX_STEPS:
             raise PlanningError(
                 f"query planning stopped after {MAX_STEPS} search steps: the operation is too "
@@ -108,6 +112,8 @@ class Costs:
         run = self.run
         if not nsel.abstract:
             fields = nsel.by_type.get(nsel.type_name, {})
+            if has_fragments(provided):
+                provided = fragment_provided(provided, nsel.type_name, run.applies)
             return self.fields(nsel.type_name, fields.values(), graph, provided)
         if graph in self.sg.interface_objects.get(nsel.type_name, frozenset()):
             return self._interface_object(nsel, graph, provided)
@@ -117,7 +123,7 @@ class Costs:
         moved_to: set[str] = set()  # one entity call per subgraph serves every concrete type
         for concrete, fields in nsel.by_type.items():
             if concrete in known:
-                here = fragment_provided(provided, concrete)
+                here = fragment_provided(provided, concrete, run.applies)
                 total += self.fields(concrete, fields.values(), graph, here, moved_to=moved_to)
         return min(total, INFEASIBLE)
 
@@ -265,7 +271,7 @@ class Costs:
 
         for concrete, fields in nsel.by_type.items():
             here = [
-                (g, entry, fragment_provided(p, concrete) if nsel.abstract else p)
+                (g, entry, fragment_provided(p, concrete, run.applies) if nsel.abstract else p)
                 for g, entry, p in options
                 if not nsel.abstract or concrete in run._possible_in_graph(nsel.type_name, g)
             ]
@@ -377,7 +383,8 @@ class Costs:
             cost = hop[0]
         if cost >= below:
             return INFEASIBLE
-        if run._requires(entity_type, f.name, target):
+        info = self.sg.field_in_graph(entity_type, f.name, target)
+        if info is not None and info.requires is not None:
             cost += self._requirements(type_name, entity_type, f, graph, provided, target)
             if cost >= below:
                 return INFEASIBLE

@@ -9,7 +9,13 @@ from graphql import VariableDefinitionNode, print_ast
 from gateway.operation import NOperation
 from gateway.planning.conflicts import alias_conflicts
 from gateway.planning.internal_fields import merge_reps, reps_fit
-from gateway.planning.plan import FetchNode, PathSegment, RepField, RepSelection
+from gateway.planning.plan import (
+    ContextBinding,
+    FetchNode,
+    PathSegment,
+    RepField,
+    RepSelection,
+)
 from gateway.planning.selection import SelectionBuilder
 from gateway.supergraph import Supergraph
 
@@ -26,6 +32,9 @@ class Fetch:
     representation_typenames: dict[str, str] = field(default_factory=dict)
     depends_on: set[int] = field(default_factory=set)
     field_keys: list[tuple[str, ...]] = field(default_factory=list)
+    # values taken from contexts, and the GraphQL type of each one's variable
+    context_bindings: list[ContextBinding] = field(default_factory=list)
+    context_types: dict[str, str] = field(default_factory=dict)
 
     def add_field_keys(self, keys: list[tuple[str, ...]]) -> None:
         self.field_keys.extend(k for k in dict.fromkeys(keys) if k not in self.field_keys)
@@ -96,6 +105,7 @@ def finish(fetch: Fetch, op: NOperation, sg: Supergraph) -> FetchNode:
     body = fetch.selection.render(variables)
     declared = [v for v in op.variable_definitions if v in variables]
     var_defs = [_print_variable(op.variable_definitions[name]) for name in declared]
+    var_defs += [f"${name}:{type_text}" for name, type_text in fetch.context_types.items()]
     if fetch.representations is not None:
         var_defs.insert(0, "$representations:[_Any!]!")
         text = (
@@ -130,6 +140,7 @@ def finish(fetch: Fetch, op: NOperation, sg: Supergraph) -> FetchNode:
         else tuple(dict.fromkeys(e.name for e in fetch.selection.fields.values())),
         flat_representation=_flat(reps),
         renames=renames,
+        context_bindings=tuple(fetch.context_bindings),
     )
 
 

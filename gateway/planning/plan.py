@@ -38,6 +38,19 @@ class Rename:
     key: str
 
 
+@dataclass(frozen=True, slots=True)
+class ContextBinding:
+    """A value an entity fetch's field takes from a context (@fromContext): the variable
+    `variable` of the fetch's document is, for each object at the fetch's path, the value of
+    `fields` on its ancestor at `ancestor` (whose `__typename` is one of `types`, if set); null
+    where there is none. Objects whose values differ go in separate `_entities` calls."""
+
+    variable: str
+    ancestor: tuple[PathSegment, ...] | None
+    types: frozenset[str] | None
+    fields: tuple[RepField, ...]
+
+
 # concrete type name -> the fields a representation of that type carries
 RepSelection = dict[str, tuple[RepField, ...]]
 
@@ -71,6 +84,8 @@ class FetchNode:
     flat_representation: tuple[str, tuple[str, ...], tuple[str, ...]] | None = None
     # fields aliased in `document` because sibling fragments gave one name two types
     renames: tuple[Rename, ...] = ()
+    # arguments taken from an ancestor's context (@fromContext), bound per entity
+    context_bindings: tuple[ContextBinding, ...] = ()
 
     @property
     def is_entity_fetch(self) -> bool:
