@@ -42,6 +42,7 @@ import httpx
 
 from bench.compare import CITIZEN_CLAIMS, PROFILE_QUERY
 from bench.federation import QUERY as DEEP_QUERY
+from bench.gateways import RUGZAK_PLAIN
 from bench.stacks import federation_stack, profile_stack
 from bench.tokens import TokenPool
 from tests.servers import ROOT, start_python_server
@@ -71,9 +72,13 @@ async def _in_process(scenario: _Scenario, requests: int, top: int) -> None:
     from auth.verifier import verifier_from_env
     from gateway.app import GatewayApp
     from gateway.config import GatewayConfig
+    from gateway.limits.settings import LimitSettings
 
     verifier = verifier_from_env({**os.environ, **scenario.env})
-    app = GatewayApp(GatewayConfig(supergraph=str(scenario.supergraph)), verifier)
+    # the deep query costs more than the default limit allows; the bench lets it through too
+    limits = LimitSettings.parse(RUGZAK_PLAIN["RUGZAK_OPERATION_LIMITS"])
+    config = GatewayConfig(supergraph=str(scenario.supergraph), operation_limits=limits)
+    app = GatewayApp(config, verifier)
     try:
         for i in range(5):  # plans, connections
             result = await _one(app, scenario, i)

@@ -112,8 +112,8 @@ class Supergraph:
     type_graphs: dict[str, dict[str, TypeInGraph]]
     # (type, field) -> graph -> how the graph declares the field (only for fields with @join__field)
     field_graphs: dict[tuple[str, str], dict[str, FieldInGraph]]
-    # (type, field) -> graphs that can resolve it (for now without those that take @fromContext
-    # arguments: FieldInGraph.context_arguments says which)
+    # (type, field) -> graphs that can resolve it (those that take @fromContext arguments only by
+    # an entity call that passes them: FieldInGraph.context_arguments)
     resolvers: dict[tuple[str, str], frozenset[str]]
     # abstract type -> graph -> concrete types the graph may return for it
     possible_in_graph: dict[str, dict[str, frozenset[str]]]
@@ -444,13 +444,7 @@ def _resolvers(
             if not declared:  # a bare @join__field: added by an @interfaceObject (see below)
                 out[coordinate] = frozenset()
                 continue
-            # a graph that takes a @fromContext argument stays out until the planner passes
-            # contexts: asked without it, the subgraph would answer for a missing value
-            usable = {
-                g
-                for g, i in declared.items()
-                if not i.external and not i.used_overridden and not i.context_arguments
-            }
+            usable = {g for g, i in declared.items() if not i.external and not i.used_overridden}
             labelled = {g: i for g, i in declared.items() if i.override_label}
             if not labelled:
                 out[coordinate] = frozenset(usable)

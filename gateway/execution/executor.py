@@ -15,6 +15,7 @@ from auth.principal import Principal
 from gateway.cache.entities import EntityCache, Lookup, parse_cache_control, response_tags
 from gateway.cache.status import CacheStatus
 from gateway.errors import graphql_error
+from gateway.execution.contexts import context_groups
 from gateway.execution.credentials import SubgraphHeaders
 from gateway.execution.merge import (
     Path,
@@ -22,6 +23,7 @@ from gateway.execution.merge import (
     flat_path,
     objects_at,
     paths_at,
+    rename_fields,
     representation,
 )
 from gateway.execution.resilience import Resilience
@@ -215,6 +217,8 @@ class Executor:
             return
         data = result.get("data")
         if isinstance(data, dict):
+            if node.renames:
+                rename_fields([data], node.renames)
             if cache is not None and lookup is not None and not result.get("errors"):
                 control = parse_cache_control(result.get(CACHE_CONTROL_KEY))
                 private = cache.root_is_private(node.root_fields)
@@ -231,9 +235,24 @@ class Executor:
         """The distinct representations of the objects at the fetch's path (none: no part);
         two parts where someone else's entities may be asked only what is not bound to them."""
         assert node.representations is not None
+        if node.context_bindings:  # one part per set of values taken from contexts
+            return [
+                part
+                for sent, values, objects in context_groups(node, state.data)
+                for part in self._parts(sent, variables, values, objects, state)
+            ]
+        return self._parts(node, variables, None, objects_at(state.data, node.path), state)
+
+    def _parts(
+        self,
+        node: FetchNode,
+        variables: Mapping[str, Any],
+        values: dict[str, Any] | None,
+        objects: list[dict[str, Any]],
+        state: ExecutionState,
+    ) -> list[_EntityPart]:
         reps: list[dict[str, Any]] = []
         targets: list[list[dict[str, Any]]] = []
-        objects = objects_at(state.data, node.path)
         flat = node.flat_representation
         if flat is not None:
             rest = _flat_representations(node, flat, objects, reps, targets)
@@ -244,9 +263,9 @@ class Executor:
         if not reps:
             return []
         if state.ownership is None:
-            return [_EntityPart(node, _used(node, variables), reps, targets, state.data)]
+            return [_EntityPart(node, _used(node, variables, values), reps, targets, state.data)]
         return [
-            _EntityPart(sent, _used(sent, variables), sent_reps, sent_targets, state.data)
+            _EntityPart(sent, _used(sent, variables, values), sent_reps, sent_targets, state.data)
             for sent, sent_reps, sent_targets in state.ownership.screen(node, reps, targets)
         ]
 
@@ -264,6 +283,8 @@ class Executor:
         data = result.get("data")
         errors = result.get("errors") or []
         entities = data.get("_entities") if isinstance(data, dict) else None
+        if node.renames and isinstance(entities, list):
+            rename_fields(entities, node.renames)
         saving = self._save(part, entities, errors, "_entities", result, state)
         _apply_entities(part, entities, state, bool(errors))
         for error in errors:
@@ -293,6 +314,8 @@ class Executor:
         errors = result.get("errors") or []
         for index, part in enumerate(parts):
             entities = data.get(f"_e{index}") if isinstance(data, dict) else None
+            if part.node.renames and isinstance(entities, list):
+                rename_fields(entities, part.node.renames)
             saving = self._save(part, entities, errors, f"_e{index}", result, state)
             _apply_entities(part, entities, state, bool(errors))
             await saving
@@ -461,8 +484,12 @@ def _groups(ready: list[FetchNode]) -> list[list[FetchNode]]:
     return groups
 
 
-def _used(node: FetchNode, variables: Mapping[str, Any]) -> dict[str, Any]:
-    return {n: variables[n] for n in node.variable_names if n in variables}
+def _used(
+    node: FetchNode, variables: Mapping[str, Any], values: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The client's variables the fetch uses (and `values` taken from contexts)."""
+    used = {n: variables[n] for n in node.variable_names if n in variables}
+    return {**used, **values} if values else used
 
 
 def _flat_representations(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.planning.plan import PathSegment, RepField, RepSelection
+from gateway.planning.plan import PathSegment, Rename, RepField, RepSelection
 
 # A response path, built as a chain of (parent, key) pairs: appending a step costs one small
 # tuple, not a copy of the whole path (most paths are never read: only errors need them).
@@ -48,6 +48,20 @@ def _flatten(items: list[Any], out: list[dict[str, Any]]) -> None:
             out.append(item)
         elif type(item) is list:
             _flatten(item, out)
+
+
+def rename_fields(roots: list[Any], renames: tuple[Rename, ...]) -> None:
+    """Gives fields aliased in a subgraph document their client names back, in a subgraph's
+    answer (`roots`: its data, or its entities) before anything reads it."""
+    for rename in renames:
+        for root in roots:
+            if type(root) is not dict:
+                continue
+            for obj in objects_at(root, rename.path):
+                if rename.types is not None and obj.get("__typename") not in rename.types:
+                    continue
+                if rename.alias in obj:
+                    obj[rename.key] = obj.pop(rename.alias)
 
 
 def paths_at(data: dict[str, Any], path: tuple[PathSegment, ...]) -> dict[int, list[Path]]:

@@ -7,9 +7,17 @@ from dataclasses import dataclass, field
 from graphql import VariableDefinitionNode, print_ast
 
 from gateway.operation import NOperation
+from gateway.planning.conflicts import alias_conflicts
 from gateway.planning.internal_fields import merge_reps, reps_fit
-from gateway.planning.plan import FetchNode, PathSegment, RepField, RepSelection
+from gateway.planning.plan import (
+    ContextBinding,
+    FetchNode,
+    PathSegment,
+    RepField,
+    RepSelection,
+)
 from gateway.planning.selection import SelectionBuilder
+from gateway.supergraph import Supergraph
 
 
 @dataclass(slots=True)
@@ -24,6 +32,9 @@ class Fetch:
     representation_typenames: dict[str, str] = field(default_factory=dict)
     depends_on: set[int] = field(default_factory=set)
     field_keys: list[tuple[str, ...]] = field(default_factory=list)
+    # values taken from contexts, and the GraphQL type of each one's variable
+    context_bindings: list[ContextBinding] = field(default_factory=list)
+    context_types: dict[str, str] = field(default_factory=dict)
 
     def add_field_keys(self, keys: list[tuple[str, ...]]) -> None:
         self.field_keys.extend(k for k in dict.fromkeys(keys) if k not in self.field_keys)
@@ -88,11 +99,13 @@ class Fetches:
         return False
 
 
-def finish(fetch: Fetch, op: NOperation, service: str) -> FetchNode:
+def finish(fetch: Fetch, op: NOperation, sg: Supergraph) -> FetchNode:
+    renames = alias_conflicts(fetch.selection, sg)
     variables: set[str] = set()
     body = fetch.selection.render(variables)
     declared = [v for v in op.variable_definitions if v in variables]
     var_defs = [_print_variable(op.variable_definitions[name]) for name in declared]
+    var_defs += [f"${name}:{type_text}" for name, type_text in fetch.context_types.items()]
     if fetch.representations is not None:
         var_defs.insert(0, "$representations:[_Any!]!")
         text = (
@@ -111,7 +124,7 @@ def finish(fetch: Fetch, op: NOperation, service: str) -> FetchNode:
     return FetchNode(
         id=fetch.id,
         graph=fetch.graph,
-        service=service,
+        service=sg.graphs[fetch.graph].name,
         operation_kind=fetch.kind,
         path=fetch.path,
         document=text,
@@ -126,6 +139,8 @@ def finish(fetch: Fetch, op: NOperation, service: str) -> FetchNode:
         if fetch.representations is not None
         else tuple(dict.fromkeys(e.name for e in fetch.selection.fields.values())),
         flat_representation=_flat(reps),
+        renames=renames,
+        context_bindings=tuple(fetch.context_bindings),
     )
 
 

@@ -22,6 +22,46 @@ if TYPE_CHECKING:
     from gateway.planning.planner import _PlanRun
 
 
+def interface_object_split(
+    run: _PlanRun, nsel: NSelection, graph: str
+) -> tuple[dict[str, NField], dict[str, list[NField]] | None, str | None]:
+    """How `nsel` (of an interface that `graph` has as an @interfaceObject) is answered: the
+    fields `graph` answers for every implementation alike; the rest per concrete type, or None
+    when no concrete type is needed at all; and the subgraph that owns the interface (None if
+    none can tell the concrete type)."""
+    interface = nsel.type_name
+    shared: dict[str, NField] = {}
+    conflicting: set[str] = set()
+    for selected in nsel.by_type.values():
+        for rkey, f in selected.items():
+            if f.is_typename or f.denied or rkey in conflicting:
+                continue
+            if not run._can(interface, f.name, graph) or run._requires(interface, f.name, graph):
+                continue
+            prior = shared.get(rkey)
+            if prior is None:
+                shared[rkey] = f
+            elif not same_field(prior, f):
+                conflicting.add(rkey)
+                del shared[rkey]
+    rest = {
+        concrete: [f for key, f in fields.items() if key not in shared and not f.is_typename]
+        for concrete, fields in nsel.by_type.items()
+    }
+    if not any(rest.values()) and same_everywhere(nsel):
+        return shared, None, None  # shaping needs no concrete type: every implementation alike
+    owner = next(
+        (
+            g
+            for g in run.graph_order
+            if g not in run.sg.interface_objects.get(interface, frozenset())
+            and run.sg.resolvable_keys(interface, g)
+        ),
+        None,
+    )
+    return shared, rest, owner
+
+
 def plan_interface_object(
     run: _PlanRun,
     fetch: Fetch,
@@ -34,38 +74,10 @@ def plan_interface_object(
     `path`; returns the ids of the fetches that deliver it, as `_PlanRun._plan_fields` does."""
     interface = nsel.type_name
     sel.field("__typename", "__typename")
-    shared: dict[str, NField] = {}
-    conflicting: set[str] = set()
-    for selected in nsel.by_type.values():
-        for rkey, f in selected.items():
-            if f.is_typename or f.denied or rkey in conflicting:
-                continue
-            if not run._can(interface, f.name, fetch.graph) or run._requires(
-                interface, f.name, fetch.graph
-            ):
-                continue
-            prior = shared.get(rkey)
-            if prior is None:
-                shared[rkey] = f
-            elif not same_field(prior, f):
-                conflicting.add(rkey)
-                del shared[rkey]
+    shared, rest, owner = interface_object_split(run, nsel, fetch.graph)
     used = run._plan_fields(fetch, sel, interface, shared.values(), path, provided, False)
-    rest = {
-        concrete: [f for key, f in fields.items() if key not in shared and not f.is_typename]
-        for concrete, fields in nsel.by_type.items()
-    }
-    if not any(rest.values()) and same_everywhere(nsel):
-        return used  # shaping needs no concrete type: every implementation looks alike
-    owner = next(
-        (
-            g
-            for g in run.graph_order
-            if g not in run.sg.interface_objects.get(interface, frozenset())
-            and run.sg.resolvable_keys(interface, g)
-        ),
-        None,
-    )
+    if rest is None:
+        return used
     if owner is None:
         raise PlanningError(f"no subgraph can tell which type a {interface} object is")
     key = run._local_key(interface, interface, fetch.graph, owner, provided)

@@ -26,6 +26,31 @@ class RepField:
     sub: RepSelection | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Rename:
+    """An answer to give back its client name: the field at `alias` of the objects at `path`
+    (from the fetch's answer, or from each entity of an entity fetch) whose `__typename` is one
+    of `types` (any, if None) is the field `key` (see planning/conflicts.py)."""
+
+    path: tuple[PathSegment, ...]
+    types: frozenset[str] | None
+    alias: str
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class ContextBinding:
+    """A value an entity fetch's field takes from a context (@fromContext): the variable
+    `variable` of the fetch's document is, for each object at the fetch's path, the value of
+    `fields` on its ancestor at `ancestor` (whose `__typename` is one of `types`, if set); null
+    where there is none. Objects whose values differ go in separate `_entities` calls."""
+
+    variable: str
+    ancestor: tuple[PathSegment, ...] | None
+    types: frozenset[str] | None
+    fields: tuple[RepField, ...]
+
+
 # concrete type name -> the fields a representation of that type carries
 RepSelection = dict[str, tuple[RepField, ...]]
 
@@ -57,6 +82,10 @@ class FetchNode:
     # (type, names, response keys) when representations are of one type and carry only
     # scalar fields: the executor reads them with one itemgetter per object
     flat_representation: tuple[str, tuple[str, ...], tuple[str, ...]] | None = None
+    # fields aliased in `document` because sibling fragments gave one name two types
+    renames: tuple[Rename, ...] = ()
+    # arguments taken from an ancestor's context (@fromContext), bound per entity
+    context_bindings: tuple[ContextBinding, ...] = ()
 
     @property
     def is_entity_fetch(self) -> bool:

@@ -10,21 +10,27 @@ Generic: it reads only supergraph metadata (which graph resolves which field, ke
   key fields plus any @requires fields. Those "needed" fields are planned at this same position in
   the current fetch exactly like client fields, so a key or a required field that the current
   subgraph lacks pulls in a further entity fetch, and the dependent fetch waits for it.
+
+Where there is a choice (in place or elsewhere, which subgraph, a value divided over several),
+the search of costs.py says which option plans the whole subtree in the fewest fetches. Root
+fields: roots.py; @interfaceObject: interface_objects.py; @fromContext: contexts.py; aliases for
+one response name with two types in a subgraph document: conflicts.py.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import replace
 
 from graphql import (
     FieldNode,
-    GraphQLList,
+    GraphQLInterfaceType,
+    GraphQLObjectType,
+    GraphQLUnionType,
     InlineFragmentNode,
     OperationType,
+    SelectionNode,
     SelectionSetNode,
     get_named_type,
-    get_nullable_type,
 )
 
 from gateway.errors import PlanningError
@@ -35,45 +41,58 @@ from gateway.operation import (
     NSelection,
     _Normalizer,
 )
+from gateway.planning.contexts import ContextFrames, Frame, bind_contexts, contexts_by_type
+from gateway.planning.costs import INFEASIBLE, Costs
 from gateway.planning.fetches import Fetch, Fetches, finish
 from gateway.planning.interface_objects import plan_interface_object
 from gateway.planning.internal_fields import internalize, requirements_conflict
 from gateway.planning.plan import PathSegment, QueryPlan, RepField
-from gateway.planning.provided import fragment_provided, provided_field
+from gateway.planning.provided import fragment_provided, has_fragments, provided_field
+from gateway.planning.roots import plan_mutation, plan_query
 from gateway.planning.selection import SelectionBuilder
 from gateway.planning.waves import align_waves
 from gateway.supergraph import Key, Supergraph
-
-_MAX_HOPS = 16  # entity hops a single position may chain before we call the supergraph unplannable
 
 
 class Planner:
     def __init__(self, supergraph: Supergraph) -> None:
         self.sg = supergraph
         self._graph_order = list(supergraph.graphs)
+        # (type, field, subgraph) -> what the field @requires there, normalized once
+        self._required: dict[tuple[str, str, str], list[NField]] = {}
+        self._contexts = contexts_by_type(supergraph)
 
     def plan(self, operation: NOperation, active_labels: frozenset[str] = frozenset()) -> QueryPlan:
         """`active_labels`: the progressive-override labels switched on for this request."""
-        return _PlanRun(self.sg, self._graph_order, active_labels).run(operation)
+        run = _PlanRun(self.sg, self._graph_order, active_labels, self._required, self._contexts)
+        return run.run(operation)
 
 
 class _PlanRun:
     def __init__(
-        self, sg: Supergraph, graph_order: list[str], active_labels: frozenset[str]
+        self,
+        sg: Supergraph,
+        graph_order: list[str],
+        active_labels: frozenset[str],
+        required: dict[tuple[str, str, str], list[NField]],
+        contexts: dict[str, frozenset[str]] | None = None,
     ) -> None:
         self.sg = sg
         self.active_labels = active_labels
         self.graph_order = graph_order
+        self._required = required
+        self._contexts = contexts or {}
+        self.costs = Costs(self)
+        self.frames = ContextFrames(frozenset())
         self.fetches = Fetches()
-        self.hops = 0
-        # entity hops whose key had to come from yet another hop, to refuse cycles of them
+        # entity hops being planned whose key has to come from yet another hop (to refuse a
+        # cycle of them)
         self._key_hops: set[tuple[str, str, str, tuple[PathSegment, ...]]] = set()
-        # root fields split over subgraphs: id of each part -> the keys only that part answers
-        self.split: dict[int, tuple[str, ...]] = {}
 
     # -- the whole operation --------------------------------------------------------------
 
     def run(self, op: NOperation) -> QueryPlan:
+        self.frames = ContextFrames(frozenset(op.variable_definitions))
         root_type = op.root_type
         root_fields = list(op.root.by_type[root_type].values())
         has_introspection = any(f.name in INTROSPECTION_FIELDS for f in root_fields)
@@ -84,123 +103,14 @@ class _PlanRun:
             if not f.is_typename and f.name not in INTROSPECTION_FIELDS and not f.denied
         ]
         if op.kind == OperationType.MUTATION:
-            self._plan_mutation(root_type, planned)
+            plan_mutation(self, root_type, planned)
         else:
-            self._plan_query(root_type, planned, op.kind.value)
-        finished = tuple(finish(f, op, self.sg.graphs[f.graph].name) for f in self.fetches.all)
+            plan_query(self, root_type, planned, op.kind.value)
+        finished = tuple(finish(f, op, self.sg) for f in self.fetches.all)
         return QueryPlan(align_waves(finished), has_introspection)
-
-    def _plan_query(self, root_type: str, fields: list[NField], kind: str) -> None:
-        groups: dict[str, list[NField]] = {}
-        for f in fields:
-            candidates = self._root_candidates(root_type, f)
-            graph = self._choose_graph(root_type, f, candidates, groups)
-            for part_graph, part in self._split_shareable(f, candidates, graph):
-                groups.setdefault(part_graph, []).append(part)
-        for graph, group in groups.items():
-            fetch = self.fetches.new(graph, kind, ())
-            fetch.field_keys.extend(self._failure_paths(group))
-            self._plan_fields(fetch, fetch.selection, root_type, group, (), None, False)
-
-    def _plan_mutation(self, root_type: str, fields: list[NField]) -> None:
-        """Mutation root fields run one after another, each with its own entity fetches."""
-        previous: list[int] = []
-        index = 0
-        while index < len(fields):
-            graph = self._choose_graph(
-                root_type, fields[index], self._root_candidates(root_type, fields[index]), {}
-            )
-            group = [fields[index]]
-            index += 1
-            while index < len(fields) and self._can(root_type, fields[index].name, graph):
-                group.append(fields[index])
-                index += 1
-            start = len(self.fetches.all)
-            fetch = self.fetches.new(graph, "mutation", ())
-            fetch.depends_on.update(previous)
-            fetch.field_keys.extend((f.response_key,) for f in group)
-            self._plan_fields(fetch, fetch.selection, root_type, group, (), None, False)
-            previous = [f.id for f in self.fetches.all[start:]]
-
-    def _split_shareable(
-        self, f: NField, candidates: list[str], primary: str
-    ) -> list[tuple[str, NField]]:
-        """A shareable root object field asked of several subgraphs at once, in parallel.
-
-        `me` resolvable in three subgraphs need not be fetched from one and then entity-fetched
-        from the other two: each subgraph answers the part of `me` it owns, all in the first
-        round. Only for a single object (lists could differ in order between subgraphs). A field
-        that several of those subgraphs resolve entirely (its key, a shared name) goes to each of
-        them, so the object keeps its identity when one of them is down.
-        """
-        nsel = f.selection
-        if (
-            nsel is None
-            or nsel.abstract
-            or len(candidates) < 2
-            or isinstance(get_nullable_type(f.type), GraphQLList)
-        ):
-            return [(primary, f)]
-        type_name = nsel.type_name
-        fields = nsel.by_type.get(type_name, {})
-        owner: dict[str, str] = {}  # response key -> the one subgraph that answers it
-        for key, child in fields.items():
-            graph = primary
-            if not child.is_typename and not self._can(type_name, child.name, primary):
-                local = [g for g in candidates if self._can(type_name, child.name, g)]
-                if local:
-                    graph = max(local, key=lambda g: self._coverage(type_name, child, g, 4))
-            owner[key] = graph
-        graphs = list(dict.fromkeys(owner.values()))
-        if len(graphs) < 2:
-            return [(primary, f)]
-        owned = {g: tuple(k for k in fields if owner[k] == g) for g in graphs}
-        full = {k: self._coverage(type_name, c, primary, 4) for k, c in fields.items()}
-        out: list[tuple[str, NField]] = []
-        for graph in graphs:
-            chosen = {  # the client's order; shared fields resolved in full here too
-                k: c
-                for k, c in fields.items()
-                if owner[k] == graph or self._coverage(type_name, c, graph, 4) == full[k] > 0
-            }
-            piece = replace(f, selection=NSelection(type_name, False, {type_name: chosen}))
-            self.split[id(piece)] = owned[graph]
-            out.append((graph, piece))
-        return out
-
-    def _failure_paths(self, fields: list[NField]) -> list[tuple[str, ...]]:
-        """Where errors go when a root fetch fails: each root field, or for a shareable field
-        split over subgraphs, each of its fields this fetch was to answer."""
-        paths: list[tuple[str, ...]] = []
-        for f in fields:
-            if id(f) in self.split:
-                paths.extend((f.response_key, key) for key in self.split[id(f)])
-            else:
-                paths.append((f.response_key,))
-        return paths
 
     def _can(self, type_name: str, field_name: str, graph: str) -> bool:
         return self.sg.can_resolve(type_name, field_name, graph, self.active_labels)
-
-    def _root_candidates(self, root_type: str, f: NField) -> list[str]:
-        graphs = self.sg.resolver_graphs(root_type, f.name, self.active_labels)
-        if not graphs:
-            raise PlanningError(f"no subgraph resolves {root_type}.{f.name}")
-        return [g for g in self.graph_order if g in graphs]
-
-    # -- choosing subgraphs ----------------------------------------------------------------
-
-    def _choose_graph(
-        self, type_name: str, f: NField, candidates: list[str], groups: dict[str, list[NField]]
-    ) -> str:
-        """The candidate that resolves most of the field's subtree itself; ties keep groups."""
-        if len(candidates) == 1:
-            return candidates[0]
-        best = max(
-            candidates,
-            key=lambda g: (self._coverage(type_name, f, g, 4), g in groups, -candidates.index(g)),
-        )
-        return best
 
     def _coverage(self, type_name: str, f: NField, graph: str, depth: int) -> int:
         if not f.is_typename and not self._can(type_name, f.name, graph):
@@ -233,31 +143,65 @@ class _PlanRun:
         `client`: the client's fields at this position, when `fields` are internal ones (a key
         or requirement must not take a response key the client uses for another field)."""
         fields = list(fields)
+        contexts = self._contexts.get(path_type or type_name) if self._contexts else None
+        if contexts:  # fields below may take arguments from these objects
+            here = {**(client or {}), **{f.response_key: f for f in fields}}
+            frame = Frame(contexts, fetch, sel, type_name, path, provided, parent_abstract, here)
+            self.frames.frames.append(frame)
+        try:
+            return self._plan_position(
+                fetch, sel, type_name, fields, path, provided, parent_abstract,
+                requires_met, path_type, client,
+            )  # fmt: skip
+        finally:
+            if contexts:
+                self.frames.frames.pop()
+
+    def _plan_position(
+        self,
+        fetch: Fetch,
+        sel: SelectionBuilder,
+        type_name: str,
+        fields: list[NField],
+        path: tuple[PathSegment, ...],
+        provided: SelectionSetNode | None,
+        parent_abstract: bool,
+        requires_met: frozenset[str],
+        path_type: str | None,
+        client: dict[str, NField] | None,
+    ) -> set[int]:
+        self.costs.step(len(fields))
         used = {fetch.id}
         remote: list[NField] = []
         elsewhere: set[str] = set()  # fields this subgraph has, but not all of their value type
         for f in fields:
             if f.is_typename or f.name in INTROSPECTION_FIELDS or f.denied:
                 continue  # answered while shaping (denied: null), introspection by the gateway
-            if self._local(type_name, f.name, fetch.graph, provided) and (
+            local = self._local(type_name, f.name, fetch.graph, provided) and (
                 f.name in requires_met or not self._requires(type_name, f.name, fetch.graph)
-            ):
-                child_provided = self._child_provided(type_name, f.name, fetch.graph, provided)
-                if (
-                    f.selection is not None
-                    and not self._values_local(f.selection, fetch.graph, child_provided)
-                    and self._value_owner_elsewhere(type_name, f, fetch.graph)
-                ):
-                    remote.append(f)
-                    elsewhere.add(f.response_key)
+            )
+            route = None
+            if f.selection is not None:
+                route = self.costs.route(type_name, f, fetch.graph, provided, requires_met)
+            if route is not None:  # (part of) the value is better had elsewhere
+                in_place, away = route
+                remote.extend(away)
+                if local:
+                    elsewhere.update(part.response_key for part in away)
+                if in_place is None:
                     continue
-                entry = sel.field(f.response_key, f.name, f.arguments)
+                f = in_place
+            if local:
+                child_provided = self._child_provided(type_name, f.name, fetch.graph, provided)
+                shape = self._shape(type_name, f, fetch.graph)
+                entry = sel.field(f.response_key, f.name, f.arguments, shape)
                 if f.selection is not None:
                     # (the concrete type, where `type_name` is the @interfaceObject it is sent as)
                     cond = frozenset({path_type or type_name}) if parent_abstract else None
                     seg = PathSegment(f.response_key, cond)
+                    known = self._returned_types(type_name, f, fetch.graph)
                     used |= self._plan_selection(
-                        fetch, entry.selection(), f.selection, (*path, seg), child_provided
+                        fetch, entry.selection(), f.selection, (*path, seg), child_provided, known
                     )
             else:
                 remote.append(f)
@@ -268,42 +212,6 @@ class _PlanRun:
             )
         return used
 
-    def _is_entity(self, type_name: str) -> bool:
-        return any(
-            self.sg.resolvable_keys(type_name, g) for g in self.sg.type_graphs.get(type_name, {})
-        )
-
-    def _values_local(
-        self, nsel: NSelection, graph: str, provided: SelectionSetNode | None
-    ) -> bool:
-        """Whether this subgraph answers every field of the value types (types without a key,
-        which no entity call can complete later) in this selection, itself or as provided."""
-        for concrete, fields in nsel.by_type.items():
-            if self._is_entity(concrete):
-                continue  # what it lacks here comes through an entity call
-            here = fragment_provided(provided, concrete) if nsel.abstract else provided
-            for child in fields.values():
-                if child.is_typename or child.denied:
-                    continue
-                if not self._local(concrete, child.name, graph, here):
-                    return False
-                if child.selection is not None and not self._values_local(
-                    child.selection, graph, self._child_provided(concrete, child.name, graph, here)
-                ):
-                    return False
-        return True
-
-    def _value_owner_elsewhere(self, type_name: str, f: NField, graph: str) -> bool:
-        """Another subgraph, reachable through the parent's key, answers the whole value."""
-        assert f.selection is not None
-        return any(
-            g != graph
-            and self._can(type_name, f.name, g)
-            and self.sg.resolvable_keys(self.sg.entity_type(type_name, g), g)
-            and self._values_local(f.selection, g, self._child_provided(type_name, f.name, g, None))
-            for g in self.graph_order
-        )
-
     def _plan_selection(
         self,
         fetch: Fetch,
@@ -311,9 +219,14 @@ class _PlanRun:
         nsel: NSelection,
         path: tuple[PathSegment, ...],
         provided: SelectionSetNode | None,
+        known: frozenset[str] | None,
     ) -> set[int]:
+        """Plan `nsel` below a field in `fetch`; `known`: the concrete types that field can
+        return from this subgraph (None: not an abstract position)."""
         if not nsel.abstract:
             fields = nsel.by_type.get(nsel.type_name, {})
+            if has_fragments(provided):
+                provided = fragment_provided(provided, nsel.type_name, self.applies)
             return self._plan_fields(
                 fetch, sel, nsel.type_name, fields.values(), path, provided, False
             )
@@ -321,15 +234,45 @@ class _PlanRun:
             return plan_interface_object(self, fetch, sel, nsel, path, provided)
         sel.field("__typename", "__typename")
         used: set[int] = set()
-        known = self._possible_in_graph(nsel.type_name, fetch.graph)
+        if known is None:
+            known = self._possible_in_graph(nsel.type_name, fetch.graph)
         for concrete, fields in nsel.by_type.items():
             if concrete not in known or not any(not f.is_typename for f in fields.values()):
                 continue
-            frag_provided = fragment_provided(provided, concrete)
+            frag_provided = fragment_provided(provided, concrete, self.applies)
             used |= self._plan_fields(
                 fetch, sel.fragment(concrete), concrete, fields.values(), path, frag_provided, True
             )
         return used
+
+    def _shape(self, type_name: str, f: NField, graph: str) -> str:
+        """The field's type as `graph` declares it."""
+        info = self.sg.field_in_graph(type_name, f.name, graph)
+        return info.type if info is not None and info.type else str(f.type)
+
+    def _returned_types(self, type_name: str, f: NField, graph: str) -> frozenset[str] | None:
+        """The concrete types field `f` of abstract type can return from `graph`: the possible
+        types there of the type the subgraph declares it with (which may be narrower than the
+        supergraph's: a union member, or an implementation); None if `f` is not abstract."""
+        if f.selection is None or not f.selection.abstract:
+            return None
+        info = self.sg.field_in_graph(type_name, f.name, graph)
+        declared = info.type.strip("[]!") if info is not None and info.type else None
+        if declared is None or declared == f.selection.type_name:
+            return self._possible_in_graph(f.selection.type_name, graph)
+        if isinstance(self.sg.schema.get_type(declared), GraphQLObjectType):
+            return frozenset({declared})
+        return self._possible_in_graph(declared, graph)
+
+    def applies(self, condition: str, concrete: str) -> bool:
+        """Whether a fragment on `condition` (an interface or union) applies to `concrete`."""
+        abstract = self.sg.schema.get_type(condition)
+        if not isinstance(abstract, GraphQLInterfaceType | GraphQLUnionType):
+            return False
+        target = self.sg.schema.get_type(concrete)
+        return isinstance(target, GraphQLObjectType) and self.sg.schema.is_sub_type(
+            abstract, target
+        )
 
     def _possible_in_graph(self, abstract: str, graph: str) -> frozenset[str]:
         known = self.sg.possible_types_in_graph(abstract, graph)
@@ -350,10 +293,11 @@ class _PlanRun:
         return provided_field(provided, field_name) is not None
 
     def _requires(self, type_name: str, field_name: str, graph: str) -> bool:
-        """A field with @requires here can only be resolved through an entity call that
-        carries the required fields, never inline in a parent's selection."""
+        """A field with @requires (or with arguments from a context) here can only be
+        resolved through an entity call that carries the values, never inline in a parent's
+        selection."""
         info = self.sg.field_in_graph(type_name, field_name, graph)
-        return info is not None and info.requires is not None
+        return info is not None and (info.requires is not None or bool(info.context_arguments))
 
     def _child_provided(
         self, type_name: str, field_name: str, graph: str, provided: SelectionSetNode | None
@@ -379,9 +323,7 @@ class _PlanRun:
         elsewhere: set[str] = frozenset(),  # type: ignore[assignment]
     ) -> set[int]:
         """`elsewhere`: response keys that must come from another subgraph than this fetch's."""
-        self.hops += 1
-        if self.hops > 10_000:
-            raise PlanningError("query plan too large")
+        self.costs.step(len(remote) * len(self.graph_order))
         groups: dict[str, list[NField]] = {}
         for f in remote:
             candidates = [
@@ -396,57 +338,110 @@ class _PlanRun:
                     f"cannot plan {type_name}.{f.name}: no subgraph that resolves it can be "
                     f"reached from subgraph {self.sg.graphs[fetch.graph].name} through a key"
                 )
-            # a target whose key this subgraph can give directly beats one needing another hop
-            direct = [
-                g
-                for g in candidates
-                if self._local_key(
-                    type_name, self.sg.entity_type(type_name, g), fetch.graph, g, provided
-                )
-                is not None
-            ]
-            pool = direct or candidates
-            groups.setdefault(self._choose_graph(type_name, f, pool, groups), []).append(f)
+            groups.setdefault(
+                self._choose_target(type_name, f, fetch.graph, provided, candidates, groups), []
+            ).append(f)
         used: set[int] = set()
         for graph, fields in groups.items():
             # the type as the target knows it: itself, or an @interfaceObject it implements
             entity_type = self.sg.entity_type(type_name, graph)
             key = self._local_key(type_name, entity_type, fetch.graph, graph, provided)
+            hop = None
             if key is None:  # its fields must come through a further hop first
                 hop = (type_name, graph, fetch.graph, path)
-                if hop in self._key_hops:
+                if hop in self._key_hops:  # a cycle: this hop waits for itself
                     raise PlanningError(
                         f"cannot plan {type_name}: no chain of keys leads from subgraph "
                         f"{self.sg.graphs[fetch.graph].name} to {self.sg.graphs[graph].name}"
                     )
                 self._key_hops.add(hop)
-                key = self.sg.resolvable_keys(entity_type, graph)[0]
+                reached = self.costs.reach(type_name, fetch.graph, provided).get(graph)
+                key = reached[1] if reached and reached[1] else None
+                key = key or self.sg.resolvable_keys(entity_type, graph)[0]
             if self.sg.entity_type(type_name, fetch.graph) == type_name:
                 # (a subgraph that knows it only as an @interfaceObject would answer the
                 # interface's name and overwrite the concrete type we already have)
                 sel.field("__typename", "__typename")
-            for part, requirements in self._requirement_groups(entity_type, graph, fields):
-                reps, deps = self._plan_needed(
-                    fetch,
-                    sel,
-                    type_name,
-                    [key.selection, *requirements],
-                    path,
-                    provided,
-                    parent_abstract,
-                    client,
-                )
-                child = self.fetches.entity(graph, path, fetch, type_name, reps, deps)
-                if entity_type != type_name:
-                    child.representation_typenames[type_name] = entity_type
-                child.add_field_keys([(f.response_key,) for f in part])
-                fragment = child.selection.fragment(entity_type)
-                met = frozenset(f.name for f in part)
-                used |= self._plan_fields(
-                    child, fragment, entity_type, part, path, None, parent_abstract, met, type_name
-                )
-                used.add(child.id)
+            try:
+                for part, requirements in self._requirement_groups(entity_type, graph, fields):
+                    reps, deps = self._plan_needed(
+                        fetch,
+                        sel,
+                        type_name,
+                        [key.selection, *requirements],
+                        path,
+                        provided,
+                        parent_abstract,
+                        client,
+                    )
+                    child = self.fetches.entity(graph, path, fetch, type_name, reps, deps)
+                    part, values_from = bind_contexts(self, child, entity_type, part)
+                    child.depends_on |= values_from - {child.id}
+                    if entity_type != type_name:
+                        child.representation_typenames[type_name] = entity_type
+                    child.add_field_keys([(f.response_key,) for f in part])
+                    fragment = child.selection.fragment(entity_type)
+                    met = frozenset(f.name for f in part)
+                    used |= self._plan_fields(
+                        child,
+                        fragment,
+                        entity_type,
+                        part,
+                        path,
+                        None,
+                        parent_abstract,
+                        met,
+                        type_name,
+                    )
+                    used.add(child.id)
+            finally:
+                if hop is not None:
+                    self._key_hops.discard(hop)
         return used
+
+    def _choose_target(
+        self,
+        type_name: str,
+        f: NField,
+        source: str,
+        provided: SelectionSetNode | None,
+        candidates: list[str],
+        groups: dict[str, list[NField]],
+    ) -> str:
+        """The subgraph an entity call for `f` goes to: the fewest fetches for the field and its
+        subtree (joining a call already planned here costs one fewer); on a tie, one whose key
+        this subgraph gives directly, most of the subtree resolved there, an existing call."""
+        if len(candidates) == 1:
+            return candidates[0]
+
+        def score(g: str) -> tuple[int, bool, int, bool, int]:
+            cost = self.costs.move_to(type_name, f, source, provided, g)
+            if cost < INFEASIBLE and g in groups:
+                cost -= 1
+            entity_type = self.sg.entity_type(type_name, g)
+            direct = self._local_key(type_name, entity_type, source, g, provided) is not None
+            coverage = self._coverage(type_name, f, g, 4)
+            return cost, not direct, -coverage, g not in groups, candidates.index(g)
+
+        return min(candidates, key=score)
+
+    def required_fields(
+        self, type_name: str, entity_type: str, field_name: str, graph: str
+    ) -> list[NField]:
+        """What `field_name` @requires in `graph`, as fields of `type_name` (normalized once)."""
+        cache_key = (type_name, field_name, graph)
+        fields = self._required.get(cache_key)
+        if fields is None:
+            info = self.sg.field_in_graph(entity_type, field_name, graph)
+            assert info is not None and info.requires is not None
+            schema_type = self.sg.schema.get_type(type_name)
+            nsel = _Normalizer(self.sg.schema, {}, {}).selection(
+                schema_type,  # type: ignore[arg-type]
+                [info.requires],
+            )
+            by_type = nsel.by_type.get(type_name) or next(iter(nsel.by_type.values()), {})
+            fields = self._required[cache_key] = list(by_type.values())
+        return fields
 
     def _requirement_groups(
         self, entity_type: str, graph: str, fields: list[NField]
@@ -495,28 +490,34 @@ class _PlanRun:
         graph: str,
         provided: SelectionSetNode | None,
     ) -> bool:
+        return all(
+            self._node_local(type_name, node, graph, provided) for node in selection.selections
+        )
+
+    def _node_local(
+        self,
+        type_name: str,
+        node: SelectionNode,
+        graph: str,
+        provided: SelectionSetNode | None,
+    ) -> bool:
+        """Whether the subgraph resolves this part of a field set (a key) itself."""
+        if isinstance(node, InlineFragmentNode):
+            cond = node.type_condition.name.value if node.type_condition else type_name
+            return self._selection_local(cond, node.selection_set, graph, None)
+        assert isinstance(node, FieldNode)
+        name = node.name.value
+        if name == "__typename":
+            return True
+        if not self._local(type_name, name, graph, provided):
+            return False
+        if node.selection_set is None:
+            return True
         schema_type = self.sg.schema.get_type(type_name)
-        for node in selection.selections:
-            if isinstance(node, InlineFragmentNode):
-                cond = node.type_condition.name.value if node.type_condition else type_name
-                if not self._selection_local(cond, node.selection_set, graph, None):
-                    return False
-                continue
-            assert isinstance(node, FieldNode)
-            name = node.name.value
-            if name == "__typename":
-                continue
-            if not self._local(type_name, name, graph, provided):
-                return False
-            if node.selection_set is not None:
-                field_type = get_named_type(schema_type.fields[name].type)  # type: ignore[union-attr]
-                assert field_type is not None
-                child_provided = self._child_provided(type_name, name, graph, provided)
-                if not self._selection_local(
-                    field_type.name, node.selection_set, graph, child_provided
-                ):
-                    return False
-        return True
+        field_type = get_named_type(schema_type.fields[name].type)  # type: ignore[union-attr]
+        assert field_type is not None
+        child_provided = self._child_provided(type_name, name, graph, provided)
+        return self._selection_local(field_type.name, node.selection_set, graph, child_provided)
 
     def _plan_needed(
         self,

@@ -53,6 +53,10 @@ def _fetch_lines(node: FetchNode, also_after: list[int]) -> list[str]:
             sent_as = node.representation_typenames.get(type_name)
             as_text = f" (sent as {sent_as})" if sent_as else ""
             lines.append(f"  representations: {type_name}{as_text} {{ {names} }}")
+    for binding in node.context_bindings:
+        names = ", ".join(f.name for f in binding.fields) or "null"
+        where = path_text(binding.ancestor) if binding.ancestor is not None else "nowhere"
+        lines.append(f"  context: ${binding.variable} <- {names} at {where}")
     lines.extend("  " + line for line in print_ast(parse(node.document)).splitlines())
     lines.append("}")
     return lines

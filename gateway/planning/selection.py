@@ -9,12 +9,20 @@ from gateway.operation import same_arguments
 
 
 class FieldEntry:
-    __slots__ = ("arguments", "name", "response_key", "sub")
+    __slots__ = ("arguments", "name", "response_key", "shape", "sub")
 
-    def __init__(self, response_key: str, name: str, arguments: tuple[ArgumentNode, ...]) -> None:
+    def __init__(
+        self,
+        response_key: str,
+        name: str,
+        arguments: tuple[ArgumentNode, ...],
+        shape: str | None = None,
+    ) -> None:
         self.response_key = response_key
         self.name = name
         self.arguments = arguments
+        # its type as the subgraph declares it ("ID!", "[Contact]"), when known (conflicts.py)
+        self.shape = shape
         self.sub: SelectionBuilder | None = None
 
     def selection(self) -> SelectionBuilder:
@@ -33,11 +41,15 @@ class SelectionBuilder:
         self.fragments: dict[str, SelectionBuilder] = {}
 
     def field(
-        self, response_key: str, name: str, arguments: tuple[ArgumentNode, ...] = ()
+        self,
+        response_key: str,
+        name: str,
+        arguments: tuple[ArgumentNode, ...] = (),
+        shape: str | None = None,
     ) -> FieldEntry:
         entry = self.fields.get(response_key)
         if entry is None:
-            entry = self.fields[response_key] = FieldEntry(response_key, name, arguments)
+            entry = self.fields[response_key] = FieldEntry(response_key, name, arguments, shape)
         elif entry.name != name or not same_arguments(entry.arguments, arguments):
             # the client's fields were validated to merge; only a planner bug gets here, and an
             # error is better than one field's value answered for another

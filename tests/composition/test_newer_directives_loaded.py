@@ -73,11 +73,13 @@ def test_renamed_cost_directives_are_found_by_their_spec_names() -> None:
     assert supergraph.applied_directives("listSize") == original.applied_directives("listSize")
 
 
-def test_fields_taking_contexts_are_not_planned_without_them() -> None:
-    """Until the planner passes contexts, a subgraph that takes a @fromContext argument is not
-    among a field's resolvers: such a field fails to plan instead of being answered for a
-    missing value."""
+def test_fields_taking_contexts_are_resolved_where_they_take_them() -> None:
+    """A subgraph that takes a @fromContext argument resolves the field (the planner passes
+    the value by an entity call: gateway/planning/contexts.py); which arguments it takes and
+    from where, FieldInGraph.context_arguments says."""
     supergraph = load_supergraph(compose(load_set(VALID_SETS["valid/contexts"])))
-    assert supergraph.resolvers[("Basket", "greeting")] == frozenset()
-    assert supergraph.resolvers[("Basket", "shippingNote")] == {"SHIPPING"}
+    assert supergraph.resolvers[("Basket", "greeting")] == {"SHOP"}
+    assert supergraph.resolvers[("Basket", "shippingNote")] == {"SHOP", "SHIPPING"}
     assert supergraph.resolvers[("Basket", "id")] == {"SHOP", "SHIPPING"}
+    (argument,) = supergraph.field_in_graph("Basket", "greeting", "SHOP").context_arguments
+    assert (argument.name, argument.context) == ("locale", "shop__customer")

@@ -48,8 +48,9 @@ value or list item stands):
 Objects in abstract positions (interfaces, unions) need a `"__typename"`; entity records get theirs
 from the table. `_entities` answers a representation with the record matching one of the type's
 `@key`s, merged with the representation (representation values win: they carry `@requires`
-fields); when the data has no table at all for that type, the representation itself is the
-entity (a stub); when the table exists but nothing matches, null.
+fields; objects, and lists of objects of one length, merge field by field); when the data has no
+table at all for that type, the representation itself is the entity (a stub); when the table
+exists but nothing matches, null.
 
 An entity interface (`interface Node @key(fields: "id")`, Federation 2.3) has no table of its own:
 a representation whose `__typename` is the interface (as a gateway sends for an `@interfaceObject`
@@ -317,7 +318,7 @@ class FixtureSubgraph:
                 continue
             for record in self.tables[typename]:
                 if key.project(record) == wanted:
-                    return {**copy.deepcopy(record), **representation}
+                    return _overlay(copy.deepcopy(record), representation)
         return None
 
     def _find_interface_entity(
@@ -333,7 +334,7 @@ class FixtureSubgraph:
             for object_type in self.schema.get_possible_types(schema_type):
                 for record in self.tables.get(object_type.name, ()):
                     if key.project(record) == wanted:
-                        merged = {**copy.deepcopy(record), **representation}
+                        merged = _overlay(copy.deepcopy(record), representation)
                         merged["__typename"] = object_type.name
                         return merged
         return None
@@ -416,6 +417,27 @@ class _Lenient:
         if self.value is _ABSENT:
             return format(str(self.missing), spec)
         return format(self.value, spec)
+
+
+def _overlay(record: dict[str, JSON], representation: Mapping[str, JSON]) -> dict[str, JSON]:
+    """The record with the representation's values over it (they carry @requires fields); an
+    object, or a list of objects of the same length, in both merges field by field, so that a
+    key through a list (`lines { productId }`) keeps the record's other fields of each line."""
+    for name, value in representation.items():
+        mine = record.get(name)
+        if isinstance(mine, dict) and isinstance(value, Mapping):
+            record[name] = _overlay(mine, value)
+        elif (
+            isinstance(mine, list)
+            and isinstance(value, list)
+            and len(mine) == len(value)
+            and all(isinstance(a, dict) for a in mine)
+            and all(isinstance(b, Mapping) for b in value)
+        ):
+            record[name] = [_overlay(a, b) for a, b in zip(mine, value, strict=True)]
+        else:
+            record[name] = value
+    return record
 
 
 def _error(spec: JSON) -> GraphQLError:

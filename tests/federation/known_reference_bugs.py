@@ -1,4 +1,5 @@
-"""Shapes of operation where both reference gateways are known to answer wrongly by the spec.
+"""Shapes of operation where both reference gateways are known to answer wrongly by the spec (or,
+for @fromContext, not at all).
 
 A generated operation whose answer differs from Hive Gateway's is checked against Apollo Gateway
 (tests/oracles/apollo.py). Where both differ from Rugzak, the operation must be of a shape named
@@ -76,3 +77,27 @@ def _required(sg: Supergraph, type_name: str, field: str, seen: set[str]) -> set
                 out.add((node.name.value, _arguments(node)))
                 out |= _required(sg, type_name, node.name.value, seen)
     return out
+
+
+def takes_an_argument_from_a_context(sg: Supergraph, query: str) -> bool:
+    """Selects a field with an argument taken from a context (@fromContext, Federation 2.8).
+    Hive Gateway 2.15.1 (router-runtime 1.4.23) ignores @fromContext and sends no argument,
+    and Apollo Gateway 2.14.4 refuses to serve such a supergraph (UNSUPPORTED_LINKED_FEATURE);
+    the spec's answers are shown by fixtures/contexts's hand-written operations."""
+    schema: GraphQLSchema = sg.api_schema
+    info = TypeInfo(schema)
+    found = False
+
+    class Fields(Visitor):
+        def enter_field(self, node: FieldNode, *_: object) -> None:
+            nonlocal found
+            parent = info.get_parent_type()
+            if parent is None:
+                return
+            graphs = sg.field_graphs.get((parent.name, node.name.value), {})
+            if any(f.context_arguments for f in graphs.values()):
+                found = True
+
+    document = parse(query)
+    visit(document, TypeInfoVisitor(info, Fields()))
+    return found
