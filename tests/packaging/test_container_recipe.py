@@ -122,9 +122,9 @@ def compose() -> dict[str, Any]:
 
 
 def _interpolated(value: str) -> str:
-    """`${NAME:?message}` and `${NAME}` as compose fills them, with stand-in values (long enough
-    for a secret)."""
-    return re.sub(r"\$\{([A-Z_]+)(?::\?[^}]*)?\}", lambda m: m.group(1).lower() * 3, value)
+    """`${NAME:?message}`, `${NAME:-default}` and `${NAME}` as compose fills them when NAME is
+    set, with stand-in values (long enough for a secret)."""
+    return re.sub(r"\$\{([A-Z_]+)(?::[?-][^}]*)?\}", lambda m: m.group(1).lower() * 3, value)
 
 
 def test_compose_runs_the_gateway_the_subgraphs_redis_and_postgresql() -> None:
@@ -182,3 +182,27 @@ def test_every_variable_compose_sets_is_one_the_code_reads() -> None:
         for variable in service.get("environment", {}):
             if variable.startswith("RUGZAK_"):
                 assert f'"{variable}"' in sources, (name, variable)
+
+
+def test_the_compose_subgraphs_answer_only_the_gateways_own_tokens() -> None:
+    """No shared secret any more: each subgraph checks the token the gateway signs for it
+    against the keys the gateway publishes, at the gateway's service name and port."""
+    from subgraphs.common.gateway_guard import gateway_verifier_from_env
+
+    text = "\n".join(
+        (ROOT / name).read_text(encoding="utf-8")
+        for name in ("compose.yaml", "Dockerfile", "rugzak.example.toml")
+    )
+    assert "SUBGRAPH_SECRET" not in text and "subgraph-secret" not in text
+    services = compose()["services"]
+    gateway_port = services["gateway"]["ports"][0].split(":")[-1]
+    for name in ("education", "allowances", "ticketing", "transparency"):
+        env = {k: _interpolated(str(v)) for k, v in services[name]["environment"].items()}
+        assert env["RUGZAK_GATEWAY_JWKS_URL"] == (
+            f"http://gateway:{gateway_port}/.well-known/gateway-jwks.json"
+        )
+        assert gateway_verifier_from_env(name, env) is not None
+    # ticketing signs its invalidations with its own key; the gateway holds the master
+    assert "RUGZAK_INVALIDATION_KEY" in services["ticketing"]["environment"]
+    assert "RUGZAK_INVALIDATION_SECRET" in services["gateway"]["environment"]
+    assert "RUGZAK_INVALIDATION_KEY" not in services["education"]["environment"]
