@@ -21,7 +21,7 @@ import pytest
 from tests.docs.guide_examples import Example, examples
 from tests.servers import ROOT, free_port
 
-GUIDES = ("front-end.md", "municipality-developers.md", "app-builders.md")
+GUIDES = ("front-end.md", "municipality-developers.md", "app-builders.md", "operators.md")
 ALL = [example for guide in GUIDES for example in examples(ROOT / "docs" / guide)]
 MAX_NOT_RUN = 3  # per guide: what no test can run (a real identity provider, ...) stays rare
 
