@@ -11,7 +11,7 @@ COPY auth auth
 COPY subgraphs subgraphs
 COPY resolvers resolvers
 RUN python -m venv /opt/rugzak \
- && /opt/rugzak/bin/pip install --no-cache-dir --disable-pip-version-check -c constraints.txt .
+ && /opt/rugzak/bin/pip install --no-cache-dir --disable-pip-version-check -c constraints.txt '.[tracing]'
 
 FROM python:3.11-slim-bookworm
 RUN useradd --system --user-group --uid 10001 --home-dir /var/lib/rugzak --create-home rugzak

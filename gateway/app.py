@@ -25,6 +25,7 @@ from auth.invalidation_keys import InvalidationKeys
 from auth.principal import ANONYMOUS, Principal
 from auth.subgraph_tokens import ALL_CLAIMS, MINIMAL_CLAIMS, SubgraphTokenMinter
 from auth.verifier import TokenVerifier
+from gateway import request_log, tracing
 from gateway.admin import METRICS_READ, AdminListener, on_admin_listener
 from gateway.allow_list import AllowList, client_of, sha256
 from gateway.audit.log import AccessLog
@@ -234,6 +235,8 @@ class GatewayApp:
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
+        if self.config.otlp_endpoint is not None:  # here: in each worker, after the fork
+            tracing.configure(self.config.trace_sample_ratio, endpoint=self.config.otlp_endpoint)
         if self.config.reload_interval > 0:
             watcher = SupergraphWatcher(
                 self.config.supergraph,
@@ -267,6 +270,8 @@ class GatewayApp:
                     await self._watcher
             await self.client.aclose()
             await self.cache.close()
+            if self.config.otlp_endpoint is not None:
+                tracing.shutdown()
             if self.rate_limiter is not None:
                 await self.rate_limiter.close()
 
@@ -363,7 +368,12 @@ class GatewayApp:
 
     async def graphql(self, request: Request) -> Response:
         started = time.perf_counter()
-        response = await self._graphql(request)
+        record, token = request_log.begin(request.headers)
+        with tracing.server_span(request.method, request.url.path, request.headers):
+            response = await self._graphql(request)
+            observed(record, response.status_code)
+        request_log.end(record, token, response.status_code)
+        response.headers[request_log.REQUEST_ID_HEADER] = record.request_id
         self.metrics.request_seconds.observe(time.perf_counter() - started)
         self.metrics.requests.labels(status=str(response.status_code)).inc()
         return response
@@ -417,6 +427,7 @@ class GatewayApp:
             self.metrics.persisted_queries.labels(outcome="hit").inc()
         query = resolved.query
         operation_name, variables = sent.operation_name, sent.variables
+        request_log.identify(operation_name, query, variables)
         try:
             result = await self.handler.handle(
                 query,
@@ -573,6 +584,18 @@ def _respond(result: GraphQLResponse) -> Response:
     if result.cache_status is not None:
         headers[CACHE_STATUS_HEADER] = result.cache_status
     return _json(result.status, result.body, headers)
+
+
+def observed(record: request_log.RequestRecord, status: int) -> None:
+    """The request's span says what the log line says (when tracing is on)."""
+    if tracing.tracer is None:
+        return
+    attributes: dict[str, str | int | bool] = {"http.response.status_code": status}
+    if record.query is not None:
+        digest = sha256(record.query)
+        attributes.update(tracing.operation_attributes(record.operation_name, digest))
+    attributes["rugzak.request_id"] = record.request_id
+    tracing.annotate(attributes)
 
 
 def create_app(config: GatewayConfig, verifier: TokenVerifier | None = None) -> Starlette:

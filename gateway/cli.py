@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gateway import config_file, edge, env_options
+from gateway import config_file, edge, env_options, observe_options
 from gateway.errors import GatewayError
 
 if TYPE_CHECKING:
@@ -223,6 +223,7 @@ def gateway_config(args: argparse.Namespace) -> GatewayConfig:
         access_log=_access_log(args),
     )
     edge.configure(args, config)
+    observe_options.configure(args, config)
     if env.get("RUGZAK_SUBGRAPH_SECRET") or env.get("RUGZAK_SUBGRAPH_SECRET_FILE"):
         print(
             "rugzak: RUGZAK_SUBGRAPH_SECRET is no longer used: the gateway sends each subgraph a "
@@ -244,7 +245,7 @@ def _serve(args: argparse.Namespace) -> int:
     from gateway.serving import serve
     from gateway.telemetry import configure_logging
 
-    configure_logging(args.log_level)
+    configure_logging(args.log_level, observe_options.log_format(args))
     config = gateway_config(args)
     env = os.environ
     try:
@@ -745,6 +746,7 @@ def serve_options(serve: argparse.ArgumentParser) -> None:
         "env RUGZAK_ACCESS_LOG_SPOOL)",
     )
     edge.add_arguments(serve)
+    observe_options.add_arguments(serve)
     env_options.add_arguments(serve)
     serve.add_argument("--log-level", default="warning")
 

@@ -78,6 +78,10 @@ class GatewayConfig:
     # answer every request's estimated cost in extensions.cost (a request may ask for it with
     # the header x-rugzak-cost: true)
     expose_cost: bool = False
+    # OpenTelemetry traces over OTLP/HTTP to this collector (gateway/tracing.py); None: off
+    otlp_endpoint: str | None = None
+    # the share of new traces recorded (a caller's traceparent decides for its own)
+    trace_sample_ratio: float = 1.0
     # bounds of the persisted query store, in total and per client application
     persisted_limits: PersistedLimits = field(default_factory=PersistedLimits)
     # bytes the in-memory entity cache may hold (without --cache redis://...)

@@ -206,11 +206,12 @@ def _demo_settings(args: argparse.Namespace, state: Path, supergraph: Path) -> N
 
 
 def run_demo(args: argparse.Namespace) -> int:
+    from gateway import observe_options
     from gateway.cli import gateway_config
     from gateway.serving import _bind
     from gateway.telemetry import configure_logging
 
-    configure_logging(args.log_level)
+    configure_logging(args.log_level, observe_options.log_format(args))
     state = demo_dir()
     if args.fresh:  # the subgraphs' data and the access log; the issuer and keys stay
         shutil.rmtree(state / "data", ignore_errors=True)

@@ -27,6 +27,7 @@ from graphql import (
 from graphql.execution.values import get_variable_values
 
 from auth.principal import ANONYMOUS, Principal
+from gateway import request_log, tracing
 from gateway.audit.log import UNAVAILABLE, AccessLog
 from gateway.audit.reads import AuditPlan, AuditPlanner, drop_subject_errors
 from gateway.authorization import Authorizer, hint_no_token
@@ -226,11 +227,13 @@ class RequestHandler:
         op_key = (self.schema_hash, query, operation_name, conditions)
         cached_op = self.caches.operations.get(op_key)
         if cached_op is None:
-            schema = self.supergraph.api_schema
-            found = normalized(normalize(schema, doc.document, operation, values))
-            cached_op = Weighed(found, operation_weight(found.fields))
-            self.caches.operations.put(op_key, cached_op)
-        authorized = self.authorizer.authorize(cached_op.value.operation, principal, coerced)
+            with tracing.step("normalize"):
+                schema = self.supergraph.api_schema
+                found = normalized(normalize(schema, doc.document, operation, values))
+                cached_op = Weighed(found, operation_weight(found.fields))
+                self.caches.operations.put(op_key, cached_op)
+        with tracing.step("authorize"):
+            authorized = self.authorizer.authorize(cached_op.value.operation, principal, coerced)
         op, denied, guard = authorized.operation, authorized.denied, authorized.guard
         if denied and self.reject_unauthorized:
             error = graphql_error(
@@ -247,12 +250,14 @@ class RequestHandler:
         audit = self.auditor.plan(op) if self.auditor is not None else None
         cached_plan = self.caches.plans.get(key)
         if cached_plan is None:
-            planned = op if guard is None else guard.subject_fields(op, self.supergraph.api_schema)
-            if audit is not None:  # whose data each personal field is: a function of `op`
-                planned = audit.subject_fields(planned, self.supergraph.api_schema)
-            plan = self.planner.plan(planned, labels)
-            cached_plan = Weighed(plan, plan_weight(plan))
-            self.caches.plans.put(key, cached_plan)
+            with tracing.step("plan"):
+                schema = self.supergraph.api_schema
+                planned = op if guard is None else guard.subject_fields(op, schema)
+                if audit is not None:  # whose data each personal field is: a function of `op`
+                    planned = audit.subject_fields(planned, schema)
+                plan = self.planner.plan(planned, labels)
+                cached_plan = Weighed(plan, plan_weight(plan))
+                self.caches.plans.put(key, cached_plan)
         return Prepared(
             op, cached_plan.value, operation, doc.document, guard, cost, conditions, audit
         )
@@ -313,7 +318,8 @@ class RequestHandler:
         include_cost: bool = False,
     ) -> GraphQLResponse:
         # parsed and validated off the event loop when new (gateway/limits/admission.py)
-        doc = await self.admission.document_off_loop(query, self.limits_for(principal))
+        with tracing.step("parse_validate"):
+            doc = await self.admission.document_off_loop(query, self.limits_for(principal))
         try:
             prepared = self.prepare(
                 query,
@@ -332,6 +338,7 @@ class RequestHandler:
             return GraphQLResponse(500, {"errors": [exc.to_graphql()]})
         if isinstance(prepared, GraphQLResponse):
             return prepared
+        request_log.named(prepared.definition)
         audit, access_log = prepared.audit, self.access_log
         if audit is not None and access_log is not None and access_log.refuses(principal):
             message = "Personal data cannot be read now: the access log cannot record it."
@@ -355,7 +362,8 @@ class RequestHandler:
         if plan.fetches:
             if isinstance(headers, Mapping):  # the same for every subgraph
                 headers = StaticHeaders(headers)
-            await self.executor.execute(plan, variables, headers, state)
+            with tracing.step("execute"):
+                await self.executor.execute(plan, variables, headers, state)
         if plan.has_introspection:
             self._introspect(document, operation, raw_variables, state, query)
         if state.ownership is not None:
@@ -363,7 +371,8 @@ class RequestHandler:
         elif audit is not None:  # the subjects the log asked for are not the client's business
             drop_subject_errors(state.errors)
         errors = state.errors
-        data = Shaper(errors, state.explained).shape(op, state.data)
+        with tracing.step("shape"):
+            data = Shaper(errors, state.explained).shape(op, state.data)
         if principal.is_anonymous:
             hint_no_token(errors)
         if audit is not None and access_log is not None:

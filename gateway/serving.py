@@ -36,6 +36,7 @@ from typing import Any
 import uvicorn
 
 from gateway.http_protocol import ConnectionLimits, protocol_class
+from gateway.log_format import uvicorn_log_config
 
 log = logging.getLogger("rugzak.serving")
 
@@ -72,6 +73,7 @@ def server_config(
         host=host,
         port=port,
         log_level=log_level,
+        log_config=uvicorn_log_config(),
         access_log=False,
         http=protocol_class(limits),
         proxy_headers=False,

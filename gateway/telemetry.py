@@ -54,17 +54,26 @@ def redact_errors(body: dict[str, Any]) -> None:
 _installed = False
 
 
-def configure_logging(level: str = "warning") -> None:
-    """The gateway's own loggers (`rugzak.*`) at `level`, to stderr unless logging is configured
-    already; every log record of the process redacted (`install_log_redaction`)."""
+def configure_logging(level: str = "warning", log_format: str = "text") -> None:
+    """The gateway's own loggers (`rugzak.*`) at `level`, to stderr as `log_format` (text or
+    json: gateway/log_format.py) unless logging is configured already; every log record of the
+    process redacted (`install_log_redaction`). In json, the line per request (rugzak.access)
+    is on unless `level` is error or above."""
+    from gateway import log_format as formats
+
     install_log_redaction()
+    formatter = formats.formatter(log_format)
+    formats.current = log_format
     root = logging.getLogger()
     if not root.handlers:
         handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(levelname)s: %(name)s: %(message)s"))
+        handler.setFormatter(formatter)
         root.addHandler(handler)
     known = logging.getLevelName(level.upper())  # uvicorn's "trace" is not Python's: DEBUG
-    logging.getLogger("rugzak").setLevel(known if isinstance(known, int) else logging.DEBUG)
+    rugzak = known if isinstance(known, int) else logging.DEBUG
+    logging.getLogger("rugzak").setLevel(rugzak)
+    if log_format == "json" and rugzak <= logging.WARNING:
+        logging.getLogger("rugzak.access").setLevel(logging.INFO)
 
 
 def install_log_redaction() -> None:

@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 
 from auth.principal import Principal
+from gateway import request_log, tracing
 from gateway.cache.entities import EntityCache, Lookup, parse_cache_control, response_tags
 from gateway.cache.status import CacheStatus
 from gateway.errors import graphql_error
@@ -372,6 +373,7 @@ class Executor:
     ) -> dict[str, Any] | SubgraphFailure:
         """One subgraph request; a query identical to one in flight (same body, same
         caller's headers) waits for that one's answer (a copy) instead of going out again."""
+        request_log.fetched(service)
         sent = headers.for_subgraph(service)
         if not shareable:  # a mutation: never merged, never sent twice
             return await self._send(service, url, payload, sent, deadline, idempotent=False)
@@ -411,10 +413,20 @@ class Executor:
         client = self.client
 
         def attempt(seconds: float) -> Awaitable[dict[str, Any] | SubgraphFailure]:
+            if tracing.tracer is not None:  # a client span; its traceparent goes along
+                return tracing.fetch(
+                    service,
+                    url,
+                    headers,
+                    lambda sent: client.post(service, url, payload, sent, idempotent, seconds),
+                )
             return client.post(service, url, payload, headers, idempotent, timeout=seconds)
 
         timeout = client.timeout_for(service)
-        return await self.resilience.call(service, attempt, timeout, deadline, idempotent)
+        result = await self.resilience.call(service, attempt, timeout, deadline, idempotent)
+        if isinstance(result, SubgraphFailure):
+            request_log.subgraph_error(service, result.code, result.reason)
+        return result
 
     def _batched_document(self, nodes: list[FetchNode]) -> str:
         key = tuple(node.document for node in nodes)
@@ -632,9 +644,12 @@ def _failure_error(node: FetchNode, failure: SubgraphFailure, path: list[Any]) -
 def _subgraph_errors(node: FetchNode, error: Any, translate: Any) -> list[dict[str, Any]]:
     """A subgraph error at the client's path(s): one copy per object a representation stood for."""
     if not isinstance(error, dict):
+        request_log.subgraph_error(node.service, "SUBREQUEST_MALFORMED_RESPONSE", str(error))
         return [graphql_error(str(error), "SUBREQUEST_MALFORMED_RESPONSE", service=node.service)]
     message = str(error.get("message", "subgraph error"))
     extensions = dict(error.get("extensions") or {})
+    code = extensions.get("code")
+    request_log.subgraph_error(node.service, code if isinstance(code, str) else None, message)
     extensions.setdefault("service", node.service)
     path = error.get("path")
     paths = [public_path(p) for p in translate(path)] if isinstance(path, list) else []
