@@ -229,6 +229,14 @@ class _Normalizer:
         )
 
 
+def normalize_selection(
+    schema: GraphQLSchema, static: GraphQLCompositeType, sets: list[SelectionSetNode]
+) -> NSelection:
+    """A field set (a key, @requires, a context's selection) normalised as a selection of
+    `static`, without fragments or variables."""
+    return _Normalizer(schema, {}, {}).selection(static, sets)
+
+
 def normalize(
     schema: GraphQLSchema,
     document: DocumentNode,

@@ -27,7 +27,7 @@ from graphql import (
     VariableNode,
 )
 
-from gateway.operation import NField, _Normalizer
+from gateway.operation import NField, normalize_selection
 from gateway.planning.fetches import Fetch
 from gateway.planning.internal_fields import internalize
 from gateway.planning.plan import ContextBinding, PathSegment
@@ -35,7 +35,7 @@ from gateway.planning.selection import SelectionBuilder
 from gateway.supergraph import Supergraph
 
 if TYPE_CHECKING:
-    from gateway.planning.planner import _PlanRun
+    from gateway.planning.planner import PlanRun
 
 
 def contexts_by_type(sg: Supergraph) -> dict[str, frozenset[str]]:
@@ -92,7 +92,7 @@ class ContextFrames:
 
 
 def bind_contexts(
-    run: _PlanRun, child: Fetch, entity_type: str, part: list[NField]
+    run: PlanRun, child: Fetch, entity_type: str, part: list[NField]
 ) -> tuple[list[NField], set[int]]:
     """The fields of `part` (planned in entity fetch `child`) with their context arguments
     bound to variables of `child`, and the fetches that deliver the values."""
@@ -110,15 +110,15 @@ def bind_contexts(
             if frame is None:  # no ancestor sets it: the argument is null
                 binding = ContextBinding(variable, None, None, ())
             else:
-                normalizer = _Normalizer(run.sg.schema, {}, {})
-                nsel = normalizer.selection(
+                nsel = normalize_selection(
+                    run.sg.schema,
                     run.sg.schema.get_type(frame.type_name),  # type: ignore[arg-type]
                     [argument.selection],
                 )
                 fields, reps = internalize(
                     nsel.by_type.get(frame.type_name, {}), frame.sel, frame.client
                 )
-                deps |= run._plan_fields(
+                deps |= run.plan_fields(
                     frame.fetch,
                     frame.sel,
                     frame.type_name,

@@ -37,14 +37,14 @@ from gateway.planning.provided import fragment_provided, has_fragments
 from gateway.supergraph import Key
 
 if TYPE_CHECKING:
-    from gateway.planning.planner import _PlanRun
+    from gateway.planning.planner import PlanRun
 
 INFEASIBLE = 1 << 40
 MAX_STEPS = 200_000
 
 
 class Costs:
-    def __init__(self, run: _PlanRun) -> None:
+    def __init__(self, run: PlanRun) -> None:
         self.run = run
         self.sg = run.sg
         self.steps = 0
@@ -89,7 +89,7 @@ class Costs:
         known: frozenset[str] | None = None,
     ) -> int:
         """Fetches needed (beyond the one at `graph`) to answer `nsel` from there; `known`: the
-        concrete types the field above can return from there (see `_PlanRun._returned_types`)."""
+        concrete types the field above can return from there (see `PlanRun.returned_types`)."""
         key = (id(nsel), graph, self._provided_key(provided), known)
         hit = self._selections.get(key)
         if hit is not None:
@@ -119,7 +119,7 @@ class Costs:
             return self._interface_object(nsel, graph, provided)
         total = 0
         if known is None:
-            known = run._possible_in_graph(nsel.type_name, graph)
+            known = run.possible_in_graph(nsel.type_name, graph)
         moved_to: set[str] = set()  # one entity call per subgraph serves every concrete type
         for concrete, fields in nsel.by_type.items():
             if concrete in known:
@@ -136,7 +136,7 @@ class Costs:
         cost = self.fields(interface, shared.values(), graph, provided)
         if rest is None:
             return cost
-        if owner is None or run._local_key(interface, interface, graph, owner, provided) is None:
+        if owner is None or run.local_key(interface, interface, graph, owner, provided) is None:
             return INFEASIBLE
         cost += 1
         for concrete, fields in rest.items():
@@ -235,17 +235,17 @@ class Costs:
         assert f.selection is not None
         run = self.run
         options: list[tuple[str, int, SelectionSetNode | None]] = []
-        if run._local(type_name, f.name, graph, provided) and (
-            f.name in met or not run._requires(type_name, f.name, graph)
+        if run.local(type_name, f.name, graph, provided) and (
+            f.name in met or not run.requires(type_name, f.name, graph)
         ):
-            options.append((graph, 0, run._child_provided(type_name, f.name, graph, provided)))
+            options.append((graph, 0, run.child_provided(type_name, f.name, graph, provided)))
         for target in run.graph_order:
             if target == graph:
                 continue
             entry = self.move_to(type_name, f, graph, provided, target, met, enter_only=True)
             if entry < INFEASIBLE:
                 entity_type = self.sg.entity_type(type_name, target)
-                inner = run._child_provided(entity_type, f.name, target, None)
+                inner = run.child_provided(entity_type, f.name, target, None)
                 options.append((target, entry, inner))
         if len(options) < 2:
             return None
@@ -273,7 +273,7 @@ class Costs:
             here = [
                 (g, entry, fragment_provided(p, concrete, run.applies) if nsel.abstract else p)
                 for g, entry, p in options
-                if not nsel.abstract or concrete in run._possible_in_graph(nsel.type_name, g)
+                if not nsel.abstract or concrete in run.possible_in_graph(nsel.type_name, g)
             ]
             for f in fields.values():
                 if f.is_typename or f.name in INTROSPECTION_FIELDS or f.denied:
@@ -291,9 +291,9 @@ class Costs:
                 if f.selection is None:
                     return INFEASIBLE, {}
                 below = [
-                    (g, 0 if g in paid else entry, run._child_provided(concrete, f.name, g, p))
+                    (g, 0 if g in paid else entry, run.child_provided(concrete, f.name, g, p))
                     for g, entry, p in here
-                    if run._local(concrete, f.name, g, p) and not run._requires(concrete, f.name, g)
+                    if run.local(concrete, f.name, g, p) and not run.requires(concrete, f.name, g)
                 ]
                 cost, shares = (
                     self._divide(f.selection, below)
@@ -324,14 +324,14 @@ class Costs:
         met: frozenset[str] = frozenset(),
     ) -> int:
         run = self.run
-        if not run._local(type_name, f.name, graph, provided):
+        if not run.local(type_name, f.name, graph, provided):
             return INFEASIBLE
-        if f.name not in met and run._requires(type_name, f.name, graph):
+        if f.name not in met and run.requires(type_name, f.name, graph):
             return INFEASIBLE  # a field with @requires is only answered by an entity call
         if f.selection is None:
             return 0
-        below = run._child_provided(type_name, f.name, graph, provided)
-        known = run._returned_types(type_name, f, graph)
+        below = run.child_provided(type_name, f.name, graph, provided)
+        known = run.returned_types(type_name, f, graph)
         return self.selection(f.selection, graph, below, known)
 
     def moved(
@@ -368,12 +368,12 @@ class Costs:
         run = self.run
         sg = self.sg
         entity_type = sg.entity_type(type_name, target)
-        if not run._can(entity_type, f.name, target) or not sg.resolvable_keys(entity_type, target):
+        if not run.can(entity_type, f.name, target) or not sg.resolvable_keys(entity_type, target):
             return INFEASIBLE
         self._step()
         if target == graph:
             # back into the same subgraph: only to hand it what the field @requires
-            if f.name in met or not run._requires(type_name, f.name, graph):
+            if f.name in met or not run.requires(type_name, f.name, graph):
                 return INFEASIBLE
             cost = 1
         else:
@@ -389,8 +389,8 @@ class Costs:
             if cost >= below:
                 return INFEASIBLE
         if f.selection is not None and not enter_only:
-            inner = run._child_provided(entity_type, f.name, target, None)
-            known = run._returned_types(entity_type, f, target)
+            inner = run.child_provided(entity_type, f.name, target, None)
+            known = run.returned_types(entity_type, f, target)
             cost += self.selection(f.selection, target, inner, known)
         return cost if cost < below else INFEASIBLE
 
@@ -456,7 +456,7 @@ class Costs:
         for node in key.selection.selections:
             best = INFEASIBLE
             for graph, (hops, _) in reached.items():
-                if hops < best and self.run._node_local(
+                if hops < best and self.run.node_local(
                     type_name, node, graph, provided if graph == start else None
                 ):
                     best = hops

@@ -7,23 +7,62 @@ interface, through an entity call with the interface's key (`{__typename: "Node"
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
+from typing import Protocol
 
 from graphql import SelectionSetNode
 
 from gateway.errors import PlanningError
-from gateway.operation import NField, NSelection, _Normalizer, same_everywhere, same_field
-from gateway.planning.fetches import Fetch
+from gateway.operation import NField, NSelection, normalize_selection, same_everywhere, same_field
+from gateway.planning.fetches import Fetch, Fetches
 from gateway.planning.internal_fields import internalize
 from gateway.planning.plan import PathSegment
 from gateway.planning.selection import SelectionBuilder
+from gateway.supergraph import Key, Supergraph
 
-if TYPE_CHECKING:
-    from gateway.planning.planner import _PlanRun
+
+class InterfaceObjectRun(Protocol):
+    """What planning an interface object needs from the plan run (planner.PlanRun has it)."""
+
+    sg: Supergraph
+    graph_order: list[str]
+    fetches: Fetches
+
+    def can(self, type_name: str, field_name: str, graph: str) -> bool:
+        """Whether `graph` resolves the field."""
+        ...
+
+    def requires(self, type_name: str, field_name: str, graph: str) -> bool:
+        """Whether the field needs an entity call there (@requires or a context)."""
+        ...
+
+    def local_key(
+        self,
+        type_name: str,
+        entity_type: str,
+        source: str,
+        target: str,
+        provided: SelectionSetNode | None,
+    ) -> Key | None:
+        """A key of `target` whose fields `source` resolves itself."""
+        ...
+
+    def plan_fields(
+        self,
+        fetch: Fetch,
+        sel: SelectionBuilder,
+        type_name: str,
+        fields: Iterable[NField],
+        path: tuple[PathSegment, ...],
+        provided: SelectionSetNode | None,
+        parent_abstract: bool,
+    ) -> set[int]:
+        """Plan `fields` at `path` in `fetch`; the ids of the fetches that deliver them."""
+        ...
 
 
 def interface_object_split(
-    run: _PlanRun, nsel: NSelection, graph: str
+    run: InterfaceObjectRun, nsel: NSelection, graph: str
 ) -> tuple[dict[str, NField], dict[str, list[NField]] | None, str | None]:
     """How `nsel` (of an interface that `graph` has as an @interfaceObject) is answered: the
     fields `graph` answers for every implementation alike; the rest per concrete type, or None
@@ -36,7 +75,7 @@ def interface_object_split(
         for rkey, f in selected.items():
             if f.is_typename or f.denied or rkey in conflicting:
                 continue
-            if not run._can(interface, f.name, graph) or run._requires(interface, f.name, graph):
+            if not run.can(interface, f.name, graph) or run.requires(interface, f.name, graph):
                 continue
             prior = shared.get(rkey)
             if prior is None:
@@ -63,7 +102,7 @@ def interface_object_split(
 
 
 def plan_interface_object(
-    run: _PlanRun,
+    run: InterfaceObjectRun,
     fetch: Fetch,
     sel: SelectionBuilder,
     nsel: NSelection,
@@ -71,23 +110,24 @@ def plan_interface_object(
     provided: SelectionSetNode | None,
 ) -> set[int]:
     """Plan `nsel` (of an interface that `fetch`'s subgraph has as an @interfaceObject) at
-    `path`; returns the ids of the fetches that deliver it, as `_PlanRun._plan_fields` does."""
+    `path`; returns the ids of the fetches that deliver it, as `PlanRun.plan_fields` does."""
     interface = nsel.type_name
     sel.field("__typename", "__typename")
     shared, rest, owner = interface_object_split(run, nsel, fetch.graph)
-    used = run._plan_fields(fetch, sel, interface, shared.values(), path, provided, False)
+    used = run.plan_fields(fetch, sel, interface, shared.values(), path, provided, False)
     if rest is None:
         return used
     if owner is None:
         raise PlanningError(f"no subgraph can tell which type a {interface} object is")
-    key = run._local_key(interface, interface, fetch.graph, owner, provided)
+    key = run.local_key(interface, interface, fetch.graph, owner, provided)
     if key is None:
         raise PlanningError(
             f"cannot plan {interface}: subgraph {run.sg.graphs[fetch.graph].name} lacks "
             f"the fields of its key in {run.sg.graphs[owner].name}"
         )
     schema_type = run.sg.schema.get_type(interface)
-    key_sel = _Normalizer(run.sg.schema, {}, {}).selection(
+    key_sel = normalize_selection(
+        run.sg.schema,
         schema_type,  # type: ignore[arg-type]
         [key.selection],
     )
@@ -97,14 +137,14 @@ def plan_interface_object(
             client.setdefault(k, f)
     key_fields = next(iter(key_sel.by_type.values()), {})
     internal, reps = internalize(key_fields, sel, client)
-    deps = run._plan_fields(fetch, sel, interface, internal, path, provided, False)
+    deps = run.plan_fields(fetch, sel, interface, internal, path, provided, False)
     used |= deps
     child = run.fetches.entity(owner, path, fetch, interface, reps, deps)
     child.selection.field("__typename", "__typename")
     child.add_field_keys([(f.response_key,) for fields in rest.values() for f in fields])
     for concrete, fields in rest.items():
         if fields:
-            used |= run._plan_fields(
+            used |= run.plan_fields(
                 child, child.selection.fragment(concrete), concrete, fields, path, None, True
             )
     used.add(child.id)

@@ -39,7 +39,7 @@ from gateway.operation import (
     NField,
     NOperation,
     NSelection,
-    _Normalizer,
+    normalize_selection,
 )
 from gateway.planning.contexts import ContextFrames, Frame, bind_contexts, contexts_by_type
 from gateway.planning.costs import INFEASIBLE, Costs
@@ -64,11 +64,11 @@ class Planner:
 
     def plan(self, operation: NOperation, active_labels: frozenset[str] = frozenset()) -> QueryPlan:
         """`active_labels`: the progressive-override labels switched on for this request."""
-        run = _PlanRun(self.sg, self._graph_order, active_labels, self._required, self._contexts)
+        run = PlanRun(self.sg, self._graph_order, active_labels, self._required, self._contexts)
         return run.run(operation)
 
 
-class _PlanRun:
+class PlanRun:
     def __init__(
         self,
         sg: Supergraph,
@@ -109,22 +109,24 @@ class _PlanRun:
         finished = tuple(finish(f, op, self.sg) for f in self.fetches.all)
         return QueryPlan(align_waves(finished), has_introspection)
 
-    def _can(self, type_name: str, field_name: str, graph: str) -> bool:
+    def can(self, type_name: str, field_name: str, graph: str) -> bool:
+        """Whether `graph` resolves `type_name.field_name` (with this request's override labels)."""
         return self.sg.can_resolve(type_name, field_name, graph, self.active_labels)
 
-    def _coverage(self, type_name: str, f: NField, graph: str, depth: int) -> int:
-        if not f.is_typename and not self._can(type_name, f.name, graph):
+    def coverage(self, type_name: str, f: NField, graph: str, depth: int) -> int:
+        """How many fields of `f`'s subtree (down to `depth`) `graph` resolves itself."""
+        if not f.is_typename and not self.can(type_name, f.name, graph):
             return 0
         score = 1
         if f.selection is not None and depth > 0:
             for concrete, fields in f.selection.by_type.items():
                 for child in fields.values():
-                    score += self._coverage(concrete, child, graph, depth - 1)
+                    score += self.coverage(concrete, child, graph, depth - 1)
         return score
 
     # -- one position ----------------------------------------------------------------------
 
-    def _plan_fields(
+    def plan_fields(
         self,
         fetch: Fetch,
         sel: SelectionBuilder,
@@ -177,8 +179,8 @@ class _PlanRun:
         for f in fields:
             if f.is_typename or f.name in INTROSPECTION_FIELDS or f.denied:
                 continue  # answered while shaping (denied: null), introspection by the gateway
-            local = self._local(type_name, f.name, fetch.graph, provided) and (
-                f.name in requires_met or not self._requires(type_name, f.name, fetch.graph)
+            local = self.local(type_name, f.name, fetch.graph, provided) and (
+                f.name in requires_met or not self.requires(type_name, f.name, fetch.graph)
             )
             route = None
             if f.selection is not None:
@@ -192,14 +194,14 @@ class _PlanRun:
                     continue
                 f = in_place
             if local:
-                child_provided = self._child_provided(type_name, f.name, fetch.graph, provided)
+                child_provided = self.child_provided(type_name, f.name, fetch.graph, provided)
                 shape = self._shape(type_name, f, fetch.graph)
                 entry = sel.field(f.response_key, f.name, f.arguments, shape)
                 if f.selection is not None:
                     # (the concrete type, where `type_name` is the @interfaceObject it is sent as)
                     cond = frozenset({path_type or type_name}) if parent_abstract else None
                     seg = PathSegment(f.response_key, cond)
-                    known = self._returned_types(type_name, f, fetch.graph)
+                    known = self.returned_types(type_name, f, fetch.graph)
                     used |= self._plan_selection(
                         fetch, entry.selection(), f.selection, (*path, seg), child_provided, known
                     )
@@ -227,7 +229,7 @@ class _PlanRun:
             fields = nsel.by_type.get(nsel.type_name, {})
             if has_fragments(provided):
                 provided = fragment_provided(provided, nsel.type_name, self.applies)
-            return self._plan_fields(
+            return self.plan_fields(
                 fetch, sel, nsel.type_name, fields.values(), path, provided, False
             )
         if fetch.graph in self.sg.interface_objects.get(nsel.type_name, frozenset()):
@@ -235,12 +237,12 @@ class _PlanRun:
         sel.field("__typename", "__typename")
         used: set[int] = set()
         if known is None:
-            known = self._possible_in_graph(nsel.type_name, fetch.graph)
+            known = self.possible_in_graph(nsel.type_name, fetch.graph)
         for concrete, fields in nsel.by_type.items():
             if concrete not in known or not any(not f.is_typename for f in fields.values()):
                 continue
             frag_provided = fragment_provided(provided, concrete, self.applies)
-            used |= self._plan_fields(
+            used |= self.plan_fields(
                 fetch, sel.fragment(concrete), concrete, fields.values(), path, frag_provided, True
             )
         return used
@@ -250,7 +252,7 @@ class _PlanRun:
         info = self.sg.field_in_graph(type_name, f.name, graph)
         return info.type if info is not None and info.type else str(f.type)
 
-    def _returned_types(self, type_name: str, f: NField, graph: str) -> frozenset[str] | None:
+    def returned_types(self, type_name: str, f: NField, graph: str) -> frozenset[str] | None:
         """The concrete types field `f` of abstract type can return from `graph`: the possible
         types there of the type the subgraph declares it with (which may be narrower than the
         supergraph's: a union member, or an implementation); None if `f` is not abstract."""
@@ -259,10 +261,10 @@ class _PlanRun:
         info = self.sg.field_in_graph(type_name, f.name, graph)
         declared = info.type.strip("[]!") if info is not None and info.type else None
         if declared is None or declared == f.selection.type_name:
-            return self._possible_in_graph(f.selection.type_name, graph)
+            return self.possible_in_graph(f.selection.type_name, graph)
         if isinstance(self.sg.schema.get_type(declared), GraphQLObjectType):
             return frozenset({declared})
-        return self._possible_in_graph(declared, graph)
+        return self.possible_in_graph(declared, graph)
 
     def applies(self, condition: str, concrete: str) -> bool:
         """Whether a fragment on `condition` (an interface or union) applies to `concrete`."""
@@ -274,7 +276,8 @@ class _PlanRun:
             abstract, target
         )
 
-    def _possible_in_graph(self, abstract: str, graph: str) -> frozenset[str]:
+    def possible_in_graph(self, abstract: str, graph: str) -> frozenset[str]:
+        """The concrete types of `abstract` that `graph` knows."""
         known = self.sg.possible_types_in_graph(abstract, graph)
         if known:
             return known
@@ -285,23 +288,25 @@ class _PlanRun:
             if graph in self.sg.type_graphs.get(t.name, {})
         )
 
-    def _local(
+    def local(
         self, type_name: str, field_name: str, graph: str, provided: SelectionSetNode | None
     ) -> bool:
-        if self._can(type_name, field_name, graph):
+        """Whether `graph` resolves the field itself or an enclosing @provides gives it."""
+        if self.can(type_name, field_name, graph):
             return True
         return provided_field(provided, field_name) is not None
 
-    def _requires(self, type_name: str, field_name: str, graph: str) -> bool:
+    def requires(self, type_name: str, field_name: str, graph: str) -> bool:
         """A field with @requires (or with arguments from a context) here can only be
         resolved through an entity call that carries the values, never inline in a parent's
         selection."""
         info = self.sg.field_in_graph(type_name, field_name, graph)
         return info is not None and (info.requires is not None or bool(info.context_arguments))
 
-    def _child_provided(
+    def child_provided(
         self, type_name: str, field_name: str, graph: str, provided: SelectionSetNode | None
     ) -> SelectionSetNode | None:
+        """What is @provided under the field: by the enclosing selection or the field itself."""
         node = provided_field(provided, field_name)
         if node is not None:
             return node.selection_set
@@ -329,7 +334,7 @@ class _PlanRun:
             candidates = [
                 g
                 for g in self.graph_order
-                if self._can(self.sg.entity_type(type_name, g), f.name, g)
+                if self.can(self.sg.entity_type(type_name, g), f.name, g)
                 and self.sg.resolvable_keys(self.sg.entity_type(type_name, g), g)
                 and not (g == fetch.graph and f.response_key in elsewhere)
             ]
@@ -345,7 +350,7 @@ class _PlanRun:
         for graph, fields in groups.items():
             # the type as the target knows it: itself, or an @interfaceObject it implements
             entity_type = self.sg.entity_type(type_name, graph)
-            key = self._local_key(type_name, entity_type, fetch.graph, graph, provided)
+            key = self.local_key(type_name, entity_type, fetch.graph, graph, provided)
             hop = None
             if key is None:  # its fields must come through a further hop first
                 hop = (type_name, graph, fetch.graph, path)
@@ -382,7 +387,7 @@ class _PlanRun:
                     child.add_field_keys([(f.response_key,) for f in part])
                     fragment = child.selection.fragment(entity_type)
                     met = frozenset(f.name for f in part)
-                    used |= self._plan_fields(
+                    used |= self.plan_fields(
                         child,
                         fragment,
                         entity_type,
@@ -419,8 +424,8 @@ class _PlanRun:
             if cost < INFEASIBLE and g in groups:
                 cost -= 1
             entity_type = self.sg.entity_type(type_name, g)
-            direct = self._local_key(type_name, entity_type, source, g, provided) is not None
-            coverage = self._coverage(type_name, f, g, 4)
+            direct = self.local_key(type_name, entity_type, source, g, provided) is not None
+            coverage = self.coverage(type_name, f, g, 4)
             return cost, not direct, -coverage, g not in groups, candidates.index(g)
 
         return min(candidates, key=score)
@@ -435,7 +440,8 @@ class _PlanRun:
             info = self.sg.field_in_graph(entity_type, field_name, graph)
             assert info is not None and info.requires is not None
             schema_type = self.sg.schema.get_type(type_name)
-            nsel = _Normalizer(self.sg.schema, {}, {}).selection(
+            nsel = normalize_selection(
+                self.sg.schema,
                 schema_type,  # type: ignore[arg-type]
                 [info.requires],
             )
@@ -469,7 +475,7 @@ class _PlanRun:
                 groups.append(([f], [requires]))
         return [(free, []), *groups] if free else groups
 
-    def _local_key(
+    def local_key(
         self,
         type_name: str,
         entity_type: str,
@@ -491,10 +497,10 @@ class _PlanRun:
         provided: SelectionSetNode | None,
     ) -> bool:
         return all(
-            self._node_local(type_name, node, graph, provided) for node in selection.selections
+            self.node_local(type_name, node, graph, provided) for node in selection.selections
         )
 
-    def _node_local(
+    def node_local(
         self,
         type_name: str,
         node: SelectionNode,
@@ -509,14 +515,14 @@ class _PlanRun:
         name = node.name.value
         if name == "__typename":
             return True
-        if not self._local(type_name, name, graph, provided):
+        if not self.local(type_name, name, graph, provided):
             return False
         if node.selection_set is None:
             return True
         schema_type = self.sg.schema.get_type(type_name)
         field_type = get_named_type(schema_type.fields[name].type)  # type: ignore[union-attr]
         assert field_type is not None
-        child_provided = self._child_provided(type_name, name, graph, provided)
+        child_provided = self.child_provided(type_name, name, graph, provided)
         return self._selection_local(field_type.name, node.selection_set, graph, child_provided)
 
     def _plan_needed(
@@ -531,11 +537,10 @@ class _PlanRun:
         client: dict[str, NField],
     ) -> tuple[tuple[RepField, ...], set[int]]:
         """Key and @requires fields, planned at this position as internal fields."""
-        normalizer = _Normalizer(self.sg.schema, {}, {})
         schema_type = self.sg.schema.get_type(type_name)
-        nsel = normalizer.selection(schema_type, needed)  # type: ignore[arg-type]
+        nsel = normalize_selection(self.sg.schema, schema_type, needed)  # type: ignore[arg-type]
         fields, reps = internalize(nsel.by_type[type_name], sel, client)
-        deps = self._plan_fields(
+        deps = self.plan_fields(
             fetch, sel, type_name, fields, path, provided, parent_abstract, client=client
         )
         return reps, deps

@@ -16,10 +16,10 @@ from gateway.errors import PlanningError
 from gateway.operation import NField, NSelection
 
 if TYPE_CHECKING:
-    from gateway.planning.planner import _PlanRun
+    from gateway.planning.planner import PlanRun
 
 
-def plan_query(run: _PlanRun, root_type: str, fields: list[NField], kind: str) -> None:
+def plan_query(run: PlanRun, root_type: str, fields: list[NField], kind: str) -> None:
     groups: dict[str, list[NField]] = {}
     split: dict[int, tuple[str, ...]] = {}  # id of each part of a split field -> its keys
     chosen = root_graphs(run, root_type, fields)
@@ -30,10 +30,10 @@ def plan_query(run: _PlanRun, root_type: str, fields: list[NField], kind: str) -
     for graph, group in groups.items():
         fetch = run.fetches.new(graph, kind, ())
         fetch.field_keys.extend(_failure_paths(group, split))
-        run._plan_fields(fetch, fetch.selection, root_type, group, (), None, False)
+        run.plan_fields(fetch, fetch.selection, root_type, group, (), None, False)
 
 
-def plan_mutation(run: _PlanRun, root_type: str, fields: list[NField]) -> None:
+def plan_mutation(run: PlanRun, root_type: str, fields: list[NField]) -> None:
     """Mutation root fields run one after another, each with its own entity fetches."""
     previous: list[int] = []
     index = 0
@@ -41,25 +41,25 @@ def plan_mutation(run: _PlanRun, root_type: str, fields: list[NField]) -> None:
         graph = root_graphs(run, root_type, [fields[index]])[id(fields[index])]
         group = [fields[index]]
         index += 1
-        while index < len(fields) and run._can(root_type, fields[index].name, graph):
+        while index < len(fields) and run.can(root_type, fields[index].name, graph):
             group.append(fields[index])
             index += 1
         start = len(run.fetches.all)
         fetch = run.fetches.new(graph, "mutation", ())
         fetch.depends_on.update(previous)
         fetch.field_keys.extend((f.response_key,) for f in group)
-        run._plan_fields(fetch, fetch.selection, root_type, group, (), None, False)
+        run.plan_fields(fetch, fetch.selection, root_type, group, (), None, False)
         previous = [f.id for f in run.fetches.all[start:]]
 
 
-def root_candidates(run: _PlanRun, root_type: str, f: NField) -> list[str]:
+def root_candidates(run: PlanRun, root_type: str, f: NField) -> list[str]:
     graphs = run.sg.resolver_graphs(root_type, f.name, run.active_labels)
     if not graphs:
         raise PlanningError(f"no subgraph resolves {root_type}.{f.name}")
     return [g for g in run.graph_order if g in graphs]
 
 
-def root_graphs(run: _PlanRun, root_type: str, fields: list[NField]) -> dict[int, str]:
+def root_graphs(run: PlanRun, root_type: str, fields: list[NField]) -> dict[int, str]:
     """The subgraph of each root field (by the field's id): each field goes to a subgraph from
     which its whole selection takes the fewest fetches, and among those, to as few subgraphs as
     possible (greedy set cover: the subgraph that can take most of the fields left first; then
@@ -73,7 +73,7 @@ def root_graphs(run: _PlanRun, root_type: str, fields: list[NField]) -> dict[int
 
     def score(g: str, left: list[NField]) -> tuple[int, int, int]:
         taken = [f for f in left if g in best[id(f)]]
-        coverage = sum(run._coverage(root_type, f, g, 4) for f in taken)
+        coverage = sum(run.coverage(root_type, f, g, 4) for f in taken)
         return len(taken), coverage, -run.graph_order.index(g)
 
     chosen: dict[int, str] = {}
@@ -88,7 +88,7 @@ def root_graphs(run: _PlanRun, root_type: str, fields: list[NField]) -> dict[int
 
 
 def _split_shareable(
-    run: _PlanRun,
+    run: PlanRun,
     f: NField,
     candidates: list[str],
     primary: str,
@@ -116,22 +116,22 @@ def _split_shareable(
     owner: dict[str, str] = {}  # response key -> the one subgraph that answers it
     for key, child in fields.items():
         graph = primary
-        if not child.is_typename and not run._can(type_name, child.name, primary):
-            local = [g for g in candidates if run._can(type_name, child.name, g)]
+        if not child.is_typename and not run.can(type_name, child.name, primary):
+            local = [g for g in candidates if run.can(type_name, child.name, g)]
             if local:
-                graph = max(local, key=lambda g: run._coverage(type_name, child, g, 4))
+                graph = max(local, key=lambda g: run.coverage(type_name, child, g, 4))
         owner[key] = graph
     graphs = list(dict.fromkeys(owner.values()))
     if len(graphs) < 2:
         return [(primary, f)]
     owned = {g: tuple(k for k in fields if owner[k] == g) for g in graphs}
-    full = {k: run._coverage(type_name, c, primary, 4) for k, c in fields.items()}
+    full = {k: run.coverage(type_name, c, primary, 4) for k, c in fields.items()}
     out: list[tuple[str, NField]] = []
     for graph in graphs:
         chosen = {  # the client's order; shared fields resolved in full here too
             k: c
             for k, c in fields.items()
-            if owner[k] == graph or run._coverage(type_name, c, graph, 4) == full[k] > 0
+            if owner[k] == graph or run.coverage(type_name, c, graph, 4) == full[k] > 0
         }
         piece = replace(f, selection=NSelection(type_name, False, {type_name: chosen}))
         split[id(piece)] = owned[graph]
