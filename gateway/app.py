@@ -45,6 +45,7 @@ from gateway.execution.subgraph_client import SubgraphClient
 from gateway.explorer import EXPLORER_HTML
 from gateway.graphiql import graphiql_html, graphiql_routes
 from gateway.http_headers import SecurityHeaders, cors_middleware, page_headers
+from gateway.media_types import JSON, negotiate, request_error_status
 from gateway.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from gateway.metrics import Metrics, StoreSize
 from gateway.operation_cache import CacheLimits, OperationCaches
@@ -370,7 +371,10 @@ class GatewayApp:
         started = time.perf_counter()
         record, token = request_log.begin(request.headers)
         with tracing.server_span(request.method, request.url.path, request.headers):
-            response = await self._graphql(request)
+            media_type = negotiate(request.headers.get("accept"))
+            response = await self._graphql(request, media_type)
+            if media_type != JSON and response.headers.get("content-type") == JSON:
+                response.headers["content-type"] = media_type
             observed(record, response.status_code)
         request_log.end(record, token, response.status_code)
         response.headers[request_log.REQUEST_ID_HEADER] = record.request_id
@@ -378,7 +382,7 @@ class GatewayApp:
         self.metrics.requests.labels(status=str(response.status_code)).inc()
         return response
 
-    async def _graphql(self, request: Request) -> Response:
+    async def _graphql(self, request: Request, media_type: str = JSON) -> Response:
         if request.method == "GET":
             params = request.query_params
             if "query" not in params and "text/html" in request.headers.get("accept", ""):
@@ -449,7 +453,7 @@ class GatewayApp:
             stored = await self.persisted.register(resolved.register, query, principal)
             outcome = "registered" if stored else "not_stored"
             self.metrics.persisted_queries.labels(outcome=outcome).inc()
-        return _respond(result)
+        return _respond(result, media_type)
 
     async def _admit(self, request: Request, principal: Principal) -> Response | None:
         """None when the caller is within its rate limits; else the 429 to answer."""
@@ -578,12 +582,13 @@ def _digest(sent: _Sent) -> str:
     return sha256(sent.query or "")
 
 
-def _respond(result: GraphQLResponse) -> Response:
+def _respond(result: GraphQLResponse, media_type: str = JSON) -> Response:
     # how many subgraph calls the answer took: for benchmarks and for people reading plans
     headers = {"x-subgraph-requests": str(result.subgraph_requests)}
     if result.cache_status is not None:
         headers[CACHE_STATUS_HEADER] = result.cache_status
-    return _json(result.status, result.body, headers)
+    status = request_error_status(media_type) if result.request_error else result.status
+    return _json(status, result.body, headers)
 
 
 def observed(record: request_log.RequestRecord, status: int) -> None:

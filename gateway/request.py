@@ -80,6 +80,9 @@ class GraphQLResponse:
     # the operation parsed, validated and was within its client's limits (so it may be
     # registered as a persisted query)
     admitted: bool = False
+    # it never ran: the document did not parse or validate, or its variables did not coerce
+    # (the HTTP status then depends on the response's media type: gateway/media_types.py)
+    request_error: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,8 +201,9 @@ class RequestHandler:
         if doc.document is None:
             parse_failed = doc.errors[0]["extensions"]["code"] == "GRAPHQL_PARSE_FAILED"
             if parse_failed:
-                return GraphQLResponse(400, {"errors": list(doc.errors)})
-            return GraphQLResponse(200, {"data": None, "errors": list(doc.errors)})
+                return GraphQLResponse(400, {"errors": list(doc.errors)}, request_error=True)
+            failed = {"data": None, "errors": list(doc.errors)}
+            return GraphQLResponse(200, failed, request_error=True)
         operation = select_operation(doc.document, operation_name)
         if not allow_mutation and operation.operation != OperationType.QUERY:
             raise RequestError(
@@ -212,9 +216,8 @@ class RequestHandler:
             self.supergraph.api_schema, operation.variable_definitions or (), dict(raw_variables)
         )
         if isinstance(coerced, list):
-            return GraphQLResponse(
-                400, {"errors": [_located(e, "BAD_USER_INPUT", variable_error(e)) for e in coerced]}
-            )
+            errors = [_located(e, "BAD_USER_INPUT", variable_error(e)) for e in coerced]
+            return GraphQLResponse(400, {"errors": errors}, request_error=True)
         values = coerced.coerced
         try:
             cost = self.admission.cost(doc, operation, values, limits)
