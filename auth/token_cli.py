@@ -6,6 +6,8 @@
     rugzak token --subject SUB [--scope S ...] [--acr LEVEL] [--client-id APP]
     rugzak token --registry --owner ORG [--subject SUB] [--scope S ...]
     (each also takes [--ttl SECONDS] [--dev-issuer-dir DIR])
+    rugzak token --for-subgraph NAME ...   the token the demo's gateway would send subgraph NAME
+                                           for that caller [--gateway-key-dir DIR]
 
 The key is the demo's issuer's (`rugzak demo` keeps it in $RUGZAK_DEMO_DIR, else in
 ~/.local/share/rugzak/demo), found from any folder; without a demo, and without
@@ -18,6 +20,12 @@ the claims `auth.claims` maps to the Principal that the built-in policies read (
 unless `--acr` says otherwise. A registry token (for a municipality's CI or its developers)
 carries the scope `registry:write` and the organisation in `org`: it may manage that
 organisation's subgraphs in the registry (`rugzak registry ...`).
+
+With `--for-subgraph NAME` it prints instead what the gateway sends subgraph NAME for that caller
+(auth/subgraph_tokens.py): signed with the demo gateway's own key (ES256, typ rugzak-subgraph+jwt,
+iss rugzak-gateway, aud NAME, at most 300 s) and carrying the caller's claims, so that a subgraph
+developer can call their subgraph directly, as the gateway would. The key must exist (the demo
+made it): a new one would sign tokens the published JWKS does not hold.
 
 Prints only the token (and a newline) on stdout, so `TOKEN=$(rugzak token --citizen ...)` works.
 Errors go to stderr: exit 2 for bad arguments (e.g. an INSZ that fails its mod-97 check), 1 when
@@ -54,6 +62,8 @@ EXAMPLES = """examples:
   bank accounts (level high): rugzak token --staff --subject case-handler-7 \\
                                 --scope allowances:read --purpose child-benefit --acr high
   Gent's subgraphs (registry): rugzak token --registry --owner 44021
+  calling subgraph parking directly, as the demo's gateway would for Ann:
+                              rugzak token --for-subgraph parking --citizen 85671012385
 """
 
 
@@ -167,7 +177,38 @@ def _parser() -> _Parser:
         help="where the dev issuer's key lives (made when missing; default: the demo's issuer, "
         "in $RUGZAK_DEMO_DIR/dev-issuer, else ~/.local/share/rugzak/demo/dev-issuer)",
     )
+    parser.add_argument(
+        "--for-subgraph",
+        metavar="NAME",
+        help="print the token the demo's gateway sends subgraph NAME for this caller (signed "
+        "with the gateway's key, aud NAME, at most 300 s), to call a subgraph directly",
+    )
+    parser.add_argument(
+        "--gateway-key-dir",
+        type=Path,
+        metavar="DIR",
+        help="--for-subgraph: the gateway's key directory (default: the demo's, in "
+        "$RUGZAK_DEMO_DIR/gateway-keys)",
+    )
     return parser
+
+
+def _for_subgraph(client_token: str, name: str, directory: Path, ttl: int) -> str:
+    """What the gateway would send subgraph `name` for the caller of `client_token`."""
+    from jose import jwt
+
+    from auth.claims import principal_from_claims
+    from auth.gateway_keys import GatewayKeys
+    from auth.subgraph_tokens import ALL_CLAIMS, SubgraphTokenMinter
+
+    if not any(directory.glob("*.pem")):
+        raise OSError(
+            f"no gateway key in {directory}: start the demo once, or give --gateway-key-dir"
+        )
+    claims = jwt.get_unverified_claims(client_token)  # minted just now, by us
+    principal = principal_from_claims(claims, token=client_token)
+    minter = SubgraphTokenMinter(GatewayKeys.load_or_create(directory), ttl=min(max(ttl, 2), 300))
+    return minter.token(principal, name, ALL_CLAIMS)
 
 
 def opaque_subject(issuer: str, insz: str) -> str:
@@ -211,6 +252,10 @@ def _check(args: argparse.Namespace) -> str | None:
         _check_words("--purpose", [args.purpose])
     if args.client_id is not None:
         _check_words("--client-id", [args.client_id])
+    if args.for_subgraph is not None:
+        _check_words("--for-subgraph", [args.for_subgraph])
+    if args.gateway_key_dir is not None and args.for_subgraph is None:
+        raise _UsageError("--gateway-key-dir: only with --for-subgraph")
     if args.municipality is not None and not _NIS_CODE.fullmatch(args.municipality):
         raise _UsageError(
             f"--municipality: a NIS code is 5 digits (e.g. 44021 for Gent), "
@@ -262,6 +307,13 @@ def run(argv: Sequence[str]) -> int:
         purpose=args.purpose,
         client_id=args.client_id,
     )
+    if args.for_subgraph is not None:
+        keys = args.gateway_key_dir or directory.parent / "gateway-keys"
+        try:
+            token = _for_subgraph(token, args.for_subgraph, keys, args.ttl)
+        except (OSError, ValueError) as exc:
+            print(f"{PROG}: error: {exc}", file=sys.stderr)
+            return 1
     sys.stdout.write(token + "\n")
     sys.stdout.flush()
     return 0

@@ -138,6 +138,8 @@ is registered under, 30 s), with the caller claims granted to it (none until a r
 grants some: `{rugzak} registry claims NAME --grant rrn`). Check it with the gateway's keys:
   keys:      {base}/.well-known/gateway-jwks.json
   (a subgraph built on subgraphs/common: RUGZAK_GATEWAY_JWKS_URL=<those keys' URL>)
+  call it yourself with the token the gateway would send it (here for Ann, to subgraph NAME):
+    -H "authorization: Bearer $({rugzak} token --for-subgraph NAME --citizen {ANN})"
   register it (composition and breaking changes checked first):
     {rugzak} registry add NAME --url http://127.0.0.1:PORT/graphql --gateway {base} \\
          --token "$({rugzak} token --registry --owner 44021)"

@@ -73,7 +73,7 @@ class GatewayTokens:
             raise Refused("UNSUPPORTED_ALGORITHM", "the gateway signs with ES256 and a kid")
         key = await self._key(header["kid"])
         try:
-            return jwt.decode(
+            claims: dict[str, Any] = jwt.decode(
                 token, key, algorithms=["ES256"], audience=self.audience, issuer=self.issuer,
                 options={"require_exp": True, "leeway": LEEWAY_SECONDS},
             )  # fmt: skip
@@ -83,3 +83,4 @@ class GatewayTokens:
             raise Refused("INVALID_CLAIMS", str(error)) from None
         except JWTError:
             raise Refused("INVALID_SIGNATURE", "the token's signature does not verify") from None
+        return claims

@@ -95,24 +95,27 @@ class ParkingPermit:
     zone: ParkingZone | None
 
 
+def _parking_permits(root: Citizen, info: strawberry.Info) -> list[ParkingPermit] | None:
+    claims = info.context["claims"]
+    # Defence in depth: with the `rrn` claim granted (`rugzak registry claims parking
+    # --grant rrn,roles`), a citizen (not staff) is served only their own permits.
+    citizen = "rrn" in claims and "staff" not in claims.get("roles", [])
+    if citizen and claims["rrn"] != root.insz:
+        raise PermissionError("not your permits")
+    return [
+        ParkingPermit(plate=plate, valid_until=until, zone=ParkingZone.of(zone))
+        for plate, zone, until in PERMITS.get(root.insz, [])
+    ]
+
+
 @strawberry.federation.type(keys=["insz"], directives=[DataSubject(fields="insz")])
 class Citizen:
     insz: strawberry.ID
-
-    @strawberry.federation.field(
-        policy=PERMIT_READERS, directives=[PersonalData(category="parking")]
+    parking_permits: list[ParkingPermit] | None = strawberry.federation.field(
+        resolver=_parking_permits,
+        policy=PERMIT_READERS,
+        directives=[PersonalData(category="parking")],
     )
-    def parking_permits(self, info: strawberry.Info) -> list[ParkingPermit] | None:
-        claims = info.context["claims"]
-        # Defence in depth: with the `rrn` claim granted (`rugzak registry claims parking
-        # --grant rrn,roles`), a citizen (not staff) is served only their own permits.
-        citizen = "rrn" in claims and "staff" not in claims.get("roles", [])
-        if citizen and claims["rrn"] != self.insz:
-            raise PermissionError("not your permits")
-        return [
-            ParkingPermit(plate=plate, valid_until=until, zone=ParkingZone.of(zone))
-            for plate, zone, until in PERMITS.get(self.insz, [])
-        ]
 
     @classmethod
     def resolve_reference(cls, **representation: Any) -> Citizen:

@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -113,7 +114,7 @@ def ask(stack: dict[str, str], query: str, token: str | None = None) -> dict[str
     headers = {"authorization": f"Bearer {token}"} if token else {}
     deadline = time.monotonic() + 10  # the registry swaps the new supergraph in at once
     while True:
-        answer = httpx.post(
+        answer: dict[str, Any] = httpx.post(
             stack["gateway"] + "/graphql", json={"query": query}, headers=headers, timeout=30
         ).json()
         validation = [e for e in answer.get("errors", []) if "Cannot query" in e["message"]]
@@ -176,6 +177,20 @@ def test_only_the_gateway_may_call_the_subgraph(stack: dict[str, str]) -> None:
     )
     assert replayed.status_code == 401
     assert replayed.json()["errors"][0]["extensions"]["reason"] == "WRONG_TOKEN_TYPE"
+
+    # a developer calls it as the gateway would: `rugzak token --for-subgraph NAME ...` mints
+    # the gateway's token for that subgraph with the demo's gateway key
+    def as_gateway_for(name: str) -> httpx.Response:
+        token = rugzak("token", "--for-subgraph", name, "--citizen", ANN, env=stack)
+        headers = {"authorization": f"Bearer {token}"}
+        return httpx.post(url, json=query, headers=headers, timeout=10)
+
+    assert as_gateway_for("parking").json() == {
+        "data": {"parkingZones": [{"name": "Binnenstad"}, {"name": "Gentbrugge"}]}
+    }
+    other = as_gateway_for("education")  # another subgraph's token
+    assert other.status_code == 401
+    assert other.json()["errors"][0]["extensions"]["code"] == "INVALID_GATEWAY_TOKEN"
     # the SDL alone is open: the registry reads it without credentials
     sdl = httpx.post(url, json={"query": "{ _service { sdl } }"}, timeout=10)
     assert sdl.status_code == 200 and "parkingZones" in sdl.json()["data"]["_service"]["sdl"]

@@ -72,9 +72,7 @@ async def test_later_runs_reuse_the_same_key(tmp_path: Path) -> None:
     assert first.returncode == second.returncode == 0
     kid = jwt.get_unverified_header(first.stdout.strip())["kid"]
     assert jwt.get_unverified_header(second.stdout.strip())["kid"] == kid
-    principal = await verifier_for(tmp_path / "demo" / "dev-issuer").verify(
-        second.stdout.strip()
-    )
+    principal = await verifier_for(tmp_path / "demo" / "dev-issuer").verify(second.stdout.strip())
     assert (principal.subject, principal.insz) == ("civil-servant-1", None)
     assert principal.scopes == {"a", "b"}
 
@@ -312,3 +310,38 @@ def test_bad_caller_arguments_exit_2(
     assert out == ""
     assert "rugzak token: error:" in err and message in err, err
     assert not (tmp_path / "d").exists()
+
+
+async def test_for_subgraph_prints_what_the_demos_gateway_sends_that_subgraph(
+    tmp_path: Path,
+) -> None:
+    """A subgraph developer calls their subgraph directly with the token the gateway would send
+    it: it verifies as the gateway's token for that subgraph only, with the caller's claims."""
+    from auth.errors import AuthenticationError
+    from auth.gateway_keys import GatewayKeys
+    from auth.subgraph_tokens import subgraph_token_verifier
+
+    keys = tmp_path / "demo" / "gateway-keys"
+    GatewayKeys.load_or_create(keys)  # as the demo makes them
+    jwks = (keys / "jwks.json").as_uri()
+    done = rugzak_token(tmp_path, "--for-subgraph", "parking", "--citizen", INSZ)
+    assert done.returncode == 0, done.stderr
+    token = done.stdout.strip()
+    principal = await subgraph_token_verifier("parking", jwks).authenticate(f"Bearer {token}")
+    assert principal.insz == INSZ and principal.acr == "substantial"
+    assert principal.claims["exp"] - principal.claims["iat"] <= 300
+    with pytest.raises(AuthenticationError) as refused:
+        await subgraph_token_verifier("education", jwks).authenticate(f"Bearer {token}")
+    assert refused.value.code == "INVALID_AUDIENCE"
+    with pytest.raises(AuthenticationError) as client:  # and never a client token
+        await verifier_for(tmp_path / "demo" / "dev-issuer").authenticate(f"Bearer {token}")
+    assert client.value.code in ("WRONG_TOKEN_TYPE", "UNTRUSTED_ISSUER")
+
+
+def test_for_subgraph_without_the_gateways_key_mints_nothing(tmp_path: Path) -> None:
+    done = rugzak_token(tmp_path, "--for-subgraph", "parking", "--citizen", INSZ)
+    assert done.returncode == 1 and done.stdout == ""
+    assert f"no gateway key in {tmp_path / 'demo' / 'gateway-keys'}" in done.stderr
+    assert not (tmp_path / "demo" / "gateway-keys").exists()  # none made: the JWKS lacks it
+    usage = rugzak_token(tmp_path, "--citizen", INSZ, "--gateway-key-dir", str(tmp_path))
+    assert usage.returncode == 2 and "only with --for-subgraph" in usage.stderr

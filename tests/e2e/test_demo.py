@@ -142,13 +142,23 @@ def test_a_subgraph_developer_checks_the_gateways_calls_with_what_the_demo_print
                 f"{gent.url}/parking_v1/graphql", json={"query": PARKING_QUERY}, timeout=10
             )
             assert direct.status_code == 401
+            # and answers the developer who calls it with the token the banner says to mint
+            printed = re.search(r"token --for-subgraph NAME --citizen (\d{11})", running.banner)
+            assert printed is not None, running.banner
+            minted = rugzak("token", "--for-subgraph", "gent-parking", "--citizen",
+                            printed.group(1), cwd=tmp_path, env=running.env)  # fmt: skip
+            as_gateway = httpx.post(
+                f"{gent.url}/parking_v1/graphql", json={"query": PARKING_QUERY},
+                headers={"authorization": f"Bearer {minted}"}, timeout=10,
+            )  # fmt: skip
+            assert as_gateway.status_code == 200 and as_gateway.json() == PARKING_ANSWER
 
 
 def test_the_demo_takes_serves_options_a_config_file_and_fresh(tmp_path: Path) -> None:
     config = tmp_path / "mine.toml"
     config.write_text('expose-cache-status = true\nintrospection = "none"\n', encoding="utf-8")
     with demo(tmp_path, "--config", str(config), "--expose-cost") as running:
-        response = ask(running.url, None, "{ municipality(nisCode: \"44021\") { name } }")
+        response = ask(running.url, None, '{ municipality(nisCode: "44021") { name } }')
         body = response.json()
         assert body["data"] == {"municipality": {"name": "Gent"}}
         assert body["extensions"]["cacheStatus"]["status"] in ("HIT", "PARTIAL", "MISS")  # file
