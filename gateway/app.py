@@ -370,12 +370,16 @@ class GatewayApp:
     async def graphql(self, request: Request) -> Response:
         started = time.perf_counter()
         record, token = request_log.begin(request.headers)
-        with tracing.server_span(request.method, request.url.path, request.headers):
-            media_type = negotiate(request.headers.get("accept"))
-            response = await self._graphql(request, media_type)
-            if media_type != JSON and response.headers.get("content-type") == JSON:
-                response.headers["content-type"] = media_type
-            observed(record, response.status_code)
+        try:
+            with tracing.server_span(request.method, request.url.path, request.headers):
+                media_type = negotiate(request.headers.get("accept"))
+                response = await self._graphql(request, media_type)
+                if media_type != JSON and response.headers.get("content-type") == JSON:
+                    response.headers["content-type"] = media_type
+                observed(record, response.status_code)
+        except BaseException:  # cancelled (the client went away): still a line in the log
+            request_log.end(record, token, request_log.ABANDONED)
+            raise
         request_log.end(record, token, response.status_code)
         response.headers[request_log.REQUEST_ID_HEADER] = record.request_id
         self.metrics.request_seconds.observe(time.perf_counter() - started)

@@ -13,8 +13,8 @@ import orjson
 FORMATS = ("text", "json")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
-# the format this process logs in, once configured (uvicorn's own loggers follow it)
-current = "text"
+# the format this process logs in, once configured (uvicorn's own loggers then follow it)
+current: str | None = None
 
 
 def _timestamp(created: float) -> str:
@@ -56,9 +56,10 @@ def formatter(name: str) -> logging.Formatter:
 
 
 def uvicorn_log_config() -> dict[str, Any] | None:
-    """uvicorn's logging configuration: its own (text) unless the process logs JSON, when its
-    records go to the process's handlers instead."""
-    if current == "json":
+    """uvicorn's logging configuration: none once the gateway configured logging (its lines
+    then go through the gateway's handler, with timestamps, as text or JSON); else uvicorn's
+    own."""
+    if current is not None:
         return None
     from uvicorn.config import LOGGING_CONFIG
 

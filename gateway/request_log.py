@@ -32,6 +32,8 @@ REQUEST_ID_HEADER = "x-request-id"
 # a caller's request id is kept when it is short and plain (it lands in logs and headers)
 _GOOD_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 VARIABLE_MASK = "<variable>"
+# the status logged for a request whose client went away before the answer (as nginx does)
+ABANDONED = 499
 # shorter values are not masked in messages: "1" or "no" would mask half the text
 _MIN_MASKED = 3
 

@@ -21,6 +21,9 @@ from gateway.telemetry import redact
 tracer: Any = None
 _provider: Any = None
 _propagator: Any = None
+_api: Any = None  # opentelemetry.trace, once configured
+# a subgraph URL's span attributes, parsed once
+_url_attributes: dict[str, dict[str, str | int]] = {}
 _NOOP: contextlib.nullcontext[None] = contextlib.nullcontext()
 
 T = TypeVar("T")
@@ -48,8 +51,9 @@ def configure(
     over OTLP/HTTP to `endpoint`. A trace the caller sampled (or not) stays so; a new one is
     sampled with probability `sample_ratio`. `batch`: export from a background thread (else at
     each span's end, for tests)."""
-    global tracer, _provider, _propagator
+    global tracer, _provider, _propagator, _api
     try:
+        from opentelemetry import trace
         from opentelemetry.sdk.resources import Resource
         from opentelemetry.sdk.trace import TracerProvider
         from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
@@ -72,7 +76,7 @@ def configure(
     )
     processor = BatchSpanProcessor(exporter) if batch else SimpleSpanProcessor(exporter)
     provider.add_span_processor(processor)
-    _provider, _propagator = provider, TraceContextTextMapPropagator()
+    _provider, _propagator, _api = provider, TraceContextTextMapPropagator(), trace
     tracer = provider.get_tracer("rugzak.gateway")
 
 
@@ -93,12 +97,10 @@ def server_span(method: str, path: str, headers: Mapping[str, str]) -> Any:
 
 @contextlib.contextmanager
 def _server_span(method: str, path: str, headers: Mapping[str, str]) -> Iterator[Any]:
-    from opentelemetry.trace import SpanKind
-
     parent = _propagator.extract(headers)
     attributes = {"http.request.method": method, "url.path": path}
     with tracer.start_as_current_span(
-        f"{method} {path}", context=parent, kind=SpanKind.SERVER, attributes=attributes
+        f"{method} {path}", context=parent, kind=_api.SpanKind.SERVER, attributes=attributes
     ) as span:
         yield span
 
@@ -115,9 +117,7 @@ def annotate(attributes: Mapping[str, str | int | bool]) -> None:
     """Attributes of the current span (names, hashes, codes, counts: nothing personal)."""
     if tracer is None:
         return
-    from opentelemetry import trace
-
-    trace.get_current_span().set_attributes(dict(attributes))
+    _api.get_current_span().set_attributes(dict(attributes))
 
 
 def operation_attributes(name: str | None, digest: str) -> dict[str, str]:
@@ -131,9 +131,7 @@ def trace_id() -> str | None:
     """The current trace's id (32 hex digits) when a sampled span is current: for the logs."""
     if tracer is None:
         return None
-    from opentelemetry import trace
-
-    context = trace.get_current_span().get_span_context()
+    context = _api.get_current_span().get_span_context()
     return f"{context.trace_id:032x}" if context.is_valid and context.trace_flags.sampled else None
 
 
@@ -145,19 +143,22 @@ async def fetch(
 ) -> T:
     """One subgraph request in a client span; its `traceparent` goes along in the headers.
     `send` gets the headers to send. A failure (any result with a `code`) marks the span."""
-    from opentelemetry.trace import SpanKind, Status, StatusCode
-
-    parts = urlsplit(url)
-    attributes: dict[str, str | int] = {
-        "rugzak.subgraph": service,
-        "http.request.method": "POST",
-        "server.address": parts.hostname or "",
-        "url.path": parts.path or "/",
-    }
-    if parts.port is not None:
-        attributes["server.port"] = parts.port
+    attributes = _url_attributes.get(url)
+    if attributes is None:
+        parts = urlsplit(url)
+        attributes = {
+            "http.request.method": "POST",
+            "server.address": parts.hostname or "",
+            "url.path": parts.path or "/",
+        }
+        if parts.port is not None:
+            attributes["server.port"] = parts.port
+        if len(_url_attributes) < 10_000:  # subgraph URLs: a handful, unless a registry churns
+            _url_attributes[url] = attributes
     with tracer.start_as_current_span(
-        f"subgraph {service}", kind=SpanKind.CLIENT, attributes=attributes
+        f"subgraph {service}",
+        kind=_api.SpanKind.CLIENT,
+        attributes={"rugzak.subgraph": service, **attributes},
     ) as span:
         sent = dict(headers)
         _propagator.inject(sent)
@@ -165,5 +166,5 @@ async def fetch(
         code = getattr(result, "code", None)
         if isinstance(code, str):
             span.set_attribute("rugzak.failure", code)
-            span.set_status(Status(StatusCode.ERROR, code))
+            span.set_status(_api.Status(_api.StatusCode.ERROR, code))
         return result

@@ -5,12 +5,18 @@ servers), one of them behind a proxy that keeps the request heads the gateway se
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
 import pytest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+    ExportTraceServiceResponse,
+)
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
@@ -20,7 +26,7 @@ from auth.verifier import verifier_from_env
 from gateway import tracing
 from gateway.app import create_app
 from gateway.cli import gateway_config, parse
-from tests.e2e.observed import RecordingProxy, ThreadServer, subgraphs_for
+from tests.e2e.observed import RecordingProxy, ThreadServer, logged_stack, subgraphs_for
 from tests.e2e.stack import ANN, PROFILE_QUERY, SUPERGRAPH
 from tests.servers import listening_socket
 
@@ -151,3 +157,53 @@ def test_a_request_without_traceparent_starts_a_trace_of_its_own(traced: Traced)
     for span in spans:  # a variable's value never lands in a span
         for value in (span.attributes or {}).values():
             assert ANN not in str(value)
+
+
+class _Collector(BaseHTTPRequestHandler):
+    """An OTLP/HTTP collector that keeps the spans it is sent (protobuf)."""
+
+    received: list[tuple[str, bytes]]
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("content-length", "0")))
+        self.server.received.append((self.path, body))  # type: ignore[attr-defined]
+        self.send_response(200)
+        self.send_header("content-type", "application/x-protobuf")
+        self.end_headers()
+        self.wfile.write(ExportTraceServiceResponse().SerializeToString())
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_otlp_endpoint_sends_the_spans_over_otlp_http(tmp_path: Path) -> None:
+    collector = ThreadingHTTPServer(("127.0.0.1", 0), _Collector)
+    collector.received = []  # type: ignore[attr-defined]
+    thread = threading.Thread(target=collector.serve_forever, daemon=True)
+    thread.start()
+    endpoint = f"http://127.0.0.1:{collector.server_address[1]}"
+    try:
+        output = tmp_path / "gateway.log"
+        with logged_stack(tmp_path, output, "--otlp-endpoint", endpoint) as stack:
+            caller = f"00-{CALLER_TRACE}-{CALLER_SPAN}-01"
+            headers = {"authorization": f"Bearer {stack.token(ANN)}", "traceparent": caller}
+            assert stack.query(PROFILE_QUERY, headers=headers).status_code == 200
+        # the gateway flushed its spans when it stopped
+    finally:
+        collector.shutdown()
+        collector.server_close()
+    received = collector.received  # type: ignore[attr-defined]
+    assert received and all(path == "/v1/traces" for path, _ in received)
+    names, trace_ids = set(), set()
+    for _, body in received:
+        request = ExportTraceServiceRequest.FromString(body)
+        for resource in request.resource_spans:
+            service = {a.key: a.value.string_value for a in resource.resource.attributes}
+            assert service["service.name"] == "rugzak"
+            for scope in resource.scope_spans:
+                for span in scope.spans:
+                    names.add(span.name)
+                    trace_ids.add(span.trace_id.hex())
+    assert {f"rugzak.{step}" for step in STEPS} <= names
+    assert {"subgraph education", "subgraph allowances", "subgraph ticketing"} <= names
+    assert trace_ids == {CALLER_TRACE}
