@@ -44,6 +44,7 @@ from gateway.execution.resilience import Resilience
 from gateway.execution.subgraph_client import SubgraphClient
 from gateway.explorer import EXPLORER_HTML
 from gateway.graphiql import graphiql_html, graphiql_routes
+from gateway.http_caching import NO_STORE, etag, matches, with_credentials
 from gateway.http_headers import SecurityHeaders, cors_middleware, page_headers
 from gateway.media_types import JSON, negotiate, request_error_status
 from gateway.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
@@ -376,6 +377,7 @@ class GatewayApp:
                 response = await self._graphql(request, media_type)
                 if media_type != JSON and response.headers.get("content-type") == JSON:
                     response.headers["content-type"] = media_type
+                response.headers.setdefault("cache-control", NO_STORE)  # errors, refusals
                 observed(record, response.status_code)
         except BaseException:  # cancelled (the client went away): still a line in the log
             request_log.end(record, token, request_log.ABANDONED)
@@ -457,7 +459,12 @@ class GatewayApp:
             stored = await self.persisted.register(resolved.register, query, principal)
             outcome = "registered" if stored else "not_stored"
             self.metrics.persisted_queries.labels(outcome=outcome).inc()
-        return _respond(result, media_type)
+        response = _respond(result, media_type)
+        response.headers["cache-control"] = with_credentials(result.cache_control, request.headers)
+        named = "persistedQuery" in (sent.extensions or {})
+        if request.method == "GET" and named and response.status_code == 200:
+            return _validated(response, request.headers.get("if-none-match"))
+        return response
 
     async def _admit(self, request: Request, principal: Principal) -> Response | None:
         """None when the caller is within its rate limits; else the 429 to answer."""
@@ -593,6 +600,19 @@ def _respond(result: GraphQLResponse, media_type: str = JSON) -> Response:
         headers[CACHE_STATUS_HEADER] = result.cache_status
     status = request_error_status(media_type) if result.request_error else result.status
     return _json(status, result.body, headers)
+
+
+def _validated(response: Response, if_none_match: str | None) -> Response:
+    """A GET naming a persisted query: its answer gets an ETag, and a 304 when the client has
+    it already."""
+    tag = etag(bytes(response.body))
+    response.headers["etag"] = tag
+    if not matches(if_none_match, tag):
+        return response
+    kept = {
+        k: v for k, v in response.headers.items() if k not in ("content-length", "content-type")
+    }
+    return Response(status_code=304, headers=kept)
 
 
 def observed(record: request_log.RequestRecord, status: int) -> None:

@@ -42,6 +42,7 @@ from gateway.errors import (
 from gateway.execution.credentials import StaticHeaders, SubgraphHeaders
 from gateway.execution.executor import ExecutionState, Executor
 from gateway.execution.shaping import Shaper
+from gateway.http_caching import NO_STORE, cache_control, reads_guarded
 from gateway.limits import LimitSettings, OperationLimits
 from gateway.limits.admission import Admission, Document, Refused
 from gateway.limits.refusal import LimitExceeded
@@ -83,6 +84,8 @@ class GraphQLResponse:
     # it never ran: the document did not parse or validate, or its variables did not coerce
     # (the HTTP status then depends on the response's media type: gateway/media_types.py)
     request_error: bool = False
+    # the answer's own Cache-Control (gateway/http_caching.py)
+    cache_control: str = NO_STORE
 
 
 @dataclass(frozen=True, slots=True)
@@ -396,7 +399,17 @@ class RequestHandler:
         if extensions:
             body["extensions"] = extensions
         summary = state.cache_status.summary if state.cache_status is not None else None
-        return GraphQLResponse(200, body, state.subgraph_calls, summary, admitted=True)
+        query_op = operation.operation == OperationType.QUERY
+        control = cache_control(
+            state.cache_hints,
+            query=query_op,
+            errors=bool(errors),
+            guarded=query_op and (prepared.guard is not None or reads_guarded(op, self.supergraph)),
+            credentials=not principal.is_anonymous,
+        )
+        return GraphQLResponse(
+            200, body, state.subgraph_calls, summary, admitted=True, cache_control=control
+        )
 
     def _may_introspect(self, principal: Principal) -> bool:
         if self.introspection_for == "all":

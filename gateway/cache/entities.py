@@ -42,6 +42,7 @@ log = logging.getLogger("rugzak.cache")
 PREFIX = "rugzak:e:"
 VERSION_PREFIX = "rugzak:v:"
 SEQUENCE_KEY = "rugzak:v:__sequence__"  # bumped by every invalidation
+MAX_HINTS = 10_000  # fetch selections whose latest Cache-Control is kept (gateway/http_caching)
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +168,9 @@ class EntityCache:
         # subgraphs whose last query answer could not be cached (no-store, or no Cache-Control
         # and no --entity-ttl): looking their entries up would only cost time
         self._not_cacheable: set[str] = set()
+        # per subgraph and fetch selection, the latest Cache-Control: what a hit on the
+        # entries that fetch stores counts with (bounded: forgotten all at once when full)
+        self._hints: dict[tuple[str, str], CacheControl | None] = {}
 
     def worth_looking(self, service: str) -> bool:
         return bool(self.ttl_by_type) or service not in self._not_cacheable
@@ -178,6 +182,15 @@ class EntityCache:
             self._not_cacheable.discard(service)
         else:
             self._not_cacheable.add(service)
+
+    def note_hint(self, service: str, selection: str, hint: CacheControl | None) -> None:
+        if len(self._hints) >= MAX_HINTS:
+            self._hints.clear()
+        self._hints[(service, selection)] = hint
+
+    def hint(self, service: str, selection: str) -> CacheControl | None:
+        """The Cache-Control the latest answer to this fetch gave (None: none, or unknown)."""
+        return self._hints.get((service, selection))
 
     def _fetch_hash(self, service: str, text: str, variables: Mapping[str, Any]) -> str:
         data = orjson.dumps([service, text, variables], option=orjson.OPT_SORT_KEYS)

@@ -13,7 +13,13 @@ import orjson
 
 from auth.principal import Principal
 from gateway import request_log, tracing
-from gateway.cache.entities import EntityCache, Lookup, parse_cache_control, response_tags
+from gateway.cache.entities import (
+    CacheControl,
+    EntityCache,
+    Lookup,
+    parse_cache_control,
+    response_tags,
+)
 from gateway.cache.status import CacheStatus
 from gateway.errors import graphql_error
 from gateway.execution.contexts import context_groups
@@ -29,6 +35,7 @@ from gateway.execution.merge import (
 )
 from gateway.execution.resilience import Resilience
 from gateway.execution.subgraph_client import CACHE_CONTROL_KEY, SubgraphClient, SubgraphFailure
+from gateway.http_caching import hint_of
 from gateway.lru import LRU
 from gateway.metrics import Metrics
 from gateway.ownership.guard import Ownership
@@ -52,6 +59,9 @@ class ExecutionState:
     ownership: Ownership | None = None
     # when the request must be answered (event loop time); set when execution starts if None
     deadline: float | None = None
+    # per fetch, the Cache-Control its subgraph gave (None: none), for the answer's own
+    # Cache-Control (gateway/http_caching.py)
+    cache_hints: list[CacheControl | None] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -169,8 +179,12 @@ class Executor:
             for part in parts:
                 if not cache.worth_looking(part.node.service):
                     left.append(part)
-                elif (rest := await _from_cache(cache, part, principal, status)) is not None:
-                    left.append(rest)
+                else:
+                    rest = await _from_cache(cache, part, principal, status)
+                    if rest is None or len(rest.reps) < len(part.reps):  # something was cached
+                        state.cache_hints.append(cache.hint(part.node.service, part.node.selection))
+                    if rest is not None:
+                        left.append(rest)
             parts = left
         if len(parts) == 1:
             await self._entity_fetch(parts[0], headers, state)
@@ -201,6 +215,7 @@ class Executor:
                 state.cache_status,
             )
             if lookup is not None and lookup.answers[0] is not None:
+                state.cache_hints.append(cache.hint(node.service, node.document))
                 deep_merge(state.data, lookup.answers[0])
                 return
         state.subgraph_calls += 1
@@ -212,6 +227,7 @@ class Executor:
             shareable=node.operation_kind == "query",
             deadline=state.deadline,
         )
+        self._hinted(state, result, node.service, node.document)
         if isinstance(result, SubgraphFailure):
             for keys in node.field_keys:
                 state.errors.append(_failure_error(node, result, list(keys)))
@@ -278,6 +294,7 @@ class Executor:
         payload = _payload(node.document, {"representations": part.reps, **part.variables})
         url = self.urls[node.service]
         result = await self._post(node.service, url, payload, headers, deadline=state.deadline)
+        self._hinted(state, result, node.service, node.selection)
         if isinstance(result, SubgraphFailure):
             _entity_failure(part, result, state)
             return
@@ -307,6 +324,7 @@ class Executor:
         payload = _payload(document, variables)
         url = self.urls[service]
         result = await self._post(service, url, payload, headers, deadline=state.deadline)
+        self._hinted(state, result, service, *(part.node.selection for part in parts))
         if isinstance(result, SubgraphFailure):
             for part in parts:
                 _entity_failure(part, result, state)
@@ -361,6 +379,17 @@ class Executor:
         }
         control = parse_cache_control(result.get(CACHE_CONTROL_KEY))
         return self.entity_cache.save(part.cached.lookup, answers, control, response_tags(result))
+
+    def _hinted(
+        self, state: ExecutionState, result: object, service: str, *selections: str
+    ) -> None:
+        """The fetch's Cache-Control, for the answer's own; kept by the entity cache for the
+        hits on what this fetch stores."""
+        hint = hint_of(result)
+        state.cache_hints.append(hint)
+        if self.entity_cache is not None:
+            for selection in selections:
+                self.entity_cache.note_hint(service, selection, hint)
 
     async def _post(
         self,
