@@ -378,6 +378,7 @@ class GatewayApp:
                 if media_type != JSON and response.headers.get("content-type") == JSON:
                     response.headers["content-type"] = media_type
                 response.headers.setdefault("cache-control", NO_STORE)  # errors, refusals
+                response.headers.add_vary_header("Accept")  # the media type depends on it
                 observed(record, response.status_code)
         except BaseException:  # cancelled (the client went away): still a line in the log
             request_log.end(record, token, request_log.ABANDONED)

@@ -51,6 +51,8 @@ def test_public_data_asked_anonymously_is_public_for_the_subgraphs_max_age(stack
     assert own.startswith("public") and max_age(control) == max_age(own)
     again = stack.query(GENT)  # from the gateway's entity cache now: the same header
     assert again.headers["cache-control"] == control
+    # its media type and status depend on Accept: a shared cache must key on it
+    assert "accept" in [v.strip().lower() for v in again.headers["vary"].split(",")]
 
 
 def test_an_authenticated_request_never_gets_public(stack: Stack) -> None:
