@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-# (fixture set, operation, Rugzak's subgraph requests, the reference gateway's)
-FETCH_COUNTS: list[tuple[str, str, int, int]] = []
+# (reference gateway, fixture set, operation, Rugzak's subgraph requests, the reference's)
+FETCH_COUNTS: list[tuple[str, str, str, int, int]] = []
 # fixture set -> generated operations compared, and those the reference gateway could not plan
 GENERATED: dict[str, list[int]] = {}
 # generated operations where Hive Gateway's answer differed: Apollo Gateway's equalled ours, or
@@ -31,19 +31,18 @@ def generated_summary() -> list[str]:
 
 
 def fetch_count_summary() -> list[str]:
-    if not FETCH_COUNTS:
-        return []
-    ours = sum(row[2] for row in FETCH_COUNTS)
-    theirs = sum(row[3] for row in FETCH_COUNTS)
-    fewer = sum(1 for row in FETCH_COUNTS if row[2] < row[3])
-    equal = sum(1 for row in FETCH_COUNTS if row[2] == row[3])
-    more = [row for row in FETCH_COUNTS if row[2] > row[3]]
-    lines = [
-        f"subgraph requests over {len(FETCH_COUNTS)} operations: Rugzak {ours}, "
-        f"Hive Gateway {theirs}; fewer on {fewer}, equal on {equal}, more on {len(more)}"
-    ]
-    lines += [f"  more: {s}/{op}: Rugzak {o}, Hive Gateway {t}" for s, op, o, t in more]
-    lines += [
-        f"  fewer: {s}/{op}: Rugzak {o}, Hive Gateway {t}" for s, op, o, t in FETCH_COUNTS if o < t
-    ]
+    lines: list[str] = []
+    for reference in sorted({row[0] for row in FETCH_COUNTS}):
+        rows = [row[1:] for row in FETCH_COUNTS if row[0] == reference]
+        ours = sum(row[2] for row in rows)
+        theirs = sum(row[3] for row in rows)
+        fewer = [row for row in rows if row[2] < row[3]]
+        equal = sum(1 for row in rows if row[2] == row[3])
+        more = [row for row in rows if row[2] > row[3]]
+        lines.append(
+            f"{reference}: subgraph requests over {len(rows)} operations: Rugzak {ours}, "
+            f"{reference} {theirs}; fewer on {len(fewer)}, equal on {equal}, more on {len(more)}"
+        )
+        lines += [f"  more: {s}/{op}: Rugzak {o}, {reference} {t}" for s, op, o, t in more]
+        lines += [f"  fewer: {s}/{op}: Rugzak {o}, {reference} {t}" for s, op, o, t in fewer]
     return lines
