@@ -53,7 +53,7 @@ lint: $(STAMP)
 	$(PY) -m ruff format --check gateway auth
 
 typecheck: $(STAMP)
-	$(PY) -m mypy gateway auth
+	$(PY) -m mypy gateway auth subgraphs resolvers
 
 # Servers the tests run for real (never assumed present): redis-server and PostgreSQL (the
 # registry's replicas; tests/registry starts its own cluster from /usr/lib/postgresql/*/bin)

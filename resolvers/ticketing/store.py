@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from resolvers.common.sqlite import Session, json_list
 from resolvers.ticketing.catalogue import CLOSED_STATUSES
@@ -62,11 +63,12 @@ TICKET_COLUMNS = (
 )
 
 
-def _ticket(row: Sequence[object]) -> TicketRecord:
+def _ticket(row: Sequence[Any]) -> TicketRecord:
+    # a row of TICKET_COLUMNS, in TicketRecord's field order; SQLite gives untyped values
     values = list(row)
     values[12] = datetime.fromisoformat(str(values[12]))
     values[13] = datetime.fromisoformat(str(values[13]))
-    return TicketRecord(*values)  # type: ignore[arg-type]
+    return TicketRecord(*values)
 
 
 def _ticket_ids(keys: Sequence[str]) -> list[int]:

@@ -1,5 +1,3 @@
-# mypy: disable-error-code="untyped-decorator"
-# (Strawberry types `@strawberry.field(...)` used as a decorator as returning Any.)
 """The allowances subgraph's schema: `me` and `citizen(insz:)`, extending `Citizen`.
 
 Print its SDL with `python -m subgraphs.allowances.schema`.
@@ -22,6 +20,7 @@ from subgraphs.common.citizens import (
     load_me,
 )
 from subgraphs.common.federation import build_schema
+from subgraphs.common.fields import federation_field
 
 CACHE_HINTS: CacheHints = {
     "Citizen": private(300),  # a citizen's allowances: personal; payments are added monthly
@@ -31,14 +30,12 @@ CACHE_HINTS: CacheHints = {
 
 @strawberry.type(description="Reads of Groeipakket entitlements and study grant files.")
 class Query:
-    @strawberry.federation.field(shareable=True, policy=access.ME, description=ME_DESCRIPTION)
+    @federation_field(shareable=True, policy=access.ME, description=ME_DESCRIPTION)
     async def me(self, info: AllowancesInfo) -> Citizen | None:
         record = await load_me(info.context)
         return None if record is None else Citizen.of(record)
 
-    @strawberry.federation.field(
-        shareable=True, policy=access.CITIZEN_LOOKUP, description=CITIZEN_DESCRIPTION
-    )
+    @federation_field(shareable=True, policy=access.CITIZEN_LOOKUP, description=CITIZEN_DESCRIPTION)
     async def citizen(
         self,
         info: AllowancesInfo,

@@ -1,5 +1,3 @@
-# mypy: disable-error-code="untyped-decorator"
-# (Strawberry types `@strawberry.field(...)` used as a decorator as returning Any.)
 """GraphQL types of the allowances subgraph: Groeipakket child benefit and study grants.
 
 Enum members are named exactly as their GraphQL values, which are also the codes in the store;
@@ -27,6 +25,7 @@ from resolvers.allowances.store import (
 from resolvers.common.citizens import CitizenRecord
 from subgraphs.common import access, entities, privacy
 from subgraphs.common.context import RequestContext
+from subgraphs.common.fields import federation_field, field
 from subgraphs.common.privacy import CITIZEN_SUBJECT
 from subgraphs.common.types import PersonName
 
@@ -133,7 +132,7 @@ class ChildBenefitEntitlement:
     entitlement_id: strawberry.Private[int]
     record: strawberry.Private[EntitlementRecord]
 
-    @strawberry.federation.field(
+    @federation_field(
         policy=access.BANK_ACCOUNT,
         directives=[privacy.BANK_ACCOUNT],
         description="The IBAN the entitlement is paid into (assurance level high to read).",
@@ -142,7 +141,7 @@ class ChildBenefitEntitlement:
         access.require(info.context, access.BANK_ACCOUNT, self.record.insz, "the bank account")
         return self.record.bank_account
 
-    @strawberry.field(description="The components that make up the entitlement.")
+    @field(description="The components that make up the entitlement.")
     async def components(self, info: AllowancesInfo) -> list[ChildBenefitComponent]:
         records = await info.context.loaders.components.load(self.entitlement_id)
         return [
@@ -150,7 +149,7 @@ class ChildBenefitEntitlement:
             for r in records
         ]
 
-    @strawberry.field(description="Payments of the last twelve months, newest first.")
+    @field(description="Payments of the last twelve months, newest first.")
     async def payments(
         self,
         info: AllowancesInfo,
@@ -225,7 +224,7 @@ class StudyGrantApplication:
     )
     application_id: strawberry.Private[int]
 
-    @strawberry.field(description="The payments made under a granted decision, oldest first.")
+    @field(description="The payments made under a granted decision, oldest first.")
     async def payments(self, info: AllowancesInfo) -> list[StudyGrantPayment]:
         records = await info.context.loaders.grant_payments.load(self.application_id)
         return [StudyGrantPayment.of(r) for r in records]
@@ -262,7 +261,7 @@ class Citizen:
     )
     record: strawberry.Private[CitizenRecord]
 
-    @strawberry.federation.field(
+    @federation_field(
         shareable=True,
         policy=access.NAME,
         directives=[privacy.IDENTITY],
@@ -272,7 +271,7 @@ class Citizen:
         access.require(info.context, access.NAME, self.record.insz, "the name")
         return PersonName.of(self.record)
 
-    @strawberry.federation.field(
+    @federation_field(
         policy=access.CHILD_BENEFIT,
         directives=[privacy.CHILD_BENEFIT],
         description="Groeipakket entitlements paid to this citizen, one per child, oldest "
@@ -283,7 +282,7 @@ class Citizen:
         records = await info.context.loaders.entitlements.load(self.record.insz)
         return [ChildBenefitEntitlement.of(r) for r in records]
 
-    @strawberry.federation.field(
+    @federation_field(
         policy=access.STUDY_GRANT,
         directives=[privacy.STUDY_GRANT],
         description="This citizen's study grant applications, newest academic year first."

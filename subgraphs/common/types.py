@@ -1,5 +1,3 @@
-# mypy: disable-error-code="untyped-decorator"
-# (Strawberry types `@strawberry.field(...)` used as a decorator as returning Any.)
 """Value types that more than one subgraph defines: identical everywhere, hence @shareable."""
 
 from __future__ import annotations

@@ -1,5 +1,3 @@
-# mypy: disable-error-code="untyped-decorator"
-# (Strawberry types `@strawberry.field(...)` used as a decorator as returning Any.)
 """The education subgraph's schema: `me`, `citizen(insz:)` and `institution(institutionNumber:)`.
 
 Print its SDL with `python -m subgraphs.education.schema`.
@@ -21,6 +19,7 @@ from subgraphs.common.citizens import (
     load_me,
 )
 from subgraphs.common.federation import build_schema
+from subgraphs.common.fields import federation_field, field
 from subgraphs.education.types import Citizen, EducationInfo, Institution
 
 CACHE_HINTS: CacheHints = {
@@ -32,14 +31,12 @@ CACHE_HINTS: CacheHints = {
 
 @strawberry.type(description="Reads of the LED register of qualifications.")
 class Query:
-    @strawberry.federation.field(shareable=True, policy=access.ME, description=ME_DESCRIPTION)
+    @federation_field(shareable=True, policy=access.ME, description=ME_DESCRIPTION)
     async def me(self, info: EducationInfo) -> Citizen | None:
         record = await load_me(info.context)
         return None if record is None else Citizen.of(record)
 
-    @strawberry.federation.field(
-        shareable=True, policy=access.CITIZEN_LOOKUP, description=CITIZEN_DESCRIPTION
-    )
+    @federation_field(shareable=True, policy=access.CITIZEN_LOOKUP, description=CITIZEN_DESCRIPTION)
     async def citizen(
         self,
         info: EducationInfo,
@@ -48,7 +45,7 @@ class Query:
         record = await load_citizen(info.context, str(insz))
         return None if record is None else Citizen.of(record)
 
-    @strawberry.field(description="An institution by its institution number; null when unknown.")
+    @field(description="An institution by its institution number; null when unknown.")
     async def institution(
         self,
         info: EducationInfo,

@@ -1,5 +1,3 @@
-# mypy: disable-error-code="untyped-decorator"
-# (Strawberry types `@strawberry.field(...)` used as a decorator as returning Any.)
 """GraphQL types of the education subgraph (qualifications from the LED register).
 
 Enum members are named exactly as their GraphQL values, which are also the codes in the store;
@@ -25,6 +23,7 @@ from resolvers.education.store import InstitutionRecord, QualificationRecord, qu
 from subgraphs.common import access, entities, privacy
 from subgraphs.common.context import RequestContext
 from subgraphs.common.errors import from_invalid_input
+from subgraphs.common.fields import federation_field, field
 from subgraphs.common.privacy import CITIZEN_SUBJECT
 from subgraphs.common.types import PageInfo, PersonName
 
@@ -76,9 +75,7 @@ class Institution:
     kind: InstitutionKind = strawberry.field(description="What kind of education it provides.")
     nis_code: strawberry.Private[str]
 
-    @strawberry.field(
-        description="The municipality of the institution's main site." + entities.PARTIAL
-    )
+    @field(description="The municipality of the institution's main site." + entities.PARTIAL)
     def municipality(self) -> Municipality | None:
         return Municipality(nis_code=strawberry.ID(self.nis_code))
 
@@ -107,9 +104,7 @@ class PartialDate:
     month: int | None = strawberry.field(description="The month (1-12), when known.")
     day: int | None = strawberry.field(description="The day of the month, when known.")
 
-    @strawberry.field(
-        description='ISO 8601 text of the known part: "2007", "2007-06" or "2007-06-30".'
-    )
+    @field(description='ISO 8601 text of the known part: "2007", "2007-06" or "2007-06-30".')
     def iso(self) -> str:
         if self.month is None:
             return f"{self.year:04d}"
@@ -117,7 +112,7 @@ class PartialDate:
             return f"{self.year:04d}-{self.month:02d}"
         return f"{self.year:04d}-{self.month:02d}-{self.day:02d}"
 
-    @strawberry.field(description="The full date, or null when the month or day is unknown.")
+    @field(description="The full date, or null when the month or day is unknown.")
     def date(self) -> datetime.date | None:
         if self.month is None or self.day is None:
             return None
@@ -153,7 +148,7 @@ class Qualification:
     )
     institution_number: strawberry.Private[str]
 
-    @strawberry.field(description="The institution that awarded it.")
+    @field(description="The institution that awarded it.")
     async def institution(self, info: EducationInfo) -> Institution:
         info.context.cache.tag("Institution", self.institution_number)
         record = await info.context.loaders.institutions.load(self.institution_number)
@@ -205,7 +200,7 @@ class Citizen:
     )
     record: strawberry.Private[CitizenRecord]
 
-    @strawberry.federation.field(
+    @federation_field(
         shareable=True,
         policy=access.NAME,
         directives=[privacy.IDENTITY],
@@ -215,7 +210,7 @@ class Citizen:
         access.require(info.context, access.NAME, self.record.insz, "the name")
         return PersonName.of(self.record)
 
-    @strawberry.federation.field(
+    @federation_field(
         policy=access.EDUCATION,
         directives=[privacy.EDUCATION],
         description="The citizen's qualifications, newest first, as a Relay-style connection."

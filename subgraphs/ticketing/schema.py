@@ -1,5 +1,3 @@
-# mypy: disable-error-code="untyped-decorator"
-# (Strawberry types `@strawberry.field(...)` used as a decorator as returning Any.)
 """The ticketing subgraph's schema: reading tickets and municipalities, reporting a ticket,
 changing its status.
 
@@ -37,6 +35,7 @@ from subgraphs.common.errors import (
     unauthenticated,
 )
 from subgraphs.common.federation import build_schema
+from subgraphs.common.fields import federation_field, federation_mutation, field
 from subgraphs.ticketing.types import (
     Citizen,
     Municipality,
@@ -58,14 +57,12 @@ CACHE_HINTS: CacheHints = {
 
 @strawberry.type(description="Reads of municipal reports and municipalities.")
 class Query:
-    @strawberry.federation.field(shareable=True, policy=access.ME, description=ME_DESCRIPTION)
+    @federation_field(shareable=True, policy=access.ME, description=ME_DESCRIPTION)
     async def me(self, info: TicketingInfo) -> Citizen | None:
         record = await load_me(info.context)
         return None if record is None else Citizen.of(record)
 
-    @strawberry.federation.field(
-        shareable=True, policy=access.CITIZEN_LOOKUP, description=CITIZEN_DESCRIPTION
-    )
+    @federation_field(shareable=True, policy=access.CITIZEN_LOOKUP, description=CITIZEN_DESCRIPTION)
     async def citizen(
         self,
         info: TicketingInfo,
@@ -74,7 +71,7 @@ class Query:
         record = await load_citizen(info.context, str(insz))
         return None if record is None else Citizen.of(record)
 
-    @strawberry.field(description="A ticket by id; null when unknown.")
+    @field(description="A ticket by id; null when unknown.")
     async def ticket(
         self,
         info: TicketingInfo,
@@ -84,7 +81,7 @@ class Query:
         record = await info.context.loaders.tickets.load(str(id))
         return None if record is None else Ticket.of(record)
 
-    @strawberry.field(description="A municipality by NIS code; null when unknown.")
+    @field(description="A municipality by NIS code; null when unknown.")
     async def municipality(
         self,
         info: TicketingInfo,
@@ -96,7 +93,7 @@ class Query:
         record = await info.context.loaders.municipalities.load(str(nis_code))
         return None if record is None else Municipality.of(record)
 
-    @strawberry.field(description="Every municipality where tickets can be reported, by name.")
+    @field(description="Every municipality where tickets can be reported, by name.")
     def municipalities(self, info: TicketingInfo) -> list[Municipality]:
         records = all_municipalities(info.context.session)
         for record in records:
@@ -114,7 +111,7 @@ def _invalid(error: InvalidReport) -> GraphQLError:
 
 @strawberry.type(description="Reporting problems in the public domain.")
 class Mutation:
-    @strawberry.federation.mutation(
+    @federation_mutation(
         authenticated=True,
         description="Report a problem in the public domain. The reporter is the verified caller "
         "(the token's `rrn` claim): without one the error code is UNAUTHENTICATED. An invalid "
@@ -154,7 +151,7 @@ class Mutation:
         assert record is not None, "a ticket just stored must be readable"
         return Ticket.of(record)
 
-    @strawberry.federation.mutation(
+    @federation_mutation(
         policy=access.TICKET_STATUS,
         description="Move a ticket to another status, as a civil servant of the ticket's "
         "municipality (the token's `org` claim) with scope `tickets:write`; the change is added "

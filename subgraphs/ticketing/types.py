@@ -1,5 +1,3 @@
-# mypy: disable-error-code="untyped-decorator"
-# (Strawberry types `@strawberry.field(...)` used as a decorator as returning Any.)
 """GraphQL types of the ticketing subgraph: municipal reports ("meldingen openbaar domein").
 
 Enum members are named exactly as their GraphQL values, which are also the codes in the store;
@@ -24,6 +22,7 @@ from resolvers.ticketing.store import MunicipalityRecord, TicketRecord
 from subgraphs.common import access, entities, privacy
 from subgraphs.common.context import RequestContext
 from subgraphs.common.errors import forbidden
+from subgraphs.common.fields import federation_field, field
 from subgraphs.common.privacy import CITIZEN_SUBJECT, DataSubject
 
 TicketingInfo = Info[RequestContext[TicketingLoaders], None]
@@ -108,9 +107,7 @@ class Municipality:
     province: Province = strawberry.field(description="The province it lies in.")
     postal_code: str = strawberry.field(description="Its main postal code.")
 
-    @strawberry.field(
-        description="How many reports there are open (not resolved, closed or cancelled)."
-    )
+    @field(description="How many reports there are open (not resolved, closed or cancelled).")
     async def open_ticket_count(self, info: TicketingInfo) -> int:
         return await info.context.loaders.open_ticket_counts.load(str(self.nis_code))
 
@@ -197,7 +194,7 @@ class Ticket:
     ticket_id: strawberry.Private[int]
     record: strawberry.Private[TicketRecord]
 
-    @strawberry.federation.field(
+    @federation_field(
         policy=access.TICKET_DETAILS,
         directives=[privacy.TICKETS],
         description="The reporter's description." + _DETAIL,
@@ -206,7 +203,7 @@ class Ticket:
         _require_details(info, self.record, "the description")
         return self.record.description
 
-    @strawberry.federation.field(
+    @federation_field(
         policy=access.TICKET_DETAILS,
         directives=[privacy.TICKETS],
         description="Where the problem is." + _DETAIL,
@@ -222,7 +219,7 @@ class Ticket:
             longitude=record.longitude,
         )
 
-    @strawberry.federation.field(
+    @federation_field(
         policy=access.TICKET_DETAILS,
         directives=[privacy.TICKETS],
         description="Who reported it: null when the caller may not know.",
@@ -233,13 +230,11 @@ class Ticket:
         record = await info.context.loaders.citizens.load(self.record.reporter_insz)
         return None if record is None else Citizen.of(record)
 
-    @strawberry.field(
-        description="Whether the ticket is still open (not resolved, closed or cancelled)."
-    )
+    @field(description="Whether the ticket is still open (not resolved, closed or cancelled).")
     def is_open(self) -> bool:
         return self.status.name not in CLOSED_STATUSES
 
-    @strawberry.field(description="The municipality responsible for the location.")
+    @field(description="The municipality responsible for the location.")
     async def municipality(self, info: TicketingInfo) -> Municipality:
         info.context.cache.tag("Municipality", self.nis_code)
         record = await info.context.loaders.municipalities.load(self.nis_code)
@@ -247,7 +242,7 @@ class Ticket:
             raise GraphQLError(f"Unknown municipality {self.nis_code}.")
         return Municipality.of(record)
 
-    @strawberry.federation.field(
+    @federation_field(
         policy=access.TICKET_DETAILS,
         directives=[privacy.TICKETS],
         description="Every status change with the municipality's notes, oldest first; the first"
@@ -260,7 +255,7 @@ class Ticket:
             TicketStatusChange(status=TicketStatus(r.status), at=r.at, note=r.note) for r in records
         ]
 
-    @strawberry.federation.field(
+    @federation_field(
         policy=access.TICKET_DETAILS,
         directives=[privacy.TICKETS],
         description="Messages published for the reporter, oldest first." + _DETAIL,
@@ -300,7 +295,7 @@ class Citizen:
     )
     record: strawberry.Private[CitizenRecord]
 
-    @strawberry.federation.field(
+    @federation_field(
         policy=access.TICKETS,
         directives=[privacy.TICKETS],
         description="The reports this citizen filed, newest first." + entities.PARTIAL,

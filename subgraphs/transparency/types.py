@@ -1,5 +1,3 @@
-# mypy: disable-error-code="untyped-decorator"
-# (Strawberry types `@strawberry.field(...)` used as a decorator as returning Any.)
 """GraphQL types of the transparency subgraph: `Citizen.accessLog`, the entries of the gateway's
 access log about that citizen, newest first.
 
@@ -31,6 +29,7 @@ from resolvers.transparency.log import AccessLogOff, entries_about
 from subgraphs.common import access, entities, privacy
 from subgraphs.common.context import RequestContext
 from subgraphs.common.errors import bad_user_input
+from subgraphs.common.fields import federation_field, field
 from subgraphs.common.privacy import CITIZEN_SUBJECT
 
 TransparencyInfo = Info[RequestContext[TransparencyLoaders], None]
@@ -64,7 +63,7 @@ class Organisation:
         description="Its code from the reader's token: a municipality's NIS code (e.g. 44021)."
     )
 
-    @strawberry.field(description="Its name; null when the code is not one we know.")
+    @field(description="Its name; null when the code is not one we know.")
     async def name(self, info: TransparencyInfo) -> str | None:
         return await info.context.loaders.organisation_names.load(str(self.nis_code))
 
@@ -148,7 +147,7 @@ class Citizen:
         description=entities.CITIZEN_INSZ, directives=[privacy.IDENTITY]
     )
 
-    @strawberry.federation.field(
+    @federation_field(
         policy=access.ACCESS_LOG,
         directives=[privacy.ACCESS_LOG],
         description="Who read this citizen's personal data: the gateway's access log, newest "
