@@ -210,7 +210,7 @@ def _demo_settings(args: argparse.Namespace, state: Path, supergraph: Path) -> N
 def run_demo(args: argparse.Namespace) -> int:
     from gateway import observe_options
     from gateway.cli import gateway_config
-    from gateway.serving import _bind
+    from gateway.serving import bind_listener
     from gateway.telemetry import configure_logging
 
     configure_logging(args.log_level, observe_options.log_format(args))
@@ -227,7 +227,7 @@ def run_demo(args: argparse.Namespace) -> int:
         args.registry = f"sqlite:{registry_dir}/registry.sqlite3"
         issuer = DevIssuer.load_or_create(state / "dev-issuer")
         config = gateway_config(args)
-        sock = _bind(args.host, args.port)
+        sock = bind_listener(args.host, args.port)
         local = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
         base = f"http://{local}:{args.port}"
         # the demo's own keys; settings for another deployment must not leak in

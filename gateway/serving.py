@@ -56,7 +56,7 @@ def serve(
     config = server_config(app, host=host, port=port, log_level=log_level, limits=limits)
     sockets = [socket.socket(fileno=fd) if fd is not None else config.bind_socket()]
     if admin is not None:
-        sockets.append(_bind(*admin))
+        sockets.append(bind_listener(*admin))
     if workers <= 1:
         uvicorn.Server(config).run(sockets=sockets)
         return
@@ -82,7 +82,8 @@ def server_config(
     )
 
 
-def _bind(host: str, port: int) -> socket.socket:
+def bind_listener(host: str, port: int) -> socket.socket:
+    """A listening, inheritable socket on host:port; exits with a message when it is taken."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
