@@ -34,6 +34,7 @@ from prometheus_client.registry import Collector
 
 from auth.principal import Principal
 from gateway.errors import graphql_error
+from gateway.outage_log import OutageLog
 
 log = logging.getLogger("rugzak.rate_limit")
 
@@ -234,6 +235,11 @@ class RedisBuckets:
         self.errors = 0
         self.fallbacks = 0
         self._down_until = 0.0
+        self.outage = OutageLog(
+            log,
+            f"rate limit store {self.description}",
+            meanwhile="limiting in this process meanwhile",
+        )
 
     @property
     def healthy(self) -> bool:
@@ -249,16 +255,13 @@ class RedisBuckets:
                 index, wait = await asyncio.wait_for(
                     self._script(keys=keys, args=args), REDIS_TIMEOUT
                 )
-                return int(index), float(wait)
-            except Exception as exc:  # any failure: decide in memory, loudly
+            except Exception as exc:  # any failure: decide in memory, told once per outage
                 self.errors += 1
                 self._down_until = time.monotonic() + REDIS_RETRY_AFTER
-                log.warning(
-                    "rate limits: %s failed (%r); limiting in this process for %g s",
-                    self.description,
-                    exc,
-                    REDIS_RETRY_AFTER,
-                )
+                self.outage.failed(exc)
+            else:
+                self.outage.answered()
+                return int(index), float(wait)
         self.fallbacks += 1
         return self.fallback.take_now(buckets)
 

@@ -26,6 +26,7 @@ from typing import Any
 from gateway.cache.store import CacheStore
 from gateway.execution.resilience import Probe, Resilience, SubgraphGuard
 from gateway.execution.subgraph_client import SubgraphClient, SubgraphFailure
+from gateway.outage_log import short_error
 from gateway.registry.service import Registry
 
 log = logging.getLogger("rugzak.readiness")
@@ -128,16 +129,16 @@ class Readiness:
 
     async def _ping_cache(self) -> None:
         error = await self.cache.ping()
-        _record(self._cache, error, f"cache {self.cache.description}")
+        _record(self._cache, error)
 
     async def _ping_registry(self, registry: Registry) -> None:
         try:
             await registry.store.head()
         except Exception as exc:  # the database is down or refuses: that is the news
-            error: str | None = str(exc).strip() or exc.__class__.__name__
+            error: str | None = short_error(exc)
         else:
             error = None
-        _record(self._registry, error, f"registry {registry.store.description}")
+        _record(self._registry, error)
 
     # -- the report ------------------------------------------------------------------------------
 
@@ -205,13 +206,10 @@ class Readiness:
                     await task
 
 
-def _record(check: _Check, error: str | None, what: str) -> None:
+def _record(check: _Check, error: str | None) -> None:
+    # not logged here: the cache's and the registry store's outage logs tell (once per outage)
     if error is not None:
         check.error = error
-        if check.up is not False:  # said once when it goes down, not at every check
-            log.warning("%s is down: %s", what, error)
-    elif check.up is False:
-        log.warning("%s is up again", what)
     check.up = error is None
     check.at = time.time()
 

@@ -20,6 +20,7 @@ from aiocache import BaseCache
 from aiocache.serializers import NullSerializer
 
 from gateway.cache.memory import DEFAULT_BYTES, BoundedMemoryCache
+from gateway.outage_log import OutageLog, short_error
 
 log = logging.getLogger("rugzak.cache")
 
@@ -40,6 +41,9 @@ class CacheStore:
         self.timeout = timeout
         self.errors = 0
         self._down_until = 0.0
+        self.outage = OutageLog(
+            log, f"cache {description}", meanwhile="serving without the cache meanwhile"
+        )
 
     @property
     def healthy(self) -> bool:
@@ -77,8 +81,10 @@ class CacheStore:
         except Exception as exc:
             self.errors += 1
             self._down_until = time.monotonic() + RETRY_AFTER
-            return str(exc) or exc.__class__.__name__
+            self.outage.failed(exc)
+            return short_error(exc)
         self._down_until = 0.0
+        self.outage.answered()
         return None
 
     async def expire(self, key: str, ttl: float) -> None:
@@ -96,12 +102,15 @@ class CacheStore:
         if not self.healthy:
             return None
         try:
-            return await asyncio.wait_for(method(*args, **kwargs), self.timeout)
+            result = await asyncio.wait_for(method(*args, **kwargs), self.timeout)
         except Exception as exc:  # any backend failure is a miss, never a failed request
             self.errors += 1
             self._down_until = time.monotonic() + RETRY_AFTER
-            log.warning("cache %s %s failed: %r", self.description, operation, exc)
+            self.outage.failed(exc)  # one line when it goes down, not one per request
+            log.debug("cache %s %s failed: %r", self.description, operation, exc)
             return None
+        self.outage.answered()
+        return result
 
 
 def cache_store(url: str | None, memory_bytes: int = DEFAULT_BYTES) -> CacheStore:
@@ -113,6 +122,7 @@ def cache_store(url: str | None, memory_bytes: int = DEFAULT_BYTES) -> CacheStor
     if parts.scheme != "redis":
         raise ValueError(f"cache URL must be memory or redis://host:port/db, got {url!r}")
     from aiocache import RedisCache
+    from redis.exceptions import ConnectionError as RedisConnectionError
 
     db = parts.path.lstrip("/")
     backend = RedisCache(
@@ -122,5 +132,8 @@ def cache_store(url: str | None, memory_bytes: int = DEFAULT_BYTES) -> CacheStor
         db=int(db) if db.isdigit() else 0,
         password=parts.password,
         create_connection_timeout=DEFAULT_TIMEOUT,
+        # once more on a new connection: after Redis restarted, each pooled connection is
+        # stale and would otherwise fail one call (a miss, and the cache skipped for a while)
+        connection_pool_kwargs={"retry_on_error": [RedisConnectionError]},
     )
     return CacheStore(backend, f"redis {parts.hostname}:{parts.port or 6379}")

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 
 import psycopg
 
+from gateway.outage_log import short_error
 from gateway.registry.store import (
     ACTIONS,
     CLAIMS_COLUMNS,
@@ -72,6 +73,8 @@ SCHEMA = (
 
 class PostgresBackend(SqlBackend):
     placeholder = "%s"
+    # the server down, restarting or unreachable (psycopg's InterfaceError: a closed connection)
+    unavailable = (psycopg.OperationalError, psycopg.InterfaceError)
 
     def __init__(self, url: str, connect_timeout: float = 10.0) -> None:
         self.url = url
@@ -123,7 +126,9 @@ class PostgresBackend(SqlBackend):
         except psycopg.Error as exc:  # polling still finds every change; try LISTEN again later
             if self._closed:
                 return
-            log.warning("registry: LISTEN %s failed: %s", CHANNEL, exc)
+            # not a warning: a database that is away is told once by the store's outage log,
+            # which the poll that follows feeds
+            log.debug("registry: LISTEN %s failed: %s", CHANNEL, short_error(exc))
             self._listener = None
             time.sleep(max(0.0, timeout - (time.monotonic() - started)))
 

@@ -89,8 +89,9 @@ def registry_routes(registry: Registry, authenticate: Authenticate) -> list[Rout
                 return _json(200, await handler(request))
             except RegistryRefusal as exc:
                 return _json(exc.status, exc.to_json())
-            except Exception:  # the database away, or a bug: JSON all the same, details logged
-                log.exception("registry: %s %s failed", request.method, request.url.path)
+            except Exception as exc:  # the database away, or a bug: JSON all the same
+                if not registry.store.unavailable(exc):  # an outage is logged by the store
+                    log.exception("registry: %s %s failed", request.method, request.url.path)
                 message = "the registry could not do this now (see the gateway's log); try again"
                 return _json(503, {"code": "REGISTRY_UNAVAILABLE", "message": message})
 

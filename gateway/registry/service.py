@@ -139,8 +139,10 @@ class Registry:
         watch for changes made by other replicas."""
         try:
             await self.sync()
-        except Exception:
-            log.exception("registry: first sync failed; serving the --supergraph file for now")
+        except Exception as exc:
+            if not self.store.unavailable(exc):  # a database away is told by its outage log
+                log.exception("registry: first sync failed")
+            log.warning("registry: serving the --supergraph file until the registry answers")
         self._watcher = asyncio.ensure_future(self._watch())
 
     async def stop(self) -> None:
@@ -157,8 +159,11 @@ class Registry:
                 await self.sync()
             except asyncio.CancelledError:
                 raise
-            except Exception:  # the database is away for a moment: keep serving, poll again
-                log.exception("registry: poll failed")
+            except Exception as exc:  # the database is away for a moment: keep serving, poll again
+                # a database that is away is told once by the store's outage log (down, a
+                # reminder now and then, back); anything else is a bug worth its traceback
+                if not self.store.unavailable(exc):
+                    log.exception("registry: poll failed")
                 await asyncio.sleep(self.poll_interval)
 
     async def sync(self) -> bool:

@@ -69,6 +69,8 @@ CREATE TABLE IF NOT EXISTS url_patterns (
 
 class SqliteBackend(SqlBackend):
     placeholder = "?"
+    # the file unreadable, the disk failing, or locked past the busy timeout
+    unavailable = (sqlite3.OperationalError,)
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)

@@ -25,6 +25,7 @@ database; `SqlBackend` is the blocking part, `RegistryStore` its asynchronous fa
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -35,7 +36,9 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from auth.subgraph_tokens import ALL_CLAIMS
+from gateway.outage_log import OutageLog
 
+log = logging.getLogger("rugzak.registry")
 T = TypeVar("T")
 
 ACTIONS = ("seed", "add", "update", "remove", "rollback")
@@ -160,6 +163,8 @@ class SqlBackend:
 
     description = "sql"
     placeholder = "?"
+    # errors that mean the database is away (not a refusal or a bug): logged as an outage
+    unavailable: tuple[type[Exception], ...] = ()
 
     def transaction(self, write: bool) -> AbstractContextManager[Cursor]:
         """A transaction (BEGIN IMMEDIATE in SQLite when `write`): commits when the block
@@ -449,10 +454,24 @@ class RegistryStore:
         self.description = backend.description
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="rugzak-registry")
         self._waiter = ThreadPoolExecutor(1, thread_name_prefix="rugzak-registry-watch")
+        self.outage = OutageLog(log, f"registry {self.description}")
+
+    def unavailable(self, exc: BaseException) -> bool:
+        """Whether `exc` says the database is away (and the outage log has told already)."""
+        return isinstance(exc, self.backend.unavailable)
 
     async def _call(self, fn: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, lambda: fn(*args))
+        try:
+            result = await loop.run_in_executor(self._executor, lambda: fn(*args))
+        except self.backend.unavailable as exc:
+            self.outage.failed(exc)
+            raise
+        except Exception:  # a refusal (e.g. StaleRegistry): the database answered
+            self.outage.answered()
+            raise
+        self.outage.answered()
+        return result
 
     async def head(self) -> int:
         return await self._call(self.backend.head)

@@ -1,0 +1,90 @@
+"""What the log says while a dependency (Redis, the registry's database) is away.
+
+A backend that is down fails every call, and every poll or request would otherwise log it,
+often with a traceback: thousands of lines that hide everything else. Instead: one line when it
+goes down (the error's class and the first line of its message), at most one reminder every
+`remind_every` seconds while it stays down, and one line when it answers again.
+
+Callers report each outcome (`failed`, `answered`); the calls are cheap when nothing changes.
+Thread-safe: the registry's store reports from its own thread."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+REMIND_EVERY = 30.0  # seconds between "still down" lines
+_MESSAGE_CHARS = 200
+
+
+def short_error(error: BaseException | str) -> str:
+    """`Class: first line of the message`, at most a couple of hundred characters."""
+    if isinstance(error, str):
+        text, name = error, ""
+    else:
+        text, name = str(error), error.__class__.__name__
+    first = text.strip().splitlines()[0].strip() if text.strip() else ""
+    if len(first) > _MESSAGE_CHARS:
+        first = first[: _MESSAGE_CHARS - 1] + "…"
+    if not name:
+        return first or "error"
+    return f"{name}: {first}" if first else name
+
+
+class OutageLog:
+    def __init__(
+        self,
+        log: logging.Logger,
+        what: str,
+        *,
+        meanwhile: str = "",
+        remind_every: float = REMIND_EVERY,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.log = log
+        self.what = what  # e.g. "cache redis 127.0.0.1:6379": never credentials
+        self.meanwhile = f"; {meanwhile}" if meanwhile else ""  # what the gateway does instead
+        self.remind_every = remind_every
+        self._clock = clock
+        self._lock = threading.Lock()
+        self.down_since: float | None = None
+        self.failures = 0  # while down
+        self._reminded = 0.0
+        self.last_error: str | None = None
+
+    @property
+    def down(self) -> bool:
+        return self.down_since is not None
+
+    def failed(self, error: BaseException | str) -> None:
+        message = short_error(error)
+        now = self._clock()
+        with self._lock:
+            self.last_error = message
+            self.failures += 1
+            if self.down_since is None:
+                self.down_since = self._reminded = now
+                self.failures = 1
+                self.log.warning("%s is down: %s%s", self.what, message, self.meanwhile)
+            elif now - self._reminded >= self.remind_every:
+                self._reminded = now
+                self.log.warning(
+                    "%s is still down (%.0f s, %d failed calls): %s",
+                    self.what,
+                    now - self.down_since,
+                    self.failures,
+                    message,
+                )
+
+    def answered(self) -> None:
+        if self.down_since is None:  # the common case: no lock, nothing to say
+            return
+        with self._lock:
+            if self.down_since is None:
+                return
+            seconds = self._clock() - self.down_since
+            self.down_since = None
+            self.last_error = None
+            self.log.warning("%s is back after %.1f s down", self.what, seconds)
