@@ -144,6 +144,24 @@ def phase(
     }
 
 
+# what the gateway did to stay responsive: its garbage collector's passes and the anonymous line
+WATCHED = ("rugzak_gc_", "rugzak_anonymous_")
+
+
+def scraped(server: Server, token: str) -> dict[str, float]:
+    """The watched metrics at the end of the run."""
+    response = httpx.get(
+        server.url + "/metrics", headers={"authorization": f"Bearer {token}"}, timeout=10
+    )
+    response.raise_for_status()
+    found = {}
+    for line in response.text.splitlines():
+        if line.startswith(WATCHED):
+            name, _, value = line.rpartition(" ")
+            found[name] = float(value)
+    return found
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.hostile_load", description=__doc__)
     parser.add_argument("--seconds", type=float, default=20.0, help="of each phase")
@@ -193,8 +211,10 @@ def main() -> int:
                     ),
                     "unseen": phase(server, profile, check.length, (unseen, args.hostile, True)),
                 }
+                gauges = scraped(server, pool.mint("bench-operator", {"scope": "metrics:read"}))
             finally:
                 server.stop()
+    results["gateway_metrics"] = gauges
     results["hostile_operations"] = [
         {k: v for k, v in w.items() if k != "body"} | {"bytes": len(w["body"]["query"])}
         for w in worst
@@ -215,6 +235,7 @@ def main() -> int:
         print(f"{name:10} {p['p50_us'] / 1000:8.2f} {p['p99_us'] / 1000:8.2f} "
               f"{p['p99_us'] / idle_p99:8.2f}x {bad:4d} {rate:10.1f} {h.get('bad', 0):11d} "
               f"{data['gateway_cpu_share'] * 100:11.0f}%")  # fmt: skip
+    print("gateway:", ", ".join(f"{k} {v:g}" for k, v in gauges.items()))
     ratios = {n: d["profile"]["p99_us"] / idle_p99 for n, d in phases.items() if n != "idle"}
     results["p99_over_idle"] = ratios
     results["target"] = TARGET

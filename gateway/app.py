@@ -35,6 +35,7 @@ from gateway.cache.memory import BoundedMemoryCache
 from gateway.cache.status import HEADER as CACHE_STATUS_HEADER
 from gateway.cache.store import cache_store
 from gateway.client_ip import ClientAddress, parse_networks
+from gateway.collector import Collector, CollectorMetrics
 from gateway.config import GatewayConfig
 from gateway.disconnect import CancelOnDisconnect
 from gateway.errors import RequestError, graphql_error
@@ -46,6 +47,7 @@ from gateway.explorer import EXPLORER_HTML
 from gateway.graphiql import graphiql_html, graphiql_routes
 from gateway.http_caching import NO_STORE, etag, matches, with_credentials
 from gateway.http_headers import SecurityHeaders, cors_middleware, page_headers
+from gateway.limits.priority import Busy, Priority, PriorityMetrics
 from gateway.media_types import JSON, negotiate, request_error_status
 from gateway.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from gateway.metrics import Metrics, StoreSize
@@ -58,7 +60,7 @@ from gateway.registry.service import Registry
 from gateway.reload import SupergraphWatcher
 from gateway.request import GraphQLResponse, RequestHandler
 from gateway.supergraph import Supergraph, load_supergraph, read_supergraph_source
-from gateway.swapping import WarmUp, load_off_the_loop, reclaim_off_the_loop
+from gateway.swapping import WarmUp, load_off_the_loop, loading, reclaim_off_the_loop
 from gateway.telemetry import redact_errors
 
 log = logging.getLogger("rugzak.app")
@@ -146,6 +148,10 @@ class GatewayApp:
         self.metrics.watch_operation_caches(self.operation_caches.by_name)
         self.metrics.watch_stores(self._store_sizes)
         self.client_address = ClientAddress(parse_networks(config.trusted_proxies))
+        self.priority = Priority(config.priority)
+        self.collector = Collector(config.collector, self.priority.quiet_moment, loading)
+        self.metrics.registry.register(PriorityMetrics(self.priority))
+        self.metrics.registry.register(CollectorMetrics(self.collector))
         self.rate_limiter: RateLimiter | None = None
         if config.rate_limits.enabled:
             store = config.rate_limit_store or config.cache_url
@@ -253,9 +259,11 @@ class GatewayApp:
             self._checks = asyncio.ensure_future(self.readiness.run())
         if self.access_log is not None:
             await self.access_log.start()
+        self.collector.start()
         try:
             yield
         finally:
+            await self.collector.stop()
             if self.access_log is not None:
                 await self.access_log.stop()
             if self._checks is not None:
@@ -439,19 +447,23 @@ class GatewayApp:
         query = resolved.query
         operation_name, variables = sent.operation_name, sent.variables
         request_log.identify(operation_name, query, variables)
+        anonymous = principal.is_anonymous
         try:
-            result = await self.handler.handle(
-                query,
-                operation_name,
-                variables,
-                self.credentials.for_caller(principal, request.headers),
-                allow_mutation,
-                self.config.expose_query_plan
-                and request.headers.get("x-rugzak-query-plan", "").lower() in ("1", "true"),
-                principal,
-                self.config.expose_cache_status,
-                self.config.expose_cost or _asks(request, COST_HEADER),
-            )
+            async with self.priority.turn(anonymous, self._address(request) if anonymous else None):
+                result = await self.handler.handle(
+                    query,
+                    operation_name,
+                    variables,
+                    self.credentials.for_caller(principal, request.headers),
+                    allow_mutation,
+                    self.config.expose_query_plan
+                    and request.headers.get("x-rugzak-query-plan", "").lower() in ("1", "true"),
+                    principal,
+                    self.config.expose_cache_status,
+                    self.config.expose_cost or _asks(request, COST_HEADER),
+                )
+        except Busy as exc:
+            return _json(503, {"errors": [exc.to_graphql()]}, headers={"retry-after": "1"})
         except Exception:  # a bug of ours: log it, answer with a GraphQL error, never a trace
             log.exception("unexpected error while handling a GraphQL request")
             error = graphql_error("Internal server error", "INTERNAL_SERVER_ERROR")
@@ -471,16 +483,18 @@ class GatewayApp:
         """None when the caller is within its rate limits; else the 429 to answer."""
         if self.rate_limiter is None:
             return None
-        address = None
-        if principal.is_anonymous:
-            peer = request.scope.get("client")
-            forwarded = request.headers.getlist("x-forwarded-for")
-            address = self.client_address.of(peer[0] if peer else None, forwarded)
+        address = self._address(request) if principal.is_anonymous else None
         refusal = await self.rate_limiter.admit(principal, address)
         if refusal is None:
             return None
         headers = {"retry-after": refusal.retry_after_header}
         return _json(429, {"errors": [refusal.to_graphql()]}, headers=headers)
+
+    def _address(self, request: Request) -> str | None:
+        """The caller's address: the socket's peer, or a trusted proxy's X-Forwarded-For."""
+        peer = request.scope.get("client")
+        forwarded = request.headers.getlist("x-forwarded-for")
+        return self.client_address.of(peer[0] if peer else None, forwarded)
 
     async def _authenticate(self, request: Request) -> Principal:
         header = request.headers.get("authorization")

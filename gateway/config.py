@@ -6,8 +6,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gateway.audit.settings import AccessLogSettings
+from gateway.collector import CollectorSettings
 from gateway.execution.resilience import SubgraphPolicies
 from gateway.limits import LimitSettings
+from gateway.limits.priority import PrioritySettings
 from gateway.persisted_queries import PersistedLimits
 from gateway.rate_limit import RateLimits
 from gateway.registry.limits import RegistryLimits
@@ -96,6 +98,11 @@ class GatewayConfig:
     rate_limits: RateLimits = field(default_factory=RateLimits)
     # where the rate limits' buckets live: memory or redis://...; None: Redis when cache_url is
     rate_limit_store: str | None = None
+    # anonymous requests take turns and give way to callers with a token
+    # (gateway/limits/priority.py)
+    priority: PrioritySettings = field(default_factory=PrioritySettings)
+    # when the cyclic garbage collector runs (gateway/collector.py)
+    collector: CollectorSettings = field(default_factory=CollectorSettings)
     # proxies (addresses, CIDRs) whose X-Forwarded-For names the caller (gateway/client_ip.py)
     trusted_proxies: tuple[str, ...] = ()
     # who may query __schema and __type: "all", "authenticated" callers, or "none"

@@ -31,6 +31,22 @@ def add_arguments(serve: argparse.ArgumentParser) -> None:
         "else memory; env RUGZAK_RATE_LIMIT_STORE)",
     )
     edge.add_argument(
+        "--priority",
+        metavar="off|SETTINGS",
+        help="anonymous requests taking turns and giving way to callers with a token: off, or "
+        "concurrency=N,per-address=N,queue=N,yield=SECONDS (default concurrency=2,"
+        "per-address=1,queue=256,yield=0.25; a full line is answered 503 GATEWAY_BUSY; env "
+        "RUGZAK_PRIORITY)",
+    )
+    edge.add_argument(
+        "--gc",
+        metavar="auto|SETTINGS",
+        help="when the cyclic garbage collector runs: auto (Python's own thresholds), or "
+        "interval=SECONDS,full=SECONDS: what is not frozen every interval, the whole heap "
+        "every full seconds, each at a moment without requests in flight (default "
+        "interval=1,full=600; env RUGZAK_GC)",
+    )
+    edge.add_argument(
         "--trusted-proxy",
         action="append",
         default=[],
@@ -129,6 +145,8 @@ def configure(args: argparse.Namespace, config: GatewayConfig) -> None:
     """The settings of the gateway's edge: rate limits, caller addresses, introspection, the
     admin listener, CORS."""
     from gateway.client_ip import parse_networks
+    from gateway.collector import CollectorSettings
+    from gateway.limits.priority import PrioritySettings
     from gateway.rate_limit import parse_rate_limits
 
     env = os.environ
@@ -142,6 +160,18 @@ def configure(args: argparse.Namespace, config: GatewayConfig) -> None:
         parse_networks(proxies)
     except ValueError as exc:
         raise SystemExit(f"rugzak: --trusted-proxy: {exc}") from None
+    try:
+        config.priority = PrioritySettings.parse(
+            args.priority or env.get("RUGZAK_PRIORITY") or str(PrioritySettings())
+        )
+    except ValueError as exc:
+        raise SystemExit(f"rugzak: --priority: {exc}") from None
+    try:
+        config.collector = CollectorSettings.parse(
+            args.gc or env.get("RUGZAK_GC") or str(CollectorSettings())
+        )
+    except ValueError as exc:
+        raise SystemExit(f"rugzak: --gc: {exc}") from None
     introspection = args.introspection or env.get("RUGZAK_INTROSPECTION") or "authenticated"
     if introspection not in ("all", "authenticated", "none"):
         raise SystemExit(f"rugzak: --introspection is all, authenticated or none: {introspection}")

@@ -43,8 +43,9 @@ from gateway.execution.credentials import StaticHeaders, SubgraphHeaders
 from gateway.execution.executor import ExecutionState, Executor
 from gateway.execution.shaping import Shaper
 from gateway.http_caching import NO_STORE, cache_control, reads_guarded
-from gateway.limits import LimitSettings, OperationLimits
-from gateway.limits.admission import Admission, Document, Refused
+from gateway.limits import LimitSettings, OperationLimits, priority
+from gateway.limits.admission import Admission, Document, Refused, admission_thread
+from gateway.limits.priority import Pauser
 from gateway.limits.refusal import LimitExceeded
 from gateway.lru import LRU
 from gateway.operation import (
@@ -365,13 +366,15 @@ class RequestHandler:
         )
         if prepared.guard is not None:
             state.ownership = Ownership(prepared.guard, principal.insz, plan)
+        await priority.checkpoint()  # an anonymous request lets callers with a token go first
         if plan.fetches:
             if isinstance(headers, Mapping):  # the same for every subgraph
                 headers = StaticHeaders(headers)
             with tracing.step("execute"):
                 await self.executor.execute(plan, variables, headers, state)
+            await priority.checkpoint()
         if plan.has_introspection:
-            self._introspect(document, operation, raw_variables, state, query)
+            await self._introspect(document, operation, raw_variables, state, query)
         if state.ownership is not None:
             state.ownership.enforce(state.data, state.errors)
         elif audit is not None:  # the subjects the log asked for are not the client's business
@@ -416,7 +419,7 @@ class RequestHandler:
             return True
         return self.introspection_for == "authenticated" and not principal.is_anonymous
 
-    def _introspect(
+    async def _introspect(
         self,
         document: DocumentNode,
         operation: OperationDefinitionNode,
@@ -430,7 +433,19 @@ class RequestHandler:
         key = (query, name, orjson.dumps(dict(variables), option=orjson.OPT_SORT_KEYS))
         known = self.introspection.get(key) if query else None
         if known is None:
-            known = orjson.dumps(self._execute_introspection(document, operation, variables))
+            gives_way = priority.current()
+            if gives_way is None:
+                answer = self._execute_introspection(document, operation, variables)
+            else:  # anonymous: in its thread, pausing while callers with a token are served
+                answer = await asyncio.get_running_loop().run_in_executor(
+                    admission_thread(True),
+                    self._execute_introspection,
+                    document,
+                    operation,
+                    variables,
+                    Pauser(gives_way),
+                )
+            known = orjson.dumps(answer)
             if query:
                 self.introspection.put(key, known)
         answer = orjson.loads(known)  # a copy: the response is built from it
@@ -442,6 +457,7 @@ class RequestHandler:
         document: DocumentNode,
         operation: OperationDefinitionNode,
         variables: Mapping[str, Any],
+        pauser: Pauser | None = None,
     ) -> dict[str, Any]:
         fields = [
             s
@@ -460,6 +476,7 @@ class RequestHandler:
             self.supergraph.api_schema,
             DocumentNode(definitions=(only, *others)),
             variable_values=dict(variables),
+            middleware=None if pauser is None else [pauser],
         )
         assert isinstance(result, ExecutionResult)
         errors = [dict(error.formatted) for error in result.errors or ()]

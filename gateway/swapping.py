@@ -30,10 +30,10 @@ import contextlib
 import gc
 import logging
 import sys
-import threading
 import time
 from collections.abc import Iterator
 
+from gateway.collector import LOCK
 from gateway.request import RequestHandler
 from gateway.supergraph import Supergraph, load_supergraph
 
@@ -42,8 +42,13 @@ log = logging.getLogger("rugzak.app")
 LOADING_SWITCH_INTERVAL = 0.0005  # seconds: how soon the event loop gets the GIL back
 
 _loading = 0
-_lock = threading.Lock()
+_lock = LOCK  # shared with the collector's passes (gateway/collector.py)
 _collector_was_enabled = True
+
+
+def loading() -> bool:
+    """Whether a supergraph is being loaded (the collector waits for the load's freeze)."""
+    return _loading > 0
 
 
 async def load_off_the_loop(sdl: str) -> Supergraph:

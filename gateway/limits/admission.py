@@ -26,16 +26,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import (
+    ASTValidationRule,
     DocumentNode,
     GraphQLError,
     GraphQLSyntaxError,
     Node,
     OperationDefinitionNode,
     parse,
+    specified_rules,
     validate,
 )
 
 from gateway.errors import graphql_error
+from gateway.limits import priority
 from gateway.limits.cost import CostModel
 from gateway.limits.refusal import (
     COST_LIMIT_EXCEEDED,
@@ -114,7 +117,9 @@ class Admission:
         """The same, but a document not parsed or not validated yet is parsed, measured and
         validated in a worker thread: the event loop goes on serving meanwhile (it gets the
         interpreter back every few milliseconds), so an unseen operation never holds it for
-        longer than that. One worker: unseen operations wait for each other, not the rest."""
+        longer than that. Two workers: unseen anonymous operations wait for each other (and
+        pause while callers with a token are served: gateway/limits/priority.py), unseen
+        operations of callers with a token wait only for each other."""
         limits = limits or self.settings.default
         too_large = _too_large(query, limits)
         if too_large is not None:
@@ -126,15 +131,23 @@ class Admission:
             answer, keep = self._examine(query, limits, entry)  # only checks the limits
         else:
             loop = asyncio.get_running_loop()
+            gives_way = priority.current()
+            await priority.checkpoint()
+            rules = None if gives_way is None else (*specified_rules, gives_way.pause_rule())
             answer, keep = await loop.run_in_executor(
-                _worker(), self._examine, query, limits, entry
+                admission_thread(gives_way is not None), self._examine, query, limits, entry, rules
             )
+            await priority.checkpoint()
         if keep is not None:
             self._keep(key, query, keep)
         return answer
 
     def _examine(
-        self, query: str, limits: OperationLimits, entry: Document | None
+        self,
+        query: str,
+        limits: OperationLimits,
+        entry: Document | None,
+        rules: tuple[type[ASTValidationRule], ...] | None = None,
     ) -> tuple[Document, Document | None]:
         """The answer for this client, and what to cache (None: nothing new). Parses when there
         is no entry yet, validates when the entry is within the client's limits and was not
@@ -153,7 +166,7 @@ class Admission:
             return _refused(exc), keep
         if not entry.validated:
             assert entry.document is not None
-            errors = validate(self.supergraph.api_schema, entry.document)
+            errors = validate(self.supergraph.api_schema, entry.document, rules)
             if not errors:
                 drop_tokens(entry.document)
             entry = keep = Document(
@@ -253,22 +266,24 @@ def _too_large(query: str, limits: OperationLimits) -> Document | None:
     return None
 
 
-_WORKER: ThreadPoolExecutor | None = None
+_WORKERS: dict[bool, ThreadPoolExecutor] = {}
 
 
 SWITCH_INTERVAL = 0.001  # seconds a thread may hold the interpreter while another waits
 
 
-def _worker() -> ThreadPoolExecutor:
-    """The process's one admission thread, made on first use (after a fork, in the worker).
-    While it validates, the event loop waits for the interpreter at most the switch interval:
-    1 ms instead of Python's 5 (measured: the loop's lag under unseen hostile operations went
-    from a median of 7 ms and p99 of 55 ms to 2-3 ms and 16 ms)."""
-    global _WORKER
-    if _WORKER is None:
+def admission_thread(anonymous: bool) -> ThreadPoolExecutor:
+    """The process's admission thread for anonymous callers or for callers with a token, made
+    on first use (after a fork, in the worker). While one validates, the event loop waits for
+    the interpreter at most the switch interval: 1 ms instead of Python's 5 (measured: the
+    loop's lag under unseen hostile operations went from a median of 7 ms and p99 of 55 ms to
+    2-3 ms and 16 ms)."""
+    worker = _WORKERS.get(anonymous)
+    if worker is None:
         sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
-        _WORKER = ThreadPoolExecutor(1, thread_name_prefix="rugzak-admission")
-    return _WORKER
+        name = "rugzak-admission-anonymous" if anonymous else "rugzak-admission"
+        worker = _WORKERS[anonymous] = ThreadPoolExecutor(1, thread_name_prefix=name)
+    return worker
 
 
 def _parse_limit(error: GraphQLSyntaxError, limits: OperationLimits) -> LimitExceeded | None:

@@ -1,0 +1,211 @@
+"""Anonymous requests take turns and give way to callers with a token (gateway/limits/priority.py),
+as the gateway's request path uses them: settings, the line, refusals, cancellations, and the
+pause of an anonymous validation in its thread."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import pytest
+from graphql import ExecutionResult, build_schema, execute, parse, specified_rules, validate
+
+from gateway.limits.priority import (
+    GATEWAY_BUSY,
+    Busy,
+    Pauser,
+    Priority,
+    PrioritySettings,
+    checkpoint,
+)
+
+
+def test_settings_parse_and_print() -> None:
+    assert PrioritySettings.parse("") == PrioritySettings()
+    assert str(PrioritySettings()) == "concurrency=2,per-address=1,queue=256,yield=0.25"
+    assert PrioritySettings.parse(str(PrioritySettings())) == PrioritySettings()
+    assert PrioritySettings.parse("off").enabled is False
+    custom = PrioritySettings.parse("concurrency=4, per-address=2,queue=0,yield=0")
+    assert (custom.concurrency, custom.per_address, custom.queue, custom.yield_seconds) == (
+        4, 2, 0, 0.0,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("concurrency", "concurrency=N"),
+        ("speed=3", "concurrency=N"),
+        ("concurrency=two", "wants a number"),
+        ("concurrency=0", "too small"),
+        ("queue=-1", "too small"),
+        ("concurrency=1,per-address=2", "cannot exceed"),
+    ],
+)
+def test_settings_refuse_mistakes(text: str, says: str) -> None:
+    with pytest.raises(ValueError, match=says):
+        PrioritySettings.parse(text)
+
+
+async def _hold(
+    priority: Priority, address: str, entered: list[str], release: asyncio.Event
+) -> None:
+    async with priority.turn(True, address):
+        entered.append(address)
+        await release.wait()
+
+
+async def test_concurrency_per_address_and_order() -> None:
+    priority = Priority(PrioritySettings(concurrency=2, per_address=1, queue=10))
+    entered: list[str] = []
+    releases = [asyncio.Event() for _ in range(4)]
+    tasks = [
+        asyncio.create_task(_hold(priority, address, entered, release))
+        for address, release in zip(("a", "a", "b", "c"), releases, strict=True)
+    ]
+    await asyncio.sleep(0.01)
+    # the second request of address a waits; b goes ahead of it; c waits for a place
+    assert entered == ["a", "b"]
+    assert (priority.anonymous, priority.waiting) == (2, 2)
+    releases[2].set()  # b leaves: the first in line whose address has room is c, not a
+    await asyncio.sleep(0.01)
+    assert entered == ["a", "b", "c"]
+    releases[0].set()  # a leaves: its second request enters
+    await asyncio.sleep(0.01)
+    assert entered == ["a", "b", "c", "a"]
+    for release in releases:
+        release.set()
+    await asyncio.gather(*tasks)
+    assert (priority.anonymous, priority.waiting) == (0, 0)
+
+
+async def test_a_full_line_is_refused_at_once() -> None:
+    priority = Priority(PrioritySettings(concurrency=1, per_address=1, queue=1))
+    release = asyncio.Event()
+    entered: list[str] = []
+    first = asyncio.create_task(_hold(priority, "a", entered, release))
+    second = asyncio.create_task(_hold(priority, "b", entered, release))
+    await asyncio.sleep(0.01)
+    with pytest.raises(Busy) as refused:
+        async with priority.turn(True, "c"):
+            pass
+    assert refused.value.to_graphql()["extensions"]["code"] == GATEWAY_BUSY
+    assert priority.refused == 1
+    release.set()
+    await asyncio.gather(first, second)
+    assert entered == ["a", "b"]
+
+
+async def test_callers_with_a_token_never_wait() -> None:
+    priority = Priority(PrioritySettings(concurrency=1, per_address=1, queue=0))
+    release = asyncio.Event()
+    holder = asyncio.create_task(_hold(priority, "a", [], release))
+    await asyncio.sleep(0.01)
+    async with priority.turn(False, None):  # the line is full, yet in at once
+        assert priority.with_token == 1
+    release.set()
+    await holder
+
+
+async def test_a_client_that_leaves_the_line_frees_its_place() -> None:
+    """A waiter cancelled (its client disconnected) just as a place frees up is neither
+    admitted nor counted: the place goes to the next one (a leaked place would hold every
+    later request of its address forever)."""
+    priority = Priority(PrioritySettings(concurrency=1, per_address=1, queue=10))
+    release, entered = asyncio.Event(), []
+    holder = asyncio.create_task(_hold(priority, "a", entered, release))
+    await asyncio.sleep(0.01)
+    leaving = asyncio.create_task(_hold(priority, "a", entered, asyncio.Event()))
+    staying = asyncio.create_task(_hold(priority, "b", entered, release))
+    await asyncio.sleep(0.01)
+    leaving.cancel()  # cancelled, and in the same turn of the loop a place frees up
+    release.set()
+    await asyncio.gather(holder, staying)
+    with pytest.raises(asyncio.CancelledError):
+        await leaving
+    assert entered == ["a", "b"]
+    assert (priority.anonymous, priority.waiting) == (0, 0)
+    async with priority.turn(True, "a"):  # address a is not held back by a leaked place
+        pass
+
+
+async def test_an_anonymous_request_gives_way_for_at_most_the_yield_time() -> None:
+    priority = Priority(PrioritySettings(yield_seconds=0.3))
+    order: list[str] = []
+
+    async def anonymous() -> None:
+        async with priority.turn(True, "a"):
+            await checkpoint()
+            order.append("anonymous")
+
+    async def with_token(seconds: float) -> None:
+        async with priority.turn(False, None):
+            await asyncio.sleep(seconds)
+            order.append("token")
+
+    # a short request with a token goes first
+    await asyncio.gather(with_token(0.05), anonymous())
+    assert order == ["token", "anonymous"]
+    # a long one is not waited out: the anonymous request goes on after the yield time
+    order.clear()
+    started = time.monotonic()
+    await asyncio.gather(with_token(1.0), anonymous())
+    assert order == ["anonymous", "token"]
+    assert time.monotonic() - started > 0.25
+    # with nobody holding a token, a checkpoint costs nothing; outside a turn neither
+    async with priority.turn(True, "a"):
+        started = time.monotonic()
+        await checkpoint()
+        assert time.monotonic() - started < 0.05
+    await checkpoint()
+
+
+async def test_priority_off_admits_everyone() -> None:
+    priority = Priority(PrioritySettings.parse("off"))
+    async with priority.turn(True, "a"), priority.turn(True, "a"):
+        assert priority.anonymous == 0
+        await checkpoint()
+
+
+def test_validation_pauses_while_callers_with_a_token_are_served() -> None:
+    """The pause rule holds an anonymous validation in its thread while a request with a token
+    is in flight (at most the yield time), and checks nothing itself."""
+    schema = build_schema("type Query { a: Int b: Int }")
+    document = parse("{ " + " ".join(f"f{i}: a" for i in range(200)) + " }")
+    priority = Priority(PrioritySettings(yield_seconds=0.4))
+    rules = (*specified_rules, priority.pause_rule())
+    assert validate(schema, document, rules) == []
+    assert validate(schema, parse("{ c }"), rules)  # still validates
+
+    def validate_timed(out: list[float]) -> None:
+        started = time.monotonic()
+        validate(schema, document, rules)
+        out.append(time.monotonic() - started)
+
+    free: list[float] = []
+    validate_timed(free)
+    priority.with_token = 1  # as while a request with a token is in flight
+    paused: list[float] = []
+    thread = threading.Thread(target=validate_timed, args=(paused,))
+    thread.start()
+    thread.join(5)
+    priority.with_token = 0
+    assert 0.35 < paused[0] < 0.4 + free[0] + 0.5
+
+
+def test_introspection_pauses_while_callers_with_a_token_are_served() -> None:
+    """The Pauser as graphql-core execution middleware: a step per field resolved (an anonymous
+    introspection runs in the admission thread with it)."""
+    schema = build_schema("type Query { a: Int b: [Query] }")
+    document = parse("{ __schema { types { name fields { name type { name } } } } }")
+    priority = Priority(PrioritySettings(yield_seconds=0.3))
+    free = execute(schema, document, middleware=[Pauser(priority)])
+    assert isinstance(free, ExecutionResult) and free.errors is None
+    priority.with_token = 1
+    started = time.monotonic()
+    paused = execute(schema, document, middleware=[Pauser(priority)])
+    took = time.monotonic() - started
+    priority.with_token = 0
+    assert isinstance(paused, ExecutionResult) and paused.data == free.data
+    assert 0.25 < took < 1.0
