@@ -2,10 +2,11 @@
 
 `@authenticated`, `@requiresScopes(scopes: [[...]])` and `@policy(policies: [[...]])` on a field,
 on the type that declares it, or on the type it returns: a field the caller may not read is
-marked denied in (a copy of) the normalized operation. The planner skips denied fields, so a
-subgraph left with nothing to answer is not called; shaping answers each denied field with null
-and an error `UNAUTHORIZED_FIELD_OR_TYPE` at its path, with ordinary null propagation, and the
-rest of the operation runs.
+denied. The result is a value of its own (`AuthorizationResult`), per operation and kind of
+caller; the normalized operation, shared by every caller, is never changed. The planner skips
+denied fields, so a subgraph left with nothing to answer is not called; shaping answers each
+denied field with null and an error `UNAUTHORIZED_FIELD_OR_TYPE` at its path, with ordinary null
+propagation, and the rest of the operation runs.
 
 A policy may hold only for the caller's own data (`citizen-self` for a citizen): such a field is
 not denied but *bound* to its entity's data subject, and checked per object of the answer
@@ -39,12 +40,18 @@ from gateway.supergraph import AccessRule, Supergraph
 
 
 @dataclass(frozen=True, slots=True)
-class Authorized:
-    """One caller's view of an operation: unreadable fields denied, the denied positions (a
-    cache key), and the fields bound to their entity's data subject (None: there are none)."""
+class AuthorizationResult:
+    """One kind of caller's view of an operation.
+
+    `operation` is the normalized operation itself when nothing is denied; otherwise a copy in
+    which each denied field is cut off below (no selection) and named in `denied_fields`, the
+    fields that planning skips and shaping answers with null and an error. `denied` holds their
+    positions (a plan cache key); `guard`, the fields bound to their entity's data subject (None:
+    there are none)."""
 
     operation: NOperation
     denied: tuple[str, ...] = ()
+    denied_fields: frozenset[NField] = frozenset()
     guard: OwnershipGuard | None = None
 
 
@@ -62,7 +69,7 @@ class _Known:
     operation: NOperation
     guarded: list[_Guarded]
     # the verdicts on its guarded fields -> what callers with those verdicts get
-    results: dict[tuple[Verdict, ...], Authorized] = field(default_factory=dict)
+    results: dict[tuple[Verdict, ...], AuthorizationResult] = field(default_factory=dict)
 
 
 class Authorizer:
@@ -88,9 +95,9 @@ class Authorizer:
         op: NOperation,
         principal: Principal,
         variables: VariableValues | None = None,
-    ) -> Authorized:
+    ) -> AuthorizationResult:
         if not self.enabled:
-            return Authorized(op)
+            return AuthorizationResult(op)
         walk = _Walk(self, principal, variables)
         known = self._known(op)
         # every decision of the walk below is one of these verdicts: callers who get the same
@@ -101,7 +108,7 @@ class Authorizer:
             for rule in rules
         )
         if all(v is True for v in verdicts):
-            return Authorized(op)
+            return AuthorizationResult(op)
         found = known.results.get(verdicts)
         if found is None:
             found = self._walk(op, walk)
@@ -110,14 +117,16 @@ class Authorizer:
             known.results[verdicts] = found
         return found
 
-    def _walk(self, op: NOperation, walk: _Walk) -> Authorized:
+    def _walk(self, op: NOperation, walk: _Walk) -> AuthorizationResult:
         root, guard = walk.selection(op.root, "", None)
         guarded = None
         if guard is not None and not guard.is_empty():
             guarded = OwnershipGuard(guard, tuple(walk.anchors))
         if not walk.denied:
-            return Authorized(op, (), guarded)
-        return Authorized(replace(op, root=root), tuple(walk.denied), guarded)
+            return AuthorizationResult(op, guard=guarded)
+        return AuthorizationResult(
+            replace(op, root=root), tuple(walk.denied), frozenset(walk.denied_fields), guarded
+        )
 
     def _known(self, op: NOperation) -> _Known:
         found = self._operations.get(id(op))
@@ -169,6 +178,7 @@ class _Walk:
         self.authenticated = not principal.is_anonymous
         self.variables = variables
         self.denied: list[str] = []
+        self.denied_fields: list[NField] = []  # the cut-off copies, at those positions
         self.anchors: list[str] = []  # positions whose subject is selected: a plan cache key
 
     def selection(
@@ -213,7 +223,9 @@ class _Walk:
             result = self.verdict(rule, f, parent, anchor)
             if result is False:
                 self.denied.append(path)
-                return replace(f, selection=None, denied=UNAUTHORIZED), False, None
+                cut = replace(f, selection=None)
+                self.denied_fields.append(cut)
+                return cut, False, None
             if result is SUBJECT_IS_CALLER:
                 found = SUBJECT_IS_CALLER
         bound = found is SUBJECT_IS_CALLER

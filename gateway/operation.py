@@ -42,42 +42,42 @@ INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
 MAX_DEPTH = 100  # selection levels an operation may reach, fragments expanded
 
 
-@dataclass(slots=True)
+# The normalized operation is shared by every request that sends it (it is cached), so it is
+# immutable: what a later step learns of it (authorisation's verdicts, shaping's compiled steps)
+# is a value of that step's own, keyed by the operation. Nodes compare (and hash) by identity, so
+# that a step can name the fields it means; `same_field` compares two by what they select.
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class NField:
     response_key: str
     name: str
     arguments: tuple[ArgumentNode, ...]
     type: GraphQLOutputType
     selection: NSelection | None
-    nodes: list[FieldNode]
+    nodes: tuple[FieldNode, ...]
     parent_type: str = ""
-    # set by authorization: the caller may not read this field; shaping answers null + error
-    denied: str | None = None
 
     @property
     def is_typename(self) -> bool:
         return self.name == "__typename"
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class NSelection:
     """The fields selected at one position, per concrete type that can appear there."""
 
     type_name: str
     abstract: bool
-    by_type: dict[str, dict[str, NField]] = field(default_factory=dict)
-    # per concrete type, how shaping copies each field (built on first use; see shaping.py)
-    shape_steps: dict[str, tuple[tuple[str, NField, int], ...]] = field(
-        default_factory=dict, compare=False, repr=False
-    )
+    by_type: Mapping[str, Mapping[str, NField]] = field(default_factory=dict)
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class NOperation:
     kind: OperationType
     name: str | None
     root: NSelection
-    variable_definitions: dict[str, VariableDefinitionNode]
+    variable_definitions: Mapping[str, VariableDefinitionNode]
 
     @property
     def root_type(self) -> str:
@@ -196,15 +196,15 @@ class _Normalizer:
             if abstract
             else [static]
         )
-        result = NSelection(static.name, abstract)
+        by_type: dict[str, Mapping[str, NField]] = {}
         for concrete in concretes:
             grouped: dict[str, list[FieldNode]] = {}
             self.collect(sets, concrete, grouped, set())  # type: ignore[arg-type]
             fields: dict[str, NField] = {}
             for key, nodes in grouped.items():
                 fields[key] = self.field(concrete, key, nodes, depth)  # type: ignore[arg-type]
-            result.by_type[concrete.name] = fields
-        return result
+            by_type[concrete.name] = fields
+        return NSelection(static.name, abstract, by_type)
 
     def field(
         self, parent: GraphQLObjectType, key: str, nodes: list[FieldNode], depth: int
@@ -224,9 +224,8 @@ class _Normalizer:
         if is_composite_type(named) and name not in INTROSPECTION_FIELDS:
             sets = [n.selection_set for n in nodes if n.selection_set]
             sub = self.selection(named, sets, depth + 1)
-        return NField(
-            key, name, tuple(nodes[0].arguments or ()), definition.type, sub, nodes, parent.name
-        )
+        arguments = tuple(nodes[0].arguments or ())
+        return NField(key, name, arguments, definition.type, sub, tuple(nodes), parent.name)
 
 
 def normalize_selection(
@@ -302,7 +301,7 @@ def _same_selection(a: NSelection | None, b: NSelection | None) -> bool:
 def same_everywhere(nsel: NSelection) -> bool:
     """Every concrete type at an abstract position selects the very same fields, and not
     `__typename`: the answer is the same whichever type an object is."""
-    first: dict[str, NField] | None = None
+    first: Mapping[str, NField] | None = None
     for fields in nsel.by_type.values():
         if any(f.is_typename for f in fields.values()):
             return False

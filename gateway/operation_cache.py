@@ -49,8 +49,36 @@ ANSWERED_BASE, ANSWERED_PER_CHAR = 200, 1
 T = TypeVar("T")
 # the values of the variables that decide @skip/@include, by name
 Conditions = tuple[tuple[str, bool], ...]
-# an operation as sent: query text, operation name, conditions
-AnsweredKey = tuple[str, str | None, Conditions]
+
+
+@dataclass(frozen=True, slots=True)
+class SentOperation:
+    """An operation as a client sent it: what it normalizes the same way for a given schema."""
+
+    query: str
+    operation_name: str | None
+    conditions: Conditions = ()
+
+
+@dataclass(frozen=True, slots=True)
+class OperationKey:
+    """A normalized operation's key: the operation as sent, for one schema."""
+
+    schema_hash: str
+    sent: SentOperation
+
+
+@dataclass(frozen=True, slots=True)
+class PlanKey:
+    """A plan's key: the operation's fingerprint for one schema, and what else planning reads:
+    the positions authorisation denied, the override labels in force, and the positions whose
+    data subject the plan must select (gateway/ownership/guard.py)."""
+
+    schema_hash: str
+    fingerprint: str
+    denied: tuple[str, ...] = ()
+    labels: frozenset[str] = frozenset()
+    anchors: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,22 +126,22 @@ class OperationCaches:
         limits = limits or CacheLimits()
         self.limits = limits
         self.documents: LRU[Hashable, Weighed[Any]] = LRU(limits.entries, limits.bytes, _weight)
-        self.operations: LRU[Hashable, Weighed[Normalized]] = LRU(
+        self.operations: LRU[OperationKey, Weighed[Normalized]] = LRU(
             limits.entries, limits.bytes, _weight
         )
-        self.plans: LRU[Hashable, Weighed[QueryPlan]] = LRU(limits.entries, limits.bytes, _weight)
-        self.answered: LRU[AnsweredKey, Weighed[None]] = LRU(limits.entries, limits.bytes, _weight)
+        self.plans: LRU[PlanKey, Weighed[QueryPlan]] = LRU(limits.entries, limits.bytes, _weight)
+        self.answered: LRU[SentOperation, Weighed[None]] = LRU(
+            limits.entries, limits.bytes, _weight
+        )
 
-    def record_answered(
-        self, query: str, operation_name: str | None, conditions: Conditions
-    ) -> None:
-        weight = ANSWERED_BASE + ANSWERED_PER_CHAR * len(query)
-        self.answered.put((query, operation_name, conditions), Weighed(None, weight))
+    def record_answered(self, sent: SentOperation) -> None:
+        weight = ANSWERED_BASE + ANSWERED_PER_CHAR * len(sent.query)
+        self.answered.put(sent, Weighed(None, weight))
 
     def by_name(self) -> Iterator[tuple[str, LRU[Hashable, Any]]]:
         yield "document", self.documents
-        yield "operation", self.operations
-        yield "plan", self.plans
+        yield "operation", cast("LRU[Hashable, Any]", self.operations)
+        yield "plan", cast("LRU[Hashable, Any]", self.plans)
         yield "answered", cast("LRU[Hashable, Any]", self.answered)
 
 

@@ -41,7 +41,7 @@ from gateway.errors import (
 )
 from gateway.execution.credentials import StaticHeaders, SubgraphHeaders
 from gateway.execution.executor import ExecutionState, Executor
-from gateway.execution.shaping import Shaper
+from gateway.execution.shaping import ShapeKey, ShapeProgram, ShapePrograms, Shaper
 from gateway.http_caching import NO_STORE, cache_control, reads_guarded
 from gateway.limits import LimitSettings, OperationLimits, priority
 from gateway.limits.admission import Admission, Document, Refused, admission_thread
@@ -55,8 +55,10 @@ from gateway.operation import (
     select_operation,
 )
 from gateway.operation_cache import (
-    Conditions,
     OperationCaches,
+    OperationKey,
+    PlanKey,
+    SentOperation,
     Weighed,
     normalized,
     operation_weight,
@@ -93,13 +95,14 @@ class GraphQLResponse:
 class Prepared:
     """An operation ready to run for one caller."""
 
-    operation: NOperation  # what shaping walks: the caller's fields, unreadable ones denied
+    operation: NOperation  # the caller's view: unreadable fields cut off (authorisation's)
     plan: QueryPlan
     definition: OperationDefinitionNode
     document: DocumentNode
     guard: OwnershipGuard | None  # fields readable only on the caller's own entities
+    shaping: ShapeProgram  # how the answer is shaped, unreadable fields answered null
+    sent: SentOperation  # as sent, with the @skip/@include values it was normalized with
     cost: int = 0  # estimated (gateway/limits/cost.py)
-    conditions: Conditions = ()  # the @skip/@include variables' values it was normalized with
     audit: AuditPlan | None = None  # the personal fields it reads, for the access log
 
 
@@ -172,6 +175,8 @@ class RequestHandler:
         # of other supergraphs, so every key starts with this one's schema hash
         self.caches = caches or OperationCaches()
         self.schema_hash = supergraph.schema_hash
+        # compiled shaping per operation and denied fields (this supergraph's types)
+        self.shapes = ShapePrograms(self.caches.limits.entries, self.caches.limits.bytes)
         # size, shape and cost limits, checked before the work they bound
         self.admission = Admission(supergraph, self.caches, limits or LimitSettings())
         # answers to introspection, by query text, operation name and variables
@@ -231,7 +236,8 @@ class RequestHandler:
                 body["extensions"] = {"cost": _cost_json(exc.cost, limits)}
             return GraphQLResponse(exc.error.status, body)
         conditions = tuple(sorted((n, bool(values.get(n))) for n in doc.conditions))
-        op_key = (self.schema_hash, query, operation_name, conditions)
+        sent = SentOperation(query, operation_name, conditions)
+        op_key = OperationKey(self.schema_hash, sent)
         cached_op = self.caches.operations.get(op_key)
         if cached_op is None:
             with tracing.step("normalize"):
@@ -242,6 +248,7 @@ class RequestHandler:
         with tracing.step("authorize"):
             authorized = self.authorizer.authorize(cached_op.value.operation, principal, coerced)
         op, denied, guard = authorized.operation, authorized.denied, authorized.guard
+        fingerprint = cached_op.value.fingerprint
         if denied and self.reject_unauthorized:
             error = graphql_error(
                 "The operation reads fields the caller may not read.", UNAUTHORIZED
@@ -253,7 +260,7 @@ class RequestHandler:
         # the plan depends on the normalized operation, what the caller may not read, whose
         # data subjects it must see, and labels
         anchors = guard.positions if guard is not None else ()
-        key = (self.schema_hash, cached_op.value.fingerprint, denied, labels, anchors)
+        key = PlanKey(self.schema_hash, fingerprint, denied, labels, anchors)
         audit = self.auditor.plan(op) if self.auditor is not None else None
         cached_plan = self.caches.plans.get(key)
         if cached_plan is None:
@@ -262,11 +269,12 @@ class RequestHandler:
                 planned = op if guard is None else guard.subject_fields(op, schema)
                 if audit is not None:  # whose data each personal field is: a function of `op`
                     planned = audit.subject_fields(planned, schema)
-                plan = self.planner.plan(planned, labels)
+                plan = self.planner.plan(planned, labels, authorized.denied_fields)
                 cached_plan = Weighed(plan, plan_weight(plan))
                 self.caches.plans.put(key, cached_plan)
+        shaping = self.shapes.program(ShapeKey(fingerprint, denied), op, authorized.denied_fields)
         return Prepared(
-            op, cached_plan.value, operation, doc.document, guard, cost, conditions, audit
+            op, cached_plan.value, operation, doc.document, guard, shaping, sent, cost, audit
         )
 
     async def warm(self, limit: int, seconds: float) -> int:
@@ -279,17 +287,19 @@ class RequestHandler:
         warmed = 0
         schema = self.supergraph.api_schema
         deadline = time.monotonic() + seconds
-        for query, operation_name, conditions in self.caches.answered.recent(limit):
+        for sent in self.caches.answered.recent(limit):
             if time.monotonic() >= deadline:
                 log.info("warm-up stopped after %g s, %d operations planned", seconds, warmed)
                 break
+            query = sent.query
             doc = await self.admission.document_off_loop(query)  # within the default limits
             if doc.document is None:
                 continue
             try:
-                operation = select_operation(doc.document, operation_name)
-                op_key = (self.schema_hash, query, operation_name, conditions)
-                found = normalized(normalize(schema, doc.document, operation, dict(conditions)))
+                operation = select_operation(doc.document, sent.operation_name)
+                variables = dict(sent.conditions)
+                found = normalized(normalize(schema, doc.document, operation, variables))
+                op_key = OperationKey(self.schema_hash, sent)
                 self.caches.operations.put(op_key, Weighed(found, operation_weight(found.fields)))
                 planned = found.operation
                 audit = self.auditor.plan(planned) if self.auditor is not None else None
@@ -300,13 +310,7 @@ class RequestHandler:
                 digest = hashlib.sha256(query.encode()).hexdigest()[:16]
                 log.info("not warmed (%s): operation %s", type(exc).__name__, digest)
                 continue
-            plan_key: tuple[str, str, tuple[str, ...], frozenset[str], tuple[str, ...]] = (
-                self.schema_hash,
-                found.fingerprint,
-                (),
-                frozenset(),
-                (),
-            )
+            plan_key = PlanKey(self.schema_hash, found.fingerprint)
             self.caches.plans.put(plan_key, Weighed(plan, plan_weight(plan)))
             warmed += 1
             await asyncio.sleep(0)  # planning is CPU: let requests in flight go on meanwhile
@@ -381,7 +385,7 @@ class RequestHandler:
             drop_subject_errors(state.errors)
         errors = state.errors
         with tracing.step("shape"):
-            data = Shaper(errors, state.explained).shape(op, state.data)
+            data = Shaper(errors, state.explained).shape(prepared.shaping, state.data)
         if principal.is_anonymous:
             hint_no_token(errors)
         if audit is not None and access_log is not None:
@@ -391,7 +395,7 @@ class RequestHandler:
             body = {"errors": errors, "data": data}
         if data and any(v is not None for v in data.values()):
             # answered with data: worth planning ahead for the next supergraph
-            self.caches.record_answered(query, operation_name, prepared.conditions)
+            self.caches.record_answered(prepared.sent)
         extensions: dict[str, Any] = {}
         if include_plan:
             extensions["queryPlan"] = plan_json(plan)

@@ -295,7 +295,7 @@ def _subject_field(schema: GraphQLSchema, type_name: str, anchor: Anchor) -> NFi
         key = anchor.key if depth == 0 else path[depth]
         alias = NameNode(value=key) if key != path[depth] else None
         node = FieldNode(name=NameNode(value=path[depth]), alias=alias)
-        f = NField(key, path[depth], (), definitions[depth].type, sub, [node], parents[depth])
+        f = NField(key, path[depth], (), definitions[depth].type, sub, (node,), parents[depth])
         if depth > 0:
             sub = NSelection(parents[depth], False, {parents[depth]: {key: f}})
         else:

@@ -158,7 +158,7 @@ class Costs:
         if moved_to is None:
             moved_to = set()
         for f in fields:
-            if f.is_typename or f.name in INTROSPECTION_FIELDS or f.denied:
+            if f.is_typename or f.name in INTROSPECTION_FIELDS or f in self.run.denied:
                 continue
             cost, target = self.field(type_name, f, graph, provided, met)
             if target is not None and target in moved_to:
@@ -259,14 +259,12 @@ class Costs:
         provided there): each field to the cheapest that answers it whole, or divided further."""
         run = self.run
         paid: set[str] = set()
-        parts: dict[str, NSelection] = {}
+        # subgraph -> concrete type -> response key -> field: each share, until it is made one
+        parts: dict[str, dict[str, dict[str, NField]]] = {}
         total = 0
 
         def put(graph: str, concrete: str, f: NField) -> None:
-            part = parts.get(graph)
-            if part is None:
-                part = parts[graph] = NSelection(nsel.type_name, nsel.abstract)
-            part.by_type.setdefault(concrete, {})[f.response_key] = f
+            parts.setdefault(graph, {}).setdefault(concrete, {})[f.response_key] = f
             paid.add(graph)
 
         for concrete, fields in nsel.by_type.items():
@@ -276,7 +274,7 @@ class Costs:
                 if not nsel.abstract or concrete in run.possible_in_graph(nsel.type_name, g)
             ]
             for f in fields.values():
-                if f.is_typename or f.name in INTROSPECTION_FIELDS or f.denied:
+                if f.is_typename or f.name in INTROSPECTION_FIELDS or f in self.run.denied:
                     continue
                 self._step()
                 best, where = INFEASIBLE, None
@@ -312,8 +310,9 @@ class Costs:
             for concrete, fields in nsel.by_type.items():
                 for key, f in fields.items():
                     if f.is_typename:
-                        part.by_type.setdefault(concrete, {})[key] = f
-        return min(total, INFEASIBLE), parts
+                        part.setdefault(concrete, {})[key] = f
+        shares = {g: NSelection(nsel.type_name, nsel.abstract, part) for g, part in parts.items()}
+        return min(total, INFEASIBLE), shares
 
     def in_place(
         self,

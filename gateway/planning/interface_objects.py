@@ -7,7 +7,7 @@ interface, through an entity call with the interface's key (`{__typename: "Node"
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
 from typing import Protocol
 
 from graphql import SelectionSetNode
@@ -27,6 +27,7 @@ class InterfaceObjectRun(Protocol):
     sg: Supergraph
     graph_order: list[str]
     fetches: Fetches
+    denied: Set[NField]  # fields the caller may not read: not planned
 
     def can(self, type_name: str, field_name: str, graph: str) -> bool:
         """Whether `graph` resolves the field."""
@@ -73,7 +74,7 @@ def interface_object_split(
     conflicting: set[str] = set()
     for selected in nsel.by_type.values():
         for rkey, f in selected.items():
-            if f.is_typename or f.denied or rkey in conflicting:
+            if f.is_typename or f in run.denied or rkey in conflicting:
                 continue
             if not run.can(interface, f.name, graph) or run.requires(interface, f.name, graph):
                 continue

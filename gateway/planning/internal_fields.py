@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from graphql import FieldNode, InlineFragmentNode, SelectionSetNode
 
@@ -34,7 +34,7 @@ def public_path(path: list[object]) -> list[object]:
     return out
 
 
-def internal_key(f: NField, sel: SelectionBuilder | None, client: dict[str, NField]) -> str:
+def internal_key(f: NField, sel: SelectionBuilder | None, client: Mapping[str, NField]) -> str:
     """The response key for an internal field.
 
     Its own name where that key is free or holds the very same field (whose value we share);
@@ -57,7 +57,7 @@ def _fits(
     key: str,
     f: NField,
     sel: SelectionBuilder | None,
-    client: dict[str, NField],
+    client: Mapping[str, NField],
     shared_only: bool,
 ) -> bool:
     other = client.get(key)
@@ -69,7 +69,7 @@ def _fits(
 
 
 def internalize(
-    fields: dict[str, NField], sel: SelectionBuilder | None, client: dict[str, NField]
+    fields: Mapping[str, NField], sel: SelectionBuilder | None, client: Mapping[str, NField]
 ) -> tuple[list[NField], tuple[RepField, ...]]:
     """The internal fields under their response keys, and the representation fields they fill."""
     out: list[NField] = []
@@ -82,7 +82,7 @@ def internalize(
             entry = sel.fields.get(key) if sel is not None else None
             child_sel = entry.sub if entry is not None else None
             client_sub = client[key].selection if key in client else None
-            new_sub = NSelection(sub.type_name, sub.abstract)
+            by_type: dict[str, Mapping[str, NField]] = {}
             sub_reps = {}
             for concrete, cfields in sub.by_type.items():
                 target = (
@@ -90,9 +90,9 @@ def internalize(
                 )
                 client_fields = client_sub.by_type.get(concrete, {}) if client_sub else {}
                 internal, creps = internalize(cfields, target, client_fields)
-                new_sub.by_type[concrete] = {n.response_key: n for n in internal}
+                by_type[concrete] = {n.response_key: n for n in internal}
                 sub_reps[concrete] = creps
-            sub = new_sub
+            sub = NSelection(sub.type_name, sub.abstract, by_type)
         out.append(NField(key, f.name, f.arguments, f.type, sub, f.nodes, f.parent_type))
         reps.append(RepField(f.name, key, sub_reps))
     return out, tuple(reps)

@@ -19,7 +19,7 @@ one response name with two types in a subgraph document: conflicts.py.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
 
 from graphql import (
     FieldNode,
@@ -62,9 +62,17 @@ class Planner:
         self._required: dict[tuple[str, str, str], list[NField]] = {}
         self._contexts = contexts_by_type(supergraph)
 
-    def plan(self, operation: NOperation, active_labels: frozenset[str] = frozenset()) -> QueryPlan:
-        """`active_labels`: the progressive-override labels switched on for this request."""
-        run = PlanRun(self.sg, self._graph_order, active_labels, self._required, self._contexts)
+    def plan(
+        self,
+        operation: NOperation,
+        active_labels: frozenset[str] = frozenset(),
+        denied: Set[NField] = frozenset(),
+    ) -> QueryPlan:
+        """`active_labels`: the progressive-override labels switched on for this request;
+        `denied`: fields of `operation` the caller may not read (authorisation's), not fetched."""
+        run = PlanRun(
+            self.sg, self._graph_order, active_labels, self._required, self._contexts, denied
+        )
         return run.run(operation)
 
 
@@ -76,9 +84,12 @@ class PlanRun:
         active_labels: frozenset[str],
         required: dict[tuple[str, str, str], list[NField]],
         contexts: dict[str, frozenset[str]] | None = None,
+        denied: Set[NField] = frozenset(),
     ) -> None:
         self.sg = sg
         self.active_labels = active_labels
+        # fields the caller may not read: answered null while shaping, never fetched
+        self.denied = denied
         self.graph_order = graph_order
         self._required = required
         self._contexts = contexts or {}
@@ -100,7 +111,7 @@ class PlanRun:
         planned = [
             f
             for f in root_fields
-            if not f.is_typename and f.name not in INTROSPECTION_FIELDS and not f.denied
+            if not f.is_typename and f.name not in INTROSPECTION_FIELDS and f not in self.denied
         ]
         if op.kind == OperationType.MUTATION:
             plan_mutation(self, root_type, planned)
@@ -177,7 +188,7 @@ class PlanRun:
         remote: list[NField] = []
         elsewhere: set[str] = set()  # fields this subgraph has, but not all of their value type
         for f in fields:
-            if f.is_typename or f.name in INTROSPECTION_FIELDS or f.denied:
+            if f.is_typename or f.name in INTROSPECTION_FIELDS or f in self.denied:
                 continue  # answered while shaping (denied: null), introspection by the gateway
             local = self.local(type_name, f.name, fetch.graph, provided) and (
                 f.name in requires_met or not self.requires(type_name, f.name, fetch.graph)

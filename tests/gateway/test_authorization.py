@@ -9,10 +9,10 @@ import pytest
 from graphql import parse, print_schema
 
 from auth.principal import ANONYMOUS, Principal
-from gateway.authorization import Authorizer
-from gateway.execution.shaping import Shaper
-from gateway.operation import NOperation, normalize, select_operation
-from gateway.planning import Planner
+from gateway.authorization import AuthorizationResult, Authorizer
+from gateway.execution.shaping import Shaper, compile_shape
+from gateway.operation import normalize, select_operation
+from gateway.planning import Planner, QueryPlan
 from gateway.policies import PolicyRegistry
 from gateway.supergraph import Supergraph, load_supergraph
 
@@ -27,16 +27,23 @@ AUDITOR = Principal(
 )
 
 
-def authorized(query: str, principal: Principal) -> tuple[NOperation, tuple[str, ...]]:
+def authorized(query: str, principal: Principal) -> tuple[AuthorizationResult, tuple[str, ...]]:
     document = parse(query)
     op = normalize(SG.api_schema, document, select_operation(document, None), {})
     authorized = Authorizer(SG, POLICIES).authorize(op, principal)
-    return authorized.operation, authorized.denied
+    return authorized, authorized.denied
 
 
-def shaped(op: NOperation, data: dict[str, Any]) -> tuple[Any, list[dict[str, Any]]]:
+def shaped(
+    authorized: AuthorizationResult, data: dict[str, Any]
+) -> tuple[Any, list[dict[str, Any]]]:
     errors: list[dict[str, Any]] = []
-    return Shaper(errors).shape(op, data), errors
+    program = compile_shape(authorized.operation, authorized.denied_fields)
+    return Shaper(errors).shape(program, data), errors
+
+
+def plan(authorized: AuthorizationResult) -> QueryPlan:
+    return Planner(SG).plan(authorized.operation, denied=authorized.denied_fields)
 
 
 def test_directives_reach_the_supergraph_metadata_not_the_api_schema() -> None:
@@ -70,8 +77,7 @@ def test_a_denied_non_null_field_nulls_its_parent_and_spares_its_subgraph() -> N
     query = "{ me { insz iban allowances { amountCents } } }"
     op, denied = authorized(query, CLERK)  # no strong auth, no allowances scope
     assert denied == ("/Query.me/Citizen.iban", "/Query.me/Citizen.allowances")
-    plan = Planner(SG).plan(op)
-    assert [f.service for f in plan.fetches] == ["people"]  # money is not called at all
+    assert [f.service for f in plan(op).fetches] == ["people"]  # money is not called at all
     data, errors = shaped(op, {"me": {"insz": "1"}})
     assert data == {"me": None}  # iban is String!: the null reaches the nearest nullable parent
     assert [e["path"] for e in errors] == [["me", "iban"], ["me", "allowances"]]
@@ -80,9 +86,9 @@ def test_a_denied_non_null_field_nulls_its_parent_and_spares_its_subgraph() -> N
 def test_a_subgraph_whose_root_fields_are_all_denied_is_not_called() -> None:
     op, denied = authorized('{ citizen(insz: "1") { name } }', ANONYMOUS)
     assert denied == ("/Query.citizen",)
-    assert Planner(SG).plan(op).fetches == ()  # no empty `query{}` goes out
+    assert plan(op).fetches == ()  # no empty `query{}` goes out
     op, _ = authorized('{ me { name } citizen(insz: "1") { name } }', ANONYMOUS)
-    (fetch,) = Planner(SG).plan(op).fetches
+    (fetch,) = plan(op).fetches
     assert "citizen" not in fetch.document and "me" in fetch.document
 
 
@@ -90,7 +96,7 @@ def test_a_subgraph_whose_root_fields_are_all_denied_is_not_called() -> None:
 def test_a_caller_who_qualifies_keeps_everything(principal: Principal) -> None:
     op, denied = authorized("{ me { iban email allowances { amountCents } } }", principal)
     assert denied == ()
-    assert [f.service for f in Planner(SG).plan(op).fetches] == ["people", "money"]
+    assert [f.service for f in plan(op).fetches] == ["people", "money"]
 
 
 def test_without_rules_the_operation_is_untouched() -> None:
@@ -127,8 +133,9 @@ def test_nulls_a_subgraph_propagated_itself_get_no_second_error() -> None:
     document = parse("{ users { id } }")
     op = normalize(plain.api_schema, document, select_operation(document, None), {})
     explained: list[dict[str, Any]] = []
-    assert Shaper(explained, explained=[["users"]]).shape(op, {}) is None
+    program = compile_shape(op)
+    assert Shaper(explained, explained=[["users"]]).shape(program, {}) is None
     assert explained == []
     unexplained: list[dict[str, Any]] = []
-    assert Shaper(unexplained).shape(op, {}) is None
+    assert Shaper(unexplained).shape(program, {}) is None
     assert [e["path"] for e in unexplained] == [["users"]]

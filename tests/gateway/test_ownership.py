@@ -13,8 +13,8 @@ import pytest
 from graphql import parse
 
 from auth.principal import Principal
-from gateway.authorization import Authorized, Authorizer
-from gateway.execution.shaping import Shaper
+from gateway.authorization import AuthorizationResult, Authorizer
+from gateway.execution.shaping import Shaper, compile_shape
 from gateway.operation import normalize, select_operation
 from gateway.ownership.guard import SUBJECT_KEY, Ownership
 from gateway.planning import Planner, QueryPlan
@@ -39,26 +39,27 @@ CLERK = Principal(
 )
 
 
-def authorize(query: str, principal: Principal) -> Authorized:
+def authorize(query: str, principal: Principal) -> AuthorizationResult:
     document = parse(query)
     op = normalize(SG.api_schema, document, select_operation(document, None), {})
     return Authorizer(SG).authorize(op, principal)
 
 
-def plan(authorized: Authorized) -> QueryPlan:
+def plan(authorized: AuthorizationResult) -> QueryPlan:
     op = authorized.operation
     if authorized.guard is not None:
         op = authorized.guard.subject_fields(op, SG.api_schema)
-    return Planner(SG).plan(op)
+    return Planner(SG).plan(op, denied=authorized.denied_fields)
 
 
 def shaped(
-    authorized: Authorized, ownership: Ownership | None, data: dict[str, Any]
+    authorized: AuthorizationResult, ownership: Ownership | None, data: dict[str, Any]
 ) -> tuple[Any, list[dict[str, Any]]]:
     errors: list[dict[str, Any]] = []
     if ownership is not None:
         ownership.enforce(data, errors)
-    return Shaper(errors).shape(authorized.operation, data), errors
+    program = compile_shape(authorized.operation, authorized.denied_fields)
+    return Shaper(errors).shape(program, data), errors
 
 
 HOLDER = '{ parkingHolder(plate: "1-ABC-123") { insz name benefits { amountCents bankAccount } } }'

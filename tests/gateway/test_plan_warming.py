@@ -17,7 +17,7 @@ from gateway.config import GatewayConfig
 from gateway.errors import SupergraphError
 from gateway.execution.executor import Executor
 from gateway.execution.subgraph_client import SubgraphClient
-from gateway.operation_cache import OperationCaches
+from gateway.operation_cache import OperationCaches, SentOperation
 from gateway.request import RequestHandler
 from gateway.supergraph import load_supergraph
 
@@ -49,7 +49,7 @@ async def test_only_answered_operations_are_planned_ahead() -> None:
         assert refused.body["data"] is None
         failed = await old.handle("{ me { name } }", None, {}, {})
         assert failed.body["data"] in (None, {"me": None}) and failed.body["errors"]
-        assert [key[0] for key in caches.answered.recent(10)] == ANSWERED[::-1]
+        assert [sent.query for sent in caches.answered.recent(10)] == ANSWERED[::-1]
 
         # the "new" supergraph: same types, another text (so another schema hash)
         new = RequestHandler(load_supergraph(SDL + "\n# v2\n"), Executor(client, {}), caches=caches)
@@ -73,7 +73,9 @@ async def test_a_swap_does_not_wait_for_the_warm_up(tmp_path: Path) -> None:
     app = GatewayApp(GatewayConfig(supergraph=str(source), warm_operations=500, warm_seconds=30))
     try:
         for n in range(300):
-            app.operation_caches.record_answered(f"query Q{n} {{ __typename }}", None, ())
+            app.operation_caches.record_answered(
+                SentOperation(f"query Q{n} {{ __typename }}", None)
+            )
         await app.swap_supergraph(SDL + "\n# v2\n")
         warming = app.warm_up.task
         assert warming is not None and not warming.done()  # swapped, still warming

@@ -16,7 +16,7 @@ import pytest
 from graphql import build_schema, execute, parse
 
 from gateway.execution import shaping
-from gateway.execution.shaping import Shaper
+from gateway.execution.shaping import Shaper, compile_shape
 from gateway.operation import normalize, select_operation
 
 SCHEMA = build_schema(
@@ -71,10 +71,12 @@ def _data(rng: random.Random) -> dict[str, Any]:
     }
 
 
-def _general_only(fields: Any) -> Any:
+def _general_only(*args: Any) -> Any:
     """The shaping steps with every object and object list sent the general way."""
     fast = (shaping._OBJECT, shaping._OBJECT_NON_NULL, shaping._OBJECT_LIST)
-    return tuple((k, f, shaping._COMPLETE if s in fast else s) for k, f, s in STEPS(fields))
+    return tuple(
+        (k, f, shaping._COMPLETE if s in fast else s, child) for k, f, s, child in STEPS(*args)
+    )
 
 
 STEPS = shaping._steps
@@ -84,7 +86,7 @@ def _shape(data: dict[str, Any]) -> tuple[Any, list[Any]]:
     document = parse(QUERY)
     op = normalize(SCHEMA, document, select_operation(document, None), {})
     errors: list[dict[str, Any]] = []
-    shaped = Shaper(errors).shape(op, data)
+    shaped = Shaper(errors).shape(compile_shape(op), data)
     return shaped, sorted(e["path"] for e in errors)
 
 
