@@ -21,6 +21,7 @@ import asyncio
 import ipaddress
 import logging
 import socket
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -120,6 +121,7 @@ class SdlFetcher:
         --supergraph file), fetched without the address checks but with every other limit.
         UrlNotAllowed, SdlTooLarge or SdlUnavailable otherwise."""
         parsed = parse_url(url)
+        started = time.monotonic()
         try:
             async with asyncio.timeout(self.limits.deadline):
                 addresses = await _resolve(parsed)
@@ -133,6 +135,10 @@ class SdlFetcher:
             raise UrlNotAllowed("it reaches this gateway's own listener") from None
         except _Failed as exc:
             log.warning("registry: no SDL from %s: %s", url, exc)
+        if not trusted:
+            # a failure answers at the deadline, whatever it was: a closed port (refused at
+            # once) and an open one that does not answer are not told apart by the time taken
+            await asyncio.sleep(max(0.0, started + self.limits.deadline - time.monotonic()))
         raise SdlUnavailable(self.unavailable)
 
     async def _read(self, url: ParsedUrl, addresses: list[IPAddress], allow_own: bool) -> str:
