@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Hashable, Iterator
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, Generic, NamedTuple, TypeVar, cast
 
 from graphql import print_ast
 
@@ -50,9 +50,11 @@ T = TypeVar("T")
 # the values of the variables that decide @skip/@include, by name
 Conditions = tuple[tuple[str, bool], ...]
 
+# The keys are named tuples: typed and read by name, hashed and compared at a tuple's cost (a
+# lookup per cache per request).
 
-@dataclass(frozen=True, slots=True)
-class SentOperation:
+
+class SentOperation(NamedTuple):
     """An operation as a client sent it: what it normalizes the same way for a given schema."""
 
     query: str
@@ -60,16 +62,14 @@ class SentOperation:
     conditions: Conditions = ()
 
 
-@dataclass(frozen=True, slots=True)
-class OperationKey:
+class OperationKey(NamedTuple):
     """A normalized operation's key: the operation as sent, for one schema."""
 
     schema_hash: str
     sent: SentOperation
 
 
-@dataclass(frozen=True, slots=True)
-class PlanKey:
+class PlanKey(NamedTuple):
     """A plan's key: the operation's fingerprint for one schema, and what else planning reads:
     the positions authorisation denied, the override labels in force, and the positions whose
     data subject the plan must select (gateway/ownership/guard.py)."""

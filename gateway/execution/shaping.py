@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Set
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from graphql import (
     GraphQLEnumType,
@@ -52,8 +52,7 @@ class ShapeProgram:
     steps: int  # how many, all positions and types: its size
 
 
-@dataclass(frozen=True, slots=True)
-class ShapeKey:
+class ShapeKey(NamedTuple):
     """A program's key: the operation's fingerprint (gateway/operation_cache.py) and the
     positions of the fields denied (authorisation's; empty for most callers)."""
 
