@@ -199,7 +199,9 @@ class GatewayApp:
         entity_cache = EntityCache(self.cache, supergraph, self.config.entity_ttls, self.metrics)
         handler = RequestHandler(
             supergraph,
-            Executor(self.client, urls, self.metrics, entity_cache, self.resilience),
+            Executor(
+                self.client, urls, self.metrics, entity_cache, self.resilience, self.client.timeouts
+            ),
             caches=self.operation_caches,
             override_labels=self.config.override_labels,
             policies=self.policies,

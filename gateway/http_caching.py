@@ -18,21 +18,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
-from typing import Any
 
-from gateway.cache.entities import CacheControl, parse_cache_control
-from gateway.execution.subgraph_client import CACHE_CONTROL_KEY
+from gateway.cache.entities import CacheControl
 from gateway.operation import NOperation, NSelection
 from gateway.supergraph import Supergraph
 
 NO_STORE = "no-store"
-
-
-def hint_of(result: Mapping[str, Any] | object) -> CacheControl | None:
-    """The Cache-Control a subgraph answered with (None: no hint, or a failed fetch)."""
-    if not isinstance(result, Mapping):
-        return None
-    return parse_cache_control(result.get(CACHE_CONTROL_KEY))
 
 
 def reads_guarded(operation: NOperation, supergraph: Supergraph) -> bool:

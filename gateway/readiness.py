@@ -25,7 +25,8 @@ from typing import Any
 
 from gateway.cache.store import CacheStore
 from gateway.execution.resilience import Probe, Resilience, SubgraphGuard
-from gateway.execution.subgraph_client import SubgraphClient, SubgraphFailure
+from gateway.execution.subgraph_client import SubgraphClient
+from gateway.execution.transport import SubgraphFailure
 from gateway.outage_log import short_error
 from gateway.registry.service import Registry
 

@@ -138,15 +138,6 @@ class Lookup:
     sequence: str = "0"
 
 
-def response_tags(result: Mapping[str, Any]) -> list[str]:
-    """The tags a subgraph declares its answer depends on: `extensions.cacheTags`."""
-    extensions = result.get("extensions")
-    tags = extensions.get("cacheTags") if isinstance(extensions, dict) else None
-    if not isinstance(tags, list):
-        return []
-    return [t for t in tags if isinstance(t, str) and ":" in t]
-
-
 class EntityCache:
     """Entity entries, and root query entries (type "Query"), as described above; an entry
     also depends on the tags its subgraph listed in `extensions.cacheTags`."""
@@ -175,9 +166,8 @@ class EntityCache:
     def worth_looking(self, service: str) -> bool:
         return bool(self.ttl_by_type) or service not in self._not_cacheable
 
-    def learn(self, service: str, cache_control: str | None) -> None:
+    def learn(self, service: str, control: CacheControl | None) -> None:
         """What a subgraph's latest query answer says about caching its answers."""
-        control = parse_cache_control(cache_control)
         if control is not None and not control.no_store and (control.max_age or 0) > 0:
             self._not_cacheable.discard(service)
         else:

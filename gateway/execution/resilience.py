@@ -18,12 +18,12 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from gateway.execution.breaker import BreakerSettings, Call, CircuitBreaker, State
 from gateway.execution.in_flight import InFlightLimit, QueueFull
 from gateway.execution.retry import RetryBudget, backoff
-from gateway.execution.subgraph_client import SubgraphFailure
+from gateway.execution.transport import SubgraphFailure
 from gateway.metrics import Metrics
 
 log = logging.getLogger("rugzak.resilience")
@@ -34,8 +34,9 @@ TIMEOUT = "SUBREQUEST_TIMEOUT"
 # a fetch that never started: the request had no time left for it (not the subgraph's failure)
 DEADLINE_PASSED = "the request's deadline passed before this fetch"
 
+R = TypeVar("R")
 # one attempt: given the seconds it may take, the subgraph's answer or why there is none
-Attempt = Callable[[float], Awaitable[dict[str, Any] | SubgraphFailure]]
+Attempt = Callable[[float], Awaitable[R | SubgraphFailure]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,11 +181,11 @@ class Resilience:
     async def call(
         self,
         service: str,
-        attempt: Attempt,
+        attempt: Attempt[R],
         timeout: float,
         deadline: float | None,
         idempotent: bool,
-    ) -> dict[str, Any] | SubgraphFailure:
+    ) -> R | SubgraphFailure:
         """One subgraph request: `attempt` sends it once, in at most the seconds it is given.
         `timeout`: the subgraph's own; `deadline`: the request's (loop time), or None."""
         guard = self.guard(service)
@@ -199,11 +200,11 @@ class Resilience:
     async def _call(
         self,
         guard: SubgraphGuard,
-        attempt: Attempt,
+        attempt: Attempt[R],
         timeout: float,
         deadline: float | None,
         idempotent: bool,
-    ) -> dict[str, Any] | SubgraphFailure:
+    ) -> R | SubgraphFailure:
         loop = asyncio.get_running_loop()
         tries = 0
         while True:
@@ -240,10 +241,10 @@ class Resilience:
         self,
         guard: SubgraphGuard,
         call: Call,
-        attempt: Attempt,
+        attempt: Attempt[R],
         until: float,
         loop: asyncio.AbstractEventLoop,
-    ) -> dict[str, Any] | SubgraphFailure:
+    ) -> R | SubgraphFailure:
         """One attempt that the breaker admitted: a place under the cap, then the request,
         released at once if the breaker opens meanwhile."""
         try:

@@ -1,39 +1,34 @@
-"""HTTP calls to subgraphs: a shared pool of connections, a timeout per subgraph, failures as
-values.
+"""The default subgraph transport (transport.py): HTTP, over a shared pool of connections, with
+failures as values.
 
 http:// subgraphs (loopback, a cluster's network) go through gateway.execution.http1, which costs
 a fraction of a general client's CPU per request (bench/transport_cost.py); https:// ones through
 httpx over aiohttp's connection handling (TLS, proxies).
 
-The headers come from the executor: the token the gateway minted for that subgraph and any
-client headers let through to it (gateway/execution/credentials.py)."""
+The headers come with the request: the token the gateway minted for that subgraph and any
+client headers let through to it (gateway/execution/credentials.py). The response's
+Cache-Control and cache tags come back as the response's typed fields."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import aiohttp
 import httpx
 import orjson
 from httpx_aiohttp import AiohttpTransport
 
+from gateway.cache.entities import parse_cache_control
 from gateway.execution.http1 import Http1Transport, RawResponse, head
+from gateway.execution.transport import (
+    SubgraphFailure,
+    SubgraphRequest,
+    SubgraphResponse,
+    SubgraphTimeouts,
+    cache_tags,
+)
 
-
-@dataclass(frozen=True, slots=True)
-class SubgraphFailure:
-    """Why a subgraph call produced no usable GraphQL response."""
-
-    code: str
-    reason: str
-    # worth one more try for a query: the connection failed or dropped, or a 502/503/504
-    retryable: bool = False
-
-
-# where a subgraph answer carries its response's Cache-Control header
-CACHE_CONTROL_KEY = "__rugzak_cache_control"
 _FIXED_HEADERS = {
     "content-type": "application/json",
     "accept": "application/graphql-response+json, application/json",
@@ -83,8 +78,8 @@ class SubgraphClient:
             transport=AiohttpTransport(limits=limits), limits=limits, timeout=default_timeout
         )
         self._http1 = Http1Transport(max_connections)
-        self._default_timeout = default_timeout
-        self._timeouts = dict(timeouts or {})
+        # the executor's, for each request to a subgraph (the gateway's --subgraph-timeout)
+        self.timeouts = SubgraphTimeouts(default_timeout, dict(timeouts or {}))
         self._targets: dict[str, _Target] = {}
 
     def _target(self, url: str) -> _Target:
@@ -100,31 +95,18 @@ class SubgraphClient:
             )
         return target
 
-    def timeout_for(self, service: str) -> float:
-        return self._timeouts.get(service, self._default_timeout)
-
-    async def post(
-        self,
-        service: str,
-        url: str,
-        payload: dict[str, Any] | bytes,
-        headers: Mapping[str, str],
-        idempotent: bool = True,
-        timeout: float | None = None,
-    ) -> dict[str, Any] | SubgraphFailure:
-        """`payload`: the GraphQL request, or its JSON already serialized. `idempotent`: false
-        for mutations, which are never sent twice (not even over a connection found dropped).
-        `timeout`: seconds for this call (what the request has left), else the subgraph's."""
-        if timeout is None:
-            timeout = self.timeout_for(service)
-        content = payload if isinstance(payload, bytes) else orjson.dumps(payload)
-        target = self._target(url)
-        sent = {**_FIXED_HEADERS, **headers}
+    async def send(self, request: SubgraphRequest) -> SubgraphResponse | SubgraphFailure:
+        """One POST of the request's body, within the request's timeout."""
+        timeout = request.timeout
+        target = self._target(request.url)
+        sent = {**_FIXED_HEADERS, **request.headers}
         try:
             if target.plain_http:
-                received = await self._plain(target, sent, content, timeout, idempotent)
+                received = await self._plain(
+                    target, sent, request.body, timeout, request.idempotent
+                )
             else:
-                received = await self._https(url, sent, content, timeout)
+                received = await self._https(request.url, sent, request.body, timeout)
         except httpx.TimeoutException as exc:
             if isinstance(exc.__cause__, aiohttp.ClientConnectorError):
                 # the transport maps a refused connection to a timeout; it is not one
@@ -148,10 +130,7 @@ class SubgraphClient:
             return SubgraphFailure(
                 "SUBREQUEST_MALFORMED_RESPONSE", "response is not a GraphQL response"
             )
-        if received.cache_control is not None:
-            # for the entity cache; the answer's other keys are GraphQL's
-            body[CACHE_CONTROL_KEY] = received.cache_control
-        return body
+        return SubgraphResponse(body, parse_cache_control(received.cache_control), cache_tags(body))
 
     async def ping(self, url: str, timeout: float) -> int | SubgraphFailure:
         """Whether the subgraph's server answers at all: a GET of its URL with no query (no

@@ -18,8 +18,14 @@ from gateway.cache.entities import (
 )
 from gateway.cache.store import cache_store
 from gateway.execution.credentials import StaticHeaders
-from gateway.execution.executor import Executor
-from gateway.execution.subgraph_client import SubgraphClient, SubgraphFailure
+from gateway.execution.resilience import Resilience
+from gateway.execution.subgraph_calls import Call, SubgraphCalls
+from gateway.execution.transport import (
+    SubgraphFailure,
+    SubgraphRequest,
+    SubgraphResponse,
+    SubgraphTimeouts,
+)
 from gateway.supergraph import load_supergraph
 
 SG = load_supergraph((Path(__file__).resolve().parents[2] / "schema.graphql").read_text())
@@ -98,32 +104,30 @@ async def test_an_answer_fetched_across_an_invalidation_is_not_stored() -> None:
     assert fresh is not None and fresh.answers == [{"tickets": [{"status": "DONE"}]}]
 
 
-class _SlowClient(SubgraphClient):
+class _SlowTransport:
     def __init__(self) -> None:
-        super().__init__(10.0)
         self.calls = 0
 
-    async def post(self, *args: Any, **kwargs: Any) -> dict[str, Any] | SubgraphFailure:
+    async def send(self, request: SubgraphRequest) -> SubgraphResponse | SubgraphFailure:
         self.calls += 1
         await asyncio.sleep(0.05)
-        return {"data": {"n": self.calls}}
+        return SubgraphResponse({"data": {"n": self.calls}})
 
 
 async def test_identical_queries_in_flight_share_one_request_but_not_the_result_object() -> None:
-    client = _SlowClient()
-    executor = Executor(client, {"s": "http://unused"})
+    transport = _SlowTransport()
+    calls = SubgraphCalls(transport, Resilience(), SubgraphTimeouts())
     payload = {"query": "{ n }"}
     same = StaticHeaders({"authorization": "Bearer a"})
-    results = await asyncio.gather(*(executor._post("s", "u", payload, same) for _ in range(5)))
-    assert client.calls == 1 and all(r == {"data": {"n": 1}} for r in results)
-    assert len({id(r) for r in results}) == 5  # each request merges into its own copy
+    query = Call("s", "u", payload, same, None)
+    results = await asyncio.gather(*(calls.make(query) for _ in range(5)))
+    assert transport.calls == 1
+    assert all(r == SubgraphResponse({"data": {"n": 1}}) for r in results)
+    # each request merges into its own copy
+    assert len({id(r.body) for r in results if isinstance(r, SubgraphResponse)}) == 5
     other = StaticHeaders({"authorization": "Bearer b"})
-    await asyncio.gather(
-        executor._post("s", "u", payload, same), executor._post("s", "u", payload, other)
-    )
-    assert client.calls == 3  # another caller's identical query is not shared
-    await asyncio.gather(
-        *(executor._post("s", "u", payload, same, shareable=False) for _ in range(2))
-    )
-    assert client.calls == 5  # mutations never are
-    await client.aclose()
+    await asyncio.gather(calls.make(query), calls.make(Call("s", "u", payload, other, None)))
+    assert transport.calls == 3  # another caller's identical query is not shared
+    mutation = Call("s", "u", payload, same, None, shareable=False)
+    await asyncio.gather(*(calls.make(mutation) for _ in range(2)))
+    assert transport.calls == 5  # mutations never are

@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 
+from gateway.cache.entities import CacheControl
 from gateway.execution.http1 import Http1Transport, head
-from gateway.execution.subgraph_client import SubgraphClient, SubgraphFailure
+from gateway.execution.subgraph_client import SubgraphClient
+from gateway.execution.transport import SubgraphFailure, SubgraphRequest, SubgraphResponse
 
 ANSWER = b'{"data":{"ok":true}}'
 
@@ -230,8 +232,8 @@ async def test_ipv6_subgraphs_get_a_bracketed_host_header() -> None:
     port = server.sockets[0].getsockname()[1]
     client = SubgraphClient()
     try:
-        answer = await client.post("a", f"http://[::1]:{port}/graphql", b"{}", {})
-        assert answer == {"data": {"ok": True}}
+        answer = await client.send(_request(f"http://[::1]:{port}/graphql"))
+        assert answer == SubgraphResponse({"data": {"ok": True}})
         assert f"host: [::1]:{port}\r\n".encode() in seen[0]
     finally:
         await client.aclose()
@@ -262,16 +264,20 @@ async def test_subgraph_client_turns_each_failure_into_its_code(serve) -> None: 
     # a generous default (the machine may be busy); the silent server gets its own short one
     client = SubgraphClient(default_timeout=10.0)
     try:
-        answer = await client.post("a", f"http://127.0.0.1:{ok.port}/graphql", {"query": "{a}"}, {})
-        assert answer == {"data": {"ok": True}, "__rugzak_cache_control": "private, max-age=30"}
+        answer = await client.send(
+            _request(f"http://127.0.0.1:{ok.port}/graphql", body=b'{"query":"{a}"}')
+        )
+        # the header as a typed field, not inside the GraphQL body
+        private = CacheControl(max_age=30, private=True)
+        assert answer == SubgraphResponse({"data": {"ok": True}}, cache_control=private)
         sent = ok.requests[0]
         assert b"content-type: application/json" in sent and b'{"query":"{a}"}' in sent
         failures = [
-            await client.post("a", f"http://127.0.0.1:{error_page.port}/", b"{}", {}),
-            await client.post("a", f"http://127.0.0.1:{not_graphql.port}/", b"{}", {}),
-            await client.post("a", f"http://127.0.0.1:{slow.port}/", b"{}", {}, timeout=0.3),
-            await client.post(
-                "a", f"http://127.0.0.1:{ok.port}/", b"{}", {"authorization": "a\r\nb: c"}
+            await client.send(_request(f"http://127.0.0.1:{error_page.port}/")),
+            await client.send(_request(f"http://127.0.0.1:{not_graphql.port}/")),
+            await client.send(_request(f"http://127.0.0.1:{slow.port}/", timeout=0.3)),
+            await client.send(
+                _request(f"http://127.0.0.1:{ok.port}/", headers={"authorization": "a\r\nb: c"})
             ),
         ]
         assert all(isinstance(f, SubgraphFailure) for f in failures)
@@ -283,3 +289,9 @@ async def test_subgraph_client_turns_each_failure_into_its_code(serve) -> None: 
         assert failures[3].code == "SUBREQUEST_HTTP_ERROR"  # type: ignore[union-attr]
     finally:
         await client.aclose()
+
+
+def _request(
+    url: str, body: bytes = b"{}", headers: dict[str, str] | None = None, timeout: float = 10.0
+) -> SubgraphRequest:
+    return SubgraphRequest("a", url, body, headers or {}, timeout)
