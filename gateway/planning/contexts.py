@@ -31,6 +31,7 @@ from gateway.operation import NField, normalize_selection
 from gateway.planning.fetches import Fetch
 from gateway.planning.internal_fields import internalize
 from gateway.planning.plan import ContextBinding, PathSegment
+from gateway.planning.position import Position
 from gateway.planning.selection import SelectionBuilder
 from gateway.supergraph import Supergraph
 
@@ -118,16 +119,15 @@ def bind_contexts(
                 fields, reps = internalize(
                     nsel.by_type.get(frame.type_name, {}), frame.sel, frame.client
                 )
-                deps |= run.plan_fields(
+                at = Position(
                     frame.fetch,
                     frame.sel,
                     frame.type_name,
-                    fields,
                     frame.path,
                     frame.provided,
                     frame.parent_abstract,
-                    client=frame.client,
                 )
+                deps |= run.plan_fields(at, fields, client=frame.client)
                 types = frozenset({frame.type_name}) if frame.parent_abstract else None
                 binding = ContextBinding(variable, frame.path, types, reps)
             child.context_bindings.append(binding)

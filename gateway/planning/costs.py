@@ -25,7 +25,7 @@ of running on (a pathological supergraph never makes planning explode).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from graphql import SelectionSetNode, print_ast
@@ -41,6 +41,18 @@ if TYPE_CHECKING:
 
 INFEASIBLE = 1 << 40
 MAX_STEPS = 200_000
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where an entity call would start: objects of `type_name` in `graph`'s answer, with what
+    an enclosing @provides gives there and the fields whose @requires the representations at
+    hand already carry (`met`)."""
+
+    type_name: str
+    graph: str
+    provided: SelectionSetNode | None
+    met: frozenset[str] = frozenset()
 
 
 class Costs:
@@ -242,7 +254,8 @@ class Costs:
         for target in run.graph_order:
             if target == graph:
                 continue
-            entry = self.move_to(type_name, f, graph, provided, target, met, enter_only=True)
+            origin = Origin(type_name, graph, provided, met)
+            entry = self.move_to(origin, f, target, enter_only=True)
             if entry < INFEASIBLE:
                 entity_type = self.sg.entity_type(type_name, target)
                 inner = run.child_provided(entity_type, f.name, target, None)
@@ -344,26 +357,30 @@ class Costs:
     ) -> tuple[int, str | None]:
         """The cheapest entity call that answers `f` (cheaper than `below`), and its subgraph."""
         best, target = below, None
+        origin = Origin(type_name, graph, provided, met)
         for h in self.run.graph_order:
-            cost = self.move_to(type_name, f, graph, provided, h, met, best)
+            cost = self.move_to(origin, f, h, best)
             if cost < best:
                 best, target = cost, h
         return (best, target) if target is not None else (INFEASIBLE, None)
 
     def move_to(
         self,
-        type_name: str,
+        origin: Origin,
         f: NField,
-        graph: str,
-        provided: SelectionSetNode | None,
         target: str,
-        met: frozenset[str] = frozenset(),
         below: int = INFEASIBLE,
         enter_only: bool = False,
     ) -> int:
-        """Fetches for answering `f` by an entity call into `target` (INFEASIBLE if that cannot
-        be done, or would not be cheaper than `below`); `enter_only`: the fetches to get there
-        and what `f` requires, without its selection."""
+        """Fetches for answering `f` by an entity call from `origin` into `target` (INFEASIBLE
+        if that cannot be done, or would not be cheaper than `below`); `enter_only`: the fetches
+        to get there and what `f` requires, without its selection."""
+        type_name, graph, provided, met = (
+            origin.type_name,
+            origin.graph,
+            origin.provided,
+            origin.met,
+        )
         run = self.run
         sg = self.sg
         entity_type = sg.entity_type(type_name, target)

@@ -17,6 +17,7 @@ from gateway.operation import NField, NSelection, normalize_selection, same_ever
 from gateway.planning.fetches import Fetch, Fetches
 from gateway.planning.internal_fields import internalize
 from gateway.planning.plan import PathSegment
+from gateway.planning.position import Position
 from gateway.planning.selection import SelectionBuilder
 from gateway.supergraph import Key, Supergraph
 
@@ -48,17 +49,8 @@ class InterfaceObjectRun(Protocol):
         """A key of `target` whose fields `source` resolves itself."""
         ...
 
-    def plan_fields(
-        self,
-        fetch: Fetch,
-        sel: SelectionBuilder,
-        type_name: str,
-        fields: Iterable[NField],
-        path: tuple[PathSegment, ...],
-        provided: SelectionSetNode | None,
-        parent_abstract: bool,
-    ) -> set[int]:
-        """Plan `fields` at `path` in `fetch`; the ids of the fetches that deliver them."""
+    def plan_fields(self, at: Position, fields: Iterable[NField]) -> set[int]:
+        """Plan `fields` at position `at`; the ids of the fetches that deliver them."""
         ...
 
 
@@ -115,7 +107,7 @@ def plan_interface_object(
     interface = nsel.type_name
     sel.field("__typename", "__typename")
     shared, rest, owner = interface_object_split(run, nsel, fetch.graph)
-    used = run.plan_fields(fetch, sel, interface, shared.values(), path, provided, False)
+    used = run.plan_fields(Position(fetch, sel, interface, path, provided), shared.values())
     if rest is None:
         return used
     if owner is None:
@@ -138,15 +130,14 @@ def plan_interface_object(
             client.setdefault(k, f)
     key_fields = next(iter(key_sel.by_type.values()), {})
     internal, reps = internalize(key_fields, sel, client)
-    deps = run.plan_fields(fetch, sel, interface, internal, path, provided, False)
+    deps = run.plan_fields(Position(fetch, sel, interface, path, provided), internal)
     used |= deps
     child = run.fetches.entity(owner, path, fetch, interface, reps, deps)
     child.selection.field("__typename", "__typename")
     child.add_field_keys([(f.response_key,) for fields in rest.values() for f in fields])
     for concrete, fields in rest.items():
         if fields:
-            used |= run.plan_fields(
-                child, child.selection.fragment(concrete), concrete, fields, path, None, True
-            )
+            at = Position(child, child.selection.fragment(concrete), concrete, path, None, True)
+            used |= run.plan_fields(at, fields)
     used.add(child.id)
     return used

@@ -42,11 +42,12 @@ from gateway.operation import (
     normalize_selection,
 )
 from gateway.planning.contexts import ContextFrames, Frame, bind_contexts, contexts_by_type
-from gateway.planning.costs import INFEASIBLE, Costs
+from gateway.planning.costs import INFEASIBLE, Costs, Origin
 from gateway.planning.fetches import Fetch, Fetches, finish
 from gateway.planning.interface_objects import plan_interface_object
 from gateway.planning.internal_fields import internalize, requirements_conflict
 from gateway.planning.plan import PathSegment, QueryPlan, RepField
+from gateway.planning.position import Position
 from gateway.planning.provided import fragment_provided, has_fragments, provided_field
 from gateway.planning.roots import plan_mutation, plan_query
 from gateway.planning.selection import SelectionBuilder
@@ -139,50 +140,39 @@ class PlanRun:
 
     def plan_fields(
         self,
-        fetch: Fetch,
-        sel: SelectionBuilder,
-        type_name: str,
+        at: Position,
         fields: Iterable[NField],
-        path: tuple[PathSegment, ...],
-        provided: SelectionSetNode | None,
-        parent_abstract: bool,
         requires_met: frozenset[str] = frozenset(),
-        path_type: str | None = None,
         client: dict[str, NField] | None = None,
     ) -> set[int]:
-        """Plan `fields` of concrete `type_name` at `path` inside `fetch`; returns the ids of
-        the fetches that deliver them (for @requires dependencies). `requires_met`: fields whose
-        @requires this fetch's representations carry (at the top of an entity fetch).
-        `client`: the client's fields at this position, when `fields` are internal ones (a key
-        or requirement must not take a response key the client uses for another field)."""
+        """Plan `fields` at position `at`; returns the ids of the fetches that deliver them
+        (for @requires dependencies). `requires_met`: fields whose @requires this fetch's
+        representations carry (at the top of an entity fetch). `client`: the client's fields
+        at this position, when `fields` are internal ones (a key or requirement must not take a
+        response key the client uses for another field)."""
         fields = list(fields)
-        contexts = self._contexts.get(path_type or type_name) if self._contexts else None
+        contexts = self._contexts.get(at.path_type or at.type_name) if self._contexts else None
         if contexts:  # fields below may take arguments from these objects
             here = {**(client or {}), **{f.response_key: f for f in fields}}
-            frame = Frame(contexts, fetch, sel, type_name, path, provided, parent_abstract, here)
+            frame = Frame(
+                contexts, at.fetch, at.sel, at.type_name, at.path, at.provided,
+                at.parent_abstract, here,
+            )  # fmt: skip
             self.frames.frames.append(frame)
         try:
-            return self._plan_position(
-                fetch, sel, type_name, fields, path, provided, parent_abstract,
-                requires_met, path_type, client,
-            )  # fmt: skip
+            return self._plan_position(at, fields, requires_met, client)
         finally:
             if contexts:
                 self.frames.frames.pop()
 
     def _plan_position(
         self,
-        fetch: Fetch,
-        sel: SelectionBuilder,
-        type_name: str,
+        at: Position,
         fields: list[NField],
-        path: tuple[PathSegment, ...],
-        provided: SelectionSetNode | None,
-        parent_abstract: bool,
         requires_met: frozenset[str],
-        path_type: str | None,
         client: dict[str, NField] | None,
     ) -> set[int]:
+        fetch, sel, type_name, path, provided = at.fetch, at.sel, at.type_name, at.path, at.provided
         self.costs.step(len(fields))
         used = {fetch.id}
         remote: list[NField] = []
@@ -210,7 +200,7 @@ class PlanRun:
                 entry = sel.field(f.response_key, f.name, f.arguments, shape)
                 if f.selection is not None:
                     # (the concrete type, where `type_name` is the @interfaceObject it is sent as)
-                    cond = frozenset({path_type or type_name}) if parent_abstract else None
+                    cond = frozenset({at.path_type or type_name}) if at.parent_abstract else None
                     seg = PathSegment(f.response_key, cond)
                     known = self.returned_types(type_name, f, fetch.graph)
                     used |= self._plan_selection(
@@ -220,9 +210,7 @@ class PlanRun:
                 remote.append(f)
         if remote:
             here = {**(client or {}), **{f.response_key: f for f in fields}}
-            used |= self._plan_remote(
-                fetch, sel, type_name, remote, path, provided, parent_abstract, here, elsewhere
-            )
+            used |= self._plan_remote(at, remote, here, elsewhere)
         return used
 
     def _plan_selection(
@@ -240,9 +228,8 @@ class PlanRun:
             fields = nsel.by_type.get(nsel.type_name, {})
             if has_fragments(provided):
                 provided = fragment_provided(provided, nsel.type_name, self.applies)
-            return self.plan_fields(
-                fetch, sel, nsel.type_name, fields.values(), path, provided, False
-            )
+            at = Position(fetch, sel, nsel.type_name, path, provided)
+            return self.plan_fields(at, fields.values())
         if fetch.graph in self.sg.interface_objects.get(nsel.type_name, frozenset()):
             return plan_interface_object(self, fetch, sel, nsel, path, provided)
         sel.field("__typename", "__typename")
@@ -253,9 +240,8 @@ class PlanRun:
             if concrete not in known or not any(not f.is_typename for f in fields.values()):
                 continue
             frag_provided = fragment_provided(provided, concrete, self.applies)
-            used |= self.plan_fields(
-                fetch, sel.fragment(concrete), concrete, fields.values(), path, frag_provided, True
-            )
+            at = Position(fetch, sel.fragment(concrete), concrete, path, frag_provided, True)
+            used |= self.plan_fields(at, fields.values())
         return used
 
     def _shape(self, type_name: str, f: NField, graph: str) -> str:
@@ -328,17 +314,14 @@ class PlanRun:
 
     def _plan_remote(
         self,
-        fetch: Fetch,
-        sel: SelectionBuilder,
-        type_name: str,
+        at: Position,
         remote: list[NField],
-        path: tuple[PathSegment, ...],
-        provided: SelectionSetNode | None,
-        parent_abstract: bool,
         client: dict[str, NField],
-        elsewhere: set[str] = frozenset(),  # type: ignore[assignment]
+        elsewhere: set[str],
     ) -> set[int]:
-        """`elsewhere`: response keys that must come from another subgraph than this fetch's."""
+        """`remote` fields at `at` through entity fetches; `elsewhere`: response keys that must
+        come from another subgraph than this fetch's."""
+        fetch, sel, type_name, path, provided = at.fetch, at.sel, at.type_name, at.path, at.provided
         self.costs.step(len(remote) * len(self.graph_order))
         groups: dict[str, list[NField]] = {}
         for f in remote:
@@ -380,16 +363,7 @@ class PlanRun:
                 sel.field("__typename", "__typename")
             try:
                 for part, requirements in self._requirement_groups(entity_type, graph, fields):
-                    reps, deps = self._plan_needed(
-                        fetch,
-                        sel,
-                        type_name,
-                        [key.selection, *requirements],
-                        path,
-                        provided,
-                        parent_abstract,
-                        client,
-                    )
+                    reps, deps = self._plan_needed(at, [key.selection, *requirements], client)
                     child = self.fetches.entity(graph, path, fetch, type_name, reps, deps)
                     part, values_from = bind_contexts(self, child, entity_type, part)
                     child.depends_on |= values_from - {child.id}
@@ -398,17 +372,10 @@ class PlanRun:
                     child.add_field_keys([(f.response_key,) for f in part])
                     fragment = child.selection.fragment(entity_type)
                     met = frozenset(f.name for f in part)
-                    used |= self.plan_fields(
-                        child,
-                        fragment,
-                        entity_type,
-                        part,
-                        path,
-                        None,
-                        parent_abstract,
-                        met,
-                        type_name,
+                    inside = Position(
+                        child, fragment, entity_type, path, None, at.parent_abstract, type_name
                     )
+                    used |= self.plan_fields(inside, part, met)
                     used.add(child.id)
             finally:
                 if hop is not None:
@@ -431,7 +398,7 @@ class PlanRun:
             return candidates[0]
 
         def score(g: str) -> tuple[int, bool, int, bool, int]:
-            cost = self.costs.move_to(type_name, f, source, provided, g)
+            cost = self.costs.move_to(Origin(type_name, source, provided), f, g)
             if cost < INFEASIBLE and g in groups:
                 cost -= 1
             entity_type = self.sg.entity_type(type_name, g)
@@ -537,21 +504,13 @@ class PlanRun:
         return self._selection_local(field_type.name, node.selection_set, graph, child_provided)
 
     def _plan_needed(
-        self,
-        fetch: Fetch,
-        sel: SelectionBuilder,
-        type_name: str,
-        needed: list[SelectionSetNode],
-        path: tuple[PathSegment, ...],
-        provided: SelectionSetNode | None,
-        parent_abstract: bool,
-        client: dict[str, NField],
+        self, at: Position, needed: list[SelectionSetNode], client: dict[str, NField]
     ) -> tuple[tuple[RepField, ...], set[int]]:
         """Key and @requires fields, planned at this position as internal fields."""
-        schema_type = self.sg.schema.get_type(type_name)
+        schema_type = self.sg.schema.get_type(at.type_name)
         nsel = normalize_selection(self.sg.schema, schema_type, needed)  # type: ignore[arg-type]
-        fields, reps = internalize(nsel.by_type[type_name], sel, client)
-        deps = self.plan_fields(
-            fetch, sel, type_name, fields, path, provided, parent_abstract, client=client
-        )
+        fields, reps = internalize(nsel.by_type[at.type_name], at.sel, client)
+        # (the position as it was, without the interface object's path type)
+        here = Position(at.fetch, at.sel, at.type_name, at.path, at.provided, at.parent_abstract)
+        deps = self.plan_fields(here, fields, client=client)
         return reps, deps

@@ -14,6 +14,7 @@ from graphql import GraphQLList, get_nullable_type
 
 from gateway.errors import PlanningError
 from gateway.operation import NField, NSelection
+from gateway.planning.position import Position
 
 if TYPE_CHECKING:
     from gateway.planning.planner import PlanRun
@@ -30,7 +31,7 @@ def plan_query(run: PlanRun, root_type: str, fields: list[NField], kind: str) ->
     for graph, group in groups.items():
         fetch = run.fetches.new(graph, kind, ())
         fetch.field_keys.extend(_failure_paths(group, split))
-        run.plan_fields(fetch, fetch.selection, root_type, group, (), None, False)
+        run.plan_fields(Position(fetch, fetch.selection, root_type, ()), group)
 
 
 def plan_mutation(run: PlanRun, root_type: str, fields: list[NField]) -> None:
@@ -48,7 +49,7 @@ def plan_mutation(run: PlanRun, root_type: str, fields: list[NField]) -> None:
         fetch = run.fetches.new(graph, "mutation", ())
         fetch.depends_on.update(previous)
         fetch.field_keys.extend((f.response_key,) for f in group)
-        run.plan_fields(fetch, fetch.selection, root_type, group, (), None, False)
+        run.plan_fields(Position(fetch, fetch.selection, root_type, ()), group)
         previous = [f.id for f in run.fetches.all[start:]]
 
 
