@@ -5,6 +5,9 @@ often with a traceback: thousands of lines that hide everything else. Instead: o
 goes down (the error's class and the first line of its message), at most one reminder every
 `remind_every` seconds while it stays down, and one line when it answers again.
 
+"Down" is said at the second failure in a row: a single slow call (a timeout on a busy
+machine) followed by an answer is one line ("failed once"), not a down line and a back line.
+
 Callers report each outcome (`failed`, `answered`); the calls are cheap when nothing changes.
 Thread-safe: the registry's store reports from its own thread."""
 
@@ -52,6 +55,7 @@ class OutageLog:
         self.down_since: float | None = None
         self.failures = 0  # while down
         self._reminded = 0.0
+        self._announced = False  # whether "is down" was said for this outage
         self.last_error: str | None = None
 
     @property
@@ -63,10 +67,15 @@ class OutageLog:
         now = self._clock()
         with self._lock:
             self.last_error = message
-            self.failures += 1
-            if self.down_since is None:
-                self.down_since = self._reminded = now
+            if self.down_since is None:  # perhaps a blip: said if the next call fails too
+                self.down_since = now
                 self.failures = 1
+                self._announced = False
+                return
+            self.failures += 1
+            if not self._announced:
+                self._announced = True
+                self._reminded = now
                 self.log.warning("%s is down: %s%s", self.what, message, self.meanwhile)
             elif now - self._reminded >= self.remind_every:
                 self._reminded = now
@@ -85,6 +94,11 @@ class OutageLog:
             if self.down_since is None:
                 return
             seconds = self._clock() - self.down_since
+            if self._announced:
+                self.log.warning("%s is back after %.1f s down", self.what, seconds)
+            else:
+                self.log.warning(
+                    "%s failed once and answered again: %s", self.what, self.last_error
+                )
             self.down_since = None
             self.last_error = None
-            self.log.warning("%s is back after %.1f s down", self.what, seconds)

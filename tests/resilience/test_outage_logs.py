@@ -25,7 +25,7 @@ from tests.servers import listening_socket
 
 OUTAGE = 4.0  # seconds a dependency stays away: many polls, checks and requests
 # lines from the outage logs allowed per dependency over OUTAGE: down, back, and slack for a
-# reminder (REMIND_EVERY is 30 s: none is due)
+# slow call on a busy machine ("failed once"); no reminder is due (REMIND_EVERY is 30 s)
 MAX_LINES = 3
 
 
@@ -76,6 +76,10 @@ def lines(caplog: pytest.LogCaptureFixture, logger: str, *, since: int = 0) -> l
     return [r.getMessage() for r in caplog.records[since:] if r.name == logger]
 
 
+def recovered(line: str) -> bool:
+    return "is back after" in line or "answered again" in line
+
+
 def no_tracebacks(caplog: pytest.LogCaptureFixture) -> None:
     traced = [r.getMessage() for r in caplog.records if r.exc_info or r.exc_text]
     assert not traced, traced[:3]
@@ -109,7 +113,7 @@ def test_redis_down_is_told_once_and_answers_keep_coming(
                 told = lines(caplog, "rugzak.cache", since=before) + lines(
                     caplog, "rugzak.rate_limit", since=before
                 )
-                return sum("is back" in line for line in told) == 2
+                return sum(recovered(line) for line in told) == 2
 
             # the rate limit store tries Redis again 5 s after its last failure
             assert wait_for(both_back, 20, 0.1) is not None, caplog.text[-2000:]
@@ -119,11 +123,14 @@ def test_redis_down_is_told_once_and_answers_keep_coming(
     no_tracebacks(caplog)
     assert down["up"] is False and down["lastError"]
     for logger, what in (("rugzak.cache", "cache redis"), ("rugzak.rate_limit", "rate limit")):
+        # the rate limit store tries Redis only every 5 s: in a 4 s outage it may have failed
+        # once, which is one line ("failed once and answered again") instead of down and back
         told = lines(caplog, logger, since=before)
-        assert 2 <= len(told) <= MAX_LINES, told
-        assert told[0].startswith(what) and " is down: " in told[0], told
-        assert "Error" in told[0] and "\n" not in told[0], told  # the class, one line
-        assert "is back after" in told[-1], told
+        assert 1 <= len(told) <= MAX_LINES, told
+        assert len([line for line in told if " is down: " in line]) <= 1, told
+        assert all(line.startswith(what) and "\n" not in line for line in told), told
+        assert "Error" in told[0], told  # the error's class
+        assert sum(recovered(line) for line in told) == 1, told
     during = [s for s in load.samples if killed <= s.started < back]
     assert during, "requests were sent while Redis was away"
     unanswered = [s.body for s in load.samples if not answered(s)]
@@ -165,9 +172,10 @@ def test_postgres_down_is_told_once_and_answers_keep_coming(
     assert "\n" not in str(down["lastError"])
     told = lines(caplog, "rugzak.registry", since=before)
     assert 2 <= len(told) <= MAX_LINES, told
-    assert told[0].startswith("registry postgresql://") and " is down: " in told[0], told
-    assert "OperationalError: " in told[0] and "\n" not in told[0], told
-    assert "is back after" in told[-1], told
+    (down_line,) = [line for line in told if " is down: " in line]
+    assert down_line.startswith("registry postgresql://"), told
+    assert "OperationalError: " in down_line and "\n" not in down_line, told
+    assert any("is back after" in line for line in told), told
     during = [s for s in load.samples if stopped <= s.started < restarted]
     assert during, "requests were sent while PostgreSQL was away"
     unanswered = [s.body for s in load.samples if not answered(s)]
