@@ -158,8 +158,8 @@ def _typed(action: argparse.Action, text: str) -> Any:
     if callable(action.type):
         try:
             value = action.type(text)
-        except (ValueError, TypeError, argparse.ArgumentTypeError, SystemExit):
-            raise _Wrong(_expected(action)) from None
+        except (ValueError, TypeError, argparse.ArgumentTypeError, SystemExit) as exc:
+            raise _Wrong(_wanted(exc) or _expected(action)) from None
     if action.choices is not None and value not in action.choices:
         raise _Wrong(_expected(action))
     return value
@@ -184,6 +184,16 @@ def _expected(action: argparse.Action) -> str:
     if _takes_pairs(action) and not _takes_json(action):
         return f"{one} or a table"
     return one
+
+
+# the flag's own parse functions refuse with "rugzak: --flag wants WHAT, got VALUE"
+_WANTS = re.compile(r" wants (.+?)(?:, got |: |$)")
+
+
+def _wanted(exc: BaseException) -> str | None:
+    """What the flag's parse function said it wants, if it said so."""
+    found = _WANTS.search(str(exc.code if isinstance(exc, SystemExit) else exc))
+    return found.group(1) if found else None
 
 
 def _show(raw: Any) -> str:

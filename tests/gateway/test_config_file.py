@@ -108,7 +108,7 @@ principal = "20/s"
         f"{path}:4: expose-query-plan: expected true or false, got 'yes'",
         f"{path}:6: unknown key 'suprgraph' (did you mean 'supergraph'?)",
         f"{path}:7: introspection: expected 'all' or 'authenticated' or 'none', got 'some'",
-        f"{path}:8: workers: expected a valid N, got 0",
+        f"{path}:8: workers: expected a positive whole number, got 0",
         f"{path}:9: breaker-slow: expected a string ([NAME=]SECONDS), or a list of them, or a "
         "table, got true",
         f"{path}:10: request-timeout: expected a number, got a list",
