@@ -17,6 +17,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.loopback_http import LOOPBACK
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -81,7 +83,8 @@ def wait_ready(server: Server, probe: str = "/", timeout: float = 30.0) -> None:
         if server.proc.poll() is not None:
             raise RuntimeError(f"{server.name} exited with {server.proc.returncode}")
         try:
-            httpx.get(server.url + probe, timeout=2.0)
+            # closed after the answer: no idle connection of ours counts against the server
+            LOOPBACK.get(server.url + probe, headers={"connection": "close"}, timeout=2.0)
             return
         except httpx.HTTPError as exc:
             last = exc

@@ -92,9 +92,16 @@ def compose(subgraphs: Sequence[Subgraph], timeout: float = 60.0) -> str:
     return proc.stdout.decode()
 
 
-def fetch_sdl(url: str, timeout: float = 10.0, headers: dict[str, str] | None = None) -> str:
-    """A running subgraph's SDL, from `{ _service { sdl } }`."""
-    response = httpx.post(url, json={"query": SERVICE_SDL_QUERY}, headers=headers, timeout=timeout)
+def fetch_sdl(
+    url: str,
+    timeout: float = 10.0,
+    headers: dict[str, str] | None = None,
+    client: httpx.Client | None = None,
+) -> str:
+    """A running subgraph's SDL, from `{ _service { sdl } }` (through `client` if given: tests
+    fetching many keep one, as a new one costs an SSL context)."""
+    post = client.post if client is not None else httpx.post
+    response = post(url, json={"query": SERVICE_SDL_QUERY}, headers=headers, timeout=timeout)
     response.raise_for_status()
     body = response.json()
     try:

@@ -15,8 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
-
+from tests.loopback_http import LOOPBACK
 from tests.servers import ROOT, Server, free_port, start_process
 
 SCRIPT = ROOT / "bench" / "apollo_gateway.mjs"
@@ -31,7 +30,7 @@ class ApolloGateway:
         body: dict[str, Any] = {"query": query}
         if variables is not None:
             body["variables"] = variables
-        response = httpx.post(self.server.url + "/graphql", json=body, timeout=30.0)
+        response = LOOPBACK.post(self.server.url + "/graphql", json=body, timeout=30.0)
         answer = response.json()
         if not isinstance(answer, dict):
             raise AssertionError(f"Apollo Gateway answered {response.status_code}: {answer!r}")

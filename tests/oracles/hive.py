@@ -53,6 +53,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.loopback_http import LOOPBACK
 from tests.servers import ROOT, Server, free_port, start_process
 
 HIVE_PACKAGE_DIR = ROOT / "node_modules" / "@graphql-hive" / "gateway"
@@ -114,7 +115,7 @@ class HiveGateway:
             body["variables"] = dict(variables)
         if operation_name is not None:
             body["operationName"] = operation_name
-        return httpx.post(
+        return LOOPBACK.post(
             self.graphql_url,
             json=body,
             headers={
