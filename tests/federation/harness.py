@@ -13,6 +13,7 @@ per session, with a Hive Gateway over it, and stops everything at the end.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
@@ -20,9 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from tests.federation.fixture_subgraph import load_fixture_dir
+from tests.loopback_http import LOOPBACK
 from tests.oracles.apollo import ApolloGateway, apollo_gateway
 from tests.oracles.hive import HiveGateway, hive_gateway
 from tests.servers import Server, start_python_server
@@ -77,14 +77,14 @@ class FixtureSet:
 
     def request_log(self, subgraph: str) -> list[dict[str, Any]]:
         """What the subgraph received: `[{"query", "variables", "operationName", "headers"}]`."""
-        response = httpx.get(self.subgraphs[subgraph].url + "/__log", timeout=10.0)
+        response = LOOPBACK.get(self.subgraphs[subgraph].url + "/__log", timeout=10.0)
         response.raise_for_status()
         log: list[dict[str, Any]] = response.json()
         return log
 
     def clear_request_logs(self) -> None:
         for server in self.subgraphs.values():
-            httpx.delete(server.url + "/__log", timeout=10.0).raise_for_status()
+            LOOPBACK.delete(server.url + "/__log", timeout=10.0).raise_for_status()
 
 
 @contextmanager
@@ -109,7 +109,9 @@ def running_fixture_set(name: str, workdir: Path) -> Iterator[FixtureSet]:
         if errors:
             raise errors[0]
         subgraphs = [
-            Subgraph(sub, server.url + "/graphql", fetch_sdl(server.url + "/graphql"))
+            Subgraph(
+                sub, server.url + "/graphql", fetch_sdl(server.url + "/graphql", client=LOOPBACK)
+            )
             for sub, server in servers.items()
         ]
         supergraph_sdl = compose(subgraphs)
@@ -137,6 +139,7 @@ class FederationPool:
         self._sets: dict[str, FixtureSet] = {}
         self._hives: dict[str, HiveGateway] = {}
         self._apollos: dict[str, ApolloGateway] = {}
+        self._starting = threading.Lock()
 
     def fixture_set(self, name: str) -> FixtureSet:
         """Running subgraphs + composed supergraph of fixture set `name` (no gateway)."""
@@ -154,13 +157,15 @@ class FederationPool:
         return self._hives[name]
 
     def apollo(self, name: str) -> ApolloGateway:
-        """Apollo Gateway over fixture set `name`: the second opinion (tests/oracles/apollo.py)."""
-        if name not in self._apollos:
-            fixtures = self.fixture_set(name)
-            self._apollos[name] = self._stack.enter_context(
-                apollo_gateway(fixtures.supergraph_path)
-            )
-        return self._apollos[name]
+        """Apollo Gateway over fixture set `name`: the second opinion (tests/oracles/apollo.py).
+        Safe to call from several threads (the generated operations are sent concurrently)."""
+        with self._starting:
+            if name not in self._apollos:
+                fixtures = self.fixture_set(name)
+                self._apollos[name] = self._stack.enter_context(
+                    apollo_gateway(fixtures.supergraph_path)
+                )
+            return self._apollos[name]
 
     def get(self, name: str) -> Federation:
         return Federation(self.fixture_set(name), self.hive(name))
@@ -211,4 +216,4 @@ def ask_rugzak(server: Server, query: str, variables: dict[str, Any] | None = No
     body: dict[str, Any] = {"query": query}
     if variables is not None:
         body["variables"] = variables
-    return httpx.post(server.url + "/graphql", json=body, timeout=30.0).json()
+    return LOOPBACK.post(server.url + "/graphql", json=body, timeout=30.0).json()

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
-from graphql import build_schema
+from graphql import GraphQLSchema, build_schema
 from hypothesis import HealthCheck, given, settings
 from hypothesis_graphql import queries
 
@@ -34,6 +36,7 @@ from tests.servers import Server
 
 DEEP = os.environ.get("RUGZAK_DEEP") == "1"
 GENERATED_PER_SET = 2000 if DEEP else 200
+IN_FLIGHT = 4
 
 
 @pytest.mark.parametrize(
@@ -73,16 +76,8 @@ def test_generated_operations_match(
     supergraph = load_supergraph(federation.fixtures.supergraph_sdl)
     schema = build_schema(supergraph.api_sdl)
 
-    @settings(
-        max_examples=GENERATED_PER_SET,
-        derandomize=not DEEP,
-        deadline=None,
-        database=None,
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(query=queries(schema))
-    def check(query: str) -> None:
-        nonlocal compared, unplannable
+    def compare(query: str) -> str:
+        """'compared', or 'unplannable' where the reference could not plan it; else fails."""
         ours = ask_rugzak(rugzak, query)
         theirs = federation.hive.query(query)
         if reference_could_not_plan(theirs):
@@ -93,8 +88,7 @@ def test_generated_operations_match(
                 e.get("extensions", {}).get("code") == "QUERY_PLANNING_FAILED"
                 for e in ours.get("errors") or ()
             ), (query, ours)
-            unplannable += 1
-            return
+            return "unplannable"
         if comparable(ours) != comparable(theirs) and takes_an_argument_from_a_context(
             supergraph, query
         ):
@@ -110,13 +104,38 @@ def test_generated_operations_match(
                 REFERENCE_DIFFERS.append((fixture_set, "both: " + query))
             else:
                 REFERENCE_DIFFERS.append((fixture_set, query))
-        compared += 1
+        return "compared"
 
-    compared = unplannable = 0
-    check()
+    # each operation is sent as soon as it is drawn, a few in flight at once: drawing (here),
+    # Rugzak, Hive Gateway and the fixture subgraphs are separate processes or threads, so both
+    # cores stay busy; the first failure fails the test
+    with ThreadPoolExecutor(max_workers=IN_FLIGHT) as pool:
+        pending: list[Future[str]] = []
+        draw_operations(schema, lambda query: pending.append(pool.submit(compare, query)))
+        outcomes = [future.result() for future in pending]
+    compared, unplannable = outcomes.count("compared"), outcomes.count("unplannable")
     GENERATED[fixture_set] = [compared, unplannable]
     assert compared >= min(GENERATED_PER_SET, 50) // 2
     assert compared + unplannable >= min(GENERATED_PER_SET, 50)
+
+
+def draw_operations(schema: GraphQLSchema, each: Callable[[str], object]) -> None:
+    """Calls `each` on `GENERATED_PER_SET` operations from hypothesis-graphql (the same ones on
+    every run unless DEEP). `each` only starts the comparison (see above), so a failure is
+    reported with its operation as drawn: hypothesis does not shrink it."""
+
+    @settings(
+        max_examples=GENERATED_PER_SET,
+        derandomize=not DEEP,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(query=queries(schema))
+    def draw(query: str) -> None:
+        each(query)
+
+    draw()
 
 
 def reference_could_not_plan(body: dict[str, Any]) -> bool:
