@@ -119,7 +119,6 @@ class Collector:
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._thresholds: tuple[int, int, int] | None = None
-        self._frozen_after_full = 0
         self._last_full = 0.0
 
     def start(self) -> None:
@@ -132,7 +131,6 @@ class Collector:
             gc.collect()
             gc.freeze()
             gc.set_threshold(young, middle, _NEVER)
-            self._frozen_after_full = gc.get_freeze_count()
         self._last_full = time.monotonic()
         self._task = asyncio.ensure_future(self._run())
 
@@ -180,13 +178,12 @@ class Collector:
         if full:
             passes.full += 1
             passes.collected_full += found
-            self._frozen_after_full = gc.get_freeze_count()
             self._last_full = time.monotonic()
             log.info(
                 "full garbage collection: %d objects freed in %.0f ms, %d kept",
                 found,
                 took * 1000,
-                self._frozen_after_full,
+                gc.get_freeze_count(),
             )
         else:
             passes.young += 1
