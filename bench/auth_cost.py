@@ -29,7 +29,7 @@ from auth.verifier import TokenVerifier, TrustedIssuer
 from gateway.execution.executor import Executor
 from gateway.execution.subgraph_client import SubgraphClient
 from gateway.request import RequestHandler
-from gateway.supergraph import load_supergraph
+from gateway.schema.supergraph import load_supergraph
 from tests.e2e.stack import ANN, PROFILE_QUERY, SUPERGRAPH
 
 RULES = {"policy", "requiresScopes", "authenticated"}

@@ -40,7 +40,7 @@ import httpx
 
 from auth.dev_issuer import DevIssuer
 from auth.gateway_keys import GatewayKeys
-from gateway.supergraph import load_supergraph
+from gateway.schema.supergraph import load_supergraph
 from tests.e2e.stack import ANN, PROFILE_QUERY, SUBGRAPHS, SUPERGRAPH, auth_env, start_gateway
 from tests.redis_server import redis_server
 from tests.servers import ROOT, start_uvicorn

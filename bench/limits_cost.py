@@ -26,7 +26,7 @@ from gateway.execution.executor import Executor
 from gateway.execution.subgraph_client import SubgraphClient
 from gateway.limits import LimitSettings
 from gateway.request import GraphQLResponse, RequestHandler
-from gateway.supergraph import load_supergraph
+from gateway.schema.supergraph import load_supergraph
 from tests.e2e.stack import PROFILE_QUERY, SUPERGRAPH
 from tests.security import attacks as hostile
 

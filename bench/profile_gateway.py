@@ -70,8 +70,8 @@ async def _one(app: Any, scenario: _Scenario, index: int) -> Any:
 
 async def _in_process(scenario: _Scenario, requests: int, top: int) -> None:
     from auth.verifier import verifier_from_env
-    from gateway.app import GatewayApp
     from gateway.config import GatewayConfig
+    from gateway.http.app import GatewayApp
     from gateway.limits.settings import LimitSettings
 
     verifier = verifier_from_env({**os.environ, **scenario.env})

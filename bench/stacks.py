@@ -93,7 +93,7 @@ def profile_stack(workdir: Path, cpu: str, auth_env: dict[str, str]) -> Iterator
         for name in REFERENCE_SUBGRAPHS:
             sock = listening_socket()
             port, fd = sock.getsockname()[1], sock.fileno()
-            argv = [sys.executable, "-m", "gateway.serving", f"subgraphs.{name}.app:app",
+            argv = [sys.executable, "-m", "gateway.http.serving", f"subgraphs.{name}.app:app",
                     "--fd", str(fd)]  # fmt: skip
             try:
                 server = start_server(name, pinned(argv, cpu), f"http://127.0.0.1:{port}",

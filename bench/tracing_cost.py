@@ -96,8 +96,8 @@ async def _measure(
     supergraph: Path, env: dict[str, str], query: str, tokens: list[str], args: Any
 ) -> dict[str, list[tuple[float, float]]]:
     from auth.verifier import verifier_from_env
-    from gateway.app import GatewayApp
     from gateway.config import GatewayConfig
+    from gateway.http.app import GatewayApp
     from gateway.limits.settings import LimitSettings
 
     verifier = verifier_from_env({**os.environ, **env})

@@ -36,7 +36,7 @@ from gateway.policies import (
     Verdict,
     verdict,
 )
-from gateway.supergraph import AccessRule, Supergraph
+from gateway.schema.supergraph import AccessRule, Supergraph
 
 
 @dataclass(frozen=True, slots=True)

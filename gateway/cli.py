@@ -10,8 +10,9 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gateway import config_file, edge, env_options, observe_options
+from gateway import config_file, env_options, observe_options
 from gateway.errors import GatewayError
+from gateway.http import edge
 
 if TYPE_CHECKING:
     from gateway.audit.settings import AccessLogSettings
@@ -241,8 +242,8 @@ def gateway_config(args: argparse.Namespace) -> GatewayConfig:
 
 def _serve(args: argparse.Namespace) -> int:
     from auth.verifier import verifier_from_env
-    from gateway.app import create_app
-    from gateway.serving import serve
+    from gateway.http.app import create_app
+    from gateway.http.serving import serve
     from gateway.telemetry import configure_logging
 
     configure_logging(args.log_level, observe_options.log_format(args))
@@ -373,7 +374,7 @@ def _access_log(args: argparse.Namespace) -> AccessLogSettings | None:
 
 def _reload_interval(given: float | None, source: str) -> float:
     if given is None:
-        from gateway.supergraph import is_url_source
+        from gateway.schema.supergraph import is_url_source
 
         return 10.0 if is_url_source(source) else 1.0
     if given < 0:
@@ -387,7 +388,7 @@ def _plan(args: argparse.Namespace) -> int:
     from gateway.operation import normalize, select_operation
     from gateway.planning import Planner
     from gateway.planning.render import render_plan
-    from gateway.supergraph import load_supergraph, read_supergraph_source
+    from gateway.schema.supergraph import load_supergraph, read_supergraph_source
 
     try:
         supergraph = load_supergraph(read_supergraph_source(args.supergraph))

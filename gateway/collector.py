@@ -24,7 +24,7 @@ So, from the start of serving:
   filled, each freeing little);
 - each pass waits for a moment without requests in flight (at most a second), new
   anonymous requests held back meanwhile (gateway/limits/priority.py), and none runs while a
-  supergraph loads (gateway/swapping.py freezes what a load built).
+  supergraph loads (gateway/schema/swapping.py freezes what a load built).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ from prometheus_client.registry import Collector as PrometheusCollector
 
 log = logging.getLogger("rugzak.app")
 
-# taken by every pass and by a supergraph load's freeze (gateway/swapping.py)
+# taken by every pass and by a supergraph load's freeze (gateway/schema/swapping.py)
 LOCK = threading.Lock()
 # Python's full passes: beyond any count of young passes
 _NEVER = 1 << 30

@@ -103,7 +103,7 @@ class GatewayConfig:
     priority: PrioritySettings = field(default_factory=PrioritySettings)
     # when the cyclic garbage collector runs (gateway/collector.py)
     collector: CollectorSettings = field(default_factory=CollectorSettings)
-    # proxies (addresses, CIDRs) whose X-Forwarded-For names the caller (gateway/client_ip.py)
+    # proxies (addresses, CIDRs) whose X-Forwarded-For names the caller (gateway/http/client_ip.py)
     trusted_proxies: tuple[str, ...] = ()
     # who may query __schema and __type: "all", "authenticated" callers, or "none"
     introspection: str = "authenticated"

@@ -74,7 +74,7 @@ def _start_subgraph(name: str, env: dict[str, str]) -> tuple[subprocess.Popen[by
     sock = _listening_socket()
     port = sock.getsockname()[1]
     argv = [
-        sys.executable, "-m", "gateway.serving", f"subgraphs.{name}.app:app",
+        sys.executable, "-m", "gateway.http.serving", f"subgraphs.{name}.app:app",
         "--fd", str(sock.fileno()),
     ]  # fmt: skip
     try:
@@ -210,7 +210,7 @@ def _demo_settings(args: argparse.Namespace, state: Path, supergraph: Path) -> N
 def run_demo(args: argparse.Namespace) -> int:
     from gateway import observe_options
     from gateway.cli import gateway_config
-    from gateway.serving import bind_listener
+    from gateway.http.serving import bind_listener
     from gateway.telemetry import configure_logging
 
     configure_logging(args.log_level, observe_options.log_format(args))
@@ -270,9 +270,9 @@ def _serve(
     base: str,
     state: Path,
 ) -> int:
-    from gateway import edge
-    from gateway.app import create_app
-    from gateway.serving import serve
+    from gateway.http import edge
+    from gateway.http.app import create_app
+    from gateway.http.serving import serve
 
     verifier = TokenVerifier(
         [TrustedIssuer(issuer.issuer, issuer.audience, f"{base}/.well-known/jwks.json")]

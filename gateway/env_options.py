@@ -1,7 +1,7 @@
 """Options of `rugzak serve` for the settings that were environment variables only: the single
 trusted issuer, token checks, the data directory and GraphiQL's assets.
 
-They are read where they are used (auth/config.py, the stores, gateway/graphiql.py), from the
+They are read where they are used (auth/config.py, the stores, gateway/http/graphiql.py), from the
 environment, possibly in processes the gateway starts (the registry's composition worker). So
 an option given here is put into this process's environment before anything is built: the
 flag wins over the variable, and a config file's key (gateway/config_file.py) gives way to it.

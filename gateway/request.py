@@ -42,7 +42,7 @@ from gateway.errors import (
 from gateway.execution.credentials import StaticHeaders, SubgraphHeaders
 from gateway.execution.executor import ExecutionState, Executor
 from gateway.execution.shaping import ShapeKey, ShapeProgram, ShapePrograms, Shaper
-from gateway.http_caching import NO_STORE, cache_control, reads_guarded
+from gateway.http.caching import NO_STORE, cache_control, reads_guarded
 from gateway.limits import LimitSettings, OperationLimits, priority
 from gateway.limits.admission import Admission, Document, Refused, admission_thread
 from gateway.limits.priority import Pauser
@@ -68,7 +68,7 @@ from gateway.ownership.guard import Ownership, OwnershipGuard
 from gateway.planning import Planner, QueryPlan
 from gateway.planning.render import plan_json
 from gateway.policies import PolicyRegistry
-from gateway.supergraph import Supergraph
+from gateway.schema.supergraph import Supergraph
 from gateway.telemetry import variable_error
 
 log = logging.getLogger("rugzak.request")
@@ -85,9 +85,9 @@ class GraphQLResponse:
     # registered as a persisted query)
     admitted: bool = False
     # it never ran: the document did not parse or validate, or its variables did not coerce
-    # (the HTTP status then depends on the response's media type: gateway/media_types.py)
+    # (the HTTP status then depends on the response's media type: gateway/http/media_types.py)
     request_error: bool = False
-    # the answer's own Cache-Control (gateway/http_caching.py)
+    # the answer's own Cache-Control (gateway/http/caching.py)
     cache_control: str = NO_STORE
 
 

@@ -129,8 +129,8 @@ def start_python_server(
 
 
 def start_uvicorn(app: str, name: str, env: Mapping[str, str] | None = None) -> Server:
-    """An ASGI app (`module:attr`) on uvicorn, through gateway.serving (TCP_NODELAY kept)."""
-    return start_python_server(["-m", "gateway.serving", app], name, env)
+    """An ASGI app (`module:attr`) on uvicorn, through gateway.http.serving (TCP_NODELAY kept)."""
+    return start_python_server(["-m", "gateway.http.serving", app], name, env)
 
 
 def start_process(

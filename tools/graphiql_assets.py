@@ -1,5 +1,6 @@
-"""`make run`'s GraphiQL: only the npm packages whose files the gateway serves (gateway/graphiql.py:
-graphiql's UMD build, react and react-dom), not the 983 packages of the test oracles.
+"""`make run`'s GraphiQL: only the npm packages whose files the gateway serves
+(gateway/http/graphiql.py: graphiql's UMD build, react and react-dom), not the 983 packages of the
+test oracles.
 
 Each comes at the version and integrity package-lock.json pins (one list of pins for the tests
 and the demo), fetched with `npm pack` (npm's own cache and registry settings), checked against
@@ -22,7 +23,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-from gateway.graphiql import ASSETS
+from gateway.http.graphiql import ASSETS
 
 ROOT = Path(__file__).resolve().parents[1]
 MARKER = ".rugzak-integrity"  # the integrity of the tarball a folder was unpacked from

@@ -35,14 +35,14 @@ from auth.principal import Principal
 from gateway.cache.status import CacheStatus
 from gateway.cache.store import CacheStore
 from gateway.metrics import Metrics
-from gateway.supergraph import Supergraph
+from gateway.schema.supergraph import Supergraph
 
 log = logging.getLogger("rugzak.cache")
 
 PREFIX = "rugzak:e:"
 VERSION_PREFIX = "rugzak:v:"
 SEQUENCE_KEY = "rugzak:v:__sequence__"  # bumped by every invalidation
-MAX_HINTS = 10_000  # fetch selections whose latest Cache-Control is kept (gateway/http_caching)
+MAX_HINTS = 10_000  # fetch selections whose latest Cache-Control is kept (gateway/http/caching)
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,7 +29,7 @@ from auth.invalidation_keys import InvalidationKeys
 from auth.principal import Principal
 from gateway.cache.entities import INVALIDATE_SCOPE, EntityCache, invalidation_tags
 from gateway.errors import RequestError, graphql_error
-from gateway.supergraph import Supergraph
+from gateway.schema.supergraph import Supergraph
 
 log = logging.getLogger("rugzak.app")
 

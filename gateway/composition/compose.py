@@ -50,7 +50,7 @@ def compose(subgraphs: Sequence[SubgraphSource]) -> str:
 
 def _check_loads(sdl: str) -> None:
     from gateway.errors import SupergraphError
-    from gateway.supergraph import load_supergraph
+    from gateway.schema.supergraph import load_supergraph
 
     try:
         problems = [e for e in validate_schema(load_supergraph(sdl).schema) if relevant(e)]

@@ -1,6 +1,6 @@
 """The entity cache (gateway/cache/entities.py) as a layer around subgraph calls: what it knows is
 answered before a call, what a call answered is stored after it, and every call's Cache-Control
-is noted, for the answer's own (gateway/http_caching.py) and for later hits.
+is noted, for the answer's own (gateway/http/caching.py) and for later hits.
 
 Without an entity cache, or for a request without a principal (mutations), calls go straight
 through."""

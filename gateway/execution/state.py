@@ -29,5 +29,5 @@ class ExecutionState:
     # when the request must be answered (event loop time); set when execution starts if None
     deadline: float | None = None
     # per fetch, the Cache-Control its subgraph gave (None: none), for the answer's own
-    # Cache-Control (gateway/http_caching.py)
+    # Cache-Control (gateway/http/caching.py)
     cache_hints: list[CacheControl | None] = field(default_factory=list)

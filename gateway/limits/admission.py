@@ -50,7 +50,7 @@ from gateway.limits.settings import LimitSettings, OperationLimits
 from gateway.limits.shape import Shape, check, check_size, measure, token_count
 from gateway.operation import condition_variables
 from gateway.operation_cache import OperationCaches, Weighed, document_weight
-from gateway.supergraph import Supergraph
+from gateway.schema.supergraph import Supergraph
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,7 +38,7 @@ from graphql import (
     parse,
 )
 
-from gateway.link_names import directives
+from gateway.schema.link_names import directives
 
 log = logging.getLogger("rugzak.ownership")
 

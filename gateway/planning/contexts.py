@@ -33,7 +33,7 @@ from gateway.planning.internal_fields import internalize
 from gateway.planning.plan import ContextBinding, PathSegment
 from gateway.planning.position import Position
 from gateway.planning.selection import SelectionBuilder
-from gateway.supergraph import Supergraph
+from gateway.schema.supergraph import Supergraph
 
 if TYPE_CHECKING:
     from gateway.planning.planner import PlanRun

@@ -34,7 +34,7 @@ from gateway.errors import PlanningError
 from gateway.operation import INTROSPECTION_FIELDS, NField, NSelection
 from gateway.planning.interface_objects import interface_object_split
 from gateway.planning.provided import fragment_provided, has_fragments
-from gateway.supergraph import Key
+from gateway.schema.supergraph import Key
 
 if TYPE_CHECKING:
     from gateway.planning.planner import PlanRun

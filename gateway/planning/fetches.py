@@ -17,7 +17,7 @@ from gateway.planning.plan import (
     RepSelection,
 )
 from gateway.planning.selection import SelectionBuilder
-from gateway.supergraph import Supergraph
+from gateway.schema.supergraph import Supergraph
 
 
 @dataclass(slots=True)

@@ -19,7 +19,7 @@ from gateway.planning.internal_fields import internalize
 from gateway.planning.plan import PathSegment
 from gateway.planning.position import Position
 from gateway.planning.selection import SelectionBuilder
-from gateway.supergraph import Key, Supergraph
+from gateway.schema.supergraph import Key, Supergraph
 
 
 class InterfaceObjectRun(Protocol):

@@ -52,7 +52,7 @@ from gateway.planning.provided import fragment_provided, has_fragments, provided
 from gateway.planning.roots import plan_mutation, plan_query
 from gateway.planning.selection import SelectionBuilder
 from gateway.planning.waves import align_waves
-from gateway.supergraph import Key, Supergraph
+from gateway.schema.supergraph import Key, Supergraph
 
 
 class Planner:

@@ -32,7 +32,7 @@ from graphql import (
     is_required_input_field,
 )
 
-from gateway.supergraph import AccessRule, Supergraph
+from gateway.schema.supergraph import AccessRule, Supergraph
 
 _WITH_ARGS = (GraphQLObjectType, GraphQLInterfaceType)
 

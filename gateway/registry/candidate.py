@@ -15,7 +15,7 @@ from gateway.composition import CompositionError, CompositionFailed, SubgraphSou
 from gateway.errors import SupergraphError
 from gateway.registry.breaking import SchemaChange, breaking_changes, dangerous_changes
 from gateway.registry.ownership import ownership_violations
-from gateway.supergraph import load_supergraph
+from gateway.schema.supergraph import load_supergraph
 
 
 @dataclass(frozen=True, slots=True)

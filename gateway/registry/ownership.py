@@ -34,7 +34,7 @@ from graphql import FieldNode
 
 from gateway.composition import CompositionError
 from gateway.registry.errors import RegistryRefusal
-from gateway.supergraph import Supergraph
+from gateway.schema.supergraph import Supergraph
 
 if TYPE_CHECKING:  # the composition worker imports the rule, and needs no token machinery
     from auth.principal import Principal

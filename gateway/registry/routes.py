@@ -33,8 +33,8 @@ from starlette.routing import Route
 
 from auth.errors import AuthenticationError
 from auth.principal import Principal
-from gateway.admin import on_admin_listener
 from gateway.errors import RequestError
+from gateway.http.admin import on_admin_listener
 from gateway.registry.errors import RegistryRefusal
 from gateway.registry.ownership import check_may_read
 from gateway.registry.service import Registry

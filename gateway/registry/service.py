@@ -61,7 +61,7 @@ from gateway.registry.store import (
 )
 from gateway.registry.url_policy import UrlNotAllowed, UrlPattern, parse_patterns
 from gateway.registry.worker import CompositionLimitExceeded, CompositionWorker, WorkerLimits
-from gateway.supergraph import Supergraph
+from gateway.schema.supergraph import Supergraph
 
 log = logging.getLogger("rugzak.registry")
 

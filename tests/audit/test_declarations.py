@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from gateway.composition import CompositionFailed, SubgraphSource, compose
-from gateway.supergraph import load_supergraph
+from gateway.schema.supergraph import load_supergraph
 from tests.e2e.stack import SUPERGRAPH
 
 LINK = """extend schema

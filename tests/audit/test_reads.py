@@ -12,7 +12,7 @@ from gateway.audit.reads import AuditPlan, AuditPlanner, SubjectRead, drop_subje
 from gateway.errors import UNAUTHORIZED
 from gateway.operation import NOperation, normalize, select_operation
 from gateway.ownership.guard import SUBJECT_KEY
-from gateway.supergraph import Supergraph, load_supergraph
+from gateway.schema.supergraph import Supergraph, load_supergraph
 from tests.audit.entries import ANN, BRAM
 from tests.e2e.stack import SUPERGRAPH
 

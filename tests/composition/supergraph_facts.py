@@ -26,8 +26,8 @@ from graphql import (
 )
 
 from gateway.composition.field_sets import normalize_field_set
-from gateway.link_names import directives, link_names
-from gateway.supergraph import load_supergraph
+from gateway.schema.link_names import directives, link_names
+from gateway.schema.supergraph import load_supergraph
 
 _KINDS = {
     ObjectTypeDefinitionNode: "object",

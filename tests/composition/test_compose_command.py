@@ -8,7 +8,7 @@ import pytest
 
 from gateway.cli import main
 from gateway.composition import SubgraphSource, compose
-from gateway.supergraph import load_supergraph
+from gateway.schema.supergraph import load_supergraph
 from tests.composition.supergraph_facts import differences, facts
 from tests.servers import start_python_server
 

@@ -10,7 +10,7 @@ import pytest
 from graphql import graphql_sync, print_schema
 
 from gateway.composition import CompositionFailed, SubgraphSource, compose
-from gateway.supergraph import load_supergraph
+from gateway.schema.supergraph import load_supergraph
 from tests.composition.subgraph_sets import VALID_SETS, load_set
 
 HEADER = """

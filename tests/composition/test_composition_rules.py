@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from gateway.composition import CompositionFailed, SubgraphSource, compose
-from gateway.supergraph import load_supergraph
+from gateway.schema.supergraph import load_supergraph
 from tests.composition.supergraph_facts import differences, facts
 
 STANDARD = """

@@ -7,7 +7,7 @@ from __future__ import annotations
 from graphql import print_ast
 
 from gateway.composition import compose
-from gateway.supergraph import load_supergraph
+from gateway.schema.supergraph import load_supergraph
 from tests.composition.subgraph_sets import VALID_SETS, load_set
 
 

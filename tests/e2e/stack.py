@@ -26,7 +26,7 @@ from auth.gateway_keys import GatewayKeys
 from auth.invalidation_keys import KEY_ENV, MASTER_ENV, derive_key
 from auth.principal import ANONYMOUS, Principal
 from auth.subgraph_tokens import ALL_CLAIMS, SubgraphTokenMinter
-from gateway.app import GATEWAY_JWKS_PATH
+from gateway.http.app import GATEWAY_JWKS_PATH
 from subgraphs.common.gateway_guard import JWKS_ENV
 from subgraphs.common.invalidation import GATEWAY_URL_ENV
 from tests.servers import ROOT, Server, listening_socket, start_python_server, start_uvicorn

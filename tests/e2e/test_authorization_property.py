@@ -33,7 +33,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import queries
 
-from gateway.supergraph import load_supergraph
+from gateway.schema.supergraph import load_supergraph
 from tests.e2e.callers import CALLERS, Caller, Rule, read_rules
 from tests.e2e.stack import ANN, BRAM, SUPERGRAPH, Stack
 

@@ -18,8 +18,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from gateway.explorer import EXPLORER_HTML
-from gateway.graphiql import ASSETS, DEFAULT_QUERY, graphiql_html, graphiql_routes
+from gateway.http.explorer import EXPLORER_HTML
+from gateway.http.graphiql import ASSETS, DEFAULT_QUERY, graphiql_html, graphiql_routes
 from tests.e2e.stack import ANN, Stack, start_gateway
 from tests.servers import ROOT, Server, start_uvicorn
 
@@ -47,10 +47,11 @@ OUTSIDE_THE_ALLOW_LIST = [
     "/graphql/assets//etc/passwd",
 ]
 
-# The lead wires graphiql_routes()/graphiql_html() into gateway/app.py; until then the tests against
-# the real gateway are skipped (they run, and must pass, as soon as app.py uses the module).
-WIRED = "graphiql_html" in (ROOT / "gateway" / "app.py").read_text(encoding="utf-8")
-needs_wiring = pytest.mark.skipif(not WIRED, reason="gateway/app.py does not serve GraphiQL yet")
+# The lead wires graphiql_routes()/graphiql_html() into gateway/http/app.py; until then the tests
+# against the real gateway are skipped (they run, and must pass, as soon as app.py uses the module).
+APP = ROOT / "gateway" / "http" / "app.py"
+WIRED = "graphiql_html" in APP.read_text(encoding="utf-8")
+needs_wiring = pytest.mark.skipif(not WIRED, reason="gateway/http/app.py does not serve GraphiQL")
 
 
 # A stand-in for the gateway's wiring, served by uvicorn from this module (tests.servers).

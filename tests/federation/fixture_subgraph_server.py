@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from gateway.serving import serve
+from gateway.http.serving import serve
 from tests.federation.fixture_subgraph import FixtureSubgraph
 
 

@@ -23,7 +23,7 @@ from graphql import (
 )
 
 from gateway.operation import arguments_text
-from gateway.supergraph import Supergraph
+from gateway.schema.supergraph import Supergraph
 
 
 def one_field_needed_with_two_argument_sets(sg: Supergraph, query: str) -> bool:

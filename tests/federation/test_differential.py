@@ -19,7 +19,7 @@ from graphql import GraphQLSchema, build_schema
 from hypothesis import HealthCheck, given, settings
 from hypothesis_graphql import queries
 
-from gateway.supergraph import load_supergraph
+from gateway.schema.supergraph import load_supergraph
 from tests.federation.harness import (
     FederationPool,
     ask_rugzak,

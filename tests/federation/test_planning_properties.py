@@ -32,7 +32,7 @@ from hypothesis_graphql import nodes, queries
 from gateway.errors import GatewayError
 from gateway.operation import normalize, select_operation
 from gateway.planning import Planner
-from gateway.supergraph import Supergraph, load_supergraph
+from gateway.schema.supergraph import Supergraph, load_supergraph
 from tests.composition import reference_composer
 from tests.composition.subgraph_sets import VALID_SETS, load_set
 from tests.federation.fixture_subgraph import FixtureSubgraph

@@ -13,7 +13,7 @@ import gateway.limits.admission as admission
 from gateway.execution.executor import Executor
 from gateway.execution.subgraph_client import SubgraphClient
 from gateway.request import RequestHandler
-from gateway.supergraph import load_supergraph
+from gateway.schema.supergraph import load_supergraph
 from tests.e2e.stack import SUPERGRAPH
 
 SG = load_supergraph(SUPERGRAPH.read_text())

@@ -14,7 +14,7 @@ from gateway.execution.shaping import Shaper, compile_shape
 from gateway.operation import normalize, select_operation
 from gateway.planning import Planner, QueryPlan
 from gateway.policies import PolicyRegistry
-from gateway.supergraph import Supergraph, load_supergraph
+from gateway.schema.supergraph import Supergraph, load_supergraph
 
 SG = load_supergraph((Path(__file__).parent / "supergraph_auth.graphql").read_text())
 POLICIES = PolicyRegistry({"strong-auth": lambda r: r.principal.claims.get("acr") == "high"})

@@ -20,7 +20,7 @@ from gateway.lru import LRU
 from gateway.operation_cache import CacheLimits, OperationCaches
 from gateway.persisted_queries import PersistedLimits, PersistedQueries, text_bytes
 from gateway.request import RequestHandler, _introspection_weight
-from gateway.supergraph import load_supergraph
+from gateway.schema.supergraph import load_supergraph
 from tests.e2e.stack import SUPERGRAPH
 
 SG = load_supergraph(SUPERGRAPH.read_text())

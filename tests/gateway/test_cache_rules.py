@@ -26,7 +26,7 @@ from gateway.execution.transport import (
     SubgraphResponse,
     SubgraphTimeouts,
 )
-from gateway.supergraph import load_supergraph
+from gateway.schema.supergraph import load_supergraph
 
 SG = load_supergraph((Path(__file__).resolve().parents[2] / "schema.graphql").read_text())
 ANN = Principal(subject="ann", insz="85671012385", issuer="idp", token="a")

@@ -19,7 +19,9 @@ MAX_PARAMETERS = 6
 
 # "module:qualified.name" -> why it may take more than six
 LONG_SIGNATURES = {
-    "gateway/serving.py:serve": "starts the server once; every option but the app is a keyword",
+    "gateway/http/serving.py:serve": (
+        "starts the server once; every option but the app is a keyword"
+    ),
     "gateway/readiness.py:Readiness.__init__": "built once at start-up, not per request",
     "gateway/registry/service.py:Registry.__init__": "the registry service, built once at start",
     "gateway/registry/store.py:RegistryStore.commit": "a registry write (admin API, CLI)",

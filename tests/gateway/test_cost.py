@@ -12,7 +12,7 @@ from graphql import parse, validate
 from gateway.limits.cost import SLICING_ARGUMENT_REQUIRED, CostModel, cost_names
 from gateway.limits.refusal import LimitExceeded
 from gateway.operation import select_operation
-from gateway.supergraph import load_supergraph
+from gateway.schema.supergraph import load_supergraph
 
 HERE = Path(__file__).parent
 COST_SDL = (HERE / "supergraph_cost.graphql").read_text()

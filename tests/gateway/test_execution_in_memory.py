@@ -26,7 +26,7 @@ from gateway.execution.memory_transport import InMemoryTransport, Subgraph
 from gateway.execution.shaping import Shaper, compile_shape
 from gateway.operation import normalize, select_operation
 from gateway.planning import Planner
-from gateway.supergraph import Supergraph, load_supergraph
+from gateway.schema.supergraph import Supergraph, load_supergraph
 from tests.federation.fixture_subgraph import FixtureSubgraph, load_fixture_dir
 from tests.federation.harness import FIXTURES_DIR, comparable, hand_written_operations
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gateway.cache.entities import CacheControl
-from gateway.http_caching import cache_control, etag, matches, with_credentials
+from gateway.http.caching import cache_control, etag, matches, with_credentials
 
 PUBLIC_60 = CacheControl(max_age=60)
 PUBLIC_300 = CacheControl(max_age=300)

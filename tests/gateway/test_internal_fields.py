@@ -27,7 +27,7 @@ from gateway.planning.internal_fields import (
 )
 from gateway.planning.plan import RepField
 from gateway.planning.selection import SelectionBuilder
-from gateway.supergraph import Supergraph, load_supergraph
+from gateway.schema.supergraph import Supergraph, load_supergraph
 
 FIXTURE = Path(__file__).parent.parent / "federation" / "fixtures" / "requires"
 

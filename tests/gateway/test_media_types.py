@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.media_types import GRAPHQL_RESPONSE, JSON, negotiate, request_error_status
+from gateway.http.media_types import GRAPHQL_RESPONSE, JSON, negotiate, request_error_status
 
 
 @pytest.mark.parametrize(

@@ -27,7 +27,7 @@ from gateway.operation_cache import (
 )
 from gateway.planning import Planner
 from gateway.request import Prepared, RequestHandler
-from gateway.supergraph import Supergraph, load_supergraph
+from gateway.schema.supergraph import Supergraph, load_supergraph
 
 ROOT = Path(__file__).resolve().parents[2]
 SG = load_supergraph((ROOT / "schema.graphql").read_text())

@@ -18,7 +18,7 @@ from gateway.execution.shaping import Shaper, compile_shape
 from gateway.operation import normalize, select_operation
 from gateway.ownership.guard import SUBJECT_KEY, Ownership
 from gateway.planning import Planner, QueryPlan
-from gateway.supergraph import load_supergraph
+from gateway.schema.supergraph import load_supergraph
 
 SG = load_supergraph((Path(__file__).parent / "supergraph_ownership.graphql").read_text())
 ANN = "85671012385"

@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from gateway.app import GatewayApp
 from gateway.config import GatewayConfig
 from gateway.errors import SupergraphError
 from gateway.execution.executor import Executor
 from gateway.execution.subgraph_client import SubgraphClient
+from gateway.http.app import GatewayApp
 from gateway.operation_cache import OperationCaches, SentOperation
 from gateway.request import RequestHandler
-from gateway.supergraph import load_supergraph
+from gateway.schema.supergraph import load_supergraph
 
 SDL = (Path(__file__).parent / "supergraph_reviews.graphql").read_text()
 ANSWERED = [

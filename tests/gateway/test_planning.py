@@ -16,7 +16,7 @@ from gateway.operation import normalize, select_operation
 from gateway.planning import Planner, QueryPlan
 from gateway.planning.render import render_plan
 from gateway.request import active_override_labels
-from gateway.supergraph import Supergraph, load_supergraph
+from gateway.schema.supergraph import Supergraph, load_supergraph
 
 SDL = (Path(__file__).parent / "supergraph_reviews.graphql").read_text()
 

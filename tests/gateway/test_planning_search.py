@@ -12,7 +12,7 @@ from graphql import parse, validate
 from gateway.errors import PlanningError
 from gateway.operation import normalize, select_operation
 from gateway.planning import Planner, QueryPlan, costs
-from gateway.supergraph import Supergraph, load_supergraph
+from gateway.schema.supergraph import Supergraph, load_supergraph
 
 # the directive definitions of a join v0.3 supergraph, from a composed one
 REVIEWS = (Path(__file__).parent / "supergraph_reviews.graphql").read_text()

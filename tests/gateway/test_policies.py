@@ -14,7 +14,7 @@ from auth.principal import ANONYMOUS, Principal
 from gateway.authorization import Authorizer
 from gateway.operation import normalize, select_operation
 from gateway.policies import FieldRequest, PolicyRegistry, load_policy_module
-from gateway.supergraph import load_supergraph
+from gateway.schema.supergraph import load_supergraph
 
 SG = load_supergraph((Path(__file__).resolve().parents[2] / "schema.graphql").read_text())
 ANN = "85671012385"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.reload import SupergraphWatcher
+from gateway.schema.reload import SupergraphWatcher
 
 
 class Recorder:

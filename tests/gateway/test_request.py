@@ -5,7 +5,7 @@ from __future__ import annotations
 from gateway.execution.executor import Executor
 from gateway.execution.subgraph_client import SubgraphClient
 from gateway.request import RequestHandler
-from gateway.supergraph import load_supergraph
+from gateway.schema.supergraph import load_supergraph
 
 # Hand-written (composition would refuse it): `Thing.secret` lives in graph B, but Thing has no
 # key there, so no plan can reach it from graph A.

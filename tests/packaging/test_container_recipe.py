@@ -138,12 +138,12 @@ def test_compose_runs_the_gateway_the_subgraphs_redis_and_postgresql() -> None:
             assert other in services, (name, other)
     for name in ("education", "allowances", "ticketing", "transparency"):
         service = services[name]
-        assert service["entrypoint"] == ["python", "-m", "gateway.serving"]
+        assert service["entrypoint"] == ["python", "-m", "gateway.http.serving"]
         app, *options = service["command"]
         assert app == f"subgraphs.{name}.app:app"
         port = options[options.index("--port") + 1]
         assert f"http://127.0.0.1:{port}/health" in " ".join(service["healthcheck"]["test"])
-        from gateway.serving import load_app
+        from gateway.http.serving import load_app
 
         assert load_app(app) is not None
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway import graphiql
+from gateway.http import graphiql
 from tools import graphiql_assets
 
 

@@ -29,7 +29,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from auth.verifier import TokenVerifier
-from gateway.serving import serve
+from gateway.http.serving import serve
 from subgraphs.common.gateway_guard import gateway_principal, gateway_verifier_from_env
 from tests.federation.fixture_subgraph import FixtureSubgraph
 

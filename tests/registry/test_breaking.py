@@ -9,7 +9,7 @@ import pytest
 
 from gateway.composition import SubgraphSource, compose
 from gateway.registry.breaking import breaking_changes, dangerous_changes
-from gateway.supergraph import Supergraph, load_supergraph
+from gateway.schema.supergraph import Supergraph, load_supergraph
 
 LINK = (
     'extend schema @link(url: "https://specs.apollo.dev/federation/v2.5", '

@@ -9,7 +9,7 @@ from auth.principal import Principal
 from gateway.composition import SubgraphSource, compose
 from gateway.registry.errors import RegistryRefusal
 from gateway.registry.ownership import OPERATOR, owner_for_change, ownership_violations
-from gateway.supergraph import load_supergraph
+from gateway.schema.supergraph import load_supergraph
 
 LINK = (
     'extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", '

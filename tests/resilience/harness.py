@@ -74,7 +74,7 @@ class World:
         if port is None:
             server = start_uvicorn(app, f"subgraph {name}", self.env)
         else:
-            argv = ["-m", "gateway.serving", app]
+            argv = ["-m", "gateway.http.serving", app]
             server = start_python_server(argv, f"subgraph {name}", self.env, sock=socket_on(port))
         self.subgraphs[name] = server
         return server

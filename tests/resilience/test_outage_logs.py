@@ -15,8 +15,8 @@ import httpx
 import pytest
 
 from auth.verifier import verifier_from_env
-from gateway.app import create_app
 from gateway.cli import gateway_config, parse
+from gateway.http.app import create_app
 from tests.e2e.observed import ThreadServer
 from tests.e2e.stack import SUPERGRAPH
 from tests.resilience.harness import PgCluster, RedisProcess, World, profile_body, wait_for

@@ -2,7 +2,7 @@
 so that the gateway's entity cache never answers in their place: under the fault suite's load,
 every request reaches them (a cached profile would hide a subgraph that is down).
 
-    python -m gateway.serving tests.resilience.uncached:education --fd N
+    python -m gateway.http.serving tests.resilience.uncached:education --fd N
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from gateway.serving import serve
+from gateway.http.serving import serve
 
 SDL = """
 extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])

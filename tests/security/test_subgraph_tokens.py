@@ -26,7 +26,7 @@ import pytest
 from auth.dev_issuer import DevIssuer
 from auth.gateway_signature import SIGNATURE_HEADER, GatewaySigner
 from auth.invalidation_keys import MASTER_ENV, derive_key
-from gateway.app import GATEWAY_JWKS_PATH
+from gateway.http.app import GATEWAY_JWKS_PATH
 from subgraphs.common.gateway_guard import JWKS_ENV
 from tests.e2e.stack import (
     ANN,

@@ -26,7 +26,6 @@ from auth.principal import ANONYMOUS, Principal
 from auth.subgraph_tokens import ALL_CLAIMS, MINIMAL_CLAIMS, SubgraphTokenMinter
 from auth.verifier import TokenVerifier
 from gateway import request_log, tracing
-from gateway.admin import METRICS_READ, AdminListener, on_admin_listener
 from gateway.allow_list import AllowList, client_of, sha256
 from gateway.audit.log import AccessLog
 from gateway.cache.entities import EntityCache
@@ -34,21 +33,22 @@ from gateway.cache.invalidation import InvalidationEndpoint
 from gateway.cache.memory import BoundedMemoryCache
 from gateway.cache.status import HEADER as CACHE_STATUS_HEADER
 from gateway.cache.store import cache_store
-from gateway.client_ip import ClientAddress, parse_networks
 from gateway.collector import Collector, CollectorMetrics
 from gateway.config import GatewayConfig
-from gateway.disconnect import CancelOnDisconnect
 from gateway.errors import RequestError, graphql_error
 from gateway.execution.credentials import SubgraphCredentials
 from gateway.execution.executor import Executor
 from gateway.execution.resilience import Resilience
 from gateway.execution.subgraph_client import SubgraphClient
-from gateway.explorer import EXPLORER_HTML
-from gateway.graphiql import graphiql_html, graphiql_routes
-from gateway.http_caching import NO_STORE, etag, matches, with_credentials
-from gateway.http_headers import SecurityHeaders, cors_middleware, page_headers
+from gateway.http.admin import METRICS_READ, AdminListener, on_admin_listener
+from gateway.http.caching import NO_STORE, etag, matches, with_credentials
+from gateway.http.client_ip import ClientAddress, parse_networks
+from gateway.http.disconnect import CancelOnDisconnect
+from gateway.http.explorer import EXPLORER_HTML
+from gateway.http.graphiql import graphiql_html, graphiql_routes
+from gateway.http.headers import SecurityHeaders, cors_middleware, page_headers
+from gateway.http.media_types import JSON, negotiate, request_error_status
 from gateway.limits.priority import Busy, Priority, PriorityMetrics
-from gateway.media_types import JSON, negotiate, request_error_status
 from gateway.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from gateway.metrics import Metrics, StoreSize
 from gateway.operation_cache import CacheLimits, OperationCaches
@@ -57,10 +57,10 @@ from gateway.policies import Policy, PolicyRegistry, load_policy_module
 from gateway.rate_limit import RateLimitCollector, RateLimiter, buckets_for
 from gateway.readiness import Readiness
 from gateway.registry.service import Registry
-from gateway.reload import SupergraphWatcher
 from gateway.request import GraphQLResponse, RequestHandler
-from gateway.supergraph import Supergraph, load_supergraph, read_supergraph_source
-from gateway.swapping import WarmUp, load_off_the_loop, loading, reclaim_off_the_loop
+from gateway.schema.reload import SupergraphWatcher
+from gateway.schema.supergraph import Supergraph, load_supergraph, read_supergraph_source
+from gateway.schema.swapping import WarmUp, load_off_the_loop, loading, reclaim_off_the_loop
 from gateway.telemetry import redact_errors
 
 log = logging.getLogger("rugzak.app")

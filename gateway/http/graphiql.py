@@ -4,7 +4,7 @@ locally (`npm ci`: graphiql's UMD build, react and react-dom), so it works witho
 The assets are looked up in `node_modules` under the current directory, or in $RUGZAK_GRAPHIQL_DIR
 (a directory laid out like node_modules). Only four files are ever served, each at a fixed route
 under /graphql/assets/. When they are not installed, `graphiql_html` returns None and the gateway
-falls back to its own small explorer (gateway/explorer.py).
+falls back to its own small explorer (gateway/http/explorer.py).
 """
 
 from __future__ import annotations

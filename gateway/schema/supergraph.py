@@ -31,11 +31,11 @@ from graphql import (
 )
 from graphql.execution.values import get_argument_values
 
-from gateway.api_schema import api_document
 from gateway.audit.declarations import PersonalFields, read_personal_data
 from gateway.errors import SupergraphError
-from gateway.link_names import LinkNames, directives, link_names
 from gateway.ownership.subjects import DataSubject, read_data_subjects
+from gateway.schema.api_schema import api_document
+from gateway.schema.link_names import LinkNames, directives, link_names
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,7 +35,7 @@ from collections.abc import Iterator
 
 from gateway.collector import LOCK
 from gateway.request import RequestHandler
-from gateway.supergraph import Supergraph, load_supergraph
+from gateway.schema.supergraph import Supergraph, load_supergraph
 
 log = logging.getLogger("rugzak.app")
 

@@ -12,7 +12,7 @@
   says `connection: close`. (Idle keep-alive connections close after uvicorn's
   `timeout_keep_alive`.)
 - A connection lost before its answer is complete cancels the request's work
-  (gateway/disconnect.py).
+  (gateway/http/disconnect.py).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import Any, cast
 from starlette.types import Scope
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from gateway.disconnect import cancel_abandoned
+from gateway.http.disconnect import cancel_abandoned
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,13 +11,13 @@ strings in each. Here the app is built and checked once, then the process forks:
 runs its own event loop over the shared listening socket (the kernel spreads connections), and
 the parent restarts a worker that dies and stops them all on SIGTERM or SIGINT.
 
-Every connection is held to the limits of gateway/http_protocol.py (header and body timeouts, a
+Every connection is held to the limits of gateway/http/protocol.py (header and body timeouts, a
 cap on connections, keep-alive bounds). SIGTERM is a graceful stop: no new connections (the
 parent of workers closes its copy of the socket too), requests in flight get
 `shutdown_timeout` seconds to finish, then the process exits. An `admin` address is a second
 listening socket served by the same app, which tells the two apart by the local port.
 
-    python -m gateway.serving MODULE:APP (--fd N | --host H --port P) [--workers N]
+    python -m gateway.http.serving MODULE:APP (--fd N | --host H --port P) [--workers N]
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from typing import Any
 
 import uvicorn
 
-from gateway.http_protocol import ConnectionLimits, protocol_class
+from gateway.http.protocol import ConnectionLimits, protocol_class
 from gateway.log_format import uvicorn_log_config
 
 log = logging.getLogger("rugzak.serving")
@@ -67,7 +67,7 @@ def server_config(
     app: Any, *, host: str, port: int, log_level: str, limits: ConnectionLimits
 ) -> uvicorn.Config:
     """uvicorn's configuration with our connection limits. Its proxy headers stay off: uvicorn
-    would believe X-Forwarded-For from 127.0.0.1 by default; gateway/client_ip.py decides."""
+    would believe X-Forwarded-For from 127.0.0.1 by default; gateway/http/client_ip.py decides."""
     return uvicorn.Config(
         app,
         host=host,
@@ -196,7 +196,7 @@ def load_app(target: str) -> Any:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m gateway.serving")
+    parser = argparse.ArgumentParser(prog="python -m gateway.http.serving")
     parser.add_argument("app", help="MODULE:ATTRIBUTE of an ASGI app")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # imported when serving, not for every `rugzak` command
     from gateway.config import GatewayConfig
-    from gateway.http_protocol import ConnectionLimits
+    from gateway.http.protocol import ConnectionLimits
 
 
 def add_arguments(serve: argparse.ArgumentParser) -> None:
@@ -144,8 +144,8 @@ def _positive(value: int, what: str) -> int:
 def configure(args: argparse.Namespace, config: GatewayConfig) -> None:
     """The settings of the gateway's edge: rate limits, caller addresses, introspection, the
     admin listener, CORS."""
-    from gateway.client_ip import parse_networks
     from gateway.collector import CollectorSettings
+    from gateway.http.client_ip import parse_networks
     from gateway.limits.priority import PrioritySettings
     from gateway.rate_limit import parse_rate_limits
 
@@ -190,7 +190,7 @@ def configure(args: argparse.Namespace, config: GatewayConfig) -> None:
 
 
 def connection_limits(args: argparse.Namespace) -> ConnectionLimits:
-    from gateway.http_protocol import ConnectionLimits
+    from gateway.http.protocol import ConnectionLimits
 
     return ConnectionLimits(
         header_timeout=_seconds(args.header_timeout, "--header-timeout"),

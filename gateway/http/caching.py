@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 
 from gateway.cache.entities import CacheControl
 from gateway.operation import NOperation, NSelection
-from gateway.supergraph import Supergraph
+from gateway.schema.supergraph import Supergraph
 
 NO_STORE = "no-store"
 

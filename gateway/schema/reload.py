@@ -16,7 +16,7 @@ import os
 from collections.abc import Awaitable, Callable
 
 from gateway.errors import SupergraphError
-from gateway.supergraph import is_url_source, read_supergraph_source
+from gateway.schema.supergraph import is_url_source, read_supergraph_source
 
 log = logging.getLogger("rugzak.reload")
 

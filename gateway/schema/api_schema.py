@@ -20,7 +20,7 @@ from graphql import (
     UnionTypeDefinitionNode,
 )
 
-from gateway.link_names import LinkNames
+from gateway.schema.link_names import LinkNames
 
 # Directives a client may see in the API schema, with the composed ones (@composeDirective);
 # every other applied directive is federation metadata and is stripped.

@@ -3,7 +3,7 @@
 - It leaves while sending its body: the handler's read fails with Starlette's ClientDisconnect,
   which ends the request here instead of in uvicorn's "Exception in ASGI application" log.
 - It leaves while its request runs (parsing, planning, waiting on subgraphs): the server's
-  protocol (gateway/http_protocol.py) sees the connection close, marks the request's scope and
+  protocol (gateway/http/protocol.py) sees the connection close, marks the request's scope and
   cancels the task this middleware registered there; the cancellation ends here, quietly. The
   subgraph client closes the connections it was using (their state is unknown), so nothing of
   the abandoned request leaks into another.
