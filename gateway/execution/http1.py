@@ -16,8 +16,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import httptools
 import httpx
@@ -39,6 +40,19 @@ class RawResponse:
             if key.lower() == name:
                 return value
         return None
+
+
+class ConnectGuard(Protocol):
+    """Where connections may go (gateway/registry/address_guard.py for registered subgraphs).
+    Its refusals are raised as they are: they are not connection failures."""
+
+    async def addresses(self, host: str, port: int) -> Sequence[str]:
+        """The addresses a new connection to host:port may be made to, in order."""
+        ...
+
+    def check_peer(self, sock: Any) -> None:
+        """Raises if a connection just made may not be used."""
+        ...
 
 
 class _Connection(asyncio.Protocol):
@@ -134,8 +148,12 @@ class _Origin:
 
 
 class Http1Transport(httpx.AsyncBaseTransport):
-    def __init__(self, max_connections_per_origin: int = 200) -> None:
+    def __init__(
+        self, max_connections_per_origin: int = 200, guard: ConnectGuard | None = None
+    ) -> None:
+        """`guard`: asked for the addresses of every new connection (None: the host's own)."""
         self._limit = max_connections_per_origin
+        self._guard = guard
         self._origins: dict[tuple[str, int], _Origin] = {}
         self._closed = False
 
@@ -205,10 +223,7 @@ class Http1Transport(httpx.AsyncBaseTransport):
                 raise
             self._release(origin, conn)
             return response
-        transport, conn = await asyncio.get_running_loop().create_connection(
-            _Connection, host, port
-        )
-        conn.transport = transport  # uvloop calls connection_made only after returning
+        conn = await self._connect(host, port)
         try:
             response = await conn.send(data)
         except BaseException:
@@ -216,6 +231,28 @@ class Http1Transport(httpx.AsyncBaseTransport):
             raise
         self._release(origin, conn)
         return response
+
+    async def _connect(self, host: str, port: int) -> _Connection:
+        loop = asyncio.get_running_loop()
+        if self._guard is None:
+            transport, conn = await loop.create_connection(_Connection, host, port)
+            conn.transport = transport  # uvloop calls connection_made only after returning
+            return conn
+        failure: OSError = OSError(f"{host} has no address")
+        for address in await self._guard.addresses(host, port):
+            try:
+                transport, conn = await loop.create_connection(_Connection, address, port)
+            except OSError as exc:
+                failure = exc
+                continue
+            conn.transport = transport
+            try:
+                self._guard.check_peer(transport.get_extra_info("socket"))
+            except BaseException:
+                conn.close()
+                raise
+            return conn
+        raise failure
 
     def _release(self, origin: _Origin, conn: _Connection) -> None:
         if conn.keep_alive() and not self._closed:

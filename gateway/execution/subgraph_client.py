@@ -11,6 +11,7 @@ Cache-Control and cache tags come back as the response's typed fields."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -20,7 +21,8 @@ import orjson
 from httpx_aiohttp import AiohttpTransport
 
 from gateway.cache.entities import parse_cache_control
-from gateway.execution.http1 import Http1Transport, RawResponse, head
+from gateway.execution.guarded_https import guarded_https_client
+from gateway.execution.http1 import ConnectGuard, Http1Transport, RawResponse, head
 from gateway.execution.transport import (
     SubgraphFailure,
     SubgraphRequest,
@@ -28,12 +30,16 @@ from gateway.execution.transport import (
     SubgraphTimeouts,
     cache_tags,
 )
+from gateway.registry.url_policy import UrlNotAllowed
 
 _FIXED_HEADERS = {
     "content-type": "application/json",
     "accept": "application/graphql-response+json, application/json",
 }
 
+
+# a replaced route is closed after this long (longer than any subgraph request may take)
+_RETIRED_SECONDS = 120.0
 
 _PING_HEADERS = (("accept", "application/json"),)
 _PING = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in _PING_HEADERS]
@@ -48,6 +54,20 @@ class _Target:
     port: int
     authority: bytes  # host[:port] for the Host header
     path: str  # the path and query the subgraph receives, as sent
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Route:
+    """What requests to a routing URL travel over: the shared pools, or a registered
+    subgraph's own, whose connections go only where its guard says."""
+
+    http1: Http1Transport
+    https: httpx.AsyncClient
+    guard: ConnectGuard | None = None
+
+    async def aclose(self) -> None:
+        await self.http1.aclose()
+        await self.https.aclose()
 
 
 class _Received:
@@ -78,9 +98,38 @@ class SubgraphClient:
             transport=AiohttpTransport(limits=limits), limits=limits, timeout=default_timeout
         )
         self._http1 = Http1Transport(max_connections)
+        self._max_connections = max_connections
+        self._shared = _Route(self._http1, self._client)
+        self._guarded: dict[str, _Route] = {}  # by routing URL
+        self._retired: set[_Route] = set()  # replaced, closed once what they carry is done
+        self._closing: set[asyncio.Future[None]] = set()
         # the executor's, for each request to a subgraph (the gateway's --subgraph-timeout)
         self.timeouts = SubgraphTimeouts(default_timeout, dict(timeouts or {}))
         self._targets: dict[str, _Target] = {}
+
+    async def set_address_guards(self, guards: Mapping[str, ConnectGuard]) -> None:
+        """Guard the connections to these routing URLs (the registry's subgraphs: DNS
+        rebinding, gateway/registry/address_guard.py); every other URL is the operator's."""
+        old, routes = self._guarded, {}
+        for url, guard in guards.items():
+            route = old.get(url)
+            if route is None or route.guard != guard:
+                timeout = self.timeouts.default
+                https = guarded_https_client(guard, self._max_connections, timeout)
+                route = _Route(Http1Transport(self._max_connections, guard), https, guard)
+            routes[url] = route
+        self._guarded = routes
+        for url, route in old.items():
+            if routes.get(url) is not route:  # requests under way finish on their connections
+                self._retired.add(route)
+                asyncio.get_running_loop().call_later(_RETIRED_SECONDS, self._close_retired, route)
+
+    def _close_retired(self, route: _Route) -> None:
+        if route in self._retired:
+            self._retired.discard(route)
+            closing = asyncio.ensure_future(route.aclose())
+            self._closing.add(closing)
+            closing.add_done_callback(self._closing.discard)
 
     def _target(self, url: str) -> _Target:
         target = self._targets.get(url)
@@ -99,14 +148,17 @@ class SubgraphClient:
         """One POST of the request's body, within the request's timeout."""
         timeout = request.timeout
         target = self._target(request.url)
+        route = self._guarded.get(request.url, self._shared)
         sent = {**_FIXED_HEADERS, **request.headers}
         try:
             if target.plain_http:
                 received = await self._plain(
-                    target, sent, request.body, timeout, request.idempotent
+                    route.http1, target, sent, request.body, timeout, request.idempotent
                 )
             else:
-                received = await self._https(request.url, sent, request.body, timeout)
+                received = await self._https(route.https, request.url, sent, request.body, timeout)
+        except UrlNotAllowed as exc:
+            return _not_allowed(exc)
         except httpx.TimeoutException as exc:
             if isinstance(exc.__cause__, aiohttp.ClientConnectorError):
                 # the transport maps a refused connection to a timeout; it is not one
@@ -137,15 +189,18 @@ class SubgraphClient:
         GraphQL work, nothing a subgraph counts as a request), unsigned. The HTTP status, or why
         there was none (for /ready: gateway/readiness.py)."""
         target = self._target(url)
+        route = self._guarded.get(url, self._shared)
         try:
             if target.plain_http:
                 request_head = head("GET", target.path.encode("ascii"), target.authority, _PING)
-                raw = await self._http1.exchange(
+                raw = await route.http1.exchange(
                     target.host, target.port, request_head, b"", timeout
                 )
                 return raw.status
-            response = await self._client.get(url, headers=dict(_PING_HEADERS), timeout=timeout)
+            response = await route.https.get(url, headers=dict(_PING_HEADERS), timeout=timeout)
             return response.status_code
+        except UrlNotAllowed as exc:
+            return _not_allowed(exc)
         except httpx.TimeoutException as exc:
             if isinstance(exc.__cause__, aiohttp.ClientConnectorError):
                 return SubgraphFailure("SUBREQUEST_HTTP_ERROR", "connection refused or unreachable")
@@ -155,6 +210,7 @@ class SubgraphClient:
 
     async def _plain(
         self,
+        http1: Http1Transport,
         target: _Target,
         headers: Mapping[str, str],
         content: bytes,
@@ -163,7 +219,7 @@ class SubgraphClient:
     ) -> _Received:
         raw_headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
         request_head = head("POST", target.path.encode("ascii"), target.authority, raw_headers)
-        raw: RawResponse = await self._http1.exchange(
+        raw: RawResponse = await http1.exchange(
             target.host, target.port, request_head, content, timeout, idempotent
         )
         cache_control = raw.header(b"cache-control")
@@ -175,9 +231,14 @@ class SubgraphClient:
         )
 
     async def _https(
-        self, url: str, headers: Mapping[str, str], content: bytes, timeout: float
+        self,
+        client: httpx.AsyncClient,
+        url: str,
+        headers: Mapping[str, str],
+        content: bytes,
+        timeout: float,
     ) -> _Received:
-        response = await self._client.post(url, content=content, headers=headers, timeout=timeout)
+        response = await client.post(url, content=content, headers=headers, timeout=timeout)
         return _Received(
             response.status_code,
             response.reason_phrase,
@@ -186,8 +247,17 @@ class SubgraphClient:
         )
 
     async def aclose(self) -> None:
+        for route in (*self._guarded.values(), *self._retired):
+            await route.aclose()
+        self._guarded, self._retired = {}, set()
         await self._http1.aclose()
         await self._client.aclose()
+
+
+def _not_allowed(exc: UrlNotAllowed) -> SubgraphFailure:
+    # the kind of address, never the address: the gateway's log has it (address_guard.py)
+    reason = f"the registry does not allow connecting to its routing URL: {exc.reason}"
+    return SubgraphFailure("URL_NOT_ALLOWED", reason)
 
 
 def _status_failure(received: _Received) -> SubgraphFailure:

@@ -18,9 +18,7 @@
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
-import socket
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -32,6 +30,7 @@ import orjson
 
 from gateway.registry.limits import DEFAULT_MAX_SDL_BYTES, SdlTooLarge
 from gateway.registry.own_listeners import reaches_own_listener
+from gateway.registry.resolve import resolve
 from gateway.registry.url_policy import (
     DEFAULT_PORTS,
     IPAddress,
@@ -214,24 +213,9 @@ class _Unreachable(_Failed):
 
 async def _resolve(url: ParsedUrl) -> list[IPAddress]:
     try:
-        literal = ipaddress.ip_address(url.host)
-    except ValueError:
-        pass
-    else:
-        return [literal]
-    loop = asyncio.get_running_loop()
-    try:
-        infos = await loop.getaddrinfo(
-            url.host, url.port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP
-        )
-    except (OSError, UnicodeError) as exc:
+        return await resolve(url.host, url.port)
+    except OSError as exc:
         raise _Failed(f"cannot resolve {url.host}: {exc}") from exc
-    addresses: list[IPAddress] = []
-    for info in infos:
-        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
-        if address not in addresses:
-            addresses.append(address)
-    return addresses
 
 
 def _authority(url: ParsedUrl) -> bytes:

@@ -38,6 +38,7 @@ from starlette.routing import Route
 from auth.principal import Principal
 from auth.subgraph_tokens import ALL_CLAIMS, MINIMAL_CLAIMS, check_claim_names
 from gateway.composition import SubgraphSource
+from gateway.registry.address_guard import AddressGuard
 from gateway.registry.candidate import Candidate, Evaluation, Refused
 from gateway.registry.errors import RegistryRefusal
 from gateway.registry.fetch import FetchLimits, SdlFetcher, SdlUnavailable
@@ -79,6 +80,10 @@ class Gateway(Protocol):
     def set_subgraph_grants(self, grants: Mapping[str, frozenset[str]]) -> None: ...
 
 
+# the subgraph transport's SubgraphClient.set_address_guards
+GuardAddresses = Callable[[Mapping[str, AddressGuard]], Awaitable[None]]
+
+
 class Registry:
     def __init__(
         self,
@@ -90,7 +95,10 @@ class Registry:
         allowed_urls: Sequence[UrlPattern] = (),
         fetch_limits: FetchLimits | None = None,
         worker_limits: WorkerLimits | None = None,
+        guard_addresses: GuardAddresses | None = None,
     ) -> None:
+        """`guard_addresses`: told the guard of every registered subgraph's routing URL
+        whenever the registry's head or URL patterns change (the subgraph transport's)."""
         self.store = store
         self.gateway = gateway
         self.seed_urls = dict(seed_urls or {})
@@ -99,6 +107,7 @@ class Registry:
         self.allowed_urls = list(allowed_urls)
         self.fetcher = SdlFetcher(fetch_limits)
         self.worker = CompositionWorker(worker_limits)
+        self.guard_addresses = guard_addresses
         self.served_version = 0  # the registry head this gateway serves (0: the file's)
         self.last_swap: dict[str, Any] | None = None
         self.seed_error: str | None = None
@@ -124,6 +133,7 @@ class Registry:
             worker_limits=WorkerLimits(
                 limits.compose_cpu_seconds, limits.compose_memory_bytes, limits.max_sdl_bytes
             ),
+            guard_addresses=app.client.set_address_guards,
         )
 
     def routes(self, authenticate: Callable[[Request], Awaitable[Principal]]) -> list[Route]:
@@ -185,7 +195,9 @@ class Registry:
                 return False
             # grants first: a subgraph new to the supergraph is called with what it was granted
             # (and a revoked claim is gone before anything else changes)
-            self.gateway.set_subgraph_grants(grants(await self.store.state()))
+            state = await self.store.state()
+            self.gateway.set_subgraph_grants(grants(state))
+            await self._guard(state)
             if sdl == self.gateway.supergraph_sdl:  # only grants changed
                 self.served_version = version
                 return True
@@ -269,6 +281,27 @@ class Registry:
                     self.seed_error or "the registry is empty and could not be seeded",
                 )
         return state
+
+    async def _guard(self, state: RegistryState | None = None) -> None:
+        """Every registered subgraph's connections judged by its owner's URL patterns as they
+        stand (address_guard.py); the operator's own subgraphs are not guarded."""
+        if self.guard_addresses is None:
+            return
+        state = state or await self.store.state()
+        stored = await self.store.url_patterns()
+        guards: dict[str, AddressGuard] = {}
+        for subgraph in state.live().values():
+            if subgraph.owner == OPERATOR:
+                continue
+            url = subgraph.current.routing_url
+            patterns = stored.get(subgraph.owner, [])
+            try:
+                guard = AddressGuard(url, parse_patterns(patterns), self.allowed_urls)
+            except ValueError as exc:  # a pattern stored by an older version: refuse, say why
+                log.error("registry: %s's URL patterns: %s", subgraph.owner, exc)
+                guard = AddressGuard(url, refusal="its organisation's URL patterns are unreadable")
+            guards.setdefault(url, guard)
+        await self.guard_addresses(guards)
 
     async def _live_sdl(self, version: int) -> str:
         found = await self.store.supergraph(version)
@@ -557,6 +590,8 @@ class Registry:
             raise RegistryRefusal(400, "BAD_REQUEST", "clear: true or false")
         who = principal.subject or "unknown"
         patterns = await self.store.change_url_patterns(org, allowed, forgotten, clear, who)
+        async with self._swap_lock:  # this replica's guards at once; others' at the next head
+            await self._guard()
         log.warning(
             "registry: URL patterns of %s changed by %s: allow %s, forget %s%s",
             org,

@@ -42,6 +42,8 @@ PERMITS = "{ gentParkingPermits { plate zone } }"
 ANN_ASKS = "{ gentParkingPermits { plate } me { insz name { givenName } } }"
 MINIMAL = {"iss", "aud", "iat", "exp"}
 GENT = "44021"
+# loopback is refused to registered subgraphs unless allowed: here everything is on loopback
+ALLOW_LOOPBACK = ("--registry-allow-url", "http://127.0.0.1:*")
 
 
 @dataclass
@@ -131,9 +133,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         )
         stack.callback(municipal.stop)
         urls = {name: s.url + "/graphql" for name, s in subgraphs.items()}
-        # loopback is refused to registrations unless allowed: here everything is on loopback
-        allow = ("--registry-allow-url", "http://127.0.0.1:*")
-        gateway = start_gateway(env, urls, "--registry", registry, *allow, sock=gateway_socket)
+        gateway = start_gateway(
+            env, urls, "--registry", registry, *ALLOW_LOOPBACK, sock=gateway_socket
+        )
         stack.callback(gateway.stop)
         world = World(issuer, env, gateway, subgraphs, municipal, registry)
         added = httpx.post(
@@ -220,7 +222,13 @@ def test_after_an_admin_grants_rrn_it_gets_rrn(world: World) -> None:
         assert (body["claims"], body["claimsChangedBy"]) == (["rrn"], "operator-1")
         # every replica serving the same registry follows
         with start_gateway(
-            world.env, {}, "--registry", world.registry, "--registry-poll-interval", "0.2"
+            world.env,
+            {},
+            "--registry",
+            world.registry,
+            *ALLOW_LOOPBACK,  # as every replica: its policy judges each connection to Gent's
+            "--registry-poll-interval",
+            "0.2",
         ) as replica:
             deadline = time.monotonic() + 10
             while True:
@@ -267,7 +275,7 @@ def test_the_purpose_travels_as_a_claim_and_headers_only_as_configured(world: Wo
     finally:
         world.registry_cli(world.admin(), "claims", "gent-parking", "--default")
     with start_gateway(
-        world.env, {}, "--registry", world.registry,
+        world.env, {}, "--registry", world.registry, *ALLOW_LOOPBACK,
         "--propagate-header", "gent-parking=X-Request-Id,traceparent",
     ) as configured:  # fmt: skip
         before = len(world.received())
