@@ -7,6 +7,7 @@ store.py      the tables and the store interface; sqlite_store.py, postgres_stor
 breaking.py   breaking and dangerous changes between two API schemas
 ownership.py  who may change what, and which fields may not be taken from another organisation
 routes.py     the REST API; client.py the `rugzak registry` command
-url_policy.py which URLs an organisation may register; fetch.py reading an SDL from one safely
+url_policy.py which URLs an organisation may register; fetch.py reading an SDL from one safely;
+              address_guard.py the same policy on every connection to a registered subgraph
 candidate.py  what a change is judged by; worker.py judging it in a limited process of its own
 """
