@@ -19,10 +19,10 @@ from typing import Any
 import pytest
 
 from auth.principal import ANONYMOUS, Principal
-from gateway.app import GatewayApp
 from gateway.config import GatewayConfig
 from gateway.execution.subgraph_client import SubgraphClient
 from gateway.execution.transport import SubgraphFailure, SubgraphRequest
+from gateway.http.app import GatewayApp
 from gateway.registry.address_guard import AddressGuard
 from gateway.registry.url_policy import parse_patterns
 from tests.registry.harness import BASE_ANSWER, BASE_QUERY, PARKING_ANSWER, World, make_world
