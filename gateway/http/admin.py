@@ -1,9 +1,11 @@
 """The operator's endpoints: /metrics, /health, /ready and the registry's status (GET /registry).
 
 On the public listener, /metrics needs a token with the `metrics:read` scope and GET /registry
-one with a registry scope (`registry:read`). A second listener (`rugzak serve --admin-port`),
-meant to be reachable only from the operator's network, serves those endpoints without a token
-and nothing else. The app tells the listeners apart by the local port of the connection.
+one with a registry scope (`registry:read`); /ready answers anyone with its status, and its
+details (each subgraph, the cache, the registry) only with that `metrics:read` token. A second
+listener (`rugzak serve --admin-port`), meant to be reachable only from the operator's network,
+serves those endpoints without a token and nothing else. The app tells the listeners apart by
+the local port of the connection.
 """
 
 from __future__ import annotations

@@ -325,9 +325,13 @@ class GatewayApp:
         return JSONResponse(body)
 
     async def ready(self, request: Request) -> Response:
-        """Readiness: each subgraph's state (up, degraded, down, circuit_open) and last error,
-        the cache and the registry, as the active checks found them (gateway/readiness.py)."""
+        """Readiness: the status for anyone (its HTTP status alone says ready or not, for
+        orchestrators); each subgraph's state (up, degraded, down, circuit_open) and last error,
+        the cache and the registry, as the active checks found them (gateway/readiness.py), only
+        on the admin listener or for a token with the metrics:read scope, as /metrics."""
         status, body = self.readiness.report()
+        if not await self._operator(request):
+            return _json(status, {"status": body["status"]})
         body["schemaHash"] = self.supergraph.schema_hash
         if self.reload_error is not None:
             body["lastReloadError"] = self.reload_error
@@ -351,6 +355,16 @@ class GatewayApp:
         self.metrics.cache_errors.set(self.cache.errors)
         self.metrics.cache_up.set(1 if self.cache.healthy else 0)
         return Response(self.metrics.render(), media_type=METRICS_CONTENT_TYPE)
+
+    async def _operator(self, request: Request) -> bool:
+        """Whether the caller may read what /metrics shows (a bad token: no, but no refusal)."""
+        if on_admin_listener(request):
+            return True
+        try:
+            principal = await self._authenticate(request)
+        except (AuthenticationError, RequestError):
+            return False
+        return principal.has_scope(METRICS_READ)
 
     async def _needs_scope(self, request: Request, scope: str, what: str) -> Response | None:
         """None when the caller's token grants `scope`; else the refusal to answer."""

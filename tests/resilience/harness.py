@@ -144,16 +144,21 @@ def profile_body(n: int) -> bytes:
     return orjson.dumps({"query": PROFILE_QUERY})
 
 
-def ready(gateway: Server) -> tuple[int, dict[str, Any]]:
-    response = httpx.get(gateway.url + "/ready", timeout=5)
+def operator_headers(issuer: DevIssuer) -> dict[str, str]:
+    """What reading /metrics and /ready's details takes: a token with the metrics:read scope."""
+    return {"authorization": f"Bearer {issuer.mint(subject='monitoring', scopes=['metrics:read'])}"}
+
+
+def ready(world: World, gateway: Server) -> tuple[int, dict[str, Any]]:
+    """/ready with its details (each subgraph, the cache, the registry)."""
+    response = httpx.get(gateway.url + "/ready", headers=operator_headers(world.issuer), timeout=5)
     body: dict[str, Any] = response.json()
     return response.status_code, body
 
 
 def metric(world: World, gateway: Server, name: str) -> float:
     """The sum of a metric's samples whose line starts with `name` (labels included)."""
-    token = world.issuer.mint(subject="monitoring", scopes=["metrics:read"])
-    headers = {"authorization": f"Bearer {token}"}  # /metrics wants the metrics:read scope
+    headers = operator_headers(world.issuer)  # /metrics wants the metrics:read scope
     text = httpx.get(gateway.url + "/metrics", headers=headers, timeout=5).text
     return sum(
         float(line.rsplit(" ", 1)[1])

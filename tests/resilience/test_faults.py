@@ -132,8 +132,8 @@ def first_code(samples: list[Sample], code: str, since: float) -> float | None:
     return min(ended) - since if ended else None
 
 
-def education_state(gateway: Any) -> str:
-    state: str = ready(gateway)[1]["subgraphs"]["education"]["state"]
+def education_state(world: World, gateway: Any) -> str:
+    state: str = ready(world, gateway)[1]["subgraphs"]["education"]["state"]
     return state
 
 
@@ -184,19 +184,19 @@ def test_killed_subgraph_is_reported_and_comes_back(world: World, report: Report
         Load(gateway.url + "/graphql", profile_body, headers) as load,
     ):
         time.sleep(2 * PHASE)
-        assert education_state(gateway) == "up"
+        assert education_state(world, gateway) == "up"
         killed = time.monotonic()
         os.kill(w.education_pid(), signal.SIGKILL)
         w.subgraphs["education"].proc.wait(timeout=10)
-        seen_down = wait_for(lambda: education_state(gateway) != "up", 10, 0.1)
-        status, body = ready(gateway)
+        seen_down = wait_for(lambda: education_state(world, gateway) != "up", 10, 0.1)
+        status, body = ready(world, gateway)
         time.sleep(max(0.0, 6 * PHASE - (time.monotonic() - killed)))
         restarted = time.monotonic()
         w.restore()
         recovered = recovery(load, restarted)
         assert recovered is not None, "full answers again once education is back"
         later = healed(load, restarted + recovered)
-        seen_up = wait_for(lambda: education_state(gateway) == "up", RECOVERY_BOUND, 0.1)
+        seen_up = wait_for(lambda: education_state(world, gateway) == "up", RECOVERY_BOUND, 0.1)
     samples = load.samples
     no_failures(samples)
     for sample in (s for s in samples if killed <= s.started < restarted):
@@ -246,7 +246,7 @@ def test_a_misbehaving_subgraph(world: World, report: Report, mode: str) -> None
         started = time.monotonic()
         w.fault(mode, delay=3.0)
         time.sleep(6 * PHASE)
-        state = education_state(gateway)
+        state = education_state(world, gateway)
         ended = time.monotonic()
         w.fault("pass")
         recovered = recovery(load, ended)
@@ -292,15 +292,15 @@ def test_redis_down_costs_nothing_but_the_cache(world: World, report: Report) ->
             Load(gateway.url + "/graphql", profile_body, headers) as load,
         ):
             time.sleep(2 * PHASE)
-            assert ready(gateway)[1]["cache"]["up"] is True
+            assert ready(world, gateway)[1]["cache"]["up"] is True
             killed = time.monotonic()
             redis.kill()
-            seen_down = wait_for(lambda: ready(gateway)[1]["cache"]["up"] is False, 10, 0.1)
-            status, body = ready(gateway)
+            seen_down = wait_for(lambda: ready(world, gateway)[1]["cache"]["up"] is False, 10, 0.1)
+            status, body = ready(world, gateway)
             time.sleep(max(0.0, 5 * PHASE - (time.monotonic() - killed)))
             redis.start()
             back = time.monotonic()
-            seen_up = wait_for(lambda: ready(gateway)[1]["cache"]["up"] is True, 10, 0.1)
+            seen_up = wait_for(lambda: ready(world, gateway)[1]["cache"]["up"] is True, 10, 0.1)
             time.sleep(2 * PHASE)
     finally:
         redis.kill()
@@ -339,7 +339,7 @@ def test_postgres_down_while_the_registry_is_in_use(world: World, report: Report
     try:
         with w.gateway("--registry", cluster.url) as gateway:
             served = wait_for(
-                lambda: ready(gateway)[1]["registry"].get("servedVersion", 0) >= 1, 60, 0.2
+                lambda: ready(world, gateway)[1]["registry"].get("servedVersion", 0) >= 1, 60, 0.2
             )
             assert served is not None, "the registry was seeded and its supergraph served"
             with (
@@ -347,16 +347,20 @@ def test_postgres_down_while_the_registry_is_in_use(world: World, report: Report
                 Load(gateway.url + "/graphql", profile_body, headers) as load,
             ):
                 time.sleep(2 * PHASE)
-                assert ready(gateway)[1]["registry"]["up"] is True
+                assert ready(world, gateway)[1]["registry"]["up"] is True
                 stopped = time.monotonic()
                 cluster.stop()
-                seen_down = wait_for(lambda: ready(gateway)[1]["registry"]["up"] is False, 10, 0.1)
-                status, body = ready(gateway)
+                seen_down = wait_for(
+                    lambda: ready(world, gateway)[1]["registry"]["up"] is False, 10, 0.1
+                )
+                status, body = ready(world, gateway)
                 refused = registry_list(gateway)
                 time.sleep(max(0.0, 5 * PHASE - (time.monotonic() - stopped)))
                 cluster.start()
                 back = time.monotonic()
-                seen_up = wait_for(lambda: ready(gateway)[1]["registry"]["up"] is True, 30, 0.1)
+                seen_up = wait_for(
+                    lambda: ready(world, gateway)[1]["registry"]["up"] is True, 30, 0.1
+                )
                 listed = registry_list(gateway)
                 time.sleep(2 * PHASE)
     finally:

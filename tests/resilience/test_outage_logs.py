@@ -19,7 +19,14 @@ from gateway.cli import gateway_config, parse
 from gateway.http.app import create_app
 from tests.e2e.observed import ThreadServer
 from tests.e2e.stack import SUPERGRAPH
-from tests.resilience.harness import PgCluster, RedisProcess, World, profile_body, wait_for
+from tests.resilience.harness import (
+    PgCluster,
+    RedisProcess,
+    World,
+    operator_headers,
+    profile_body,
+    wait_for,
+)
 from tests.resilience.load import Load, Sample
 from tests.servers import listening_socket
 
@@ -52,13 +59,10 @@ def gateway_in_process(
         sock.close()
 
 
-def ready(url: str) -> dict[str, object]:
-    body: dict[str, object] = httpx.get(url + "/ready", timeout=5).json()
-    return body
-
-
-def dependency(url: str, name: str) -> dict[str, object]:
-    found = ready(url)[name]
+def dependency(world: World, url: str, name: str) -> dict[str, object]:
+    """A dependency's part of /ready's details."""
+    headers = operator_headers(world.issuer)
+    found = httpx.get(url + "/ready", headers=headers, timeout=5).json()[name]
     assert isinstance(found, dict)
     return found
 
@@ -100,12 +104,12 @@ def test_redis_down_is_told_once_and_answers_keep_coming(
             Load(url + "/graphql", profile_body, world.callers(), concurrency=2, rate=20) as load,
         ):
             assert wait_for(lambda: len(load.samples) >= 5, 30) is not None
-            assert dependency(url, "cache")["up"] is True
+            assert dependency(world, url, "cache")["up"] is True
             before = len(caplog.records)
             killed = time.monotonic()
             redis.kill()
             time.sleep(OUTAGE)
-            down = dependency(url, "cache")
+            down = dependency(world, url, "cache")
             redis.start()
             back = time.monotonic()
 
@@ -117,7 +121,9 @@ def test_redis_down_is_told_once_and_answers_keep_coming(
 
             # the rate limit store tries Redis again 5 s after its last failure
             assert wait_for(both_back, 20, 0.1) is not None, caplog.text[-2000:]
-            assert wait_for(lambda: dependency(url, "cache")["up"] is True, 10, 0.1) is not None
+            assert (
+                wait_for(lambda: dependency(world, url, "cache")["up"] is True, 10, 0.1) is not None
+            )
     finally:
         redis.kill()
     no_tracebacks(caplog)
@@ -146,7 +152,9 @@ def test_postgres_down_is_told_once_and_answers_keep_coming(
     try:
         options = ("--registry", cluster.url, "--registry-poll-interval", "0.2")
         with gateway_in_process(world, monkeypatch, *options) as url:
-            served = wait_for(lambda: dependency(url, "registry")["servedVersion"] == 1, 60, 0.2)
+            served = wait_for(
+                lambda: dependency(world, url, "registry")["servedVersion"] == 1, 60, 0.2
+            )
             assert served is not None, "the registry was seeded and its supergraph served"
             with Load(url + "/graphql", profile_body, world.callers(), 2, 20) as load:
                 assert wait_for(lambda: len(load.samples) >= 5, 30) is not None
@@ -154,7 +162,7 @@ def test_postgres_down_is_told_once_and_answers_keep_coming(
                 stopped = time.monotonic()
                 cluster.stop()
                 time.sleep(OUTAGE)  # about 20 polls and 4 readiness checks fail
-                down = dependency(url, "registry")
+                down = dependency(world, url, "registry")
                 cluster.start()
                 restarted = time.monotonic()
 
@@ -163,7 +171,7 @@ def test_postgres_down_is_told_once_and_answers_keep_coming(
                     return any("is back" in line for line in told)
 
                 assert wait_for(told_back, 30, 0.1) is not None, caplog.text[-2000:]
-                up = wait_for(lambda: dependency(url, "registry")["up"] is True, 10, 0.1)
+                up = wait_for(lambda: dependency(world, url, "registry")["up"] is True, 10, 0.1)
                 assert up is not None
     finally:
         cluster.remove()

@@ -8,11 +8,11 @@ from pathlib import Path
 import httpx
 
 from tests.e2e.stack import SUBGRAPHS, auth_env, closed_port_url, start_gateway
-from tests.resilience.harness import wait_for
+from tests.resilience.harness import operator_headers, wait_for
 
 
 def test_a_gateway_whose_subgraphs_are_all_down_is_unready_but_alive(tmp_path: Path) -> None:
-    _, env = auth_env(tmp_path)
+    issuer, env = auth_env(tmp_path)
     urls = {name: closed_port_url() for name in SUBGRAPHS}
     with start_gateway(env, urls) as gateway:
 
@@ -20,7 +20,8 @@ def test_a_gateway_whose_subgraphs_are_all_down_is_unready_but_alive(tmp_path: P
             return httpx.get(gateway.url + "/ready", timeout=5).status_code == 503
 
         assert wait_for(unready, 10) is not None
-        body = httpx.get(gateway.url + "/ready", timeout=5).json()
+        headers = operator_headers(issuer)  # the details; anyone gets the status alone
+        body = httpx.get(gateway.url + "/ready", headers=headers, timeout=5).json()
         health = httpx.get(gateway.url + "/health", timeout=5)
     assert body["status"] == "unready"
     for name in SUBGRAPHS:

@@ -3,7 +3,7 @@ to do with its pages. Each check runs against real servers over loopback.
 
 - introspection (__schema, __type) is refused to anonymous callers by default;
 - /metrics and the registry's status need a token with a scope, or the admin listener, and the
-  registry's status names no file path;
+  registry's status names no file path; /ready's details likewise (its status is anyone's);
 - HTML pages carry a Content-Security-Policy (no framing), nosniff and a referrer policy; JSON
   answers carry nosniff;
 - cross-origin access only for configured origins."""
@@ -109,6 +109,25 @@ def test_metrics_need_the_metrics_read_scope(stack: Stack) -> None:
     assert allowed.status_code == 200 and "rugzak_requests_total" in allowed.text
 
 
+def test_ready_tells_anyone_its_status_and_only_operators_its_details(stack: Stack) -> None:
+    url = stack.gateway.url + "/ready"
+    monitoring = bearer(stack.issuer, "prometheus", scopes=["metrics:read"])
+    detailed = httpx.get(url, headers=monitoring, timeout=10)
+    assert detailed.status_code == 200
+    assert set(detailed.json()["subgraphs"]) == set(stack.subgraph_urls())
+    callers = {
+        "anonymous": {},
+        "a citizen": bearer(stack.issuer, "ann", insz=ANN),
+        "a forged token": {"authorization": "Bearer not.a.token"},
+    }
+    for who, headers in callers.items():
+        brief = httpx.get(url, headers=headers, timeout=10)
+        # the status code alone tells an orchestrator ready or not; the body only the status
+        assert brief.status_code == 200, who
+        assert brief.json() == {"status": detailed.json()["status"]}, who
+        assert not any(name in brief.text for name in stack.subgraph_urls()), who
+
+
 def test_the_registry_status_needs_a_registry_scope_and_names_no_path(
     stack: Stack, registry_gateway: RegistryGateway
 ) -> None:
@@ -140,6 +159,9 @@ def test_the_admin_listener_serves_operators_without_a_token(stack: Stack, tmp_p
         assert status.status_code == 200 and status.json()["backend"] == "sqlite"
         assert "secret-place" not in status.text
         assert httpx.get(admin + "/health", timeout=10).json()["status"] == "ok"
+        assert set(httpx.get(admin + "/ready", timeout=10).json()["subgraphs"]) == set(
+            stack.subgraph_urls()
+        )
         # and nothing else: no GraphQL, no registry changes, no other registry reads
         query = {"query": "{ __typename }"}
         assert httpx.post(admin + "/graphql", json=query, timeout=10).status_code == 404
@@ -148,6 +170,7 @@ def test_the_admin_listener_serves_operators_without_a_token(stack: Stack, tmp_p
         # the public listener still wants a token
         assert httpx.get(gateway.url + "/metrics", timeout=10).status_code == 401
         assert httpx.get(gateway.url + "/registry", timeout=10).status_code == 401
+        assert "subgraphs" not in httpx.get(gateway.url + "/ready", timeout=10).json()
 
 
 # -- headers on pages and answers ---------------------------------------------------------
