@@ -121,15 +121,16 @@ def fetched(service: str) -> None:
         record.fetches[service] = record.fetches.get(service, 0) + 1
 
 
-def subgraph_error(service: str, code: str | None, message: str) -> None:
-    """A subgraph answered an error, or no usable answer: logged with the subgraph's name."""
+def subgraph_error(service: str, code: str | None, message: str, *, log_line: bool = True) -> None:
+    """A subgraph answered an error, or no usable answer: counted for the request's line, and
+    logged with the subgraph's name (unless `log_line` is false: told elsewhere)."""
     record = _current.get()
     if record is not None:
         record.subgraph_errors[service] = record.subgraph_errors.get(service, 0) + 1
         message = record.scrub(message)
     else:
         message = redact(message)
-    if subgraph_log.isEnabledFor(logging.WARNING):
+    if log_line and subgraph_log.isEnabledFor(logging.WARNING):
         fields: dict[str, Any] = {"subgraph": service, "code": code, "error": message}
         if record is not None:
             fields["request_id"] = record.request_id

@@ -25,6 +25,7 @@ from gateway.execution.in_flight import InFlightLimit, QueueFull
 from gateway.execution.retry import RetryBudget, backoff
 from gateway.execution.transport import SubgraphFailure
 from gateway.metrics import Metrics
+from gateway.outage_log import OutageLog
 
 log = logging.getLogger("rugzak.resilience")
 
@@ -109,9 +110,23 @@ class SubgraphGuard:
         self.last_error: LastError | None = None
         self.last_probe: Probe | None = None
         self.retries = 0
+        # while open, every call is refused at once: one line when it opens, a reminder with
+        # the count of refused calls at most every 30 s, one line when it closes (not a line
+        # per request: thousands a minute under load)
+        self.circuit_log = OutageLog(
+            log,
+            f"circuit of subgraph {name}",
+            meanwhile="its fields fail at once (SUBREQUEST_CIRCUIT_OPEN) until a trial answers",
+            states=("open", "closed"),
+            calls="refused calls",
+        )
 
     def failed(self, failure: SubgraphFailure) -> None:
         self.last_error = LastError(failure.code, failure.reason, time.time())
+
+    def refused(self, failure: SubgraphFailure) -> None:
+        """A call the open circuit refused: counted for the circuit's log, not logged itself."""
+        self.circuit_log.failed(failure.reason)
 
     def probed(self, probe: Probe) -> None:
         self.last_probe = probe
@@ -150,10 +165,10 @@ class SubgraphGuard:
                 self.metrics.breaker_opened.labels(subgraph=self.name).inc()
             if before is State.CLOSED:  # not again at every failed trial
                 error = self.last_error
-                why = f" (last error: {error.code}: {error.reason})" if error else ""
-                log.warning("circuit of subgraph %s opened%s", self.name, why)
+                why = f"last error {error.code}: {error.reason}" if error else "recent failures"
+                self.circuit_log.went_down(why)
         elif state is State.CLOSED:
-            log.warning("circuit of subgraph %s closed: it answers again", self.name)
+            self.circuit_log.answered()
 
 
 class Resilience:
@@ -191,7 +206,9 @@ class Resilience:
         guard = self.guard(service)
         result = await self._call(guard, attempt, timeout, deadline, idempotent)
         if isinstance(result, SubgraphFailure):
-            if result.code != CIRCUIT_OPEN and result.reason != DEADLINE_PASSED:
+            if result.code == CIRCUIT_OPEN:
+                guard.refused(result)
+            elif result.reason != DEADLINE_PASSED:
                 guard.failed(result)
             if self.metrics is not None:
                 self.metrics.subgraph_failures.labels(subgraph=service, code=result.code).inc()

@@ -13,7 +13,7 @@ import orjson
 
 from gateway import request_log, tracing
 from gateway.execution.credentials import SubgraphHeaders
-from gateway.execution.resilience import Resilience
+from gateway.execution.resilience import CIRCUIT_OPEN, Resilience
 from gateway.execution.transport import (
     SubgraphFailure,
     SubgraphRequest,
@@ -105,5 +105,8 @@ class SubgraphCalls:
         timeout = self.timeouts.of(service)
         result = await self.resilience.call(service, attempt, timeout, call.deadline, idempotent)
         if isinstance(result, SubgraphFailure):
-            request_log.subgraph_error(service, result.code, result.reason)
+            # a refusal of the open circuit is counted for the request, and told by the
+            # circuit's own log (resilience.py), not once per request
+            logged = result.code != CIRCUIT_OPEN
+            request_log.subgraph_error(service, result.code, result.reason, log_line=logged)
         return result
