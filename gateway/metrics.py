@@ -201,6 +201,11 @@ class _OperationCacheCollector(Collector):
         evictions = CounterMetricFamily(
             f"{prefix}_evictions", f"Entries evicted from the {what}", labels=labels
         )
+        declined = CounterMetricFamily(
+            f"{prefix}_declined",
+            f"Entries not kept in the {what}: offered for the first time",
+            labels=labels,
+        )
         entries = GaugeMetricFamily(f"{prefix}_entries", f"Entries in the {what}", labels=labels)
         size = GaugeMetricFamily(
             f"{prefix}_bytes", f"Approximate bytes held by the {what}", labels=labels
@@ -209,6 +214,7 @@ class _OperationCacheCollector(Collector):
             hits.add_metric([name], lru.hits)
             misses.add_metric([name], lru.misses)
             evictions.add_metric([name], lru.evictions)
+            declined.add_metric([name], lru.declined)
             entries.add_metric([name], len(lru))
             size.add_metric([name], lru.bytes)
-        yield from (hits, misses, evictions, entries, size)
+        yield from (hits, misses, evictions, declined, entries, size)

@@ -12,8 +12,11 @@ made for one set of subgraphs.
   fragments or field order within a fragment share a plan), the fields authorisation denied
   this caller, and the progressive-override labels in force;
 - answered: the operations (text, operation name, `@skip`/`@include` variables) that were
-  answered with data (some root field not null), most recent last: what a new supergraph plans
-  ahead (warm-up). An operation that only failed or was refused is never in it.
+  answered with data (some root field not null) more than once, most recent last: what a new
+  supergraph plans ahead (warm-up). An operation that only failed or was refused is never in it.
+
+The first three and the answered operations keep an entry on its second offer (gateway/lru.py):
+operations made up anew for each request do not fill them.
 
 Sizes are estimates, not measurements (measuring a graph of objects costs more than planning
 a small operation): a few constants per cache, calibrated against a deep `sys.getsizeof` walk
@@ -83,10 +86,12 @@ class PlanKey(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class CacheLimits:
-    """The bounds of each of the three caches."""
+    """The bounds of each of the three caches, and whether an entry made for a request is kept
+    only on its second offer (gateway/lru.py)."""
 
     entries: int = DEFAULT_ENTRIES
     bytes: int = DEFAULT_BYTES
+    second_sight: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,18 +130,25 @@ class OperationCaches:
     def __init__(self, limits: CacheLimits | None = None) -> None:
         limits = limits or CacheLimits()
         self.limits = limits
-        self.documents: LRU[Hashable, Weighed[Any]] = LRU(limits.entries, limits.bytes, _weight)
-        self.operations: LRU[OperationKey, Weighed[Normalized]] = LRU(
-            limits.entries, limits.bytes, _weight
+        # entries made for a request are offered (kept on second sight: gateway/lru.py); the
+        # warm-up puts what was answered before
+        self.documents: LRU[Hashable, Weighed[Any]] = LRU(
+            limits.entries, limits.bytes, _weight, second_sight=limits.second_sight
         )
-        self.plans: LRU[PlanKey, Weighed[QueryPlan]] = LRU(limits.entries, limits.bytes, _weight)
+        self.operations: LRU[OperationKey, Weighed[Normalized]] = LRU(
+            limits.entries, limits.bytes, _weight, second_sight=limits.second_sight
+        )
+        self.plans: LRU[PlanKey, Weighed[QueryPlan]] = LRU(
+            limits.entries, limits.bytes, _weight, second_sight=limits.second_sight
+        )
+        # what the warm-up plans: operations answered more than once
         self.answered: LRU[SentOperation, Weighed[None]] = LRU(
-            limits.entries, limits.bytes, _weight
+            limits.entries, limits.bytes, _weight, second_sight=limits.second_sight
         )
 
     def record_answered(self, sent: SentOperation) -> None:
         weight = ANSWERED_BASE + ANSWERED_PER_CHAR * len(sent.query)
-        self.answered.put(sent, Weighed(None, weight))
+        self.answered.offer(sent, Weighed(None, weight))
 
     def by_name(self) -> Iterator[tuple[str, LRU[Hashable, Any]]]:
         yield "document", self.documents

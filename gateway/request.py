@@ -176,12 +176,16 @@ class RequestHandler:
         self.caches = caches or OperationCaches()
         self.schema_hash = supergraph.schema_hash
         # compiled shaping per operation and denied fields (this supergraph's types)
-        self.shapes = ShapePrograms(self.caches.limits.entries, self.caches.limits.bytes)
+        bounds = self.caches.limits
+        self.shapes = ShapePrograms(bounds.entries, bounds.bytes, bounds.second_sight)
         # size, shape and cost limits, checked before the work they bound
         self.admission = Admission(supergraph, self.caches, limits or LimitSettings())
         # answers to introspection, by query text, operation name and variables
         self.introspection: LRU[tuple[str, str | None, bytes], bytes] = LRU(
-            INTROSPECTION_ENTRIES, INTROSPECTION_BYTES, _introspection_weight
+            INTROSPECTION_ENTRIES,
+            INTROSPECTION_BYTES,
+            _introspection_weight,
+            second_sight=bounds.second_sight,
         )
 
     def limits_for(self, principal: Principal) -> OperationLimits:
@@ -244,7 +248,7 @@ class RequestHandler:
                 schema = self.supergraph.api_schema
                 found = normalized(normalize(schema, doc.document, operation, values))
                 cached_op = Weighed(found, operation_weight(found.fields))
-                self.caches.operations.put(op_key, cached_op)
+                self.caches.operations.offer(op_key, cached_op)
         with tracing.step("authorize"):
             authorized = self.authorizer.authorize(cached_op.value.operation, principal, coerced)
         op, denied, guard = authorized.operation, authorized.denied, authorized.guard
@@ -271,7 +275,7 @@ class RequestHandler:
                     planned = audit.subject_fields(planned, schema)
                 plan = self.planner.plan(planned, labels, authorized.denied_fields)
                 cached_plan = Weighed(plan, plan_weight(plan))
-                self.caches.plans.put(key, cached_plan)
+                self.caches.plans.offer(key, cached_plan)
         shaping = self.shapes.program(ShapeKey(fingerprint, denied), op, authorized.denied_fields)
         return Prepared(
             op, cached_plan.value, operation, doc.document, guard, shaping, sent, cost, audit
@@ -451,7 +455,7 @@ class RequestHandler:
                 )
             known = orjson.dumps(answer)
             if query:
-                self.introspection.put(key, known)
+                self.introspection.offer(key, known)
         answer = orjson.loads(known)  # a copy: the response is built from it
         state.data.update(answer["data"] or {})
         state.errors.extend(answer["errors"])

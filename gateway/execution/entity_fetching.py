@@ -31,7 +31,7 @@ class EntityFetching:
         self.layer = layer
         self.urls = urls
         # the shared request of a group of entity fetches, by their documents
-        self.batched: LRU[tuple[str, ...], str] = LRU(1000)
+        self.batched: LRU[tuple[str, ...], str] = LRU(1000, second_sight=True)
 
     def parts(
         self, node: FetchNode, variables: Mapping[str, Any], state: ExecutionState
@@ -123,7 +123,7 @@ class EntityFetching:
                 for i, node in enumerate(nodes)
             )
             document = "query(" + ",".join(definitions) + "){" + fields + "}"
-            self.batched.put(key, document)
+            self.batched.offer(key, document)
         return document
 
 

@@ -73,15 +73,17 @@ SHAPE_BASE, SHAPE_PER_STEP = 200, 120  # estimated bytes of a program, for the c
 class ShapePrograms:
     """Compiled programs by `ShapeKey`, bounded by entries and estimated bytes."""
 
-    def __init__(self, entries: int, max_bytes: int) -> None:
-        self.programs: LRU[ShapeKey, ShapeProgram] = LRU(entries, max_bytes, _program_weight)
+    def __init__(self, entries: int, max_bytes: int, second_sight: bool = True) -> None:
+        self.programs: LRU[ShapeKey, ShapeProgram] = LRU(
+            entries, max_bytes, _program_weight, second_sight=second_sight
+        )
 
     def program(self, key: ShapeKey, op: NOperation, denied: Set[NField]) -> ShapeProgram:
         """`op` (with `denied`) is what `key` stands for: compiled when not yet known."""
         found = self.programs.get(key)
         if found is None:
             found = compile_shape(op, denied)
-            self.programs.put(key, found)
+            self.programs.offer(key, found)
         return found
 
 

@@ -197,7 +197,7 @@ class Admission:
 
     def _keep(self, key: tuple[str, str], query: str, entry: Document) -> None:
         weight = document_weight(query) if entry.document is not None else 1_000 + len(query)
-        self.caches.documents.put(key, Weighed(entry, weight))
+        self.caches.documents.offer(key, Weighed(entry, weight))
 
     def cost(
         self,

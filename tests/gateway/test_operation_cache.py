@@ -14,7 +14,7 @@ from graphql import GraphQLField, GraphQLNamedType, GraphQLSchema, parse
 from auth.principal import ANONYMOUS, Principal
 from gateway.execution.executor import Executor
 from gateway.execution.subgraph_client import SubgraphClient
-from gateway.lru import LRU
+from gateway.lru import LRU, Doorkeeper
 from gateway.metrics import Metrics
 from gateway.operation import normalize, select_operation
 from gateway.operation_cache import (
@@ -117,12 +117,16 @@ def test_size_estimates_are_within_a_factor_of_two(query: str) -> None:
         assert measured / 2 <= estimate <= measured * 2, (estimate, measured)
 
 
+# the caches' bookkeeping, told without the doorkeeper's (kept on first sight)
+FIRST_SIGHT = CacheLimits(second_sight=False)
+
+
 def handler(limits: CacheLimits | None = None) -> RequestHandler:
     return RequestHandler(SG, Executor(SubgraphClient(), {}), caches=OperationCaches(limits))
 
 
 def test_layouts_of_one_operation_share_a_plan() -> None:
-    h = handler()
+    h = handler(FIRST_SIGHT)
     texts = [
         "{ municipality(nisCode: $n) { name } }".replace("$n", '"44021"'),
         '{\n  municipality(nisCode: "44021") {\n    ...M\n  }\n}\nfragment M on Municipality '
@@ -141,7 +145,7 @@ def test_layouts_of_one_operation_share_a_plan() -> None:
 
 
 def test_plans_are_kept_per_authorisation_outcome() -> None:
-    h = handler()
+    h = handler(FIRST_SIGHT)
     query = '{ me { name { givenName } } municipality(nisCode: "44021") { name } }'
     ann = h.prepare(query, None, {}, principal=ANN)
     anonymous = h.prepare(query, None, {}, principal=ANONYMOUS)
@@ -154,8 +158,40 @@ def test_plans_are_kept_per_authorisation_outcome() -> None:
     assert isinstance(again, Prepared) and again.plan is ann.plan
 
 
+def test_an_operation_is_kept_on_its_second_sight() -> None:
+    h = handler()
+    h.prepare(SMALL, None, {})
+    assert all(len(lru) == 0 for name, lru in h.caches.by_name() if name != "answered")
+    assert h.caches.documents.declined == h.caches.plans.declined == 1
+    h.prepare(SMALL, None, {})
+    assert len(h.caches.documents) == len(h.caches.operations) == len(h.caches.plans) == 1
+    h.prepare(SMALL, None, {})
+    assert (h.caches.documents.hits, h.caches.plans.hits) == (1, 1)
+
+
+def test_operations_sent_once_do_not_push_out_used_ones() -> None:
+    h = handler(CacheLimits(entries=5))
+    for _ in range(2):
+        h.prepare(SMALL, None, {})
+    for i in range(200):  # an attacker's stream of operations never seen before
+        h.prepare(f'{{ m{i}: municipality(nisCode: "{i}") {{ name }} }}', None, {})
+    assert (SG.schema_hash, SMALL) in h.caches.documents
+    assert h.caches.documents.evictions == h.caches.plans.evictions == 0
+    assert len(h.caches.documents) == 1
+
+
+def test_the_doorkeeper_forgets_the_oldest_beyond_twice_its_capacity() -> None:
+    door = Doorkeeper(capacity=3)
+    assert [door.seen(k) for k in "abc"] == [False] * 3
+    assert door.seen("a")  # remembered
+    assert [door.seen(k) for k in "def"] == [False] * 3  # a, b, c move to the older set
+    assert door.seen("b") and door.seen("f")
+    assert [door.seen(k) for k in "ghi"] == [False] * 3  # d, e, f older; a, b, c forgotten
+    assert door.seen("e") and not door.seen("a")
+
+
 def test_documents_are_evicted_by_count() -> None:
-    h = handler(CacheLimits(entries=2))
+    h = handler(CacheLimits(entries=2, second_sight=False))
     for nis in ("44021", "11002", "24062"):
         h.prepare(f'{{ municipality(nisCode: "{nis}") {{ name }} }}', None, {})
     assert len(h.caches.documents) == 2 and h.caches.documents.evictions == 1
@@ -165,7 +201,7 @@ def test_documents_are_evicted_by_count() -> None:
 def test_documents_are_evicted_by_size() -> None:
     # room for two small documents, not three; the profile is larger than the whole cache
     limit = 2 * document_weight(SMALL) + 100
-    h = handler(CacheLimits(entries=1000, bytes=limit))
+    h = handler(CacheLimits(entries=1000, bytes=limit, second_sight=False))
     for nis in ("44021", "11002", "24062"):
         h.prepare(SMALL.replace("44021", nis), None, {})
     assert len(h.caches.documents) == 2 and h.caches.documents.bytes <= limit
@@ -175,7 +211,7 @@ def test_documents_are_evicted_by_size() -> None:
 
 
 def test_metrics_report_each_cache() -> None:
-    h = handler()
+    h = handler(FIRST_SIGHT)
     metrics = Metrics()
     metrics.watch_operation_caches(h.caches.by_name)
     h.prepare(SMALL, None, {})
@@ -184,4 +220,5 @@ def test_metrics_report_each_cache() -> None:
     assert 'rugzak_operation_cache_hits_total{cache="plan"} 1.0' in text
     assert 'rugzak_operation_cache_misses_total{cache="document"} 1.0' in text
     assert 'rugzak_operation_cache_entries{cache="operation"} 1.0' in text
+    assert 'rugzak_operation_cache_declined_total{cache="plan"} 0.0' in text
     assert f'rugzak_operation_cache_bytes{{cache="document"}} {document_weight(SMALL)}.0' in text
