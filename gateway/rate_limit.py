@@ -13,6 +13,15 @@ own) until Redis is back; `rugzak_rate_limit_store_up` and `rugzak_rate_limit_fa
 
 Rates are written `N/s`, `N/min` or `N/h`, with an optional burst: `20/s:40`. Without a burst,
 a bucket holds N tokens: "100/min" allows 100 at once, then refills at 100 a minute.
+
+The operator's endpoints have limits of their own, on by default (`off` turns one off):
+
+- the registry's API (gateway/registry/routes.py), per organisation (the token's `org`; a token
+  without one: its subject) and per address for callers without a token: `registry` for every
+  call, and `registry-compose` besides for the calls that compose a supergraph (check, add,
+  remove, rollback), which cost seconds of CPU in the composition worker;
+- cache invalidation (`POST /cache/invalidate`), per caller once verified (a signing subgraph,
+  or a token's subject): `invalidate`. One call carries many tags: bulk changes batch.
 """
 
 from __future__ import annotations
@@ -39,7 +48,8 @@ from gateway.outage_log import OutageLog
 log = logging.getLogger("rugzak.rate_limit")
 
 RATE_LIMITED = "RATE_LIMITED"
-KINDS = ("principal", "client", "ip")
+KINDS = ("principal", "client", "ip", "registry", "registry-compose", "invalidate")
+_PER_CLIENT_KINDS = ("principal", "client")
 _PERIODS = {"s": 1.0, "sec": 1.0, "second": 1.0, "m": 60.0, "min": 60.0, "minute": 60.0}
 _PERIODS.update(h=3600.0, hour=3600.0)
 _RATE = re.compile(r"^(\d+(?:\.\d+)?)\s*/\s*([a-z]+)(?::(\d+))?$")
@@ -74,6 +84,15 @@ class Rate:
         return f"{self.per_second:g}/s:{self.burst}"
 
 
+# Far above what a municipality does: its CI checks and adds a few subgraphs per pipeline (a
+# monorepo's pipeline a couple of dozen at once), people list and show now and then, and a
+# subgraph invalidates what it changed as it changes it. Composing is what costs: 12 a minute
+# keeps one organisation to a fraction of a core even with a large supergraph.
+DEFAULT_REGISTRY = Rate(10.0, 100)  # 10/s:100, every registry call
+DEFAULT_REGISTRY_COMPOSE = Rate(12 / 60, 24)  # 12/min:24, check, add, remove, rollback
+DEFAULT_INVALIDATE = Rate(50.0, 500)  # 50/s:500, invalidation calls
+
+
 @dataclass(frozen=True, slots=True)
 class RateLimits:
     """The limits in force. `per_client` replaces the principal or client rate for callers of
@@ -83,31 +102,42 @@ class RateLimits:
     client: Rate | None = None
     ip: Rate | None = None
     per_client: Mapping[tuple[str, str], Rate | None] = field(default_factory=dict)
+    registry: Rate | None = DEFAULT_REGISTRY
+    registry_compose: Rate | None = DEFAULT_REGISTRY_COMPOSE
+    invalidate: Rate | None = DEFAULT_INVALIDATE
 
     @property
     def enabled(self) -> bool:
-        return any((self.principal, self.client, self.ip, *self.per_client.values()))
+        return any(getattr(self, k.replace("-", "_")) for k in KINDS) or any(
+            self.per_client.values()
+        )
 
     def rate(self, kind: str, client_id: str | None) -> Rate | None:
         if client_id is not None and (kind, client_id) in self.per_client:
             return self.per_client[(kind, client_id)]
-        found: Rate | None = getattr(self, kind)
+        found: Rate | None = getattr(self, kind.replace("-", "_"))
         return found
 
 
 def parse_rate_limits(items: Iterable[str]) -> RateLimits:
     """`--rate-limit` values: `principal=20/s:40`, `client=500/s`, `ip=10/s:30`, and for one
-    client application `client.APP=...` or `principal.APP=...`; `off` removes a limit."""
+    client application `client.APP=...` or `principal.APP=...`; the operator's endpoints'
+    `registry=`, `registry-compose=` and `invalidate=` (on by default); `off` removes a limit."""
     rates: dict[str, Rate | None] = {}
     per_client: dict[tuple[str, str], Rate | None] = {}
     for item in items:
         for part in item.replace(";", " ").split():
             who, sep, value = part.partition("=")
             kind, dot, client = who.partition(".")
-            if not sep or kind not in KINDS or (dot and (not client or kind == "ip")):
+            if (
+                not sep
+                or kind not in KINDS
+                or (dot and (not client or kind not in _PER_CLIENT_KINDS))
+            ):
                 raise ValueError(
-                    "a rate limit is principal=RATE, client=RATE, ip=RATE, principal.APP=RATE "
-                    f"or client.APP=RATE, got {part!r}"
+                    "a rate limit is principal=RATE, client=RATE, ip=RATE, principal.APP=RATE, "
+                    "client.APP=RATE, registry=RATE, registry-compose=RATE or invalidate=RATE, "
+                    f"got {part!r}"
                 )
             if dot:
                 per_client[(kind, client)] = Rate.parse(value)
@@ -118,25 +148,30 @@ def parse_rate_limits(items: Iterable[str]) -> RateLimits:
         client=rates.get("client"),
         ip=rates.get("ip"),
         per_client=per_client,
+        registry=rates.get("registry", DEFAULT_REGISTRY),
+        registry_compose=rates.get("registry-compose", DEFAULT_REGISTRY_COMPOSE),
+        invalidate=rates.get("invalidate", DEFAULT_INVALIDATE),
     )
 
 
 @dataclass(frozen=True, slots=True)
 class Refusal:
-    kind: str  # the bucket that was empty: principal, client or ip
+    kind: str  # the bucket that was empty: one of KINDS
     retry_after: float  # seconds until it holds a token again
+    who: str = ""  # whose bucket, in words (default: the kind's)
 
     @property
     def retry_after_header(self) -> str:
         return str(max(1, math.ceil(self.retry_after)))
 
+    @property
+    def message(self) -> str:
+        who = self.who or _WHO.get(self.kind, "caller")
+        return f"Too many requests for this {who}: try again in {self.retry_after_header} s."
+
     def to_graphql(self) -> dict[str, Any]:
-        wait = self.retry_after_header
         return graphql_error(
-            f"Too many requests for this {_WHO[self.kind]}: try again in {wait} s.",
-            RATE_LIMITED,
-            limit=self.kind,
-            retryAfter=round(self.retry_after, 3),
+            self.message, RATE_LIMITED, limit=self.kind, retryAfter=round(self.retry_after, 3)
         )
 
 
@@ -317,6 +352,46 @@ class RateLimiter:
         kind = wanted[index][0]
         self.refused[kind] += 1
         return Refusal(kind, wait)
+
+    async def admit_registry(
+        self, principal: Principal, address: str | None, composes: bool
+    ) -> Refusal | None:
+        """A call of the registry's API: counted per organisation (a token without one: per
+        subject; no token: per address), against `registry`, and `registry-compose` too when
+        it composes a supergraph."""
+        who: tuple[str, ...]
+        if principal.is_anonymous:
+            if address is None:
+                return None
+            who, whose = ("ip", address), "address"
+        elif principal.organisation:
+            who, whose = ("org", principal.issuer or "", principal.organisation), "organisation"
+        else:
+            who = ("subject", principal.issuer or "", principal.subject or principal.token or "")
+            whose = "caller"
+        wanted = [("registry", self.limits.registry)]
+        if composes:
+            wanted.append(("registry-compose", self.limits.registry_compose))
+        buckets = [(kind, _key(kind, *who), rate) for kind, rate in wanted if rate is not None]
+        return await self._take(buckets, whose)
+
+    async def admit_invalidation(self, caller: str) -> Refusal | None:
+        """A cache invalidation by `caller` (verified: `subgraph NAME`, or a token's issuer
+        and subject)."""
+        rate = self.limits.invalidate
+        if rate is None:
+            return None
+        return await self._take([("invalidate", _key("invalidate", caller), rate)], "caller")
+
+    async def _take(self, wanted: Sequence[tuple[str, str, Rate]], whose: str) -> Refusal | None:
+        if not wanted:
+            return None
+        index, wait = await self.buckets.take([(key, rate) for _, key, rate in wanted])
+        if index < 0:
+            return None
+        kind = wanted[index][0]
+        self.refused[kind] += 1
+        return Refusal(kind, wait, whose)
 
     async def close(self) -> None:
         await self.buckets.close()

@@ -29,13 +29,16 @@ from auth.invalidation_keys import InvalidationKeys
 from auth.principal import Principal
 from gateway.cache.entities import INVALIDATE_SCOPE, EntityCache, invalidation_tags
 from gateway.errors import RequestError, graphql_error
+from gateway.rate_limit import Refusal
 from gateway.schema.supergraph import Supergraph
 
 log = logging.getLogger("rugzak.app")
 
 
-def _json(status: int, body: Any) -> Response:
-    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        orjson.dumps(body), status_code=status, media_type="application/json", headers=headers
+    )
 
 
 def _error(status: int, message: str, code: str) -> Response:
@@ -76,8 +79,13 @@ class InvalidationEndpoint:
         supergraph: Callable[[], Supergraph],
         entity_cache: Callable[[], EntityCache],
         max_body_bytes: int,
+        admit: Callable[[str], Awaitable[Refusal | None]] | None = None,
     ) -> None:
+        """`admit`: the caller's rate limit (gateway/rate_limit.py's `invalidate`), by who it
+        is once verified (not by what a request claims: that would let anyone spend a
+        subgraph's bucket)."""
         self.keys = keys
+        self.admit = admit
         self.authenticate = authenticate
         self.supergraph = supergraph
         self.entity_cache = entity_cache
@@ -97,6 +105,7 @@ class InvalidationEndpoint:
             if refusal is not None:
                 return refusal
             who = f"subgraph {subgraph} (signed)"
+            caller = f"subgraph\x00{subgraph}"
         else:
             try:
                 principal = await self.authenticate(request)
@@ -106,6 +115,12 @@ class InvalidationEndpoint:
                 message = f"invalidating the cache needs the {INVALIDATE_SCOPE} scope"
                 return _error(403, message, "FORBIDDEN")
             who = str(principal.subject)
+            caller = f"token\x00{principal.issuer}\x00{principal.subject}"
+        if self.admit is not None:
+            limited = await self.admit(caller)
+            if limited is not None:
+                headers = {"retry-after": limited.retry_after_header}
+                return _json(429, {"errors": [limited.to_graphql()]}, headers)
         try:
             tags = invalidation_tags(orjson.loads(body))
         except (orjson.JSONDecodeError, ValueError) as exc:

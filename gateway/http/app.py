@@ -54,7 +54,7 @@ from gateway.metrics import Metrics, StoreSize
 from gateway.operation_cache import CacheLimits, OperationCaches
 from gateway.persisted_queries import NOT_FOUND, PersistedQueries
 from gateway.policies import Policy, PolicyRegistry, load_policy_module
-from gateway.rate_limit import RateLimitCollector, RateLimiter, buckets_for
+from gateway.rate_limit import RateLimitCollector, RateLimiter, Refusal, buckets_for
 from gateway.readiness import Readiness
 from gateway.registry.service import Registry
 from gateway.request import GraphQLResponse, RequestHandler
@@ -298,7 +298,11 @@ class GatewayApp:
                 Route("/.well-known/jwks.json", self.jwks_endpoint, methods=["GET"]),
                 Route(GATEWAY_JWKS_PATH, self.gateway_jwks_endpoint, methods=["GET"]),
                 *graphiql_routes(),
-                *(self.registry.routes(self._authenticate) if self.registry else []),
+                *(
+                    self.registry.routes(self._authenticate, self._admit_registry)
+                    if self.registry
+                    else []
+                ),
             ],
             middleware=[
                 Middleware(SecurityHeaders),
@@ -345,6 +349,7 @@ class GatewayApp:
             lambda: self.supergraph,
             lambda: self.entity_cache,
             self.config.max_body_bytes,
+            self.rate_limiter.admit_invalidation if self.rate_limiter is not None else None,
         )
 
     async def metrics_endpoint(self, request: Request) -> Response:
@@ -505,6 +510,15 @@ class GatewayApp:
             return None
         headers = {"retry-after": refusal.retry_after_header}
         return _json(429, {"errors": [refusal.to_graphql()]}, headers=headers)
+
+    async def _admit_registry(
+        self, request: Request, principal: Principal, composes: bool
+    ) -> Refusal | None:
+        """The registry API's rate limits (gateway/rate_limit.py), for gateway/registry."""
+        if self.rate_limiter is None:
+            return None
+        address = self._address(request) if principal.is_anonymous else None
+        return await self.rate_limiter.admit_registry(principal, address, composes)
 
     def _address(self, request: Request) -> str | None:
         """The caller's address: the socket's peer, or a trusted proxy's X-Forwarded-For."""

@@ -22,7 +22,9 @@ def add_arguments(serve: argparse.ArgumentParser) -> None:
         help="a token bucket per principal=, client= (application) or ip= (anonymous "
         "callers), or for one application principal.APP= / client.APP=; RATE is N/s, N/min "
         "or N/h with an optional :BURST, or off (repeatable; env RUGZAK_RATE_LIMITS; none by "
-        "default)",
+        "default). The operator's endpoints: registry= (every registry call, per organisation; "
+        "default 10/s:100), registry-compose= (check, add, remove, rollback; default "
+        "12/min:24), invalidate= (POST /cache/invalidate, per caller; default 50/s:500)",
     )
     edge.add_argument(
         "--rate-limit-store",

@@ -20,8 +20,11 @@ class RegistryRefusal(Exception):
         errors: Sequence[CompositionError] = (),
         breaking: Sequence[SchemaChange] = (),
         dangerous: Sequence[SchemaChange] = (),
+        retry_after: str | None = None,
     ) -> None:
+        """`retry_after`: the Retry-After header's seconds (429: rate limited)."""
         super().__init__(message)
+        self.retry_after = retry_after
         self.status = status
         self.code = code
         self.message = message

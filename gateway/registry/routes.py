@@ -17,7 +17,8 @@ Answers are JSON. A refusal is `{"code", "message", "errors"?, "breakingChanges"
 "dangerousChanges"?}` with HTTP 400 (bad request, unreadable SDL), 401 (no or bad token), 403
 (scope or organisation, a URL the registry does not fetch), 404, 409 (does not compose,
 ownership, breaking changes), 413 (SDL too large), 422 (composition over its CPU or memory
-limit), 503 (registry not ready, or its database unreachable).
+limit), 429 (`RATE_LIMITED`, with Retry-After: gateway/rate_limit.py's `registry` and, for the
+calls that compose, `registry-compose`), 503 (registry not ready, or its database unreachable).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from auth.errors import AuthenticationError
 from auth.principal import Principal
 from gateway.errors import RequestError
 from gateway.http.admin import on_admin_listener
+from gateway.rate_limit import RATE_LIMITED, Refusal
 from gateway.registry.errors import RegistryRefusal
 from gateway.registry.ownership import check_may_read
 from gateway.registry.service import Registry
@@ -42,21 +44,38 @@ from gateway.registry.service import Registry
 log = logging.getLogger("rugzak.registry")
 
 Authenticate = Callable[[Request], Awaitable[Principal]]
+# the caller's rate limits (the request, who it is, whether the call composes a supergraph)
+Admit = Callable[[Request, Principal, bool], Awaitable[Refusal | None]]
 MAX_BODY = 64 * 1024
 
 
-def _json(status: int, body: Any) -> Response:
-    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+_COMPOSES = "rugzak.registry.composes"
 
 
-def registry_routes(registry: Registry, authenticate: Authenticate) -> list[Route]:
+def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        orjson.dumps(body), status_code=status, media_type="application/json", headers=headers
+    )
+
+
+def registry_routes(
+    registry: Registry, authenticate: Authenticate, admit: Admit | None = None
+) -> list[Route]:
     async def principal_of(request: Request) -> Principal:
+        """The caller, within its rate limits (checked before any work is done for it)."""
         try:
-            return await authenticate(request)
+            principal = await authenticate(request)
         except AuthenticationError as exc:
             raise RegistryRefusal(exc.http_status, exc.code, exc.message) from exc
         except RequestError as exc:
             raise RegistryRefusal(403, exc.code, str(exc)) from exc
+        if admit is not None:
+            refusal = await admit(request, principal, bool(request.scope.get(_COMPOSES)))
+            if refusal is not None:
+                raise RegistryRefusal(
+                    429, RATE_LIMITED, refusal.message, retry_after=refusal.retry_after_header
+                )
+        return principal
 
     async def body_of(request: Request) -> dict[str, Any]:
         raw = await request.body()
@@ -82,13 +101,17 @@ def registry_routes(registry: Registry, authenticate: Authenticate) -> list[Rout
         raise RegistryRefusal(400, "BAD_REQUEST", f"{what}: true or false")
 
     def endpoint(
-        handler: Callable[[Request], Awaitable[dict[str, Any]]],
+        handler: Callable[[Request], Awaitable[dict[str, Any]]], composes: bool = False
     ) -> Callable[[Request], Awaitable[Response]]:
+        """`composes`: the call composes a supergraph (its own, lower, rate limit)."""
+
         async def run(request: Request) -> Response:
+            request.scope[_COMPOSES] = composes
             try:
                 return _json(200, await handler(request))
             except RegistryRefusal as exc:
-                return _json(exc.status, exc.to_json())
+                retry = {"retry-after": exc.retry_after} if exc.retry_after else None
+                return _json(exc.status, exc.to_json(), retry)
             except Exception as exc:  # the database away, or a bug: JSON all the same
                 if not registry.store.unavailable(exc):  # an outage is logged by the store
                     log.exception("registry: %s %s failed", request.method, request.url.path)
@@ -178,10 +201,14 @@ def registry_routes(registry: Registry, authenticate: Authenticate) -> list[Rout
         Route("/registry/subgraphs/{name}/claims", endpoint(grant), methods=["PUT"]),
         Route("/registry/subgraphs", endpoint(list_subgraphs), methods=["GET"]),
         Route("/registry/subgraphs/{name}", endpoint(show), methods=["GET"]),
-        Route("/registry/subgraphs/{name}", endpoint(add), methods=["POST"]),
-        Route("/registry/subgraphs/{name}", endpoint(remove), methods=["DELETE"]),
+        Route("/registry/subgraphs/{name}", endpoint(add, composes=True), methods=["POST"]),
+        Route("/registry/subgraphs/{name}", endpoint(remove, composes=True), methods=["DELETE"]),
         Route("/registry/subgraphs/{name}/history", endpoint(history), methods=["GET"]),
         Route("/registry/subgraphs/{name}/versions/{n:int}", endpoint(version), methods=["GET"]),
-        Route("/registry/subgraphs/{name}/rollback", endpoint(rollback), methods=["POST"]),
-        Route("/registry/check/{name}", endpoint(check), methods=["POST"]),
+        Route(
+            "/registry/subgraphs/{name}/rollback",
+            endpoint(rollback, composes=True),
+            methods=["POST"],
+        ),
+        Route("/registry/check/{name}", endpoint(check, composes=True), methods=["POST"]),
     ]

@@ -38,6 +38,7 @@ from starlette.routing import Route
 from auth.principal import Principal
 from auth.subgraph_tokens import ALL_CLAIMS, MINIMAL_CLAIMS, check_claim_names
 from gateway.composition import SubgraphSource
+from gateway.rate_limit import Refusal
 from gateway.registry.address_guard import AddressGuard
 from gateway.registry.candidate import Candidate, Evaluation, Refused
 from gateway.registry.errors import RegistryRefusal
@@ -136,11 +137,17 @@ class Registry:
             guard_addresses=app.client.set_address_guards,
         )
 
-    def routes(self, authenticate: Callable[[Request], Awaitable[Principal]]) -> list[Route]:
-        """The REST API (routes.py), authenticating callers as the gateway does."""
+    def routes(
+        self,
+        authenticate: Callable[[Request], Awaitable[Principal]],
+        admit: Callable[[Request, Principal, bool], Awaitable[Refusal | None]] | None = None,
+    ) -> list[Route]:
+        """The REST API (routes.py), authenticating callers as the gateway does, within their
+        rate limits (`admit`: gateway/rate_limit.py's, by the request, the caller and whether
+        the call composes)."""
         from gateway.registry.routes import registry_routes
 
-        return registry_routes(self, authenticate)
+        return registry_routes(self, authenticate, admit)
 
     # -- keeping this gateway on the newest supergraph ---------------------------------------
 
