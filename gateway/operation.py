@@ -32,10 +32,10 @@ from graphql import (
     get_named_type,
     is_abstract_type,
     is_composite_type,
-    print_ast,
 )
 from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef, TypeNameMetaFieldDef
 
+from gateway import value_text
 from gateway.errors import RequestError
 
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
@@ -275,7 +275,7 @@ def same_field(a: NField, b: NField) -> bool:
 def arguments_text(arguments: tuple[ArgumentNode, ...]) -> str:
     """Arguments as GraphQL text: AST nodes compare unequal when they come from different
     places in a document (their locations differ), printed text does not."""
-    return ",".join(print_ast(a) for a in arguments)
+    return value_text.arguments_text(arguments)
 
 
 def same_arguments(a: tuple[ArgumentNode, ...], b: tuple[ArgumentNode, ...]) -> bool:

@@ -30,11 +30,10 @@ from collections.abc import Hashable, Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, NamedTuple, TypeVar, cast
 
-from graphql import print_ast
-
 from gateway.lru import LRU
 from gateway.operation import NOperation, NSelection
 from gateway.planning import QueryPlan
+from gateway.value_text import arguments_text, variable_definition_text
 
 DEFAULT_ENTRIES = 1000
 DEFAULT_BYTES = 64 * 1024 * 1024
@@ -160,7 +159,7 @@ class OperationCaches:
 def normalized(operation: NOperation) -> Normalized:
     """The operation with its fingerprint: a hash of everything planning reads from it."""
     parts: list[str] = [operation.kind.value, operation.name or ""]
-    parts += [print_ast(v) for v in operation.variable_definitions.values()]
+    parts += map(variable_definition_text, operation.variable_definitions.values())
     fields = _describe(operation.root, parts)
     digest = hashlib.sha256("\x00".join(parts).encode()).hexdigest()
     return Normalized(operation, digest, fields)
@@ -174,7 +173,7 @@ def _describe(nsel: NSelection, parts: list[str]) -> int:
         parts.append(f"on {type_name}")
         for f in fields.values():
             count += 1
-            arguments = ",".join(print_ast(a) for a in f.arguments)
+            arguments = arguments_text(f.arguments)
             parts.append(f"{f.response_key}:{f.name}({arguments})@{f.parent_type}")
             if f.selection is not None:
                 count += _describe(f.selection, parts)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from graphql import VariableDefinitionNode, print_ast
+from graphql import VariableDefinitionNode
 
 from gateway.operation import NOperation
 from gateway.planning.conflicts import alias_conflicts
@@ -18,6 +18,7 @@ from gateway.planning.plan import (
 )
 from gateway.planning.selection import SelectionBuilder
 from gateway.schema.supergraph import Supergraph
+from gateway.value_text import type_text, value_text
 
 
 @dataclass(slots=True)
@@ -157,7 +158,7 @@ def _flat(reps: RepSelection | None) -> tuple[str, tuple[str, ...], tuple[str, .
 
 def _print_variable(definition: VariableDefinitionNode) -> str:
     """`$name:Type=default`: the client's default travels along, since we forward raw values."""
-    text = f"${definition.variable.name.value}:{print_ast(definition.type)}"
+    text = f"${definition.variable.name.value}:{type_text(definition.type)}"
     if definition.default_value is not None:
-        text += "=" + print_ast(definition.default_value)
+        text += "=" + value_text(definition.default_value)
     return text

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from graphql import ArgumentNode, ListValueNode, ObjectValueNode, ValueNode, VariableNode, print_ast
+from graphql import ArgumentNode, ListValueNode, ObjectValueNode, ValueNode, VariableNode
 
 from gateway.errors import PlanningError
 from gateway.operation import same_arguments
+from gateway.value_text import arguments_text
 
 
 class FieldEntry:
@@ -81,7 +82,7 @@ class SelectionBuilder:
             if entry.arguments:
                 for arg in entry.arguments:
                     _collect_variables(arg.value, variables)
-                text += "(" + ",".join(print_ast(a) for a in entry.arguments) + ")"
+                text += "(" + arguments_text(entry.arguments) + ")"
             if entry.sub is not None:
                 inner = entry.sub.render(variables)
                 # a composite field needs a non-empty selection; __typename always exists
