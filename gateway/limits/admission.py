@@ -34,11 +34,11 @@ from graphql import (
     OperationDefinitionNode,
     parse,
     specified_rules,
-    validate,
 )
 
 from gateway.errors import graphql_error
 from gateway.limits import priority
+from gateway.limits.acyclic_validation import validate_acyclic
 from gateway.limits.cost import CostModel
 from gateway.limits.refusal import (
     COST_LIMIT_EXCEEDED,
@@ -166,7 +166,7 @@ class Admission:
             return _refused(exc), keep
         if not entry.validated:
             assert entry.document is not None
-            errors = validate(self.supergraph.api_schema, entry.document, rules)
+            errors = validate_acyclic(self.supergraph.api_schema, entry.document, rules)
             if not errors:
                 drop_tokens(entry.document)
             entry = keep = Document(

@@ -28,7 +28,7 @@ async def test_unseen_documents_are_validated_in_the_worker_thread(
         threads.append(threading.get_ident())
         return graphql_validate(*args, **kwargs)
 
-    monkeypatch.setattr(admission, "validate", validate)
+    monkeypatch.setattr(admission, "validate_acyclic", validate)
     client = SubgraphClient()
     try:
         handler = RequestHandler(SG, Executor(client, {}))
