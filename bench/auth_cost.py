@@ -28,7 +28,8 @@ from auth.principal import Principal
 from auth.verifier import TokenVerifier, TrustedIssuer
 from gateway.execution.executor import Executor
 from gateway.execution.subgraph_client import SubgraphClient
-from gateway.request import RequestHandler
+from gateway.pipeline.context import RequestContext
+from gateway.pipeline.handler import RequestHandler
 from gateway.schema.supergraph import load_supergraph
 from tests.e2e.stack import ANN, PROFILE_QUERY, SUPERGRAPH
 
@@ -52,11 +53,11 @@ def handler(sdl: str) -> RequestHandler:
 
 def timed(handler: RequestHandler, principal: Principal, requests: int) -> list[float]:
     for _ in range(200):
-        handler.prepare(PROFILE_QUERY, None, {}, True, principal)
+        handler.prepare(RequestContext(PROFILE_QUERY, principal=principal))
     times = []
     for _ in range(requests):
         start = time.perf_counter()
-        handler.prepare(PROFILE_QUERY, None, {}, True, principal)
+        handler.prepare(RequestContext(PROFILE_QUERY, principal=principal))
         times.append((time.perf_counter() - start) * 1e6)
     return times
 

@@ -25,7 +25,9 @@ from bench.worst_operations import worst_operations
 from gateway.execution.executor import Executor
 from gateway.execution.subgraph_client import SubgraphClient
 from gateway.limits import LimitSettings
-from gateway.request import GraphQLResponse, RequestHandler
+from gateway.pipeline.context import RequestContext
+from gateway.pipeline.failure import Failure
+from gateway.pipeline.handler import HandlerSettings, RequestHandler
 from gateway.schema.supergraph import load_supergraph
 from tests.e2e.stack import PROFILE_QUERY, SUPERGRAPH
 from tests.security import attacks as hostile
@@ -47,7 +49,7 @@ def attacks() -> list[tuple[str, str]]:
 class Timed:
     worker: list[float]  # parse, measure, validate: in the admission thread
     loop: list[float]  # variables, cost, normalize, authorize, plan: on the event loop
-    outcome: GraphQLResponse | None  # the refusal, or None when admitted
+    outcome: Failure | None  # the refusal, or None when admitted
 
     @property
     def total(self) -> list[float]:
@@ -65,17 +67,20 @@ def timed(
     result = Timed([], [], None)
     for _ in range(repeat):
         # a fresh handler each time: nothing cached, as for an operation never seen before
-        handler = RequestHandler(supergraph, Executor(SubgraphClient(), {}), limits=settings)
-        limits = handler.limits_for(principal)
+        handler = RequestHandler(
+            supergraph, Executor(SubgraphClient(), {}), settings=HandlerSettings(limits=settings)
+        )
+        context = RequestContext(query, None, variables, principal)
+        limits = handler.limits_for(context)
         gc.collect()
         start = time.process_time()
-        document = handler.document(query, limits)
+        context.document = handler.parse_validate.admission.document(query, limits)
         between = time.process_time()
-        prepared = handler.prepare(query, None, variables, True, principal, document=document)
+        prepared = handler.prepare(context)
         end = time.process_time()
         result.worker.append((between - start) * 1000)
         result.loop.append((end - between) * 1000)
-        result.outcome = prepared if isinstance(prepared, GraphQLResponse) else None
+        result.outcome = prepared if isinstance(prepared, Failure) else None
     return result
 
 
@@ -124,7 +129,7 @@ def _row(name: str, query: str, found: Timed, outcome: str) -> None:
     )
 
 
-def _code(response: GraphQLResponse) -> str:
+def _code(response: Failure) -> str:
     return f"{response.status} {response.body['errors'][0]['extensions']['code']}"
 
 

@@ -45,6 +45,7 @@ from bench.federation import QUERY as DEEP_QUERY
 from bench.gateways import RUGZAK_PLAIN
 from bench.stacks import federation_stack, profile_stack
 from bench.tokens import TokenPool
+from gateway.pipeline.context import RequestContext
 from tests.servers import ROOT, start_python_server
 
 
@@ -65,7 +66,8 @@ async def _one(app: Any, scenario: _Scenario, index: int) -> Any:
     plan (cached), execute and shape."""
     principal = await app.verifier.authenticate(_headers(scenario, index)["authorization"])
     headers = app.credentials.for_caller(principal, {})
-    return await app.handler.handle(scenario.query, None, {}, headers, principal=principal)
+    context = RequestContext(scenario.query, principal=principal, headers=headers)
+    return await app.handler.handle(context)
 
 
 async def _in_process(scenario: _Scenario, requests: int, top: int) -> None:

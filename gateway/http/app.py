@@ -9,29 +9,26 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
-import orjson
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from auth.errors import AuthenticationError, AuthErrorCode
+from auth.errors import AuthenticationError
 from auth.gateway_keys import GatewayKeys
 from auth.invalidation_keys import InvalidationKeys
-from auth.principal import ANONYMOUS, Principal
+from auth.principal import Principal
 from auth.subgraph_tokens import ALL_CLAIMS, MINIMAL_CLAIMS, SubgraphTokenMinter
 from auth.verifier import TokenVerifier
 from gateway import request_log, tracing
-from gateway.allow_list import AllowList, client_of, sha256
+from gateway.allow_list import AllowList, sha256
 from gateway.audit.log import AccessLog
 from gateway.cache.entities import EntityCache
 from gateway.cache.invalidation import InvalidationEndpoint
 from gateway.cache.memory import BoundedMemoryCache
-from gateway.cache.status import HEADER as CACHE_STATUS_HEADER
 from gateway.cache.store import cache_store
 from gateway.collector import Collector, CollectorMetrics
 from gateway.config import GatewayConfig
@@ -41,49 +38,41 @@ from gateway.execution.executor import Executor
 from gateway.execution.resilience import Resilience
 from gateway.execution.subgraph_client import SubgraphClient
 from gateway.http.admin import METRICS_READ, AdminListener, on_admin_listener
-from gateway.http.caching import NO_STORE, etag, matches, with_credentials
+from gateway.http.caching import NO_STORE
 from gateway.http.client_ip import ClientAddress, parse_networks
 from gateway.http.disconnect import CancelOnDisconnect
 from gateway.http.explorer import EXPLORER_HTML
 from gateway.http.graphiql import graphiql_html, graphiql_routes
 from gateway.http.headers import SecurityHeaders, cors_middleware, page_headers
-from gateway.http.media_types import JSON, negotiate, request_error_status
+from gateway.http.media_types import JSON, negotiate
 from gateway.limits.priority import Busy, Priority, PriorityMetrics
 from gateway.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from gateway.metrics import Metrics, StoreSize
 from gateway.operation_cache import CacheLimits, OperationCaches
-from gateway.persisted_queries import NOT_FOUND, PersistedQueries
+from gateway.persisted_queries import PersistedQueries
+from gateway.pipeline.admit import Admit
+from gateway.pipeline.authenticate import Authenticator
+from gateway.pipeline.context import Asks, RequestContext
+from gateway.pipeline.failure import Failure
+from gateway.pipeline.handler import HandlerSettings, RequestHandler
+from gateway.pipeline.parameters import read_parameters
+from gateway.pipeline.respond import json_response, refuse, respond, validated
 from gateway.policies import Policy, PolicyRegistry, load_policy_module
 from gateway.rate_limit import RateLimitCollector, RateLimiter, Refusal, buckets_for
 from gateway.readiness import Readiness
 from gateway.registry.service import Registry
-from gateway.request import GraphQLResponse, RequestHandler
 from gateway.schema.reload import SupergraphWatcher
 from gateway.schema.supergraph import Supergraph, load_supergraph, read_supergraph_source
 from gateway.schema.swapping import WarmUp, load_off_the_loop, loading, reclaim_off_the_loop
-from gateway.telemetry import redact_errors
 
 log = logging.getLogger("rugzak.app")
 
-# a civil servant states why they read (when their token does not say it)
-PURPOSE_HEADER = "x-rugzak-purpose"
 # a request that asks for its estimated cost in extensions.cost
 COST_HEADER = "x-rugzak-cost"
 # where the gateway publishes the public keys of the tokens it mints for subgraphs
 GATEWAY_JWKS_PATH = "/.well-known/gateway-jwks.json"
-_JSON_TYPES = ("application/json", "application/graphql-response+json")
-
-
-def _json(status: int, body: Any, headers: Mapping[str, str] | None = None) -> Response:
-    if isinstance(body, dict) and "errors" in body:
-        redact_errors(body)  # a message may quote a query's literal: never an INSZ or a token
-    return Response(
-        orjson.dumps(body), status_code=status, media_type="application/json", headers=headers
-    )
-
-
-def _request_error(exc: RequestError, status: int = 400) -> Response:
-    return _json(status, {"errors": [exc.to_graphql()]})
+# a request that asks for its query plan in extensions.queryPlan (with --expose-query-plan)
+PLAN_HEADER = "x-rugzak-query-plan"
 
 
 class GatewayApp:
@@ -157,6 +146,15 @@ class GatewayApp:
             store = config.rate_limit_store or config.cache_url
             self.rate_limiter = RateLimiter(config.rate_limits, buckets_for(store))
             self.metrics.registry.register(RateLimitCollector(self.rate_limiter))
+        self.authenticator = Authenticator(verifier, minter.issuer)
+        self.admit = Admit(
+            self.persisted,
+            self.allow_list,
+            self.rate_limiter,
+            self.priority,
+            self.client_address,
+            self.metrics,
+        )
         self.entity_cache, self.handler = self._serving(self.supergraph)
         self.reload_error: str | None = None
         self._watcher: asyncio.Task[None] | None = None
@@ -183,7 +181,7 @@ class GatewayApp:
     def _store_sizes(self) -> Iterator[StoreSize]:
         pq = self.persisted
         yield StoreSize("persisted_queries", pq.bytes, len(pq.entries), pq.limits.max_bytes)
-        answers = self.handler.introspection
+        answers = self.handler.introspection.answers
         yield StoreSize("introspection", answers.bytes, len(answers), answers.max_bytes or 0)
         memory = self.cache.backend
         if isinstance(memory, BoundedMemoryCache):
@@ -197,20 +195,20 @@ class GatewayApp:
         urls = {g.name: g.url for g in supergraph.graphs.values()}
         urls.update((k, v) for k, v in self.config.subgraph_urls.items() if k in urls)
         entity_cache = EntityCache(self.cache, supergraph, self.config.entity_ttls, self.metrics)
-        handler = RequestHandler(
-            supergraph,
-            Executor(
-                self.client, urls, self.metrics, entity_cache, self.resilience, self.client.timeouts
-            ),
-            caches=self.operation_caches,
+        settings = HandlerSettings(
             override_labels=self.config.override_labels,
             policies=self.policies,
             reject_unauthorized=self.config.reject_unauthorized,
             limits=self.config.operation_limits,
-            access_log=self.access_log,
             introspection=self.config.introspection,
         )
-        undefined = handler.authorizer.unknown_policies()
+        executor = Executor(
+            self.client, urls, self.metrics, entity_cache, self.resilience, self.client.timeouts
+        )
+        handler = RequestHandler(
+            supergraph, executor, self.operation_caches, settings, access_log=self.access_log
+        )
+        undefined = handler.authorise.authorizer.unknown_policies()
         if undefined:
             log.warning("policies nobody defines (they refuse every caller): %s", undefined)
         return entity_cache, handler
@@ -299,7 +297,7 @@ class GatewayApp:
                 Route(GATEWAY_JWKS_PATH, self.gateway_jwks_endpoint, methods=["GET"]),
                 *graphiql_routes(),
                 *(
-                    self.registry.routes(self._authenticate, self._admit_registry)
+                    self.registry.routes(self.authenticator.principal, self._admit_registry)
                     if self.registry
                     else []
                 ),
@@ -335,17 +333,17 @@ class GatewayApp:
         on the admin listener or for a token with the metrics:read scope, as /metrics."""
         status, body = self.readiness.report()
         if not await self._operator(request):
-            return _json(status, {"status": body["status"]})
+            return json_response(status, {"status": body["status"]})
         body["schemaHash"] = self.supergraph.schema_hash
         if self.reload_error is not None:
             body["lastReloadError"] = self.reload_error
-        return _json(status, body)
+        return json_response(status, body)
 
     def _invalidation(self) -> InvalidationEndpoint:
         secrets = self.config.invalidation_secrets
         return InvalidationEndpoint(
             InvalidationKeys(secrets) if secrets else None,
-            self._authenticate,
+            self.authenticator.principal,
             lambda: self.supergraph,
             lambda: self.entity_cache,
             self.config.max_body_bytes,
@@ -366,7 +364,7 @@ class GatewayApp:
         if on_admin_listener(request):
             return True
         try:
-            principal = await self._authenticate(request)
+            principal = await self.authenticator.principal(request)
         except (AuthenticationError, RequestError):
             return False
         return principal.has_scope(METRICS_READ)
@@ -374,15 +372,15 @@ class GatewayApp:
     async def _needs_scope(self, request: Request, scope: str, what: str) -> Response | None:
         """None when the caller's token grants `scope`; else the refusal to answer."""
         try:
-            principal = await self._authenticate(request)
+            principal = await self.authenticator.principal(request)
         except (AuthenticationError, RequestError) as exc:
-            return _json(401, {"errors": [graphql_error(str(exc), "UNAUTHENTICATED")]})
+            return json_response(401, {"errors": [graphql_error(str(exc), "UNAUTHENTICATED")]})
         if principal.is_anonymous:
             message = f"{what} needs a token with the {scope} scope"
-            return _json(401, {"errors": [graphql_error(message, "UNAUTHENTICATED")]})
+            return json_response(401, {"errors": [graphql_error(message, "UNAUTHENTICATED")]})
         if not principal.has_scope(scope):
             message = f"{what} needs the {scope} scope"
-            return _json(403, {"errors": [graphql_error(message, "FORBIDDEN")]})
+            return json_response(403, {"errors": [graphql_error(message, "FORBIDDEN")]})
         return None
 
     async def gateway_jwks_endpoint(self, request: Request) -> Response:
@@ -419,97 +417,61 @@ class GatewayApp:
         return response
 
     async def _graphql(self, request: Request, media_type: str = JSON) -> Response:
+        """The steps of gateway/pipeline/ up to admission, then the handler's for the operation."""
         if request.method == "GET":
             params = request.query_params
             if "query" not in params and "text/html" in request.headers.get("accept", ""):
                 # GraphiQL from the local npm packages, or our own explorer without them
                 page = graphiql_html("/graphql") or EXPLORER_HTML
                 return HTMLResponse(page, headers=page_headers(page))
-        try:
-            principal = await self._authenticate(request)
-        except AuthenticationError as exc:
-            return _json(
-                exc.http_status,
-                {"errors": [graphql_error(exc.message, exc.code)]},
-                headers={"www-authenticate": exc.www_authenticate},
-            )
-        except RequestError as exc:
-            return _request_error(exc, 403)
+        principal = await self.authenticator(request)
+        if isinstance(principal, Failure):
+            return refuse(principal, media_type)
         # before the body is read or parsed: a refused request costs next to nothing
-        refused = await self._admit(request, principal)
+        refused = await self.admit.within_rate(request, principal)
         if refused is not None:
-            return refused
-        if request.method == "GET":
-            try:
-                sent = _from_params(request.query_params)
-            except RequestError as exc:
-                return _request_error(exc)
-            allow_mutation = False
-        else:
-            try:
-                sent = await self._from_body(request)
-            except RequestError as exc:
-                return _request_error(exc, 413 if exc.code == "PAYLOAD_TOO_LARGE" else 400)
-            allow_mutation = True
-        if self.allow_list is not None:
-            try:
-                self.allow_list.check(client_of(principal, request.headers), _digest(sent))
-            except RequestError as exc:
-                self.metrics.persisted_queries.labels(outcome="refused").inc()
-                return _request_error(exc, 403)
+            return refuse(refused, media_type)
+        parameters = await read_parameters(request, self.config.max_body_bytes)
+        if isinstance(parameters, Failure):
+            return refuse(parameters, media_type)
+        resolved = await self.admit.operation(parameters, principal, request.headers)
+        if isinstance(resolved, Failure):
+            return refuse(resolved, media_type)
+        operation_name, variables = parameters.operation_name, parameters.variables
+        request_log.identify(operation_name, resolved.query, variables)
         try:
-            resolved = await self.persisted.resolve(sent.query, sent.extensions)
-        except RequestError as exc:
-            self.metrics.persisted_queries.labels(outcome="error").inc()
-            # not found is the protocol's normal first answer: 200, so clients retry with the query
-            return _request_error(exc, 200 if exc.code == NOT_FOUND else 400)
-        if sent.query is None:
-            self.metrics.persisted_queries.labels(outcome="hit").inc()
-        query = resolved.query
-        operation_name, variables = sent.operation_name, sent.variables
-        request_log.identify(operation_name, query, variables)
-        anonymous = principal.is_anonymous
-        try:
-            async with self.priority.turn(anonymous, self._address(request) if anonymous else None):
-                result = await self.handler.handle(
-                    query,
+            async with self.admit.turn(principal, request):
+                context = RequestContext(
+                    resolved.query,
                     operation_name,
                     variables,
-                    self.credentials.for_caller(principal, request.headers),
-                    allow_mutation,
-                    self.config.expose_query_plan
-                    and request.headers.get("x-rugzak-query-plan", "").lower() in ("1", "true"),
                     principal,
-                    self.config.expose_cache_status,
-                    self.config.expose_cost or _asks(request, COST_HEADER),
+                    allow_mutation=request.method != "GET",
+                    asks=self._asks(request),
+                    headers=self.credentials.for_caller(principal, request.headers),
                 )
+                outcome = await self.handler.handle(context)
         except Busy as exc:
-            return _json(503, {"errors": [exc.to_graphql()]}, headers={"retry-after": "1"})
+            return refuse(Failure.of(exc, {"retry-after": "1"}), media_type)
         except Exception:  # a bug of ours: log it, answer with a GraphQL error, never a trace
             log.exception("unexpected error while handling a GraphQL request")
-            error = graphql_error("Internal server error", "INTERNAL_SERVER_ERROR")
-            return _json(500, {"errors": [error]})
-        if resolved.register is not None and result.admitted:  # only what passed the limits
-            stored = await self.persisted.register(resolved.register, query, principal)
-            outcome = "registered" if stored else "not_stored"
-            self.metrics.persisted_queries.labels(outcome=outcome).inc()
-        response = _respond(result, media_type)
-        response.headers["cache-control"] = with_credentials(result.cache_control, request.headers)
-        named = "persistedQuery" in (sent.extensions or {})
+            internal = Failure.message("Internal server error", "INTERNAL_SERVER_ERROR")
+            return refuse(internal, media_type)
+        if not isinstance(outcome, Failure):  # only what passed the limits is registered
+            await self.admit.register(resolved, principal)
+        response = respond(outcome, media_type, request.headers)
+        named = parameters.names_persisted_query
         if request.method == "GET" and named and response.status_code == 200:
-            return _validated(response, request.headers.get("if-none-match"))
+            return validated(response, request.headers.get("if-none-match"))
         return response
 
-    async def _admit(self, request: Request, principal: Principal) -> Response | None:
-        """None when the caller is within its rate limits; else the 429 to answer."""
-        if self.rate_limiter is None:
-            return None
-        address = self._address(request) if principal.is_anonymous else None
-        refusal = await self.rate_limiter.admit(principal, address)
-        if refusal is None:
-            return None
-        headers = {"retry-after": refusal.retry_after_header}
-        return _json(429, {"errors": [refusal.to_graphql()]}, headers=headers)
+    def _asks(self, request: Request) -> Asks:
+        config = self.config
+        return Asks(
+            plan=config.expose_query_plan and _asks(request, PLAN_HEADER),
+            cache_status=config.expose_cache_status,
+            cost=config.expose_cost or _asks(request, COST_HEADER),
+        )
 
     async def _admit_registry(
         self, request: Request, principal: Principal, composes: bool
@@ -517,147 +479,12 @@ class GatewayApp:
         """The registry API's rate limits (gateway/rate_limit.py), for gateway/registry."""
         if self.rate_limiter is None:
             return None
-        address = self._address(request) if principal.is_anonymous else None
+        address = self.admit.address(request) if principal.is_anonymous else None
         return await self.rate_limiter.admit_registry(principal, address, composes)
-
-    def _address(self, request: Request) -> str | None:
-        """The caller's address: the socket's peer, or a trusted proxy's X-Forwarded-For."""
-        peer = request.scope.get("client")
-        forwarded = request.headers.getlist("x-forwarded-for")
-        return self.client_address.of(peer[0] if peer else None, forwarded)
-
-    async def _authenticate(self, request: Request) -> Principal:
-        header = request.headers.get("authorization")
-        if self.verifier is None:
-            if header:
-                raise AuthenticationError(
-                    AuthErrorCode.UNTRUSTED_ISSUER, "this gateway trusts no token issuer"
-                )
-            return ANONYMOUS
-        principal = await self.verifier.authenticate(header)
-        if principal.issuer == self.credentials.minter.issuer:  # belt and braces: see auth.verifier
-            raise AuthenticationError(
-                AuthErrorCode.WRONG_TOKEN_TYPE,
-                "a token the gateway made for a subgraph is not a client token",
-            )
-        stated = request.headers.get(PURPOSE_HEADER, "").strip()
-        if not stated or stated == principal.purpose:
-            return principal
-        if principal.purpose is not None:
-            raise RequestError(
-                f"the {PURPOSE_HEADER} header contradicts the token's purpose claim", "FORBIDDEN"
-            )
-        # a civil servant's application states the purpose per request when the token has none
-        return principal.with_purpose(stated) if principal.is_staff else principal
-
-    async def _from_body(self, request: Request) -> _Sent:
-        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if content_type not in _JSON_TYPES:
-            raise RequestError(
-                "POST requests must have content-type application/json", "BAD_REQUEST"
-            )
-        declared = request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > self.config.max_body_bytes:
-            raise RequestError("request body too large", "PAYLOAD_TOO_LARGE")
-        body = b""
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > self.config.max_body_bytes:
-                raise RequestError("request body too large", "PAYLOAD_TOO_LARGE")
-        try:
-            payload = orjson.loads(body)
-        except orjson.JSONDecodeError as exc:
-            raise RequestError(f"request body is not valid JSON: {exc}", "BAD_REQUEST") from exc
-        if not isinstance(payload, dict):
-            raise RequestError("request body must be a JSON object", "BAD_REQUEST")
-        return _fields(
-            payload.get("query"),
-            payload.get("operationName"),
-            payload.get("variables"),
-            payload.get("extensions"),
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class _Sent:
-    """What a GraphQL request carries; `query` may be absent when a persisted query is named."""
-
-    query: str | None
-    operation_name: str | None
-    variables: dict[str, Any]
-    extensions: dict[str, Any] | None
-
-
-def _json_param(params: Mapping[str, str], name: str) -> Any:
-    if not params.get(name):
-        return None
-    try:
-        return orjson.loads(params[name])
-    except orjson.JSONDecodeError as exc:
-        raise RequestError(f"{name} are not valid JSON", "BAD_REQUEST") from exc
-
-
-def _from_params(params: Mapping[str, str]) -> _Sent:
-    return _fields(
-        params.get("query"),
-        params.get("operationName"),
-        _json_param(params, "variables"),
-        _json_param(params, "extensions"),
-    )
-
-
-def _fields(query: Any, operation_name: Any, variables: Any, extensions: Any) -> _Sent:
-    if extensions is not None and not isinstance(extensions, dict):
-        raise RequestError("`extensions` must be a JSON object", "BAD_REQUEST")
-    if query is not None and not isinstance(query, str):
-        raise RequestError("`query` must be a string", "BAD_REQUEST")
-    if query is not None and not query.strip():
-        query = None
-    if query is None and not (extensions and "persistedQuery" in extensions):
-        raise RequestError("GraphQL operations must contain a non-empty `query`.", "BAD_REQUEST")
-    if operation_name is not None and not isinstance(operation_name, str):
-        raise RequestError("`operationName` must be a string", "BAD_REQUEST")
-    if variables is None:
-        variables = {}
-    if not isinstance(variables, dict):
-        raise RequestError("`variables` must be a JSON object", "BAD_REQUEST")
-    return _Sent(query, operation_name or None, variables, extensions)
 
 
 def _asks(request: Request, header: str) -> bool:
     return request.headers.get(header, "").lower() in ("1", "true")
-
-
-def _digest(sent: _Sent) -> str:
-    """The hash naming the operation: the persisted query's (which `PersistedQueries.resolve`
-    then checks against the query text, if one came along), or the query text's own."""
-    persisted = (sent.extensions or {}).get("persistedQuery")
-    digest = persisted.get("sha256Hash") if isinstance(persisted, dict) else None
-    if isinstance(digest, str):
-        return digest.lower()
-    return sha256(sent.query or "")
-
-
-def _respond(result: GraphQLResponse, media_type: str = JSON) -> Response:
-    # how many subgraph calls the answer took: for benchmarks and for people reading plans
-    headers = {"x-subgraph-requests": str(result.subgraph_requests)}
-    if result.cache_status is not None:
-        headers[CACHE_STATUS_HEADER] = result.cache_status
-    status = request_error_status(media_type) if result.request_error else result.status
-    return _json(status, result.body, headers)
-
-
-def _validated(response: Response, if_none_match: str | None) -> Response:
-    """A GET naming a persisted query: its answer gets an ETag, and a 304 when the client has
-    it already."""
-    tag = etag(bytes(response.body))
-    response.headers["etag"] = tag
-    if not matches(if_none_match, tag):
-        return response
-    kept = {
-        k: v for k, v in response.headers.items() if k not in ("content-length", "content-type")
-    }
-    return Response(status_code=304, headers=kept)
 
 
 def observed(record: request_log.RequestRecord, status: int) -> None:

@@ -34,7 +34,7 @@ import time
 from collections.abc import Iterator
 
 from gateway.collector import LOCK
-from gateway.request import RequestHandler
+from gateway.pipeline.handler import RequestHandler
 from gateway.schema.supergraph import Supergraph, load_supergraph
 
 log = logging.getLogger("rugzak.app")

@@ -12,7 +12,8 @@ from graphql import validate as graphql_validate
 import gateway.limits.admission as admission
 from gateway.execution.executor import Executor
 from gateway.execution.subgraph_client import SubgraphClient
-from gateway.request import RequestHandler
+from gateway.pipeline.context import RequestContext
+from gateway.pipeline.handler import RequestHandler
 from gateway.schema.supergraph import load_supergraph
 from tests.e2e.stack import SUPERGRAPH
 
@@ -33,7 +34,7 @@ async def test_unseen_documents_are_validated_in_the_worker_thread(
     try:
         handler = RequestHandler(SG, Executor(client, {}))
         query = "{ __typename }"
-        answers = [await handler.handle(query, None, {}, {}) for _ in range(3)]
+        answers = [await handler.handle(RequestContext(query)) for _ in range(3)]
     finally:
         await client.aclose()
     assert all(answer.body == {"data": {"__typename": "Query"}} for answer in answers)
@@ -47,9 +48,9 @@ async def test_refusals_come_back_from_the_worker_with_their_code() -> None:
     try:
         handler = RequestHandler(SG, Executor(client, {}))
         deep = "{ __schema { types { name " + "ofType { name " * 25 + "}" * 25 + " } } }"
-        refused = await handler.handle(deep, None, {}, {})
-        bad = await handler.handle("{ nosuchfield }", None, {}, {})
-        broken = await handler.handle("{ ", None, {}, {})
+        refused = await handler.handle(RequestContext(deep))
+        bad = await handler.handle(RequestContext("{ nosuchfield }"))
+        broken = await handler.handle(RequestContext("{ "))
     finally:
         await client.aclose()
     assert refused.status == 400
@@ -65,7 +66,7 @@ async def test_a_kept_document_lets_its_tokens_go_and_still_locates_errors() -> 
         handler = RequestHandler(SG, Executor(client, {}))
         query = "query Q($nis: ID!) { municipality(nisCode: $nis) { __typename } }"
         for _ in range(2):  # kept on second sight
-            wrong = await handler.handle(query, None, {"nis": {"not": "an id"}}, {})
+            wrong = await handler.handle(RequestContext(query, None, {"nis": {"not": "an id"}}))
     finally:
         await client.aclose()
     document = handler.caches.documents.get((SG.schema_hash, query))

@@ -113,12 +113,15 @@ def test_without_rules_the_operation_is_untouched() -> None:
 async def test_reject_mode_refuses_the_whole_request() -> None:
     from gateway.execution.executor import Executor
     from gateway.execution.subgraph_client import SubgraphClient
-    from gateway.request import RequestHandler
+    from gateway.pipeline.context import RequestContext
+    from gateway.pipeline.handler import HandlerSettings, RequestHandler
 
     client = SubgraphClient()
     try:
-        handler = RequestHandler(SG, Executor(client, {}), reject_unauthorized=True)
-        response = await handler.handle("{ me { email } }", None, {}, {}, principal=ANONYMOUS)
+        handler = RequestHandler(
+            SG, Executor(client, {}), settings=HandlerSettings(reject_unauthorized=True)
+        )
+        response = await handler.handle(RequestContext("{ me { email } }", principal=ANONYMOUS))
     finally:
         await client.aclose()
     assert response.status == 403

@@ -19,7 +19,9 @@ from gateway.execution.subgraph_client import SubgraphClient
 from gateway.lru import LRU
 from gateway.operation_cache import CacheLimits, OperationCaches
 from gateway.persisted_queries import PersistedLimits, PersistedQueries, text_bytes
-from gateway.request import RequestHandler, _introspection_weight
+from gateway.pipeline.context import RequestContext
+from gateway.pipeline.handler import RequestHandler
+from gateway.pipeline.introspection import introspection_weight
 from gateway.schema.supergraph import load_supergraph
 from tests.e2e.stack import SUPERGRAPH
 
@@ -160,7 +162,7 @@ def test_operation_caches_stay_within_their_bytes_under_distinct_operations() ->
     for i in range(400):
         query = f'{{ m{i}: municipality(nisCode: "{i}") {{ name nisCode }} }}'
         for _ in range(2):  # kept on second sight
-            handler.prepare(query, None, {})
+            handler.prepare(RequestContext(query))
         assert all(lru.bytes <= limits.bytes for _, lru in handler.caches.by_name())
     assert handler.caches.documents.evictions > 0
 
@@ -169,15 +171,15 @@ async def test_introspection_answers_are_kept_within_their_bound() -> None:
     client = SubgraphClient()
     try:
         handler = RequestHandler(SG, Executor(client, {}))
-        handler.introspection = LRU(1_000, 20_000, _introspection_weight)
+        handler.introspection.answers = LRU(1_000, 20_000, introspection_weight)
         query = '{ __type(name: "Municipality") { name fields { name } } }'
-        first = await handler.handle(query, None, {}, {})
-        assert first.body == (await handler.handle(query, None, {}, {})).body
-        assert handler.introspection.hits == 1
+        first = await handler.handle(RequestContext(query))
+        assert first.body == (await handler.handle(RequestContext(query))).body
+        assert handler.introspection.answers.hits == 1
         assert first.body["data"]["__type"]["fields"][0] == {"name": "nisCode"}
         for i in range(100):  # distinct texts: the oldest answers make way
-            await handler.handle(f'{{ __type(name: "Query") {{ a{i}: name }} }}', None, {}, {})
-            assert handler.introspection.bytes <= 20_000
-        assert handler.introspection.evictions > 0
+            await handler.handle(RequestContext(f'{{ __type(name: "Query") {{ a{i}: name }} }}'))
+            assert handler.introspection.answers.bytes <= 20_000
+        assert handler.introspection.answers.evictions > 0
     finally:
         await client.aclose()

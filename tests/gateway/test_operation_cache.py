@@ -25,8 +25,9 @@ from gateway.operation_cache import (
     operation_weight,
     plan_weight,
 )
+from gateway.pipeline.context import RequestContext
+from gateway.pipeline.handler import RequestHandler
 from gateway.planning import Planner
-from gateway.request import Prepared, RequestHandler
 from gateway.schema.supergraph import Supergraph, load_supergraph
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -134,47 +135,47 @@ def test_layouts_of_one_operation_share_a_plan() -> None:
         'query { municipality(nisCode: "44021") { ... on Municipality { name } } }',
     ]
     for text in texts:
-        prepared = h.prepare(text, None, {})
-        assert isinstance(prepared, Prepared)
+        prepared = h.prepare(RequestContext(text))
+        assert isinstance(prepared, RequestContext)
     assert len(h.caches.documents) == 3 and len(h.caches.operations) == 3
     assert len(h.caches.plans) == 1
     assert (h.caches.plans.misses, h.caches.plans.hits) == (1, 2)
     # another argument is another operation
-    h.prepare('{ municipality(nisCode: "11002") { name } }', None, {})
+    h.prepare(RequestContext('{ municipality(nisCode: "11002") { name } }'))
     assert len(h.caches.plans) == 2
 
 
 def test_plans_are_kept_per_authorisation_outcome() -> None:
     h = handler(FIRST_SIGHT)
     query = '{ me { name { givenName } } municipality(nisCode: "44021") { name } }'
-    ann = h.prepare(query, None, {}, principal=ANN)
-    anonymous = h.prepare(query, None, {}, principal=ANONYMOUS)
-    assert isinstance(ann, Prepared) and isinstance(anonymous, Prepared)
+    ann = h.prepare(RequestContext(query, principal=ANN))
+    anonymous = h.prepare(RequestContext(query, principal=ANONYMOUS))
+    assert isinstance(ann, RequestContext) and isinstance(anonymous, RequestContext)
     assert len(h.caches.plans) == 2
     # the anonymous caller may not read `me`: no subgraph is asked for it
     assert any("me{" in f.document for f in ann.plan.fetches)
     assert not any("me{" in f.document for f in anonymous.plan.fetches)
-    again = h.prepare(query, None, {}, principal=ANN)
-    assert isinstance(again, Prepared) and again.plan is ann.plan
+    again = h.prepare(RequestContext(query, principal=ANN))
+    assert isinstance(again, RequestContext) and again.plan is ann.plan
 
 
 def test_an_operation_is_kept_on_its_second_sight() -> None:
     h = handler()
-    h.prepare(SMALL, None, {})
+    h.prepare(RequestContext(SMALL))
     assert all(len(lru) == 0 for name, lru in h.caches.by_name() if name != "answered")
     assert h.caches.documents.declined == h.caches.plans.declined == 1
-    h.prepare(SMALL, None, {})
+    h.prepare(RequestContext(SMALL))
     assert len(h.caches.documents) == len(h.caches.operations) == len(h.caches.plans) == 1
-    h.prepare(SMALL, None, {})
+    h.prepare(RequestContext(SMALL))
     assert (h.caches.documents.hits, h.caches.plans.hits) == (1, 1)
 
 
 def test_operations_sent_once_do_not_push_out_used_ones() -> None:
     h = handler(CacheLimits(entries=5))
     for _ in range(2):
-        h.prepare(SMALL, None, {})
+        h.prepare(RequestContext(SMALL))
     for i in range(200):  # an attacker's stream of operations never seen before
-        h.prepare(f'{{ m{i}: municipality(nisCode: "{i}") {{ name }} }}', None, {})
+        h.prepare(RequestContext(f'{{ m{i}: municipality(nisCode: "{i}") {{ name }} }}'))
     assert (SG.schema_hash, SMALL) in h.caches.documents
     assert h.caches.documents.evictions == h.caches.plans.evictions == 0
     assert len(h.caches.documents) == 1
@@ -193,7 +194,7 @@ def test_the_doorkeeper_forgets_the_oldest_beyond_twice_its_capacity() -> None:
 def test_documents_are_evicted_by_count() -> None:
     h = handler(CacheLimits(entries=2, second_sight=False))
     for nis in ("44021", "11002", "24062"):
-        h.prepare(f'{{ municipality(nisCode: "{nis}") {{ name }} }}', None, {})
+        h.prepare(RequestContext(f'{{ municipality(nisCode: "{nis}") {{ name }} }}'))
     assert len(h.caches.documents) == 2 and h.caches.documents.evictions == 1
     assert len(h.caches.plans) == 2
 
@@ -203,9 +204,9 @@ def test_documents_are_evicted_by_size() -> None:
     limit = 2 * document_weight(SMALL) + 100
     h = handler(CacheLimits(entries=1000, bytes=limit, second_sight=False))
     for nis in ("44021", "11002", "24062"):
-        h.prepare(SMALL.replace("44021", nis), None, {})
+        h.prepare(RequestContext(SMALL.replace("44021", nis)))
     assert len(h.caches.documents) == 2 and h.caches.documents.bytes <= limit
-    h.prepare(PROFILE, None, {}, principal=ANN)
+    h.prepare(RequestContext(PROFILE, principal=ANN))
     assert len(h.caches.documents) == 2 and h.caches.documents.evictions == 1
     assert all(lru.bytes <= limit for _, lru in h.caches.by_name())
 
@@ -214,8 +215,8 @@ def test_metrics_report_each_cache() -> None:
     h = handler(FIRST_SIGHT)
     metrics = Metrics()
     metrics.watch_operation_caches(h.caches.by_name)
-    h.prepare(SMALL, None, {})
-    h.prepare(SMALL, None, {})
+    h.prepare(RequestContext(SMALL))
+    h.prepare(RequestContext(SMALL))
     text = metrics.render().decode()
     assert 'rugzak_operation_cache_hits_total{cache="plan"} 1.0' in text
     assert 'rugzak_operation_cache_misses_total{cache="document"} 1.0' in text

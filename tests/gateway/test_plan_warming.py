@@ -18,7 +18,8 @@ from gateway.execution.executor import Executor
 from gateway.execution.subgraph_client import SubgraphClient
 from gateway.http.app import GatewayApp
 from gateway.operation_cache import OperationCaches, SentOperation
-from gateway.request import RequestHandler
+from gateway.pipeline.context import RequestContext
+from gateway.pipeline.handler import RequestHandler
 from gateway.schema.supergraph import load_supergraph
 
 SDL = (Path(__file__).parent / "supergraph_reviews.graphql").read_text()
@@ -44,12 +45,12 @@ async def test_only_answered_operations_are_planned_ahead() -> None:
     old = RequestHandler(load_supergraph(SDL), Executor(client, unreachable()), caches=caches)
     try:
         for _ in range(2):  # an operation answered once is not planned ahead
-            assert (await old.handle(ANSWERED[0], None, {}, {})).body["data"]
-            assert (await old.handle(ANSWERED[1], None, {"t": True}, {})).body["data"]
+            assert (await old.handle(RequestContext(ANSWERED[0]))).body["data"]
+            assert (await old.handle(RequestContext(ANSWERED[1], None, {"t": True}))).body["data"]
         for _ in range(2):
-            refused = await old.handle("{ me { nosuchfield } }", None, {}, {})
+            refused = await old.handle(RequestContext("{ me { nosuchfield } }"))
             assert refused.body["data"] is None
-            failed = await old.handle("{ me { name } }", None, {}, {})
+            failed = await old.handle(RequestContext("{ me { name } }"))
             assert failed.body["data"] in (None, {"me": None}) and failed.body["errors"]
         assert [sent.query for sent in caches.answered.recent(10)] == ANSWERED[::-1]
 
@@ -58,10 +59,11 @@ async def test_only_answered_operations_are_planned_ahead() -> None:
         assert new.schema_hash != old.schema_hash
         assert await new.warm(limit=10, seconds=5.0) == 2
         plan_misses = caches.plans.misses
-        new.prepare(ANSWERED[0], None, {})
-        new.prepare(ANSWERED[1], None, {"t": True})
+        new.prepare(RequestContext(ANSWERED[0]))
+        new.prepare(RequestContext(ANSWERED[1], None, {"t": True}))
         assert caches.plans.misses == plan_misses  # both plans were there already
-        new.prepare(ANSWERED[1], None, {"t": False})  # other @include: not answered, not warmed
+        # other @include: not answered, not warmed
+        new.prepare(RequestContext(ANSWERED[1], None, {"t": False}))
         assert caches.plans.misses == plan_misses + 1
         assert await new.warm(limit=1, seconds=5.0) == 1  # the count holds
         assert await new.warm(limit=10, seconds=0.0) == 0  # and the time box

@@ -13,9 +13,9 @@ from graphql import parse, print_schema, validate
 
 from gateway.errors import SupergraphError
 from gateway.operation import normalize, select_operation
+from gateway.pipeline.plan import active_override_labels
 from gateway.planning import Planner, QueryPlan
 from gateway.planning.render import render_plan
-from gateway.request import active_override_labels
 from gateway.schema.supergraph import Supergraph, load_supergraph
 
 SDL = (Path(__file__).parent / "supergraph_reviews.graphql").read_text()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from gateway.execution.executor import Executor
 from gateway.execution.subgraph_client import SubgraphClient
-from gateway.request import RequestHandler
+from gateway.pipeline.context import RequestContext
+from gateway.pipeline.handler import RequestHandler
 from gateway.schema.supergraph import load_supergraph
 
 # Hand-written (composition would refuse it): `Thing.secret` lives in graph B, but Thing has no
@@ -39,7 +40,7 @@ async def test_an_unplannable_operation_is_a_500_with_a_code() -> None:
     client = SubgraphClient()
     try:
         handler = RequestHandler(load_supergraph(UNREACHABLE), Executor(client, {}))
-        response = await handler.handle("{ thing { id secret } }", None, {}, {})
+        response = await handler.handle(RequestContext("{ thing { id secret } }"))
     finally:
         await client.aclose()
     assert response.status == 500
@@ -59,7 +60,7 @@ async def test_fragments_nested_too_deep_are_refused_before_planning() -> None:
     client = SubgraphClient()
     try:
         handler = RequestHandler(load_supergraph(sdl), Executor(client, {}))
-        response = await handler.handle(query, None, {}, {})
+        response = await handler.handle(RequestContext(query))
     finally:
         await client.aclose()
     assert response.status == 400
