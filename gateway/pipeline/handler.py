@@ -89,11 +89,16 @@ class RequestHandler:
     def prepare(self, ctx: RequestContext) -> RequestContext | Failure:
         """Parse and validate (on the loop unless done already), normalise, authorise, plan, and
         compile the shaping: the operation ready to run for this caller, or why not."""
-        for step in (self.parse_validate, self.normalise, self.authorise, self.plan):
-            failure = step(ctx)
-            if failure is not None:
-                return failure
-        self.shape.compile(ctx)
+        try:
+            for step in (self.parse_validate, self.normalise, self.authorise, self.plan):
+                failure = step(ctx)
+                if failure is not None:
+                    return failure
+            self.shape.compile(ctx)
+        except RequestError as exc:  # e.g. a key's field set nested past the depth limit
+            return Failure.of(exc)
+        except PlanningError as exc:
+            return self.plan.failed(ctx, exc)
         return ctx
 
     async def handle(self, ctx: RequestContext) -> Answer | Failure:

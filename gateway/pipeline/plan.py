@@ -67,18 +67,22 @@ class Plan:
         if cached is None:
             with tracing.step("plan"):
                 schema = self.supergraph.api_schema
-                planned = op if guard is None else guard.subject_fields(op, schema)
-                if ctx.audit is not None:  # whose data each personal field is: a function of op
-                    planned = ctx.audit.subject_fields(planned, schema)
                 try:
+                    planned = op if guard is None else guard.subject_fields(op, schema)
+                    if ctx.audit is not None:  # whose data each personal field is
+                        planned = ctx.audit.subject_fields(planned, schema)
                     plan = self.planner.plan(planned, labels, authorized.denied_fields)
                 except PlanningError as exc:
-                    log.error("cannot plan operation %r: %s", ctx.operation_name, exc.message)
-                    return Failure.of(exc)
+                    return self.failed(ctx, exc)
                 cached = Weighed(plan, plan_weight(plan))
                 self.caches.plans.offer(key, cached)
         ctx.plan = cached.value
         return None
+
+    def failed(self, ctx: RequestContext, error: PlanningError) -> Failure:
+        """A plan that cannot be made: a bug of ours or a supergraph's, logged (500)."""
+        log.error("cannot plan operation %r: %s", ctx.operation_name, error.message)
+        return Failure.of(error)
 
     def audit(self, op: NOperation) -> AuditPlan | None:
         return self.auditor.plan(op) if self.auditor is not None else None
