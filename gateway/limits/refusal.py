@@ -28,10 +28,6 @@ class LimitExceeded(RequestError):
         self.limit = limit
         self.measured = measured
 
-    @property
-    def status(self) -> int:
-        return 413 if self.code == QUERY_TOO_LARGE else 400
-
     def to_graphql(self) -> dict[str, Any]:
         extra: dict[str, Any] = {"limit": self.limit}
         if self.measured is not None:
