@@ -23,6 +23,7 @@ from gateway.config import GatewayConfig
 from gateway.execution.subgraph_client import SubgraphClient
 from gateway.execution.transport import SubgraphFailure, SubgraphRequest
 from gateway.http.app import GatewayApp
+from gateway.pipeline.context import RequestContext
 from gateway.registry.address_guard import AddressGuard
 from gateway.registry.url_policy import parse_patterns
 from tests.registry.harness import BASE_ANSWER, BASE_QUERY, PARKING_ANSWER, World, make_world
@@ -85,7 +86,7 @@ async def gateway(world: World, tmp_path: Path) -> AsyncIterator[GatewayApp]:
 
 async def query(app: GatewayApp, text: str) -> dict[str, Any]:
     headers = app.credentials.for_caller(ANONYMOUS, {})
-    body: dict[str, Any] = (await app.handler.handle(text, None, {}, headers)).body
+    body: dict[str, Any] = (await app.handler.handle(RequestContext(text, headers=headers))).body
     return body
 
 
