@@ -468,9 +468,9 @@ class GatewayApp:
     def _asks(self, request: Request) -> Asks:
         config = self.config
         return Asks(
-            plan=config.expose_query_plan and _asks(request, PLAN_HEADER),
+            plan=config.expose_query_plan and _flag(request, PLAN_HEADER),
             cache_status=config.expose_cache_status,
-            cost=config.expose_cost or _asks(request, COST_HEADER),
+            cost=config.expose_cost or _flag(request, COST_HEADER),
         )
 
     async def _admit_registry(
@@ -483,7 +483,7 @@ class GatewayApp:
         return await self.rate_limiter.admit_registry(principal, address, composes)
 
 
-def _asks(request: Request, header: str) -> bool:
+def _flag(request: Request, header: str) -> bool:
     return request.headers.get(header, "").lower() in ("1", "true")
 
 

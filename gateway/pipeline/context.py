@@ -36,7 +36,8 @@ class Asks:
 
 @dataclass(slots=True)
 class RequestContext:
-    # what the caller sent: parameters, authenticate and admit made these
+    # what the caller sent: parameters, authenticate and admit made these (the constructor's
+    # arguments; the steps' products below are not)
     query: str
     operation_name: str | None = None
     variables: Mapping[str, Any] = field(default_factory=dict)
@@ -46,23 +47,23 @@ class RequestContext:
     headers: SubgraphHeaders | Mapping[str, str] = field(default_factory=dict)  # for subgraphs
     # parse and validate: the document within the caller's limits, the operation chosen from it,
     # its variables coerced, its estimated cost, the operation as sent (a cache key)
-    limits: OperationLimits | None = None
-    document: Document | None = None
-    definition: OperationDefinitionNode | None = None
-    coerced: VariableValues | None = None
-    cost: int = 0
-    sent: SentOperation | None = None
+    limits: OperationLimits | None = field(default=None, init=False)
+    document: Document | None = field(default=None, init=False)
+    definition: OperationDefinitionNode | None = field(default=None, init=False)
+    coerced: VariableValues | None = field(default=None, init=False)
+    cost: int = field(default=0, init=False)
+    sent: SentOperation | None = field(default=None, init=False)
     # normalise: the operation with fragments expanded and @skip/@include decided
-    normalized: Normalized | None = None
+    normalized: Normalized | None = field(default=None, init=False)
     # authorise: the caller's view (unreadable fields cut off) and its ownership guard
-    authorized: AuthorizationResult | None = None
+    authorized: AuthorizationResult | None = field(default=None, init=False)
     # plan: the subgraph fetches, and the personal fields it reads for the access log
-    plan: QueryPlan | None = None
-    audit: AuditPlan | None = None
+    plan: QueryPlan | None = field(default=None, init=False)
+    audit: AuditPlan | None = field(default=None, init=False)
     # shape (compiled before execution: it depends on the operation only)
-    shaping: ShapeProgram | None = None
+    shaping: ShapeProgram | None = field(default=None, init=False)
     # execute: the merged data and errors of the subgraphs' answers
-    state: ExecutionState | None = None
+    state: ExecutionState | None = field(default=None, init=False)
 
 
 def need(product: T | None) -> T:
