@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from graphql import GraphQLSchema, build_schema
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis_graphql import queries
 
 from gateway.schema.supergraph import Supergraph, load_supergraph
@@ -174,6 +174,7 @@ def draw_operations(schema: GraphQLSchema, each: Callable[[str], object]) -> int
         deadline=None,
         database=None,
         phases=[Phase.generate],
+        verbosity=Verbosity.quiet,  # else each DEEP run tells how to "reproduce" _Enough
         suppress_health_check=list(HealthCheck),
     )
     @given(query=queries(schema))
