@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from graphql import GraphQLError, GraphQLObjectType, get_argument_values, get_named_type
 from graphql.execution.values import VariableValues
@@ -62,14 +63,28 @@ _Guarded = tuple[NField, str, tuple[AccessRule, ...], str | None]
 _RESULTS_PER_OPERATION = 32
 
 
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    """An AuthorizationResult without the operation when it is the operation itself: kept
+    beside the operation, it must not hold it (see `Authorizer._operations`)."""
+
+    view: NOperation | None  # None: the operation itself
+    denied: tuple[str, ...]
+    denied_fields: frozenset[NField]
+    guard: OwnershipGuard | None
+
+    def of(self, op: NOperation) -> AuthorizationResult:
+        view = op if self.view is None else self.view
+        return AuthorizationResult(view, self.denied, self.denied_fields, self.guard)
+
+
 @dataclass(slots=True)
 class _Known:
     """What authorisation learned of one normalized operation."""
 
-    operation: NOperation
     guarded: list[_Guarded]
     # the verdicts on its guarded fields -> what callers with those verdicts get
-    results: dict[tuple[Verdict, ...], AuthorizationResult] = field(default_factory=dict)
+    results: dict[tuple[Verdict, ...], _Outcome] = field(default_factory=dict)
 
 
 class Authorizer:
@@ -82,8 +97,10 @@ class Authorizer:
         roots = (schema.query_type, schema.mutation_type, schema.subscription_type)
         self.root_types = frozenset(t.name for t in roots if t is not None)
         # per normalized operation: its fields under an access rule (found once, so that a
-        # request whose caller may read everything costs only these checks) and its results
-        self._operations: dict[int, _Known] = {}
+        # request whose caller may read everything costs only these checks) and its results;
+        # for as long as the operation lives (in the operation cache, or for one request when
+        # it is not kept there: an operation sent once is not remembered here either)
+        self._operations: WeakKeyDictionary[NOperation, _Known] = WeakKeyDictionary()
 
     def unknown_policies(self) -> list[str]:
         """Policy names the supergraph uses that nothing defines (they refuse every caller)."""
@@ -109,13 +126,20 @@ class Authorizer:
         )
         if all(v is True for v in verdicts):
             return AuthorizationResult(op)
-        found = known.results.get(verdicts)
-        if found is None:
+        outcome = known.results.get(verdicts)
+        if outcome is None:
             found = self._walk(op, walk)
+            outcome = _Outcome(
+                None if found.operation is op else found.operation,
+                found.denied,
+                found.denied_fields,
+                found.guard,
+            )
             if len(known.results) >= _RESULTS_PER_OPERATION:
                 known.results.clear()
-            known.results[verdicts] = found
-        return found
+            known.results[verdicts] = outcome
+            return found
+        return outcome.of(op)
 
     def _walk(self, op: NOperation, walk: _Walk) -> AuthorizationResult:
         root, guard = walk.selection(op.root, "", None)
@@ -129,12 +153,9 @@ class Authorizer:
         )
 
     def _known(self, op: NOperation) -> _Known:
-        found = self._operations.get(id(op))
-        if found is None or found.operation is not op:
-            found = _Known(op, list(self._find_guarded(op.root, None)))
-            if len(self._operations) > 4096:  # operations are cached elsewhere; this follows
-                self._operations.clear()
-            self._operations[id(op)] = found
+        found = self._operations.get(op)
+        if found is None:
+            found = self._operations[op] = _Known(list(self._find_guarded(op.root, None)))
         return found
 
     def _find_guarded(self, nsel: NSelection, anchor: str | None) -> Iterator[_Guarded]:

@@ -72,7 +72,7 @@ class NSelection:
     by_type: Mapping[str, Mapping[str, NField]] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, slots=True, eq=False, weakref_slot=True)
 class NOperation:
     kind: OperationType
     name: str | None

@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from graphql import GraphQLSchema
 
@@ -262,20 +263,17 @@ class AuditPlanner:
         self.personal = personal_fields
         self.subjects = subjects
         self.categories = {f"{t}.{f}": c for (t, f), c in personal_fields.items()}
-        self._plans: dict[int, tuple[NOperation, AuditPlan | None]] = {}
+        # for as long as the operation lives (as gateway/authorization.py's per-operation facts)
+        self._plans: WeakKeyDictionary[NOperation, AuditPlan | None] = WeakKeyDictionary()
 
     def plan(self, op: NOperation) -> AuditPlan | None:
         """None when the operation reads no personal field."""
         if not self.personal:
             return None
-        known = self._plans.get(id(op))
-        if known is not None and known[0] is op:
-            return known[1]
+        if op in self._plans:
+            return self._plans[op]
         root = self._node(op.root)
-        plan = None if root is None else AuditPlan(root, self.categories)
-        if len(self._plans) > 4096:  # operations are cached elsewhere; this follows
-            self._plans.clear()
-        self._plans[id(op)] = (op, plan)
+        plan = self._plans[op] = None if root is None else AuditPlan(root, self.categories)
         return plan
 
     def _node(self, nsel: NSelection) -> GuardNode | None:

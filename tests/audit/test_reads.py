@@ -3,6 +3,8 @@ the subjects that planning selected (`_rzsubject`), never the arguments."""
 
 from __future__ import annotations
 
+import gc
+import weakref
 from typing import Any
 
 import pytest
@@ -47,6 +49,10 @@ def test_an_operation_without_personal_fields_has_no_plan(supergraph: Supergraph
     assert planner.plan(operation(supergraph, "{ municipalities { name } }")) is None
     op = operation(supergraph, "{ me { tickets { reference } } }")
     assert planner.plan(op) is planner.plan(op)  # remembered per operation
+    gone = weakref.ref(op)
+    del op
+    gc.collect()
+    assert gone() is None  # for as long as it lives, not longer
 
 
 def test_planning_selects_each_anchors_subject(supergraph: Supergraph) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -142,3 +144,16 @@ def test_nulls_a_subgraph_propagated_itself_get_no_second_error() -> None:
     unexplained: list[dict[str, Any]] = []
     assert Shaper(unexplained).shape(program, {}) is None
     assert [e["path"] for e in unexplained] == [["users"]]
+
+
+def test_what_authorisation_learned_of_an_operation_does_not_keep_it_alive() -> None:
+    authorizer = Authorizer(SG, POLICIES)
+    document = parse("{ me { name iban allowances { amountCents } } }")
+    op = normalize(SG.api_schema, document, select_operation(document, None), {})
+    first = authorizer.authorize(op, CLERK)
+    again = authorizer.authorize(op, CLERK)  # learned once, for as long as the operation lives
+    assert first.denied and again == first and again.operation is first.operation
+    operation, view = weakref.ref(op), weakref.ref(first.operation)
+    del op, first, again
+    gc.collect()
+    assert operation() is None and view() is None

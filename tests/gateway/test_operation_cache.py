@@ -3,6 +3,7 @@ approximate bytes, keyed so that layouts share a plan and authorisation outcomes
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +17,7 @@ from gateway.execution.executor import Executor
 from gateway.execution.subgraph_client import SubgraphClient
 from gateway.lru import LRU, Doorkeeper
 from gateway.metrics import Metrics
-from gateway.operation import normalize, select_operation
+from gateway.operation import NOperation, normalize, select_operation
 from gateway.operation_cache import (
     CacheLimits,
     OperationCaches,
@@ -179,6 +180,22 @@ def test_operations_sent_once_do_not_push_out_used_ones() -> None:
     assert (SG.schema_hash, SMALL) in h.caches.documents
     assert h.caches.documents.evictions == h.caches.plans.evictions == 0
     assert len(h.caches.documents) == 1
+
+
+def test_operations_sent_once_are_not_kept_by_anything() -> None:
+    h = handler()
+
+    def alive() -> int:
+        gc.collect()
+        return sum(isinstance(o, NOperation) for o in gc.get_objects())
+
+    before = alive()
+    for i in range(30):
+        query = f'{{ me {{ name {{ givenName }} }} m{i}: municipality(nisCode: "{i}") {{ name }} }}'
+        prepared = h.prepare(RequestContext(query, principal=ANN))
+        assert isinstance(prepared, RequestContext) and prepared.plan is not None
+    del prepared
+    assert alive() == before
 
 
 def test_the_doorkeeper_forgets_the_oldest_beyond_twice_its_capacity() -> None:
