@@ -16,4 +16,8 @@ import httpx
 
 _NO_COOKIES = CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
 
-LOOPBACK = httpx.Client(timeout=30.0, trust_env=False, cookies=_NO_COOKIES)
+# an idle connection is given up well before the servers' own idle timeouts (5 s for uvicorn
+# and Node.js): reusing one the server is closing at that moment fails with "connection reset"
+_LIMITS = httpx.Limits(keepalive_expiry=2.0)
+
+LOOPBACK = httpx.Client(timeout=30.0, trust_env=False, cookies=_NO_COOKIES, limits=_LIMITS)

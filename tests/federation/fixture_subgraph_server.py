@@ -24,8 +24,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from gateway.http.protocol import ConnectionLimits
 from gateway.http.serving import serve
 from tests.federation.fixture_subgraph import FixtureSubgraph
+
+# Idle keep-alive connections are kept longer than the gateways in front keep theirs: a
+# subgraph closing one after 5 s (the default) races a gateway reusing it, and Apollo Gateway
+# (its fetch does not retry) then answered "socket hang up" for a field.
+GATEWAYS_OUTLIVED = ConnectionLimits(keep_alive_timeout=120.0)
 
 
 def create_app(
@@ -94,7 +100,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     subgraph = FixtureSubgraph.from_files(args.sdl, args.data)
     app = create_app(subgraph, args.cache_control, args.cache_tag)
-    serve(app, port=args.port or 0, fd=args.fd)
+    serve(app, port=args.port or 0, fd=args.fd, limits=GATEWAYS_OUTLIVED)
 
 
 if __name__ == "__main__":
