@@ -122,6 +122,10 @@ def running_fixture_set(name: str, workdir: Path) -> Iterator[FixtureSet]:
         )
 
 
+class ApolloGivenUp(RuntimeError):
+    """Apollo Gateway over this set was stopped after it did not answer in time."""
+
+
 @dataclass
 class Federation:
     """A running fixture set with a Hive Gateway over its supergraph."""
@@ -139,6 +143,8 @@ class FederationPool:
         self._sets: dict[str, FixtureSet] = {}
         self._hives: dict[str, HiveGateway] = {}
         self._apollos: dict[str, ApolloGateway] = {}
+        self._apollo_stops: dict[str, ExitStack] = {}
+        self._apollos_given_up: set[str] = set()
         self._starting = threading.Lock()
 
     def fixture_set(self, name: str) -> FixtureSet:
@@ -160,12 +166,25 @@ class FederationPool:
         """Apollo Gateway over fixture set `name`: the second opinion (tests/oracles/apollo.py).
         Safe to call from several threads (the generated operations are sent concurrently)."""
         with self._starting:
+            if name in self._apollos_given_up:
+                raise ApolloGivenUp(name)
             if name not in self._apollos:
                 fixtures = self.fixture_set(name)
-                self._apollos[name] = self._stack.enter_context(
-                    apollo_gateway(fixtures.supergraph_path)
-                )
+                stop = self._stack.enter_context(ExitStack())
+                self._apollos[name] = stop.enter_context(apollo_gateway(fixtures.supergraph_path))
+                self._apollo_stops[name] = stop
             return self._apollos[name]
+
+    def give_up_apollo(self, name: str) -> None:
+        """Stops Apollo Gateway over `name` for the rest of the session (`apollo(name)` then
+        raises ApolloGivenUp): its planner can run for minutes and grow to gigabytes on one
+        operation, which the shared machine should not carry on with."""
+        with self._starting:
+            self._apollos_given_up.add(name)
+            self._apollos.pop(name, None)
+            stop = self._apollo_stops.pop(name, None)
+        if stop is not None:
+            stop.close()
 
     def get(self, name: str) -> Federation:
         return Federation(self.fixture_set(name), self.hive(name))
@@ -175,6 +194,7 @@ class FederationPool:
         self._sets.clear()
         self._hives.clear()
         self._apollos.clear()
+        self._apollo_stops.clear()
 
 
 def comparable(body: Mapping[str, Any]) -> dict[str, Any]:
