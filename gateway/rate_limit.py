@@ -344,14 +344,7 @@ class RateLimiter:
             rate = self.limits.rate("client", client)
             if rate is not None and client is not None:
                 wanted.append(("client", _key("client", principal.issuer or "", client), rate))
-        if not wanted:
-            return None
-        index, wait = await self.buckets.take([(key, rate) for _, key, rate in wanted])
-        if index < 0:
-            return None
-        kind = wanted[index][0]
-        self.refused[kind] += 1
-        return Refusal(kind, wait)
+        return await self._take(wanted, "")
 
     async def admit_registry(
         self, principal: Principal, address: str | None, composes: bool
@@ -384,6 +377,8 @@ class RateLimiter:
         return await self._take([("invalidate", _key("invalidate", caller), rate)], "caller")
 
     async def _take(self, wanted: Sequence[tuple[str, str, Rate]], whose: str) -> Refusal | None:
+        """The first empty bucket of `wanted` (kind, key, rate), as a refusal in `whose` words
+        ("": the kind's own); None when every one had a token."""
         if not wanted:
             return None
         index, wait = await self.buckets.take([(key, rate) for _, key, rate in wanted])
