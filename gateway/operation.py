@@ -35,8 +35,8 @@ from graphql import (
 )
 from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef, TypeNameMetaFieldDef
 
-from gateway import value_text
 from gateway.errors import RequestError
+from gateway.value_text import arguments_text
 
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
 MAX_DEPTH = 100  # selection levels an operation may reach, fragments expanded
@@ -272,13 +272,9 @@ def same_field(a: NField, b: NField) -> bool:
     )
 
 
-def arguments_text(arguments: tuple[ArgumentNode, ...]) -> str:
-    """Arguments as GraphQL text: AST nodes compare unequal when they come from different
-    places in a document (their locations differ), printed text does not."""
-    return value_text.arguments_text(arguments)
-
-
 def same_arguments(a: tuple[ArgumentNode, ...], b: tuple[ArgumentNode, ...]) -> bool:
+    """Compared as text: AST nodes compare unequal when they come from different places in a
+    document (their locations differ), printed text does not."""
     if not a or not b:
         return not a and not b
     return len(a) == len(b) and arguments_text(a) == arguments_text(b)

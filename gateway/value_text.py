@@ -56,8 +56,8 @@ def argument_text(node: ArgumentNode) -> str:
     return f"{node.name.value}: {value_text(node.value)}"
 
 
-def arguments_text(arguments: Iterable[ArgumentNode], separator: str = ",") -> str:
-    return separator.join(map(argument_text, arguments))
+def arguments_text(arguments: Iterable[ArgumentNode]) -> str:
+    return ",".join(map(argument_text, arguments))
 
 
 def variable_definition_text(node: VariableDefinitionNode) -> str:

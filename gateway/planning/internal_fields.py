@@ -13,9 +13,10 @@ from collections.abc import Iterable, Mapping
 
 from graphql import FieldNode, InlineFragmentNode, SelectionSetNode
 
-from gateway.operation import NField, NSelection, arguments_text, same_arguments
+from gateway.operation import NField, NSelection, same_arguments
 from gateway.planning.plan import RepField, RepSelection
 from gateway.planning.selection import SelectionBuilder
+from gateway.value_text import arguments_text
 
 INTERNAL_PREFIX = "_rz"
 # `_rz_name`, or `_rz<8 hex>_name` for a field with arguments (the hex names them)

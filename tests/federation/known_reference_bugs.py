@@ -22,8 +22,8 @@ from graphql import (
     visit,
 )
 
-from gateway.operation import arguments_text
 from gateway.schema.supergraph import Supergraph
+from gateway.value_text import arguments_text
 
 
 def one_field_needed_with_two_argument_sets(sg: Supergraph, query: str) -> bool:
