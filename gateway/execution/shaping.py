@@ -9,7 +9,7 @@ per request, and not in the normalized operation, which every request shares.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Set
+from collections.abc import Callable, Mapping, Set
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -97,9 +97,15 @@ class _Null(Exception):
 
 class Shaper:
     def __init__(
-        self, errors: list[dict[str, Any]], explained: list[list[Any]] | None = None
+        self,
+        errors: list[dict[str, Any]],
+        explained: list[list[Any]] | None = None,
+        pace: Callable[[], None] | None = None,
     ) -> None:
         self.errors = errors
+        # called once per object shaped: an anonymous request's shaping, in its thread, pauses
+        # there while requests with a token are served (gateway/limits/priority.py)
+        self.pace = pace
         self._error_prefixes: set[tuple[str | int, ...]] = set()
         for error in errors:
             self._note(error.get("path"))
@@ -121,6 +127,8 @@ class Shaper:
     def _object(
         self, value: dict[str, Any], node: ShapeNode, runtime: str, path: Path
     ) -> dict[str, Any]:
+        if self.pace is not None:
+            self.pace()
         steps = node.steps.get(runtime)
         if steps is None:
             return {}

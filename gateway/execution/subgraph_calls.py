@@ -21,6 +21,7 @@ from gateway.execution.transport import (
     SubgraphTimeouts,
     SubgraphTransport,
 )
+from gateway.limits import priority
 
 Answer = SubgraphResponse | SubgraphFailure
 # (subgraph, request body, the caller's headers)
@@ -59,6 +60,13 @@ class SubgraphCalls:
     async def make(self, call: Call) -> Answer:
         """A query identical to one in flight (same body, same caller's headers) waits for that
         one's answer (a copy) instead of going out again; a mutation always goes, once."""
+        answer = await self._shared(call)
+        # an anonymous request goes on with it (merging, shaping, the next fetch) once the
+        # requests with a token in flight are done: gateway/limits/priority.py
+        await priority.checkpoint()
+        return answer
+
+    async def _shared(self, call: Call) -> Answer:
         request_log.fetched(call.service)
         sent = call.headers.for_subgraph(call.service)
         content = orjson.dumps(call.payload)  # serialized once: the key, and then the body sent

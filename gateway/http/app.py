@@ -45,7 +45,7 @@ from gateway.http.explorer import EXPLORER_HTML
 from gateway.http.graphiql import graphiql_html, graphiql_routes
 from gateway.http.headers import SecurityHeaders, cors_middleware, page_headers
 from gateway.http.media_types import JSON, negotiate
-from gateway.limits.priority import Busy, Priority, PriorityMetrics
+from gateway.limits.priority import Busy, Priority, PriorityMetrics, TokensFirst
 from gateway.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from gateway.metrics import Metrics, StoreSize
 from gateway.operation_cache import CacheLimits, OperationCaches
@@ -308,6 +308,7 @@ class GatewayApp:
                     self.config.cors_origins, self.config.cors_methods, self.config.cors_headers
                 ),
                 Middleware(CancelOnDisconnect, on_abandoned=self.metrics.abandoned.inc),
+                Middleware(TokensFirst, priority=self.priority),
                 Middleware(AdminListener, port=self.config.admin_port),
             ],
             lifespan=self.lifespan,

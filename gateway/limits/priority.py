@@ -9,9 +9,13 @@ many times over:
 - at most `concurrency` anonymous requests are handled at once, at most `per_address` of them
   from one address; the others wait in one line (fair across addresses), and beyond `queue`
   waiting they are refused at once with 503 GATEWAY_BUSY;
-- at each checkpoint of its way (before parsing, after validation, around execution), an
-  anonymous request waits while requests with a token are in flight, at most `yield_seconds`
-  each time, so that it is slowed, never starved;
+- at each checkpoint of its way (before parsing, after validation, around execution, after each
+  subgraph answer), an anonymous request waits while requests with a token are in flight, at
+  most `yield_seconds` each time, so that it is slowed, never starved;
+- a request with a token counts as in flight from its arrival (TokensFirst, before its token is
+  verified or its body read) until its answer is sent, and a checkpoint first lets requests that
+  just arrived get that far: the loop otherwise runs the anonymous request's next stretch before
+  it has even read them;
 - validation of an unseen anonymous operation runs in its own thread and pauses there too
   (`pause_rule`): a thread that holds the interpreter slows the event loop even when it is not
   the loop's turn.
@@ -33,6 +37,7 @@ from typing import Any
 from graphql import ValidationContext, ValidationRule
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector as PrometheusCollector
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.errors import graphql_error
 
@@ -41,6 +46,10 @@ GATEWAY_BUSY = "GATEWAY_BUSY"
 _PAUSE_STEP = 0.002
 # nodes validated or fields resolved between two looks at the callers with a token
 _STEPS_PER_LOOK = 32
+# turns of the event loop a checkpoint lets pass first: a request whose bytes arrived is read
+# in one (the protocol starts its task), its task runs up to TokensFirst in the next (asyncio
+# queues what arrived behind what was ready already, hence one more)
+_ARRIVAL_TURNS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,17 +155,8 @@ class Priority:
             yield
             return
         if not anonymous:
-            self.with_token += 1
-            self._clear.clear()
-            self._idle.clear()
-            try:
+            with self.claim():
                 yield
-            finally:
-                self.with_token -= 1
-                if self.with_token == 0:
-                    self._clear.set()
-                    if self.anonymous == 0:
-                        self._idle.set()
             return
         key = address or ""
         await self._enter(key)
@@ -167,6 +167,21 @@ class Priority:
             _CURRENT.reset(token)
             self._leave(key)
 
+    @contextlib.contextmanager
+    def claim(self) -> Iterator[None]:
+        """A request with a token in flight meanwhile."""
+        self.with_token += 1
+        self._clear.clear()
+        self._idle.clear()
+        try:
+            yield
+        finally:
+            self.with_token -= 1
+            if self.with_token == 0:
+                self._clear.set()
+                if self.anonymous == 0:
+                    self._idle.set()
+
     @property
     def holding(self) -> bool:
         """Whether a quiet moment is awaited: what is in flight then goes on without pausing,
@@ -174,7 +189,11 @@ class Priority:
         return self._holding
 
     async def give_way(self) -> None:
-        if not self.with_token or self._holding or self.settings.yield_seconds <= 0:
+        if self._holding or self.settings.yield_seconds <= 0:
+            return
+        for _ in range(_ARRIVAL_TURNS):  # requests that just arrived get to TokensFirst
+            await asyncio.sleep(0)
+        if not self.with_token or self._holding:
             return
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.settings.yield_seconds
@@ -317,6 +336,30 @@ def _pause_rule(priority: Priority) -> type[ValidationRule]:
             self.pauser.step()
 
     return GiveWay
+
+
+class TokensFirst:
+    """ASGI middleware: a request with credentials (a non-empty Authorization header, the one
+    the authenticator reads) counts as a request with a token from its arrival until its answer
+    is sent, so that anonymous requests give way to it meanwhile. One whose token turns out to
+    be invalid is refused within the same turn of the loop; the count ends with it."""
+
+    def __init__(self, app: ASGIApp, priority: Priority) -> None:
+        self.app = app
+        self.priority = priority
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not self.priority.settings.enabled:
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope["headers"]:
+            if name == b"authorization":  # the first one, as Starlette's headers.get reads it
+                if value.strip():
+                    with self.priority.claim():
+                        await self.app(scope, receive, send)
+                    return
+                break
+        await self.app(scope, receive, send)
 
 
 class PriorityMetrics(PrometheusCollector):

@@ -18,7 +18,7 @@ from gateway.audit.log import AccessLog
 from gateway.audit.reads import AuditPlanner
 from gateway.errors import PlanningError, RequestError
 from gateway.execution.executor import Executor
-from gateway.limits import LimitSettings, OperationLimits
+from gateway.limits import LimitSettings, OperationLimits, priority
 from gateway.operation import select_operation
 from gateway.operation_cache import OperationCaches
 from gateway.pipeline.authorise import Authorise
@@ -102,6 +102,7 @@ class RequestHandler:
         return ctx
 
     async def handle(self, ctx: RequestContext) -> Answer | Failure:
+        await priority.checkpoint()  # an anonymous request lets callers with a token go first
         # parsed and validated off the event loop when new (gateway/limits/admission.py)
         await self.parse_validate.document_off_loop(ctx)
         prepared = self.prepare(ctx)

@@ -17,6 +17,7 @@ from gateway.limits.priority import (
     Pauser,
     Priority,
     PrioritySettings,
+    TokensFirst,
     checkpoint,
 )
 
@@ -159,6 +160,59 @@ async def test_an_anonymous_request_gives_way_for_at_most_the_yield_time() -> No
         await checkpoint()
         assert time.monotonic() - started < 0.05
     await checkpoint()
+
+
+async def test_a_checkpoint_lets_a_request_that_just_arrived_go_first() -> None:
+    """A request with a token whose bytes arrive while an anonymous one runs is started by the
+    loop only after what was ready already: the checkpoint lets it get to its claim first."""
+    priority = Priority(PrioritySettings(yield_seconds=1.0))
+    order: list[str] = []
+
+    async def with_token() -> None:
+        with priority.claim():
+            order.append("token starts")
+            await asyncio.sleep(0.05)
+            order.append("token ends")
+
+    started: list[asyncio.Task[None]] = []
+    async with priority.turn(True, "a"):
+        # as the protocol does when a request's headers are in: a task, from a callback
+        asyncio.get_running_loop().call_soon(
+            lambda: started.append(asyncio.ensure_future(with_token()))
+        )
+        await checkpoint()
+        order.append("anonymous goes on")
+    await started[0]
+    assert order == ["token starts", "token ends", "anonymous goes on"]
+
+
+async def test_tokens_first_counts_a_request_with_credentials_until_it_is_answered() -> None:
+    priority = Priority()
+    seen: list[int] = []
+
+    async def app(scope: dict[str, object], receive: object, send: object) -> None:
+        seen.append(priority.with_token)
+
+    middleware = TokensFirst(app, priority)  # type: ignore[arg-type]
+    for headers, counted in [
+        ([(b"authorization", b"Bearer x")], 1),
+        ([(b"accept", b"*/*")], 0),
+        ([(b"authorization", b"  ")], 0),  # empty: the authenticator's anonymous caller
+        ([(b"authorization", b""), (b"authorization", b"Bearer x")], 0),  # the first one counts
+    ]:
+        seen.clear()
+        await middleware({"type": "http", "headers": headers}, None, None)  # type: ignore[arg-type]
+        assert seen == [counted], headers
+        assert priority.with_token == 0
+    with pytest.raises(RuntimeError):  # a failing request is counted out too
+
+        async def failing(scope: object, receive: object, send: object) -> None:
+            raise RuntimeError("boom")
+
+        await TokensFirst(failing, priority)(  # type: ignore[arg-type]
+            {"type": "http", "headers": [(b"authorization", b"Bearer x")]}, None, None
+        )
+    assert priority.with_token == 0
 
 
 async def test_priority_off_admits_everyone() -> None:

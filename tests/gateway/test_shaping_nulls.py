@@ -9,6 +9,7 @@ graphql-core stops at the first).
 
 from __future__ import annotations
 
+import functools
 import random
 from typing import Any
 
@@ -103,3 +104,27 @@ def test_shaping_nulls_like_the_reference_executor(monkeypatch: pytest.MonkeyPat
             assert _shape(data) == (shaped, errors), data
         fast_paths_taken += bool(errors)
     assert fast_paths_taken > 100  # the trees did put nulls where they hurt
+
+
+def _objects(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + sum(_objects(v) for v in value.values())
+    if isinstance(value, list):
+        return sum(_objects(v) for v in value)
+    return 0
+
+
+def test_pace_is_called_per_object_and_changes_nothing() -> None:
+    """An anonymous request's shaping paces itself (gateway/pipeline/shape.py): a call per
+    object it shapes, the answer and its errors unchanged."""
+    document = parse(QUERY)
+    program = compile_shape(normalize(SCHEMA, document, select_operation(document, None), {}))
+    rng = random.Random(20261204)
+    for _ in range(100):
+        data = _data(rng)
+        calls: list[None] = []
+        errors: list[dict[str, Any]] = []
+        paced = Shaper(errors, pace=functools.partial(calls.append, None)).shape(program, data)
+        assert (paced, sorted(e["path"] for e in errors)) == _shape(data)
+        # every object answered was shaped once; no object that is not in the data was
+        assert _objects(paced) <= len(calls) <= _objects(data)
