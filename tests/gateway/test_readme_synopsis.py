@@ -52,9 +52,7 @@ def test_the_demo_takes_every_option_of_serve_and_its_own() -> None:
 
     serve = argparse.ArgumentParser()
     serve_options(serve)
-    commands = next(
-        a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)
-    )
+    commands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
     demo = options(commands.choices["demo"])
     assert demo - options(serve) == synopsis("demo") == {"--fresh"}
     assert options(serve) <= demo
