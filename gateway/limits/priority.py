@@ -8,7 +8,8 @@ many times over:
 
 - at most `concurrency` anonymous requests are handled at once, at most `per_address` of them
   from one address; the others wait in one line (fair across addresses), and beyond `queue`
-  waiting they are refused at once with 503 GATEWAY_BUSY;
+  waiting (`queue_per_address` from one address) they are refused at once with 503
+  GATEWAY_BUSY;
 - at each checkpoint of its way (before parsing, after validation, around execution, after each
   subgraph answer), an anonymous request waits while requests with a token are in flight, at
   most `yield_seconds` each time, so that it is slowed, never starved;
@@ -58,12 +59,15 @@ class PrioritySettings:
     concurrency: int = 2
     per_address: int = 1
     queue: int = 256
+    # of the line, how many may wait from one address: one address with many connections
+    # cannot fill it and turn everybody else away
+    queue_per_address: int = 32
     yield_seconds: float = 0.25
 
     @classmethod
     def parse(cls, text: str) -> PrioritySettings:
         """`off`, or comma-separated `concurrency=N`, `per-address=N`, `queue=N`,
-        `yield=SECONDS` (the others keep their defaults)."""
+        `queue-per-address=N`, `yield=SECONDS` (the others keep their defaults)."""
         text = text.strip().lower()
         if text in ("off", "none"):
             return cls(enabled=False)
@@ -74,18 +78,19 @@ class PrioritySettings:
                 "concurrency": "concurrency",
                 "per-address": "per_address",
                 "queue": "queue",
+                "queue-per-address": "queue_per_address",
                 "yield": "yield_seconds",
             }.get(name.strip())
             if not sep or field is None:
                 raise ValueError(
-                    "priority is off, or concurrency=N,per-address=N,queue=N,yield=SECONDS; "
-                    f"got {part!r}"
+                    "priority is off, or concurrency=N,per-address=N,queue=N,"
+                    f"queue-per-address=N,yield=SECONDS; got {part!r}"
                 )
             try:
                 number: float = float(value) if field == "yield_seconds" else int(value)
             except ValueError:
                 raise ValueError(f"{name}= wants a number, got {value!r}") from None
-            if number < (0 if field in ("queue", "yield_seconds") else 1):
+            if number < (1 if field in ("concurrency", "per_address") else 0):
                 raise ValueError(f"{name}= is too small: {value}")
             values[field] = number
         settings = cls(**values)
@@ -98,7 +103,8 @@ class PrioritySettings:
             return "off"
         return (
             f"concurrency={self.concurrency},per-address={self.per_address},"
-            f"queue={self.queue},yield={self.yield_seconds:g}"
+            f"queue={self.queue},queue-per-address={self.queue_per_address},"
+            f"yield={self.yield_seconds:g}"
         )
 
 
@@ -251,7 +257,11 @@ class Priority:
         if self._may_enter(key):
             self._admit(key)
             return
-        if len(self._line) >= self.settings.queue:
+        line, settings = self._line, self.settings
+        if len(line) >= settings.queue or (
+            len(line) >= settings.queue_per_address
+            and sum(1 for waiting, _ in line if waiting == key) >= settings.queue_per_address
+        ):
             self.refused += 1
             raise Busy()
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()

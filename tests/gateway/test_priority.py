@@ -24,9 +24,12 @@ from gateway.limits.priority import (
 
 def test_settings_parse_and_print() -> None:
     assert PrioritySettings.parse("") == PrioritySettings()
-    assert str(PrioritySettings()) == "concurrency=2,per-address=1,queue=256,yield=0.25"
+    assert str(PrioritySettings()) == (
+        "concurrency=2,per-address=1,queue=256,queue-per-address=32,yield=0.25"
+    )
     assert PrioritySettings.parse(str(PrioritySettings())) == PrioritySettings()
     assert PrioritySettings.parse("off").enabled is False
+    assert PrioritySettings.parse("queue-per-address=3").queue_per_address == 3
     custom = PrioritySettings.parse("concurrency=4, per-address=2,queue=0,yield=0")
     assert (custom.concurrency, custom.per_address, custom.queue, custom.yield_seconds) == (
         4, 2, 0, 0.0,
@@ -42,6 +45,7 @@ def test_settings_parse_and_print() -> None:
         ("concurrency=0", "too small"),
         ("queue=-1", "too small"),
         ("concurrency=1,per-address=2", "cannot exceed"),
+        ("queue-per-address=-1", "too small"),
     ],
 )
 def test_settings_refuse_mistakes(text: str, says: str) -> None:
@@ -96,6 +100,30 @@ async def test_a_full_line_is_refused_at_once() -> None:
     release.set()
     await asyncio.gather(first, second)
     assert entered == ["a", "b"]
+
+
+async def test_one_address_cannot_fill_the_line() -> None:
+    """Beyond its share of the line an address is refused, while others still get in line."""
+    priority = Priority(
+        PrioritySettings(concurrency=1, per_address=1, queue=10, queue_per_address=2)
+    )
+    release = asyncio.Event()
+    entered: list[str] = []
+    held = [asyncio.create_task(_hold(priority, "a", entered, release)) for _ in range(3)]
+    await asyncio.sleep(0.01)
+    assert (priority.anonymous, priority.waiting) == (1, 2)  # a is in, and has 2 waiting
+    with pytest.raises(Busy):
+        async with priority.turn(True, "a"):
+            pass
+    others = [asyncio.create_task(_hold(priority, "b", entered, release)) for _ in range(2)]
+    await asyncio.sleep(0.01)
+    assert (priority.waiting, priority.refused) == (
+        4,
+        1,
+    )  # b's two wait; only a's third was refused
+    release.set()
+    await asyncio.gather(*held, *others)
+    assert sorted(entered) == ["a", "a", "a", "b", "b"]
 
 
 async def test_callers_with_a_token_never_wait() -> None:
