@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import gc
 import logging
 import threading
@@ -42,6 +43,8 @@ from dataclasses import dataclass
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector as PrometheusCollector
 
+from gateway.settings_text import Number, read_numbers
+
 log = logging.getLogger("rugzak.app")
 
 # taken by every pass and by a supergraph load's freeze (gateway/schema/swapping.py)
@@ -50,6 +53,11 @@ LOCK = threading.Lock()
 _NEVER = 1 << 30
 # the longest a pass waits for a moment without requests with a token in flight (seconds)
 QUIET_WAIT = 1.0
+
+
+_NUMBERS = {
+    name: Number(name, float, 0, above=True, wants="seconds") for name in ("interval", "full")
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,25 +72,8 @@ class CollectorSettings:
         text = text.strip().lower()
         if text in ("auto", "off"):
             return cls(enabled=False)
-        values: dict[str, float] = {}
-        for part in filter(None, (p.strip() for p in text.split(","))):
-            name, sep, value = part.partition("=")
-            name = name.strip()
-            if not sep or name not in ("interval", "full"):
-                raise ValueError(
-                    f"the collector is auto, or interval=SECONDS,full=SECONDS; got {part!r}"
-                )
-            try:
-                values[name] = float(value)
-            except ValueError:
-                raise ValueError(f"{name}= wants seconds, got {value!r}") from None
-            if values[name] <= 0:
-                raise ValueError(f"{name}= must be positive, got {value}")
-        default = cls()
-        settings = cls(
-            interval=values.get("interval", default.interval),
-            full=values.get("full", default.full),
-        )
+        usage = "the collector is auto, or interval=SECONDS,full=SECONDS"
+        settings = dataclasses.replace(cls(), **read_numbers(text, _NUMBERS, usage))
         if settings.full < settings.interval:
             raise ValueError("full= cannot be shorter than interval=")
         return settings

@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import dataclasses
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -41,6 +42,7 @@ from prometheus_client.registry import Collector as PrometheusCollector
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.errors import graphql_error
+from gateway.settings_text import Number, read_numbers
 
 GATEWAY_BUSY = "GATEWAY_BUSY"
 # the longest a validation pauses in one go before it looks again (seconds)
@@ -51,6 +53,16 @@ _STEPS_PER_LOOK = 32
 # in one (the protocol starts its task), its task runs up to TokensFirst in the next (asyncio
 # queues what arrived behind what was ready already, hence one more)
 _ARRIVAL_TURNS = 3
+
+
+_USAGE = "priority is off, or concurrency=N,per-address=N,queue=N,queue-per-address=N,yield=SECONDS"
+_NUMBERS = {
+    "concurrency": Number("concurrency", int, 1),
+    "per-address": Number("per_address", int, 1),
+    "queue": Number("queue", int, 0),
+    "queue-per-address": Number("queue_per_address", int, 0),
+    "yield": Number("yield_seconds", float, 0, wants="seconds"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,29 +83,7 @@ class PrioritySettings:
         text = text.strip().lower()
         if text in ("off", "none"):
             return cls(enabled=False)
-        values: dict[str, Any] = {}
-        for part in filter(None, (p.strip() for p in text.split(","))):
-            name, sep, value = part.partition("=")
-            field = {
-                "concurrency": "concurrency",
-                "per-address": "per_address",
-                "queue": "queue",
-                "queue-per-address": "queue_per_address",
-                "yield": "yield_seconds",
-            }.get(name.strip())
-            if not sep or field is None:
-                raise ValueError(
-                    "priority is off, or concurrency=N,per-address=N,queue=N,"
-                    f"queue-per-address=N,yield=SECONDS; got {part!r}"
-                )
-            try:
-                number: float = float(value) if field == "yield_seconds" else int(value)
-            except ValueError:
-                raise ValueError(f"{name}= wants a number, got {value!r}") from None
-            if number < (1 if field in ("concurrency", "per_address") else 0):
-                raise ValueError(f"{name}= is too small: {value}")
-            values[field] = number
-        settings = cls(**values)
+        settings = dataclasses.replace(cls(), **read_numbers(text, _NUMBERS, _USAGE))
         if settings.per_address > settings.concurrency:
             raise ValueError("per-address cannot exceed concurrency")
         return settings

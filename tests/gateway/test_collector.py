@@ -45,7 +45,8 @@ def test_settings_parse_and_print() -> None:
     for wrong, says in [
         ("every=3", "interval=SECONDS"),
         ("interval=soon", "wants seconds"),
-        ("interval=0", "positive"),
+        ("interval=0", "too small: 0 \\(more than 0\\)"),
+        ("full=inf", "wants seconds"),
         ("interval=10,full=5", "cannot be shorter"),
     ]:
         with pytest.raises(ValueError, match=says):

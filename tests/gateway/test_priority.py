@@ -44,6 +44,8 @@ def test_settings_parse_and_print() -> None:
         ("concurrency=two", "wants a number"),
         ("concurrency=0", "too small"),
         ("queue=-1", "too small"),
+        ("yield=nan", "wants seconds"),
+        ("queue=2.5", "wants a number"),
         ("concurrency=1,per-address=2", "cannot exceed"),
         ("queue-per-address=-1", "too small"),
     ],
