@@ -37,7 +37,7 @@ def add_arguments(serve: argparse.ArgumentParser) -> None:
         metavar="off|SETTINGS",
         help="anonymous requests taking turns and giving way to callers with a token: off, or "
         "concurrency=N,per-address=N,queue=N,queue-per-address=N,yield=SECONDS (default "
-        "concurrency=2,per-address=1,queue=256,queue-per-address=32,yield=0.25; a full line, "
+        "concurrency=2,per-address=1,queue=256,queue-per-address=128,yield=0.25; a full line, "
         "or an address's full share of it, is answered 503 GATEWAY_BUSY; env RUGZAK_PRIORITY)",
     )
     edge.add_argument(

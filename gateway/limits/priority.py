@@ -72,8 +72,9 @@ class PrioritySettings:
     per_address: int = 1
     queue: int = 256
     # of the line, how many may wait from one address: one address with many connections
-    # cannot fill it and turn everybody else away
-    queue_per_address: int = 32
+    # cannot fill it and turn everybody else away (half of it: many citizens may share one
+    # address behind a carrier's NAT, and a burst from one, e.g. a test suite, still waits)
+    queue_per_address: int = 128
     yield_seconds: float = 0.25
 
     @classmethod

@@ -25,7 +25,7 @@ from gateway.limits.priority import (
 def test_settings_parse_and_print() -> None:
     assert PrioritySettings.parse("") == PrioritySettings()
     assert str(PrioritySettings()) == (
-        "concurrency=2,per-address=1,queue=256,queue-per-address=32,yield=0.25"
+        "concurrency=2,per-address=1,queue=256,queue-per-address=128,yield=0.25"
     )
     assert PrioritySettings.parse(str(PrioritySettings())) == PrioritySettings()
     assert PrioritySettings.parse("off").enabled is False
