@@ -5,12 +5,14 @@ pause of an anonymous validation in its thread."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import threading
 import time
 
 import pytest
 from graphql import ExecutionResult, build_schema, execute, parse, specified_rules, validate
 
+import gateway.limits.priority as priority_module
 from gateway.limits.priority import (
     GATEWAY_BUSY,
     Busy,
@@ -293,3 +295,21 @@ def test_introspection_pauses_while_callers_with_a_token_are_served() -> None:
     priority.with_token = 0
     assert isinstance(paused, ExecutionResult) and paused.data == free.data
     assert 0.25 < took < 1.0
+
+
+def test_a_paced_thread_hands_the_interpreter_over_every_50_microseconds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Between two hand-overs a paced thread works at most _HAND_OVER seconds, so that the event
+    loop waits that long for the interpreter, not the switch interval (a millisecond)."""
+    clock = [100.0]
+    handed_over: list[float] = []
+    monkeypatch.setattr(priority_module.time, "perf_counter", lambda: clock[0])
+    monkeypatch.setattr(priority_module.os, "sched_yield", lambda: handed_over.append(clock[0]))
+    pauser = Pauser(Priority())
+    for _ in range(100):  # 2 ms of steps of 20 microseconds
+        clock[0] += 0.00002
+        pauser.step()
+    assert 2_000 / 60 - 1 <= len(handed_over) <= 2_000 / 60 + 1  # every third step
+    gaps = [b - a for a, b in itertools.pairwise(handed_over)]
+    assert all(gap <= priority_module._HAND_OVER + 0.00002 + 1e-9 for gap in gaps)
