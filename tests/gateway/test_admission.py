@@ -7,11 +7,13 @@ import threading
 from typing import Any
 
 import pytest
+from graphql import GraphQLSyntaxError
 from graphql import validate as graphql_validate
 
 import gateway.limits.admission as admission
 from gateway.execution.executor import Executor
 from gateway.execution.subgraph_client import SubgraphClient
+from gateway.limits import OperationLimits
 from gateway.pipeline.context import RequestContext
 from gateway.pipeline.handler import RequestHandler
 from gateway.schema.supergraph import load_supergraph
@@ -75,3 +77,37 @@ async def test_a_kept_document_lets_its_tokens_go_and_still_locates_errors() -> 
     error = wrong.body["errors"][0]
     assert wrong.status == 400 and error["extensions"]["code"] == "BAD_USER_INPUT"
     assert error["locations"] == [{"line": 1, "column": 9}]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "query Q($v: [String!]) { a: municipalities { name } ...F }"
+        " fragment F on Query { me { name } }",
+        "{ # a comment\n __typename }",
+        "{ a(",  # a syntax error: the same error, at the same place
+        "{ " + "a { " * 3000 + "}" * 3000 + " }",  # nested past the interpreter's recursion
+    ],
+)
+def test_a_paced_parse_is_graphql_cores_parse(query: str) -> None:
+    """An anonymous caller's parse (paced: a call per token) gives the same document, or the
+    same error, as graphql-core's parse within the same limits."""
+    limits = OperationLimits(max_tokens=50_000)
+    calls: list[None] = []
+
+    def outcome(pace: Any) -> Any:
+        try:
+            return admission.parse_within(query, limits, pace).to_dict()
+        except GraphQLSyntaxError as exc:
+            return exc.formatted
+
+    assert outcome(lambda: calls.append(None)) == outcome(None)
+    assert len(calls) >= min(len(query.split()), 3)
+
+
+def test_a_paced_parse_keeps_the_token_limit() -> None:
+    limits = OperationLimits(max_tokens=10)
+    calls: list[None] = []
+    with pytest.raises(GraphQLSyntaxError, match="more than 10 tokens"):
+        admission.parse_within("{ " + "a " * 50 + "}", limits, lambda: calls.append(None))
+    assert len(calls) == 11  # stopped at the limit, not at the end
