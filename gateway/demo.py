@@ -209,8 +209,8 @@ def _demo_settings(args: argparse.Namespace, state: Path, supergraph: Path) -> N
 
 def run_demo(args: argparse.Namespace) -> int:
     from gateway import observe_options
-    from gateway.cli import gateway_config
     from gateway.http.serving import bind_listener
+    from gateway.serve_config import gateway_config
     from gateway.telemetry import configure_logging
 
     configure_logging(args.log_level, observe_options.log_format(args))

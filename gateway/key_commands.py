@@ -38,7 +38,7 @@ def add_parsers(sub: Any) -> None:
 
 
 def run_keys(args: argparse.Namespace) -> int:
-    from gateway.cli import gateway_key_dir
+    from gateway.serve_config import gateway_key_dir
 
     directory = gateway_key_dir(args.dir)
     try:

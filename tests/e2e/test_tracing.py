@@ -24,8 +24,9 @@ from opentelemetry.trace import SpanKind
 from auth.dev_issuer import DevIssuer
 from auth.verifier import verifier_from_env
 from gateway import tracing
-from gateway.cli import gateway_config, parse
+from gateway.cli import parse
 from gateway.http.app import create_app
+from gateway.serve_config import gateway_config
 from tests.e2e.observed import RecordingProxy, ThreadServer, logged_stack, subgraphs_for
 from tests.e2e.stack import ANN, PROFILE_QUERY, SUPERGRAPH
 from tests.servers import listening_socket

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from gateway import config_file
-from gateway.cli import gateway_config, parse, serve_options
+from gateway import config_file, serve_options
+from gateway.cli import parse
 from gateway.config import GatewayConfig
+from gateway.serve_config import gateway_config
 from tests.servers import ROOT
 
 SUPERGRAPH = str(ROOT / "schema.graphql")
@@ -20,7 +21,7 @@ SUPERGRAPH = str(ROOT / "schema.graphql")
 
 def serve_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rugzak serve")
-    serve_options(parser)
+    serve_options.add_arguments(parser)
     return parser
 
 
@@ -263,14 +264,14 @@ def test_the_demo_runs_from_a_valid_file() -> None:
 def test_every_variable_a_flag_names_is_one_the_code_reads() -> None:
     """The file gives way to the variables named in the flags' help: each one must be read
     somewhere, or the file would give way to a variable that sets nothing."""
-    from gateway.cli import _POLICY_FLAGS, _env_name
+    from gateway.serve_config import POLICY_FLAGS, env_name
 
     sources = "\n".join(
         path.read_text(encoding="utf-8")
         for folder in ("gateway", "auth")
         for path in (ROOT / folder).rglob("*.py")
     )
-    derived = {_env_name(flag) for flag in _POLICY_FLAGS}  # RUGZAK_BREAKER_SLOW, ...
+    derived = {env_name(flag) for flag in POLICY_FLAGS}  # RUGZAK_BREAKER_SLOW, ...
     named = [
         (key, name)
         for key, action in config_file.keys(serve_parser()).items()

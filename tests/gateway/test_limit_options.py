@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.cli import _limit_config, build_parser
+from gateway.cli import build_parser
+from gateway.serve_config import _limit_config
 
 
 def config(*argv: str, env: dict[str, str] | None = None) -> dict[str, object]:

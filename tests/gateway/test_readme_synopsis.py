@@ -7,7 +7,7 @@ import argparse
 import re
 
 from auth.token_cli import _parser as token_parser
-from gateway.cli import serve_options
+from gateway import serve_options
 from tests.servers import ROOT
 
 FLAG = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*")
@@ -39,7 +39,7 @@ def options(parser: argparse.ArgumentParser) -> set[str]:
 
 def test_the_serve_synopsis_names_every_option_of_serve_and_no_other() -> None:
     serve = argparse.ArgumentParser()
-    serve_options(serve)
+    serve_options.add_arguments(serve)
     assert synopsis("serve") == options(serve)
 
 
@@ -51,7 +51,7 @@ def test_the_demo_takes_every_option_of_serve_and_its_own() -> None:
     from gateway.cli import build_parser
 
     serve = argparse.ArgumentParser()
-    serve_options(serve)
+    serve_options.add_arguments(serve)
     commands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
     demo = options(commands.choices["demo"])
     assert demo - options(serve) == synopsis("demo") == {"--fresh"}

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from gateway.cli import _subgraph_policies, build_parser
+from gateway.cli import build_parser
 from gateway.execution.breaker import BreakerSettings, CircuitBreaker, State
 from gateway.execution.in_flight import InFlightLimit, QueueFull
 from gateway.execution.resilience import (
@@ -23,6 +23,7 @@ from gateway.execution.resilience import (
 )
 from gateway.execution.retry import RetryBudget, backoff
 from gateway.execution.subgraph_client import SubgraphFailure
+from gateway.serve_config import _subgraph_policies
 
 
 class Clock:

@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 import yaml
 
-from gateway.cli import gateway_config, parse
+from gateway.cli import parse
+from gateway.serve_config import gateway_config
 from tests.servers import ROOT, start_python_server
 
 

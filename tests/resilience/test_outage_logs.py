@@ -15,8 +15,9 @@ import httpx
 import pytest
 
 from auth.verifier import verifier_from_env
-from gateway.cli import gateway_config, parse
+from gateway.cli import parse
 from gateway.http.app import create_app
+from gateway.serve_config import gateway_config
 from tests.e2e.observed import ThreadServer
 from tests.e2e.stack import SUPERGRAPH
 from tests.resilience.harness import (
