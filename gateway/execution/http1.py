@@ -16,12 +16,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import httptools
 import httpx
+
+from gateway.registry.connect_guard import ConnectGuard
 
 _IDLE_SECONDS = 4.0  # under uvicorn's 5 s keep-alive: a connection the server dropped is not reused
 _HOP_BY_HOP = (b"host", b"content-length", b"transfer-encoding", b"connection")
@@ -40,19 +41,6 @@ class RawResponse:
             if key.lower() == name:
                 return value
         return None
-
-
-class ConnectGuard(Protocol):
-    """Where connections may go (gateway/registry/address_guard.py for registered subgraphs).
-    Its refusals are raised as they are: they are not connection failures."""
-
-    async def addresses(self, host: str, port: int) -> Sequence[str]:
-        """The addresses a new connection to host:port may be made to, in order."""
-        ...
-
-    def check_peer(self, sock: Any) -> None:
-        """Raises if a connection just made may not be used."""
-        ...
 
 
 class _Connection(asyncio.Protocol):

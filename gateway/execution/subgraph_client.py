@@ -22,7 +22,7 @@ from httpx_aiohttp import AiohttpTransport
 
 from gateway.cache.entities import parse_cache_control
 from gateway.execution.guarded_https import guarded_https_client
-from gateway.execution.http1 import ConnectGuard, Http1Transport, RawResponse, head
+from gateway.execution.http1 import Http1Transport, RawResponse, head
 from gateway.execution.transport import (
     SubgraphFailure,
     SubgraphRequest,
@@ -30,6 +30,7 @@ from gateway.execution.transport import (
     SubgraphTimeouts,
     cache_tags,
 )
+from gateway.registry.connect_guard import ConnectGuard
 from gateway.registry.url_policy import UrlNotAllowed
 
 _FIXED_HEADERS = {

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +28,7 @@ import httpcore
 import httpx
 import orjson
 
+from gateway.registry.connect_guard import GuardedBackend
 from gateway.registry.limits import DEFAULT_MAX_SDL_BYTES, SdlTooLarge
 from gateway.registry.own_listeners import reaches_own_listener
 from gateway.registry.resolve import resolve
@@ -70,32 +71,20 @@ class FetchLimits:
     max_bytes: int = DEFAULT_MAX_BYTES  # of the answer's body
 
 
-class _PinnedBackend(httpcore.AsyncNetworkBackend):
-    """Connects to the one address that was checked, whatever host the URL names (TLS still
-    verifies the certificate for the URL's host), and not to this gateway's own listeners."""
+@dataclass(frozen=True, slots=True)
+class _Pinned:
+    """A ConnectGuard for the one address that was checked, whatever host the URL names, and
+    not this gateway's own listeners unless the URL's pattern named them."""
 
-    def __init__(self, address: IPAddress, allow_own_listener: bool) -> None:
-        self._address = str(address)
-        self._allow_own_listener = allow_own_listener
-        self._inner = httpcore.AnyIOBackend()
+    address: IPAddress
+    allow_own_listener: bool
 
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        stream = await self._inner.connect_tcp(self._address, port, timeout, local_address)
-        sock = stream.get_extra_info("socket")
-        if not self._allow_own_listener and (sock is None or reaches_own_listener(sock)):
-            await stream.aclose()
+    async def addresses(self, host: str, port: int) -> Sequence[str]:
+        return (str(self.address),)
+
+    def check_peer(self, sock: Any) -> None:
+        if not self.allow_own_listener and (sock is None or reaches_own_listener(sock)):
             raise _OwnListener
-        return stream
-
-    async def sleep(self, seconds: float) -> None:
-        await self._inner.sleep(seconds)
 
 
 class SdlFetcher:
@@ -158,7 +147,7 @@ class SdlFetcher:
             ssl_context=self._ssl,
             max_connections=1,
             retries=0,
-            network_backend=_PinnedBackend(address, allow_own),
+            network_backend=GuardedBackend(_Pinned(address, allow_own)),
         )
         deadline = self.limits.deadline
         timeouts = {"connect": deadline, "read": deadline, "write": deadline, "pool": deadline}
