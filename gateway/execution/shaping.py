@@ -107,6 +107,9 @@ class Shaper:
         # there while requests with a token are served (gateway/limits/priority.py)
         self.pace = pace
         self._error_prefixes: set[tuple[str | int, ...]] = set()
+        # the paths errors are at: a null below one is explained by it (a later fetch can
+        # write into an object an earlier one failed to answer, see _null_error)
+        self._error_paths: set[tuple[str | int, ...]] = set()
         for error in errors:
             self._note(error.get("path"))
         for path in explained or ():
@@ -114,6 +117,7 @@ class Shaper:
 
     def _note(self, path: Any) -> None:
         if isinstance(path, list):
+            self._error_paths.add(tuple(path))
             for i in range(len(path) + 1):
                 self._error_prefixes.add(tuple(path[:i]))
 
@@ -279,6 +283,11 @@ class Shaper:
         flat = flat_path(path)
         if tuple(flat) in self._error_prefixes:
             return  # an error at or below this path already explains the null
+        if any(tuple(flat[:i]) in self._error_paths for i in range(len(flat))):
+            # so does one above it: a subgraph failed to answer an object there, and a later
+            # fetch to another subgraph wrote its own fields into it (as the reference gateways
+            # merge too), leaving the failed subgraph's non-null fields without a value
+            return
         parent = f.parent_type
         self.errors.append(
             graphql_error(

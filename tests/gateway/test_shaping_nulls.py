@@ -128,3 +128,19 @@ def test_pace_is_called_per_object_and_changes_nothing() -> None:
         assert (paced, sorted(e["path"] for e in errors)) == _shape(data)
         # every object answered was shaped once; no object that is not in the data was
         assert _objects(paced) <= len(calls) <= _objects(data)
+
+
+def test_a_null_below_a_failed_object_is_explained_by_its_error() -> None:
+    """A subgraph failed to answer `a` (an error at ["a"]) and a later fetch wrote its own
+    fields into `a` (fixtures/shareable_values: error_in_one_subgraph_of_a_shared_value): the
+    missing non-null `idn` nulls `a`, with no error of its own below the subgraph's."""
+    document = parse("{ a { id idn } }")
+    op = normalize(SCHEMA, document, select_operation(document, None), {})
+    failed = {"message": "geocoder timed out", "path": ["a"]}
+    errors: list[dict[str, Any]] = [failed]
+    assert Shaper(errors).shape(compile_shape(op), {"a": {"id": "1"}}) == {"a": None}
+    assert errors == [failed]
+    # without an error above it, the null is reported where it is
+    errors = []
+    assert Shaper(errors).shape(compile_shape(op), {"a": {"id": "1"}}) == {"a": None}
+    assert [e["path"] for e in errors] == [["a", "idn"]]
