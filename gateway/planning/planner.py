@@ -43,14 +43,13 @@ from gateway.operation import (
 )
 from gateway.planning.contexts import ContextFrames, Frame, bind_contexts, contexts_by_type
 from gateway.planning.costs import INFEASIBLE, Costs, Origin
-from gateway.planning.fetches import Fetch, Fetches, finish
+from gateway.planning.fetches import Fetches, finish
 from gateway.planning.interface_objects import plan_interface_object
 from gateway.planning.internal_fields import internalize, requirements_conflict
 from gateway.planning.plan import PathSegment, QueryPlan, RepField
 from gateway.planning.position import Position
 from gateway.planning.provided import fragment_provided, has_fragments, provided_field
 from gateway.planning.roots import plan_mutation, plan_query
-from gateway.planning.selection import SelectionBuilder
 from gateway.planning.waves import align_waves
 from gateway.schema.supergraph import Key, Supergraph
 
@@ -203,8 +202,15 @@ class PlanRun:
                     cond = frozenset({at.path_type or type_name}) if at.parent_abstract else None
                     seg = PathSegment(f.response_key, cond)
                     known = self.returned_types(type_name, f, fetch.graph)
+                    # internal fields below a client field keep clear of the client's keys
+                    # there too (a key under the client's alias of another field)
+                    mine = client.get(f.response_key) if client else None
+                    child = entry.selection()
+                    below = Position(
+                        fetch, child, f.selection.type_name, (*path, seg), child_provided
+                    )
                     used |= self._plan_selection(
-                        fetch, entry.selection(), f.selection, (*path, seg), child_provided, known
+                        below, f.selection, known, mine.selection if mine is not None else None
                     )
             else:
                 remote.append(f)
@@ -215,21 +221,23 @@ class PlanRun:
 
     def _plan_selection(
         self,
-        fetch: Fetch,
-        sel: SelectionBuilder,
+        below: Position,
         nsel: NSelection,
-        path: tuple[PathSegment, ...],
-        provided: SelectionSetNode | None,
         known: frozenset[str] | None,
+        client: NSelection | None,
     ) -> set[int]:
-        """Plan `nsel` below a field in `fetch`; `known`: the concrete types that field can
-        return from this subgraph (None: not an abstract position)."""
+        """Plan `nsel` below a field (`below`: the fetch, selection, path and @provides there);
+        `known`: the concrete types that field can return from this subgraph (None: not an
+        abstract position). `client`: the client's selection there, when `nsel` is internal
+        (see plan_fields)."""
+        fetch, sel, path, provided = below.fetch, below.sel, below.path, below.provided
         if not nsel.abstract:
             fields = nsel.by_type.get(nsel.type_name, {})
             if has_fragments(provided):
                 provided = fragment_provided(provided, nsel.type_name, self.applies)
             at = Position(fetch, sel, nsel.type_name, path, provided)
-            return self.plan_fields(at, fields.values())
+            mine = dict(client.by_type.get(nsel.type_name, {})) if client is not None else None
+            return self.plan_fields(at, fields.values(), client=mine)
         if fetch.graph in self.sg.interface_objects.get(nsel.type_name, frozenset()):
             return plan_interface_object(self, fetch, sel, nsel, path, provided)
         sel.field("__typename", "__typename")
@@ -241,7 +249,8 @@ class PlanRun:
                 continue
             frag_provided = fragment_provided(provided, concrete, self.applies)
             at = Position(fetch, sel.fragment(concrete), concrete, path, frag_provided, True)
-            used |= self.plan_fields(at, fields.values())
+            mine = dict(client.by_type.get(concrete, {})) if client is not None else None
+            used |= self.plan_fields(at, fields.values(), client=mine)
         return used
 
     def _shape(self, type_name: str, f: NField, graph: str) -> str:
