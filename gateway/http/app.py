@@ -60,6 +60,7 @@ from gateway.pipeline.respond import json_response, refuse, respond, validated
 from gateway.policies import Policy, PolicyRegistry, load_policy_module
 from gateway.rate_limit import RateLimitCollector, RateLimiter, Refusal, buckets_for
 from gateway.readiness import Readiness
+from gateway.registry.routes import registry_routes
 from gateway.registry.service import Registry
 from gateway.schema.reload import SupergraphWatcher
 from gateway.schema.supergraph import Supergraph, load_supergraph, read_supergraph_source
@@ -297,7 +298,9 @@ class GatewayApp:
                 Route(GATEWAY_JWKS_PATH, self.gateway_jwks_endpoint, methods=["GET"]),
                 *graphiql_routes(),
                 *(
-                    self.registry.routes(self.authenticator.principal, self._admit_registry)
+                    registry_routes(
+                        self.registry, self.authenticator.principal, self._admit_registry
+                    )
                     if self.registry
                     else []
                 ),

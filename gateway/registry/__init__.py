@@ -2,7 +2,9 @@
 version kept (SQLite or PostgreSQL), each change composed, checked for ownership and breaking
 changes, and swapped in on every replica.
 
-service.py    the operations, and keeping the gateway on the newest supergraph
+service.py    the registry as this replica runs it: seeding, serving the newest supergraph
+changes.py    add, update, remove, roll back or check a subgraph; admin_settings.py grants and
+              URL patterns (registry:admin); reading.py status, subgraphs and their versions
 store.py      the tables and the store interface; sqlite_store.py, postgres_store.py
 breaking.py   breaking and dangerous changes between two API schemas
 ownership.py  who may change what, and which fields may not be taken from another organisation

@@ -37,8 +37,11 @@ from auth.principal import Principal
 from gateway.errors import RequestError
 from gateway.http.admin import on_admin_listener
 from gateway.rate_limit import RATE_LIMITED, Refusal
+from gateway.registry.admin_settings import AdminSettings
+from gateway.registry.changes import SubgraphChanges
 from gateway.registry.errors import RegistryRefusal
 from gateway.registry.ownership import check_may_read
+from gateway.registry.reading import RegistryReader
 from gateway.registry.service import Registry
 
 log = logging.getLogger("rugzak.registry")
@@ -61,6 +64,13 @@ def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Resp
 def registry_routes(
     registry: Registry, authenticate: Authenticate, admit: Admit | None = None
 ) -> list[Route]:
+    """The REST API over `registry`, authenticating callers as the gateway does, within their
+    rate limits (`admit`: gateway/rate_limit.py's, by the request, the caller and whether the
+    call composes)."""
+    changes = SubgraphChanges(registry)
+    settings = AdminSettings(registry)
+    reader = RegistryReader(registry)
+
     async def principal_of(request: Request) -> Principal:
         """The caller, within its rate limits (checked before any work is done for it)."""
         try:
@@ -124,25 +134,25 @@ def registry_routes(
         # open on the admin listener only; elsewhere a token that may read the registry
         if not on_admin_listener(request):
             check_may_read(await principal_of(request))
-        return await registry.status()
+        return await reader.status()
 
     async def list_subgraphs(request: Request) -> dict[str, Any]:
-        return await registry.list(await principal_of(request))
+        return await reader.list(await principal_of(request))
 
     async def show(request: Request) -> dict[str, Any]:
-        return await registry.show(await principal_of(request), request.path_params["name"])
+        return await reader.show(await principal_of(request), request.path_params["name"])
 
     async def history(request: Request) -> dict[str, Any]:
-        return await registry.history(await principal_of(request), request.path_params["name"])
+        return await reader.history(await principal_of(request), request.path_params["name"])
 
     async def version(request: Request) -> dict[str, Any]:
         name, n = request.path_params["name"], request.path_params["n"]
-        return await registry.version(await principal_of(request), name, n)
+        return await reader.version(await principal_of(request), name, n)
 
     async def register(request: Request, dry_run: bool) -> dict[str, Any]:
         principal = await principal_of(request)
         body = await body_of(request)
-        return await registry.register(
+        return await changes.register(
             principal,
             request.path_params["name"],
             body.get("url"),
@@ -161,12 +171,12 @@ def registry_routes(
         principal = await principal_of(request)
         body = await body_of(request)
         force = flag(body.get("force", request.query_params.get("force")))
-        return await registry.remove(principal, request.path_params["name"], force=force)
+        return await changes.remove(principal, request.path_params["name"], force=force)
 
     async def rollback(request: Request) -> dict[str, Any]:
         principal = await principal_of(request)
         body = await body_of(request)
-        return await registry.rollback(
+        return await changes.rollback(
             principal,
             request.path_params["name"],
             body.get("version"),
@@ -178,15 +188,15 @@ def registry_routes(
         body = await body_of(request)
         if "claims" not in body:
             raise RegistryRefusal(400, "BAD_REQUEST", 'send {"claims": [...]} or null')
-        return await registry.grant(principal, request.path_params["name"], body["claims"])
+        return await settings.grant(principal, request.path_params["name"], body["claims"])
 
     async def url_patterns(request: Request) -> dict[str, Any]:
-        return await registry.url_patterns(await principal_of(request))
+        return await settings.url_patterns(await principal_of(request))
 
     async def change_url_patterns(request: Request) -> dict[str, Any]:
         principal = await principal_of(request)
         body = await body_of(request)
-        return await registry.change_url_patterns(
+        return await settings.change_url_patterns(
             principal,
             request.path_params["org"],
             body.get("allow"),

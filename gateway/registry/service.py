@@ -1,11 +1,11 @@
-"""The registry's operations, and keeping this gateway on the registry's newest supergraph.
+"""The registry as this gateway runs it: its store, the supergraph this replica serves, and
+keeping that supergraph the registry's newest.
 
-A change (add, update, remove, rollback) is made in this order: read the registry (its head
-version and live subgraphs); fetch the new SDL (add/update); compose it with the other live
-subgraphs using Rugzak's composer; check the ownership rule (ownership.py); compare the new API
-schema with the live one (breaking.py); then, unless it is only a check, commit the version and
-the supergraph in one transaction that succeeds only if the head has not moved (else all of it
-again, on the newer registry), and swap the new supergraph in (`GatewayApp.swap_supergraph`).
+`Registry` holds what every registry operation shares: the store, the SDL fetcher and the
+composition worker, the operator's URL patterns, the write and swap locks, and the version this
+replica serves. The operations themselves live beside it, one module per kind: changes.py (add,
+update, remove, rollback), admin_settings.py (claims granted, URL patterns) and reading.py; the
+REST API over them is routes.py.
 
 Other replicas see the head move (a poll every `poll_interval` seconds, or at once on a
 PostgreSQL NOTIFY), read the supergraph SDL the change stored, and swap it in: they never
@@ -18,47 +18,32 @@ the start.
 
 Grants: the token the gateway mints for a subgraph carries the caller claims granted to it
 (auth/subgraph_tokens.py). A subgraph registered by an organisation gets none (the minimal
-default) until `registry:admin` grants some (`grant`); every replica reads the grants again
-whenever the registry's head moves, before it serves what the head says.
+default) until `registry:admin` grants some (admin_settings.py); every replica reads the grants
+again whenever the registry's head moves, before it serves what the head says.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Protocol
 
-from starlette.requests import Request
-from starlette.routing import Route
-
-from auth.principal import Principal
-from auth.subgraph_tokens import ALL_CLAIMS, MINIMAL_CLAIMS, check_claim_names
+from auth.subgraph_tokens import ALL_CLAIMS, MINIMAL_CLAIMS
 from gateway.composition import SubgraphSource
-from gateway.rate_limit import Refusal
 from gateway.registry.address_guard import AddressGuard
-from gateway.registry.candidate import Candidate, Evaluation, Refused
+from gateway.registry.candidate import Candidate, Refused
 from gateway.registry.errors import RegistryRefusal
 from gateway.registry.fetch import FetchLimits, SdlFetcher, SdlUnavailable
 from gateway.registry.limits import SdlTooLarge
-from gateway.registry.ownership import (
-    OPERATOR,
-    ORGANISATION,
-    REGISTRY_ADMIN,
-    check_may_read,
-    check_name,
-    owner_for_change,
-)
+from gateway.registry.ownership import OPERATOR
 from gateway.registry.store import (
     Change,
     RegistryState,
     RegistryStore,
     StaleRegistry,
-    Subgraph,
-    Version,
     open_store,
 )
 from gateway.registry.url_policy import UrlNotAllowed, UrlPattern, parse_patterns
@@ -67,7 +52,7 @@ from gateway.schema.supergraph import Supergraph
 
 log = logging.getLogger("rugzak.registry")
 
-_ATTEMPTS = 5  # compare-and-set retries when other replicas keep committing
+COMMIT_ATTEMPTS = 5  # compare-and-set retries when other replicas keep committing
 
 
 class Gateway(Protocol):
@@ -112,8 +97,10 @@ class Registry:
         self.served_version = 0  # the registry head this gateway serves (0: the file's)
         self.last_swap: dict[str, Any] | None = None
         self.seed_error: str | None = None
-        self._write_lock = asyncio.Lock()
-        self._swap_lock = asyncio.Lock()
+        # one change at a time from this replica (changes.py, admin_settings.py, seeding)
+        self.write_lock = asyncio.Lock()
+        # one swap at a time: what this replica serves, its grants and its address guards
+        self.swap_lock = asyncio.Lock()
         self._watcher: asyncio.Task[None] | None = None
 
     @classmethod
@@ -136,18 +123,6 @@ class Registry:
             ),
             guard_addresses=app.client.set_address_guards,
         )
-
-    def routes(
-        self,
-        authenticate: Callable[[Request], Awaitable[Principal]],
-        admit: Callable[[Request, Principal, bool], Awaitable[Refusal | None]] | None = None,
-    ) -> list[Route]:
-        """The REST API (routes.py), authenticating callers as the gateway does, within their
-        rate limits (`admit`: gateway/rate_limit.py's, by the request, the caller and whether
-        the call composes)."""
-        from gateway.registry.routes import registry_routes
-
-        return registry_routes(self, authenticate, admit)
 
     # -- keeping this gateway on the newest supergraph ---------------------------------------
 
@@ -194,17 +169,20 @@ class Registry:
         if found is None:
             return False
         sdl, at = found
-        return await self._serve(head, sdl, at)
+        return await self.serve(head, sdl, at)
 
-    async def _serve(self, version: int, sdl: str, committed_at: float) -> bool:
-        async with self._swap_lock:
+    async def serve(self, version: int, sdl: str, committed_at: float) -> bool:
+        """Serve supergraph `version`, its grants and address guards first; False when this
+        replica serves it or a newer one already, or when it cannot be served (the last good
+        supergraph serves on)."""
+        async with self.swap_lock:
             if version <= self.served_version:
                 return False
             # grants first: a subgraph new to the supergraph is called with what it was granted
             # (and a revoked claim is gone before anything else changes)
             state = await self.store.state()
             self.gateway.set_subgraph_grants(grants(state))
-            await self._guard(state)
+            await self.guard(state)
             if sdl == self.gateway.supergraph_sdl:  # only grants changed
                 self.served_version = version
                 return True
@@ -229,14 +207,14 @@ class Registry:
         replica did so meanwhile, serve what it committed)."""
         if not self.seed_urls:
             return False
-        async with self._write_lock:
+        async with self.write_lock:
             seeded = await self._seed_commit() if await self.store.head() == 0 else None
         if seeded is None:
             return await self.sync()
         if isinstance(seeded, bool):
             return False
         version, sdl = seeded
-        return await self._serve(version, sdl, time.time())
+        return await self.serve(version, sdl, time.time())
 
     async def _seed_commit(self) -> tuple[int, str] | bool | None:
         """(version, supergraph) committed; False when the subgraphs cannot be read or do not
@@ -276,7 +254,9 @@ class Registry:
         log.warning("registry: seeded with %s", ", ".join(s.name for s in sources))
         return version, sdl
 
-    async def _state(self) -> RegistryState:
+    async def ready_state(self) -> RegistryState:
+        """The registry at its head, seeded first when it is empty (503 REGISTRY_NOT_READY when
+        it cannot be): what a change or a grant starts from."""
         state = await self.store.state()
         if state.version == 0:
             await self._seed()
@@ -289,7 +269,7 @@ class Registry:
                 )
         return state
 
-    async def _guard(self, state: RegistryState | None = None) -> None:
+    async def guard(self, state: RegistryState | None = None) -> None:
         """Every registered subgraph's connections judged by its owner's URL patterns as they
         stand (address_guard.py); the operator's own subgraphs are not guarded."""
         if self.guard_addresses is None:
@@ -310,452 +290,9 @@ class Registry:
             guards.setdefault(url, guard)
         await self.guard_addresses(guards)
 
-    async def _live_sdl(self, version: int) -> str:
-        found = await self.store.supergraph(version)
-        return self.gateway.supergraph.sdl if found is None else found[0]
-
-    # -- changes -------------------------------------------------------------------------------
-
-    async def register(
-        self,
-        principal: Principal,
-        name: str,
-        url: Any,
-        owner: Any = None,
-        *,
-        force: bool = False,
-        dry_run: bool = False,
-    ) -> dict[str, Any]:
-        """Add or update `name` at routing URL `url` (check only, with `dry_run`)."""
-        check_name(name)
-        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-            raise RegistryRefusal(400, "BAD_REQUEST", "url: the subgraph's http(s) routing URL")
-        if owner is not None and not isinstance(owner, str):
-            raise RegistryRefusal(400, "BAD_REQUEST", "owner: a NIS code or agency code")
-        state = await self._state()
-        existing = state.subgraphs.get(name)
-        # refuse a caller who may not change it before fetching anything on their behalf
-        org = owner_for_change(principal, name, existing.owner if existing else None, owner)
-        sdl = await self._fetch(url, org)
-
-        def change(state: RegistryState) -> Change | None:
-            existing = state.subgraphs.get(name)
-            current = existing.owner if existing else None
-            new_owner = owner_for_change(principal, name, current, owner)
-            if (
-                existing is not None
-                and existing.live
-                and (existing.current.routing_url, existing.current.sdl) == (url, sdl)
-                and new_owner == existing.owner
-            ):
-                return None  # nothing to do
-            action = "update" if existing is not None and existing.live else "add"
-            return Change(name, action, new_owner, url, sdl)
-
-        return await self._change(principal, name, change, force=force, dry_run=dry_run)
-
-    async def _fetch(self, url: str, org: str) -> str:
-        """The SDL at `url`, fetched for organisation `org` under its URL patterns."""
-        try:
-            patterns = (await self.store.url_patterns(org)).get(org, [])
-            own = parse_patterns(patterns)
-        except ValueError as exc:  # a pattern stored by an older version: refuse, say which
-            raise RegistryRefusal(503, "REGISTRY_UNAVAILABLE", f"URL patterns: {exc}") from exc
-        try:
-            return await self.fetcher.fetch(url, own, self.allowed_urls)
-        except UrlNotAllowed as exc:
-            raise RegistryRefusal(
-                403,
-                "URL_NOT_ALLOWED",
-                f"url: the registry does not fetch this URL for organisation {org}: "
-                f"{exc.reason}. A registry:admin may allow it (`rugzak registry urls {org} "
-                "--allow PATTERN`).",
-            ) from exc
-        except SdlTooLarge as exc:
-            raise RegistryRefusal(413, "SDL_TOO_LARGE", str(exc)) from exc
-        except SdlUnavailable as exc:
-            raise RegistryRefusal(400, "SUBGRAPH_SDL_UNAVAILABLE", str(exc)) from exc
-
-    async def remove(
-        self, principal: Principal, name: str, *, force: bool = False, dry_run: bool = False
-    ) -> dict[str, Any]:
-        check_name(name)
-
-        def change(state: RegistryState) -> Change | None:
-            existing = state.subgraphs.get(name)
-            if existing is None or not existing.live:
-                raise RegistryRefusal(404, "NOT_FOUND", f"no live subgraph named {name}")
-            owner_for_change(principal, name, existing.owner, None)
-            current = existing.current
-            return Change(name, "remove", existing.owner, current.routing_url, current.sdl)
-
-        return await self._change(principal, name, change, force=force, dry_run=dry_run)
-
-    async def rollback(
-        self,
-        principal: Principal,
-        name: str,
-        version: Any,
-        *,
-        force: bool = False,
-        dry_run: bool = False,
-    ) -> dict[str, Any]:
-        """Make version `version` of `name` live again (its stored routing URL and SDL)."""
-        check_name(name)
-        if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-            raise RegistryRefusal(400, "BAD_REQUEST", "version: a version number (1, 2, ...)")
-        versions = {v.n: v for v in await self.store.versions(name)}
-
-        def change(state: RegistryState) -> Change | None:
-            existing = state.subgraphs.get(name)
-            if existing is None:
-                raise RegistryRefusal(404, "NOT_FOUND", f"no subgraph named {name}")
-            owner_for_change(principal, name, existing.owner, None)
-            target = versions.get(version)
-            if target is None:
-                raise RegistryRefusal(
-                    404, "NOT_FOUND", f"{name} has no version {version} (see its history)"
-                )
-            if target.action == "remove":
-                raise RegistryRefusal(
-                    400,
-                    "BAD_REQUEST",
-                    f"version {version} of {name} is a removal: remove the subgraph instead",
-                )
-            current = existing.current
-            if existing.live and (current.routing_url, current.sdl) == (
-                target.routing_url,
-                target.sdl,
-            ):
-                return None
-            return Change(name, "rollback", existing.owner, target.routing_url, target.sdl, version)
-
-        return await self._change(principal, name, change, force=force, dry_run=dry_run)
-
-    async def _change(
-        self,
-        principal: Principal,
-        name: str,
-        make: Callable[[RegistryState], Change | None],
-        *,
-        force: bool,
-        dry_run: bool,
-    ) -> dict[str, Any]:
-        async with self._write_lock:
-            for _ in range(_ATTEMPTS):
-                state = await self._state()
-                change = make(state)
-                if change is None:
-                    return self._unchanged(state, name)
-                try:
-                    return await self._apply(state, change, principal, force, dry_run)
-                except StaleRegistry:
-                    continue  # another replica committed meanwhile: again, on its result
-        raise RegistryRefusal(
-            409, "CONFLICT", "the registry kept changing while this change was made: try again"
-        )
-
-    def _unchanged(self, state: RegistryState, name: str) -> dict[str, Any]:
-        current = state.subgraphs[name].current
-        body: dict[str, Any] = {
-            "changed": False,
-            "subgraph": name,
-            "version": current.n,
-            "supergraphVersion": state.version,
-            "message": f"nothing to change: that version of {name} is live already",
-        }
-        return body
-
-    async def _apply(
-        self,
-        state: RegistryState,
-        change: Change,
-        principal: Principal,
-        force: bool,
-        dry_run: bool,
-    ) -> dict[str, Any]:
-        name = change.subgraph
-        live = state.live()
-        sources = [
-            SubgraphSource(n, s.current.routing_url, s.current.sdl)
-            for n, s in live.items()
-            if n != name
-        ]
-        if change.action != "remove":
-            sources.append(SubgraphSource(name, change.routing_url, change.sdl))
-        if not sources:
-            raise RegistryRefusal(
-                409, "NO_SUBGRAPHS", f"removing {name} would leave the gateway nothing to serve"
-            )
-        owners = {n: s.owner for n, s in live.items()}
-        owners[name] = change.owner
-        candidate = Candidate(
-            tuple(sources),
-            name,
-            owners if change.action != "remove" else None,
-            await self._live_sdl(state.version),
-        )
-        judged = await self._judge(candidate)
-        if isinstance(judged, Refused):
-            n = len(judged.errors)
-            message = judged.message or (
-                f"{name} does not compose with the live subgraphs ({n} error{'s' * (n > 1)})"
-            )
-            raise RegistryRefusal(409, "COMPOSITION_FAILED", message, errors=judged.errors)
-        if judged.violations:
-            raise RegistryRefusal(
-                409,
-                "OWNERSHIP_VIOLATION",
-                f"{name} would take fields of another organisation's subgraph",
-                errors=judged.violations,
-            )
-        sdl, compose_ms = judged.supergraph, judged.compose_ms
-        breaking, dangerous = judged.breaking, judged.dangerous
-        if breaking and not force:
-            n = len(breaking)
-            raise RegistryRefusal(
-                409,
-                "BREAKING_CHANGES",
-                f"{change.action} of {name} would break clients of the live schema "
-                f"({n} breaking change{'s' * (n > 1)}); change the subgraph, or force the change: "
-                "`--force` with `rugzak registry`, `force` in the request over HTTP",
-                breaking=breaking,
-                dangerous=dangerous,
-            )
-        existing = state.subgraphs.get(name)
-        n_next = existing.current.n + 1 if existing is not None else 1
-        body: dict[str, Any] = {
-            "changed": not dry_run,
-            "subgraph": name,
-            "action": change.action,
-            "version": n_next,
-            "owner": change.owner,
-            "routingUrl": change.routing_url,
-            "forced": bool(breaking),
-            "breakingChanges": [c.to_json() for c in breaking],
-            "dangerousChanges": [c.to_json() for c in dangerous],
-            "composeMs": round(compose_ms, 1),
-            "schemaHash": judged.schema_hash,
-        }
-        if change.from_version is not None:
-            body["restoredVersion"] = change.from_version
-        if dry_run:
-            body["message"] = f"{change.action} of {name} would be accepted"
-            return body
-        who = principal.subject or "unknown"
-        reason = f"{change.action} {name} v{n_next}"
-        version = await self.store.commit(
-            state.version, [change], sdl, who, reason, forced=bool(breaking)
-        )
-        await self._serve(version, sdl, time.time())
-        body["supergraphVersion"] = version
-        body["live"] = self.served_version >= version
-        body["message"] = f"{change.action} of {name}: version {n_next} is live"
-        log.warning("registry: %s by %s (supergraph version %d)", reason, who, version)
-        return body
-
-    async def _judge(self, candidate: Candidate) -> Evaluation | Refused:
-        """The candidate judged in the composition worker, never in this process."""
-        try:
-            return await self.worker.evaluate(candidate)
-        except SdlTooLarge as exc:
-            raise RegistryRefusal(413, "SDL_TOO_LARGE", str(exc)) from exc
-        except CompositionLimitExceeded as exc:
-            raise RegistryRefusal(422, "COMPOSITION_LIMIT_EXCEEDED", exc.message) from exc
-
-    # -- URL patterns --------------------------------------------------------------------------
-
-    async def url_patterns(self, principal: Principal) -> dict[str, Any]:
-        """Every organisation's patterns for a registry:admin, the caller's own otherwise."""
-        check_may_read(principal)
-        if principal.has_scope(REGISTRY_ADMIN):
-            stored = await self.store.url_patterns()
-        else:
-            org = principal.organisation
-            stored = (await self.store.url_patterns(org)) if org else {}
-        return {
-            "everyOrganisation": [p.text for p in self.allowed_urls],
-            "organisations": stored,
-        }
-
-    async def change_url_patterns(
-        self, principal: Principal, org: str, allow: Any, forget: Any, clear: Any
-    ) -> dict[str, Any]:
-        check_may_read(principal)
-        if not principal.has_scope(REGISTRY_ADMIN):
-            raise RegistryRefusal(
-                403, "FORBIDDEN", f"changing allowed URL patterns needs the scope {REGISTRY_ADMIN}"
-            )
-        if not ORGANISATION.fullmatch(org):
-            raise RegistryRefusal(400, "BAD_REQUEST", f"not an organisation code: {org!r}")
-        try:
-            allowed = [p.text for p in parse_patterns(allow or [])]
-            forgotten = [str(p) for p in forget or []]
-        except (ValueError, TypeError) as exc:
-            raise RegistryRefusal(400, "BAD_URL_PATTERN", str(exc)) from exc
-        if not isinstance(clear, bool):
-            raise RegistryRefusal(400, "BAD_REQUEST", "clear: true or false")
-        who = principal.subject or "unknown"
-        patterns = await self.store.change_url_patterns(org, allowed, forgotten, clear, who)
-        async with self._swap_lock:  # this replica's guards at once; others' at the next head
-            await self._guard()
-        log.warning(
-            "registry: URL patterns of %s changed by %s: allow %s, forget %s%s",
-            org,
-            who,
-            allowed,
-            forgotten,
-            " (cleared first)" if clear else "",
-        )
-        return {"organisation": org, "patterns": patterns}
-
-    async def grant(self, principal: Principal, name: str, claims: Any) -> dict[str, Any]:
-        """Grant subgraph `name` these caller claims (a list of names; null: back to the
-        default). Only `registry:admin`: what a subgraph learns about citizens is the
-        operator's decision, not its owner's."""
-        check_name(name)
-        if principal.is_anonymous:
-            raise RegistryRefusal(401, "UNAUTHENTICATED", "granting claims needs a token")
-        if not principal.has_scope(REGISTRY_ADMIN):
-            raise RegistryRefusal(
-                403, "FORBIDDEN", f"granting claims to a subgraph needs the scope {REGISTRY_ADMIN}"
-            )
-        granted: frozenset[str] | None = None
-        if claims is not None:
-            if not isinstance(claims, list):
-                raise RegistryRefusal(400, "BAD_REQUEST", "claims: a list of claim names, or null")
-            try:
-                granted = check_claim_names(claims)
-            except ValueError as exc:
-                raise RegistryRefusal(400, "BAD_REQUEST", f"claims: {exc}") from None
-        who = principal.subject or "unknown"
-        async with self._write_lock:
-            for _ in range(_ATTEMPTS):
-                state = await self._state()
-                existing = state.subgraphs.get(name)
-                if existing is None or not existing.live:
-                    raise RegistryRefusal(404, "NOT_FOUND", f"no live subgraph named {name}")
-                found = await self.store.supergraph(state.version)
-                if found is None:
-                    raise RegistryRefusal(503, "REGISTRY_NOT_READY", "the registry has no head")
-                shown = "default" if granted is None else " ".join(sorted(granted)) or "none"
-                reason = f"claims of {name}: {shown}"
-                try:
-                    version = await self.store.set_claims(
-                        state.version, name, granted, found[0], who, reason
-                    )
-                except StaleRegistry:
-                    continue
-                await self._serve(version, found[0], time.time())
-                log.warning("registry: %s, by %s (supergraph version %d)", reason, who, version)
-                effective = MINIMAL_CLAIMS if granted is None else granted
-                carried = ", ".join(sorted(effective)) or "no caller claims"
-                return {
-                    "subgraph": name,
-                    "claims": sorted(effective),
-                    "default": granted is None,
-                    "supergraphVersion": version,
-                    "message": f"{name}'s tokens now carry: {carried}",
-                }
-        raise RegistryRefusal(
-            409, "CONFLICT", "the registry kept changing while this change was made: try again"
-        )
-
-    # -- reading -------------------------------------------------------------------------------
-
-    async def list(self, principal: Principal) -> dict[str, Any]:
-        check_may_read(principal)
-        state = await self.store.state()
-        return {
-            "supergraphVersion": state.version,
-            "subgraphs": [subgraph_json(n, s.current, s) for n, s in state.subgraphs.items()],
-        }
-
-    async def show(self, principal: Principal, name: str) -> dict[str, Any]:
-        check_may_read(principal)
-        check_name(name)
-        versions = await self.store.versions(name)
-        if not versions:
-            raise RegistryRefusal(404, "NOT_FOUND", f"no subgraph named {name}")
-        current = versions[-1]
-        body = subgraph_json(name, current, (await self.store.state()).subgraphs.get(name))
-        body["sdl"] = current.sdl
-        body["versions"] = [version_json(v) for v in versions]
-        return body
-
-    async def history(self, principal: Principal, name: str) -> dict[str, Any]:
-        check_may_read(principal)
-        check_name(name)
-        versions = await self.store.versions(name)
-        if not versions:
-            raise RegistryRefusal(404, "NOT_FOUND", f"no subgraph named {name}")
-        return {"subgraph": name, "versions": [version_json(v) for v in versions]}
-
-    async def version(self, principal: Principal, name: str, n: int) -> dict[str, Any]:
-        check_may_read(principal)
-        check_name(name)
-        for v in await self.store.versions(name):
-            if v.n == n:
-                return {**version_json(v), "sdl": v.sdl}
-        raise RegistryRefusal(404, "NOT_FOUND", f"{name} has no version {n}")
-
-    async def status(self) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            # the kind only (sqlite, postgresql): never a path, a host or a password
-            "backend": self.store.description.split(":", 1)[0],
-            "supergraphVersion": await self.store.head(),
-            "servedVersion": self.served_version,
-            "lastSwap": self.last_swap,
-        }
-        if self.seed_error:
-            body["seedError"] = self.seed_error
-        return body
-
-
-def version_json(v: Version) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "version": v.n,
-        "action": v.action,
-        "routingUrl": v.routing_url,
-        "owner": v.owner,
-        "who": v.who,
-        "at": _iso(v.at),
-        "supergraphVersion": v.supergraph_version,
-        "sdlSha256": hashlib.sha256(v.sdl.encode()).hexdigest(),
-    }
-    if v.from_version is not None:
-        body["restoredVersion"] = v.from_version
-    if v.forced:
-        body["forced"] = True
-    return body
-
 
 def grants(state: RegistryState) -> dict[str, frozenset[str]]:
     """The claims each live subgraph's tokens carry."""
     return {
         name: MINIMAL_CLAIMS if s.claims is None else s.claims for name, s in state.live().items()
     }
-
-
-def subgraph_json(name: str, current: Version, subgraph: Subgraph | None = None) -> dict[str, Any]:
-    body = {
-        "name": name,
-        "owner": current.owner,
-        "live": current.live,
-        "currentVersion": current.n,
-        "routingUrl": current.routing_url,
-        "lastAction": current.action,
-        "lastChangedBy": current.who,
-        "lastChangedAt": _iso(current.at),
-    }
-    if subgraph is not None:
-        body["claims"] = sorted(subgraph.claims or ())
-        body["claimsDefault"] = subgraph.claims is None
-        if subgraph.claims_by is not None and subgraph.claims_at is not None:
-            body["claimsChangedBy"] = subgraph.claims_by
-            body["claimsChangedAt"] = _iso(subgraph.claims_at)
-    return body
-
-
-def _iso(at: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at))

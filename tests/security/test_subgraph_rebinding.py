@@ -25,6 +25,7 @@ from gateway.execution.transport import SubgraphFailure, SubgraphRequest
 from gateway.http.app import GatewayApp
 from gateway.pipeline.context import RequestContext
 from gateway.registry.address_guard import AddressGuard
+from gateway.registry.changes import SubgraphChanges
 from gateway.registry.url_policy import parse_patterns
 from tests.registry.harness import BASE_ANSWER, BASE_QUERY, PARKING_ANSWER, World, make_world
 
@@ -94,7 +95,7 @@ async def register(app: GatewayApp, world: World) -> str:
     port = world.subgraphs.url.rsplit(":", 1)[1]
     url = f"http://{NAME}:{port}/parking_v1/graphql"
     assert app.registry is not None
-    added = await app.registry.register(GENT, "gent-parking", url)
+    added = await SubgraphChanges(app.registry).register(GENT, "gent-parking", url)
     assert added["live"], added
     return url
 
