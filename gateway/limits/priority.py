@@ -22,8 +22,8 @@ many times over:
   interpreter slows the event loop even when it is not the loop's turn. Until it pauses, it
   hands the interpreter over every 50 microseconds: the loop would otherwise wait up to the
   switch interval for it at each of its steps (measured under unseen hostile operations: a
-  citizen's profile query went from a p90 of 7.8 ms and p99 of 12 ms to 1.9 and 3.9 ms, with
-  2.4 and 3.1 ms idle).
+  citizen's profile query went from a p90 of 7.8 ms and a p99 of 11.4 ms, idle 2.4 and 4.2, to
+  1.9 and 3.9 ms, idle 1.7 and 3.1: the same run's idle figures each time).
 
 Requests with a token are never queued here: rate limits bound them, per principal.
 """
