@@ -36,6 +36,7 @@ from graphql import (
 from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef, TypeNameMetaFieldDef
 
 from gateway.errors import RequestError
+from gateway.response_keys import stored_key
 from gateway.value_text import arguments_text
 
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
@@ -202,6 +203,7 @@ class _Normalizer:
             self.collect(sets, concrete, grouped, set())  # type: ignore[arg-type]
             fields: dict[str, NField] = {}
             for key, nodes in grouped.items():
+                key = stored_key(key, nodes[0].name.value)
                 fields[key] = self.field(concrete, key, nodes, depth)  # type: ignore[arg-type]
             by_type[concrete.name] = fields
         return NSelection(static.name, abstract, by_type)

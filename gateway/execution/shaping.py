@@ -24,12 +24,14 @@ from gateway.errors import UNAUTHORIZED, graphql_error
 from gateway.execution.merge import Path, flat_path
 from gateway.lru import LRU
 from gateway.operation import NField, NOperation, NSelection, same_everywhere
+from gateway.response_keys import client_key
 
 # Paths are (parent, key) chains, as in merging: a step costs one small tuple, and only an error
 # turns one into the list it carries.
 
 # (response key, the field, how it is copied, how its value's fields are copied)
-_Step = tuple[str, NField, int, "ShapeNode | None"]
+# (where the answer is kept, the client's key, the field, how it is shaped, its fields)
+_Step = tuple[str, str, NField, int, "ShapeNode | None"]
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -138,11 +140,11 @@ class Shaper:
             return {}
         out: dict[str, Any] = {}
         nulled = False  # like an executor, complete every field (and report its errors) first
-        for key, f, step, child in steps:
+        for stored, key, f, step, child in steps:
             if step == _COPY:
-                out[key] = value.get(key)
+                out[key] = value.get(stored)
                 continue
-            found = value.get(key)
+            found = value.get(stored)
             if step == _COPY_NON_NULL:
                 if found is not None:
                     out[key] = found
@@ -355,6 +357,6 @@ def _steps(
                         step = _OBJECT_LIST
                 else:
                     step = _OBJECT_NON_NULL if non_null else _OBJECT
-        steps.append((key, f, step, child))
+        steps.append((key, client_key(key), f, step, child))
     counter[0] += len(steps)
     return tuple(steps)

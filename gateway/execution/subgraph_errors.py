@@ -38,6 +38,8 @@ def subgraph_errors(node: FetchNode, error: Any, translate: Translate) -> list[d
     extensions.setdefault("service", node.service)
     path = error.get("path")
     paths = [public_path(p) for p in translate(path)] if isinstance(path, list) else []
-    if not paths:
-        return [{"message": message, "extensions": extensions}]
-    return [{"message": message, "path": p, "extensions": extensions} for p in paths]
+    kept = [p for p in paths if p is not None]
+    errors = [{"message": message, "path": p, "extensions": extensions} for p in kept]
+    if len(kept) < len(paths) or not paths:  # once for those with no path of the client's
+        errors.append({"message": message, "extensions": extensions})
+    return errors

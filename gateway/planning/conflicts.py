@@ -16,9 +16,9 @@ from collections.abc import Callable
 
 from graphql import GraphQLEnumType, GraphQLScalarType
 
-from gateway.planning.internal_fields import INTERNAL_PREFIX
 from gateway.planning.plan import PathSegment, Rename
 from gateway.planning.selection import FieldEntry, SelectionBuilder
+from gateway.response_keys import INTERNAL_PREFIX
 from gateway.schema.supergraph import Supergraph
 
 # (the entry, the type condition of the fragment it is in (None: the selection's own type), the

@@ -16,23 +16,36 @@ from graphql import FieldNode, InlineFragmentNode, SelectionSetNode
 from gateway.operation import NField, NSelection, same_arguments
 from gateway.planning.plan import RepField, RepSelection
 from gateway.planning.selection import SelectionBuilder
+from gateway.response_keys import CLIENT_PREFIX, INTERNAL_PREFIX, client_key
 from gateway.value_text import arguments_text
 
-INTERNAL_PREFIX = "_rz"
-# `_rz_name`, or `_rz<8 hex>_name` for a field with arguments (the hex names them)
-_INTERNAL_KEY = re.compile(r"_rz(?:[0-9a-f]{8})?_(.+)")
+# `_rz_name`, or `_rz<8 hex>_name` for a field with arguments (the hex names them); `_rzc_key`
+# for a client key kept apart from ours (gateway/response_keys.py)
+_INTERNAL_KEY = re.compile(r"_rz(?:[0-9a-f]{8}|c)?_(.+)")
+_SHADOWING_PREFIX = INTERNAL_PREFIX + "x"
 
 
-def public_path(path: list[object]) -> list[object]:
+def public_path(path: list[object]) -> list[object] | None:
     """An error path with internal response keys given as their field names, as the client
-    sees a failed required field (it never saw our alias)."""
+    sees a failed required field (it never saw our alias). None where the path runs through a
+    field of ours whose name the client gave to another field there (`_rzx_`, see
+    internal_key): the error belongs to no field of the response, and a path through the
+    client's key would pin it on a field that did not fail."""
     if not any(isinstance(s, str) and s.startswith(INTERNAL_PREFIX) for s in path):
         return path
     out: list[object] = []
     for step in path:
-        match = _INTERNAL_KEY.fullmatch(step) if isinstance(step, str) else None
-        out.append(match.group(1) if match else step)
+        if isinstance(step, str) and step.startswith(_SHADOWING_PREFIX):
+            return None
+        out.append(_public_step(step) if isinstance(step, str) else step)
     return out
+
+
+def _public_step(step: str) -> str:
+    match = _INTERNAL_KEY.fullmatch(step)
+    if match is None or step.startswith(CLIENT_PREFIX):
+        return client_key(step)  # the client's own key, whatever it looks like
+    return client_key(match.group(1))  # a field's name, or a conflict's alias of a client key
 
 
 def internal_key(f: NField, sel: SelectionBuilder | None, client: Mapping[str, NField]) -> str:
@@ -41,17 +54,19 @@ def internal_key(f: NField, sel: SelectionBuilder | None, client: Mapping[str, N
     Its own name where that key is free or holds the very same field (whose value we share);
     otherwise a prefixed alias. With arguments, the alias names them, so that a requirement of
     `income(year: 2023)` and one of `income(year: 2024)` never share a key, whoever asked first.
+    Where the client's own key of that name is another field (`buyer: id`), the alias is
+    `_rzx_buyer`: an error below it has no path (public_path), not one through the client's.
     """
     if f.name == "__typename" or _fits(f.name, f, sel, client, shared_only=bool(f.arguments)):
         return f.name
-    if f.arguments:  # the client may ask the same value under an alias: share it
-        for key, other in client.items():
-            if other.name == f.name and same_arguments(other.arguments, f.arguments):
-                return key
+    for key, other in client.items():  # the client may ask the same value under an alias
+        if other.name == f.name and same_arguments(other.arguments, f.arguments):
+            return key
+    prefix = _SHADOWING_PREFIX if f.name in client else INTERNAL_PREFIX
     if not f.arguments:
-        return INTERNAL_PREFIX + "_" + f.name
+        return prefix + "_" + f.name
     digest = hashlib.sha1(arguments_text(f.arguments).encode()).hexdigest()[:8]
-    return INTERNAL_PREFIX + digest + "_" + f.name
+    return prefix + digest + "_" + f.name
 
 
 def _fits(

@@ -27,6 +27,7 @@ from gateway.planning.internal_fields import (
 )
 from gateway.planning.plan import RepField
 from gateway.planning.selection import SelectionBuilder
+from gateway.response_keys import client_key, stored_key
 from gateway.schema.supergraph import Supergraph, load_supergraph
 
 FIXTURE = Path(__file__).parent.parent / "federation" / "fixtures" / "requires"
@@ -78,7 +79,7 @@ def test_error_paths_show_internal_keys_as_field_names() -> None:
 
 def test_a_key_the_client_uses_for_another_field_is_not_taken() -> None:
     client = {"id": _field("id: name")}
-    assert internal_key(_field("id"), SelectionBuilder(), client) == "_rz_id"
+    assert internal_key(_field("id"), SelectionBuilder(), client) == "_rzx_id"
 
 
 def test_a_key_already_selected_with_other_arguments_is_not_taken() -> None:
@@ -227,3 +228,26 @@ def test_requirements_pulled_in_as_a_dependency_keep_their_nested_fields(
     (address,) = [r for r in housing.representations["Citizen"] if r.name == "address"]
     assert address.sub is not None
     assert {r.name for r in next(iter(address.sub.values()))} == {"street", "city", "postalCode"}
+
+
+def test_a_field_of_ours_under_a_client_key_of_another_field_has_no_error_path() -> None:
+    client = {"buyer": _field("buyer: id")}
+    key = internal_key(_field("buyer"), SelectionBuilder(), client)
+    assert key not in client
+    assert public_path(["orders", 0, key, "country"]) is None
+    assert internal_key(_field("buyer"), SelectionBuilder(), {}) == "buyer"
+
+
+def test_the_clients_alias_of_the_same_field_is_shared_without_arguments_too() -> None:
+    client = {"weight": _field("weight: price"), "w2": _field("w2: weight")}
+    assert internal_key(_field("weight"), SelectionBuilder(), client) == "w2"
+
+
+def test_client_keys_the_gateway_uses_are_kept_apart_and_given_back() -> None:
+    for key, name in (("__typename", "id"), ("_rz_buyer", "id"), ("_rzx_id", "_rzx_id")):
+        stored = stored_key(key, name)
+        assert stored != key and client_key(stored) == key
+        assert public_path(["a", stored]) == ["a", key]
+        assert public_path(["a", f"_rz0123abcd_{stored}"]) == ["a", key]  # a conflict's alias
+    for key, name in (("__typename", "__typename"), ("t", "__typename"), ("__s", "__schema")):
+        assert stored_key(key, name) == key == client_key(key)

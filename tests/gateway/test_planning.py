@@ -82,9 +82,9 @@ def test_provides_avoids_a_fetch(supergraph: Supergraph) -> None:
 def test_client_alias_never_clashes_with_a_key(supergraph: Supergraph) -> None:
     plan = plan_of(supergraph, "{ topProducts { upc: name reviews { body } } }")
     root, hop = plan.fetches
-    assert "upc:name" in root.document and "_rz_upc:upc" in root.document
+    assert "upc:name" in root.document and "_rzx_upc:upc" in root.document
     assert hop.representations is not None
-    assert hop.representations["Product"][0].key == "_rz_upc"
+    assert hop.representations["Product"][0].key == "_rzx_upc"
 
 
 def test_union_members_are_typed_fragments(supergraph: Supergraph) -> None:

@@ -76,7 +76,8 @@ def _general_only(*args: Any) -> Any:
     """The shaping steps with every object and object list sent the general way."""
     fast = (shaping._OBJECT, shaping._OBJECT_NON_NULL, shaping._OBJECT_LIST)
     return tuple(
-        (k, f, shaping._COMPLETE if s in fast else s, child) for k, f, s, child in STEPS(*args)
+        (stored, k, f, shaping._COMPLETE if s in fast else s, child)
+        for stored, k, f, s, child in STEPS(*args)
     )
 
 
