@@ -9,12 +9,14 @@ from dataclasses import dataclass
 class Generated:
     """A fixture set's generated operations: how many distinct ones were drawn, and how many of
     those were compared with Hive Gateway, compared with Apollo Gateway (Hive Gateway could not
-    plan them), and could be planned by neither (Rugzak only had to answer them)."""
+    plan them), and could be planned by neither (Rugzak only had to answer them); and how many
+    were sent dressed too (tests/federation/dressing.py): the three counts include those."""
 
     distinct: int
     by_hive: int
     by_apollo: int
     unplannable: int
+    dressed: int = 0
 
 
 # (reference gateway, fixture set, operation, Rugzak's subgraph requests, the reference's)
@@ -33,7 +35,9 @@ def generated_summary() -> list[str]:
         both = [q for q in differs if q.startswith("both: ")]
         apollo_differs = [q for s, q in REFERENCE_DIFFERS if s == name and q.startswith("apollo: ")]
         line = (
-            f"{name}: {counts.distinct} distinct generated operations; "
+            f"{name}: {counts.distinct} distinct generated operations"
+            + (f" and {counts.dressed} of them dressed" if counts.dressed else "")
+            + "; "
             f"{counts.by_hive - len(differs)} gave equal answers to Hive Gateway's"
         )
         if differs:

@@ -8,12 +8,14 @@ composer, on operations generated from each API schema by hypothesis-graphql:
   own schema: its SDL with the federation definitions a subgraph adds (`_entities`, `_Any`, ...).
 
 In-process, no servers: planning and validation only (test_differential.py runs the answers).
-Each set is planned with progressive-override labels off, and with all of them on.
+Each set is planned with progressive-override labels off, and with all of them on; each
+operation as drawn and dressed with aliases, fragments and type names (dressing.py).
 """
 
 from __future__ import annotations
 
 import os
+import zlib
 from functools import cache
 
 import pytest
@@ -35,6 +37,7 @@ from gateway.planning import Planner
 from gateway.schema.supergraph import Supergraph, load_supergraph
 from tests.composition import reference_composer
 from tests.composition.subgraph_sets import VALID_SETS, load_set
+from tests.federation.dressing import dress
 from tests.federation.fixture_subgraph import FixtureSubgraph
 
 DEEP = os.environ.get("RUGZAK_DEEP") == "1"
@@ -115,7 +118,9 @@ def test_every_operation_plans_into_valid_subgraph_documents(subgraph_set: str) 
     )
     @given(query=queries(supergraph.api_schema, custom_scalars=as_strings(supergraph)))
     def check(query: str) -> None:
+        dressed = dress(query, supergraph.api_schema, seed=zlib.crc32(query.encode()))
         for labels in label_sets:
             check_operation(supergraph, schemas, planner, query, labels)
+            check_operation(supergraph, schemas, planner, dressed, labels)
 
     check()
