@@ -44,6 +44,9 @@ def check_inaccessible(schema: MergedSchema, log: ErrorLog) -> None:
         log.add(
             "QUERY_ROOT_TYPE_INACCESSIBLE",
             "The query root type cannot be @inaccessible.",
+            subgraphs=schema.names_of(
+                [g for g, t in schema.types["Query"].by_graph.items() if t.inaccessible]
+            ),
             coordinate="Query",
             hint="remove @inaccessible from type Query.",
         )
@@ -57,6 +60,7 @@ def check_inaccessible(schema: MergedSchema, log: ErrorLog) -> None:
                 "ONLY_INACCESSIBLE_CHILDREN",
                 f'Type "{merged.name}" is in the API schema but all of its fields are '
                 "@inaccessible.",
+                subgraphs=schema.names_of(list(merged.by_graph)),
                 coordinate=merged.name,
                 hint=f'make one field visible, or mark "{merged.name}" @inaccessible too.',
             )
@@ -88,6 +92,7 @@ def check_inaccessible(schema: MergedSchema, log: ErrorLog) -> None:
                     "REFERENCED_INACCESSIBLE",
                     f'Type "{named(type_string)}" is @inaccessible but is referenced by '
                     f'"{coordinate}", which is in the API schema.',
+                    subgraphs=schema.names_of(list(merged.by_graph)),
                     coordinate=coordinate,
                     hint=f'mark "{coordinate}" @inaccessible too, or make the type visible.',
                 )

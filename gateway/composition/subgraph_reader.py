@@ -11,8 +11,10 @@ from graphql import (
     BooleanValueNode,
     ConstDirectiveNode,
     DirectiveDefinitionNode,
+    DocumentNode,
     EnumTypeDefinitionNode,
     EnumTypeExtensionNode,
+    EnumValueDefinitionNode,
     FieldDefinitionNode,
     GraphQLSyntaxError,
     InputObjectTypeDefinitionNode,
@@ -42,6 +44,7 @@ from gateway.composition.composed_directives import (
     read_composed_directives,
 )
 from gateway.composition.demand_control import read_cost, read_list_size
+from gateway.composition.directive_arguments import check_arguments
 from gateway.composition.directive_definitions import check_directive_definitions
 from gateway.composition.errors import ErrorLog
 from gateway.composition.executable_directives import read_executable_directives
@@ -162,12 +165,21 @@ class _Reader:
         for directive in getattr(node, "directives", None) or ():
             canonical = self.names.canonical(directive)
             if canonical is not None:
+                check_arguments(
+                    canonical, directive, self.names.version, self._where(node), self.name, self.log
+                )
                 out.append((canonical, directive))
             elif directive.name.value in {"deprecated", "specifiedBy"}:
                 out.append((directive.name.value, directive))
             elif directive.name.value not in BUILT_IN_DIRECTIVES | self.defined:
                 self._unknown(directive.name.value, node)
         return out
+
+    def _where(self, node: object) -> str | None:
+        name = getattr(getattr(node, "name", None), "value", None)
+        if isinstance(node, FieldDefinitionNode | EnumValueDefinitionNode) and self.type_name:
+            return f"{self.type_name}.{name}"
+        return name
 
     def _unknown(self, directive: str, node: object) -> None:
         hint = f"define @{directive} in the subgraph's schema, or remove it."
@@ -359,6 +371,7 @@ def read_subgraph(name: str, url: str, sdl: str, log: ErrorLog) -> Subgraph | No
         return None
     subgraph = Subgraph(name, url, graph_id(name), names.version)
     renames = _root_renames(doc)
+    _check_default_root_names_unused(name, doc, renames, log)
     subgraph.root_types = {op: ROOT_NAMES[op] for op in ROOT_NAMES}
     defined = {d.name.value for d in doc.definitions if isinstance(d, DirectiveDefinitionNode)}
     check_directive_definitions(name, names, doc.definitions, log)
@@ -409,6 +422,31 @@ def _root_renames(doc: object) -> dict[str, str]:
                 if op.type.name.value != canonical:
                     renames[op.type.name.value] = canonical
     return renames
+
+
+def _check_default_root_names_unused(
+    name: str, doc: DocumentNode, renames: dict[str, str], log: ErrorLog
+) -> None:
+    """A root type with another name leaves its default name unused (ROOT_QUERY_USED, ...):
+    a type `Query` beside `schema { query: Root }` would be ambiguous."""
+    declared = {
+        d.name.value
+        for d in doc.definitions
+        if isinstance(d, TypeDefinitionNode | TypeExtensionNode)
+    }
+    for original, canonical in renames.items():
+        if canonical not in declared or canonical in renames:
+            continue
+        op = next(op for op, default in ROOT_NAMES.items() if default == canonical)
+        log.add(
+            f"ROOT_{op.upper()}_USED",
+            f'The schema has a type named "{canonical}" but it is not set as the {op} root type '
+            f'("{original}" is instead): this is not supported by federation. If a root type '
+            "does not use its default name, there should be no other type with that default name.",
+            subgraphs=[name],
+            coordinate=canonical,
+            hint=f'rename the type "{canonical}", or make it the {op} root type.',
+        )
 
 
 def _rename_type_string(type_string: str, renames: dict[str, str]) -> str:
