@@ -1,7 +1,8 @@
 """Authorisation rules of composition (@authenticated, @requiresScopes, @policy).
 
 - Not on interfaces, their fields or interface objects: the rule would not follow the object to
-  the subgraph that resolves it (AUTH_REQUIREMENTS_APPLIED_ON_INTERFACE).
+  the subgraph that resolves it (AUTH_REQUIREMENTS_APPLIED_ON_INTERFACE). An interface object's
+  fields may have them (their subgraph resolves them, whatever the object's type).
 - A field computed from other fields (@requires, or a @fromContext argument) must ask at least
   what reading those fields asks, or a caller could read protected data through it
   (MISSING_TRANSITIVE_AUTH_REQUIREMENTS). "At least" is logical implication: every group of
@@ -39,9 +40,9 @@ def check_access_on_interfaces(subgraph: Subgraph, log: ErrorLog) -> None:
         if type_def.kind != Kind.INTERFACE:
             continue
         what = "interface object" if type_def.interface_object else "interface"
-        elements = [(type_def.name, type_def.access)] + [
-            (f"{type_def.name}.{f.name}", f.access) for f in type_def.fields.values()
-        ]
+        elements = [(type_def.name, type_def.access)]
+        if not type_def.interface_object:  # an interface object's fields may have them
+            elements += [(f"{type_def.name}.{f.name}", f.access) for f in type_def.fields.values()]
         for coordinate, access in elements:
             for directive in _used(access):
                 log.add(

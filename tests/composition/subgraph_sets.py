@@ -34,6 +34,7 @@ INVALID_SETS = {
     "argument_default_mismatch": "FIELD_ARGUMENT_DEFAULT_MISMATCH",
     "argument_type_mismatch": "FIELD_ARGUMENT_TYPE_MISMATCH",
     "auth_on_interface": "AUTH_REQUIREMENTS_APPLIED_ON_INTERFACE",
+    "auth_on_interface_object": "AUTH_REQUIREMENTS_APPLIED_ON_INTERFACE",
     "compose_directive_major_versions": "DIRECTIVE_COMPOSITION_ERROR",
     "compose_directive_without_link": "DIRECTIVE_COMPOSITION_ERROR",
     "context_invalid_selection": "CONTEXT_INVALID_SELECTION",
