@@ -1,7 +1,8 @@
-"""The arguments of a federation directive application, checked against the directive's
-definition in the linked spec version: an argument the version does not define (`label:` of
-@override before v2.7), a required one left out, or a value of the wrong type (`@tag(name: 5)`)
-makes the subgraph invalid GraphQL, as in the reference composers."""
+"""A federation directive application, checked against the directive's definition in the
+linked spec version: a location it may not be used on (`@key` on a field), an argument the
+version does not define (`label:` of @override before v2.7), a required one left out, or a value
+of the wrong type (`@tag(name: 5)`) makes the subgraph invalid GraphQL, as in the reference
+composers."""
 
 from __future__ import annotations
 
@@ -57,21 +58,78 @@ _ARGUMENTS: dict[str, dict[str, tuple[GraphQLInputType | None, tuple[int, int]]]
     "cacheTag": {"format": (GraphQLNonNull(GraphQLString), (2, 12))},
 }
 
+_ACCESS = frozenset({"FIELD_DEFINITION", "OBJECT", "INTERFACE", "SCALAR", "ENUM"})
+_ELEMENTS = frozenset(
+    {
+        "FIELD_DEFINITION",
+        "OBJECT",
+        "INTERFACE",
+        "UNION",
+        "ARGUMENT_DEFINITION",
+        "SCALAR",
+        "ENUM",
+        "ENUM_VALUE",
+        "INPUT_OBJECT",
+        "INPUT_FIELD_DEFINITION",
+    }
+)
+# directive -> the locations its definition allows (@cacheTag is left to its own checks)
+_LOCATIONS: dict[str, frozenset[str]] = {
+    "key": frozenset({"OBJECT", "INTERFACE"}),
+    "requires": frozenset({"FIELD_DEFINITION"}),
+    "provides": frozenset({"FIELD_DEFINITION"}),
+    "external": frozenset({"OBJECT", "FIELD_DEFINITION"}),
+    "extends": frozenset({"OBJECT", "INTERFACE"}),
+    "shareable": frozenset({"OBJECT", "FIELD_DEFINITION"}),
+    "inaccessible": _ELEMENTS,
+    "tag": _ELEMENTS | {"SCHEMA"},
+    "override": frozenset({"FIELD_DEFINITION"}),
+    "composeDirective": frozenset({"SCHEMA"}),
+    "interfaceObject": frozenset({"OBJECT"}),
+    "authenticated": _ACCESS,
+    "requiresScopes": _ACCESS,
+    "policy": _ACCESS,
+    "context": frozenset({"INTERFACE", "OBJECT", "UNION"}),
+    "fromContext": frozenset({"ARGUMENT_DEFINITION"}),
+    "cost": frozenset(
+        {
+            "ARGUMENT_DEFINITION",
+            "ENUM",
+            "FIELD_DEFINITION",
+            "INPUT_FIELD_DEFINITION",
+            "OBJECT",
+            "SCALAR",
+        }
+    ),
+    "listSize": frozenset({"FIELD_DEFINITION"}),
+}
+
 
 def check_arguments(
     canonical: str,
     directive: ConstDirectiveNode,
     version: tuple[int, int],
     where: str | None,
+    location: str | None,
     subgraph: str,
     log: ErrorLog,
 ) -> None:
-    """Log INVALID_GRAPHQL for each argument of `directive` (the federation directive
-    `canonical`, applied to `where`) that its definition in `version` does not allow."""
+    """Log INVALID_GRAPHQL when `directive` (the federation directive `canonical`, applied to
+    `where`, a `location`) is used where or with arguments its definition in `version` does not
+    allow."""
+    local = directive.name.value
+    allowed = _LOCATIONS.get(canonical)
+    if location is not None and allowed is not None and location not in allowed:
+        log.add(
+            "INVALID_GRAPHQL",
+            f'Directive "@{local}" may not be used on {location}.',
+            subgraphs=[subgraph],
+            coordinate=where,
+            hint=f"remove @{local} from {where}.",
+        )
     spec = _ARGUMENTS.get(canonical)
     if spec is None:
         return
-    local = directive.name.value
     known = {name: t for name, (t, since) in spec.items() if since <= version or version[0] == 1}
     given = {a.name.value: a.value for a in directive.arguments or ()}
     for name, value in given.items():

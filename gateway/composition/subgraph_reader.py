@@ -134,6 +134,17 @@ def _groups(directive: ConstDirectiveNode, name: str) -> list[list[str]]:
     return groups
 
 
+_LOCATIONS: tuple[tuple[tuple[type, ...], str], ...] = (
+    ((FieldDefinitionNode,), "FIELD_DEFINITION"),
+    ((ObjectTypeDefinitionNode, ObjectTypeExtensionNode), "OBJECT"),
+    ((InterfaceTypeDefinitionNode, InterfaceTypeExtensionNode), "INTERFACE"),
+    ((UnionTypeDefinitionNode, UnionTypeExtensionNode), "UNION"),
+    ((EnumTypeDefinitionNode, EnumTypeExtensionNode), "ENUM"),
+    ((EnumValueDefinitionNode,), "ENUM_VALUE"),
+    ((InputObjectTypeDefinitionNode, InputObjectTypeExtensionNode), "INPUT_OBJECT"),
+    ((ScalarTypeDefinitionNode, ScalarTypeExtensionNode), "SCALAR"),
+    ((SchemaDefinitionNode, SchemaExtensionNode), "SCHEMA"),
+)
 BUILT_IN_DIRECTIVES = frozenset({"deprecated", "specifiedBy", "oneOf", "include", "skip", "link"})
 
 
@@ -152,6 +163,7 @@ class _Reader:
         self.composed = composed  # those of them it composes (@composeDirective)
         self.log = log
         self.type_name = ""  # the type whose block is being read
+        self.in_input_type = False  # that type is an input object
         self._seen: dict[int, list[tuple[str, ConstDirectiveNode]]] = {}
 
     def directives(self, node: object) -> list[tuple[str, ConstDirectiveNode]]:
@@ -166,7 +178,13 @@ class _Reader:
             canonical = self.names.canonical(directive)
             if canonical is not None:
                 check_arguments(
-                    canonical, directive, self.names.version, self._where(node), self.name, self.log
+                    canonical,
+                    directive,
+                    self.names.version,
+                    self._where(node),
+                    self._location(node),
+                    self.name,
+                    self.log,
                 )
                 out.append((canonical, directive))
             elif directive.name.value in {"deprecated", "specifiedBy"}:
@@ -180,6 +198,12 @@ class _Reader:
         if isinstance(node, FieldDefinitionNode | EnumValueDefinitionNode) and self.type_name:
             return f"{self.type_name}.{name}"
         return name
+
+    def _location(self, node: object) -> str | None:
+        """The directive location `node` is (None: one the checks leave alone)."""
+        if isinstance(node, InputValueDefinitionNode):
+            return "INPUT_FIELD_DEFINITION" if self.in_input_type else "ARGUMENT_DEFINITION"
+        return next((loc for kind, loc in _LOCATIONS if isinstance(node, kind)), None)
 
     def _unknown(self, directive: str, node: object) -> None:
         hint = f"define @{directive} in the subgraph's schema, or remove it."
@@ -286,6 +310,7 @@ class _Reader:
 
     def block(self, node: TypeDefinitionNode | TypeExtensionNode, type_def: TypeDef) -> None:
         self.type_name = type_def.name
+        self.in_input_type = type_def.kind == Kind.INPUT_OBJECT
         is_extension = isinstance(node, TypeExtensionNode)
         flags = {name for name, _ in self.directives(node)}
         type_def.extended |= is_extension or "extends" in flags
