@@ -31,6 +31,21 @@ def merge_arguments(
         if any(a.from_context is not None for a in declared.values()):
             _contextual(schema, coordinate, declared, log)
             continue  # the gateway passes it: it stays out of the supergraph
+        by_graph = merged_field.by_graph
+        external_missing = [g for g in missing if by_graph[g].external]
+        if external_missing and any(not by_graph[g].external for g in declared):
+            field = f"{merged.name}.{merged_field.name}"
+            log.add(
+                "EXTERNAL_ARGUMENT_MISSING",
+                f'Field "{field}" is missing argument "{coordinate}" in some subgraphs where it '
+                f'is marked @external: argument "{coordinate}" is declared in '
+                f"{schema.quoted(list(declared))} but not in {schema.quoted(external_missing)} "
+                f'(where "{field}" is @external).',
+                subgraphs=schema.names_of(list(declared) + external_missing),
+                coordinate=coordinate,
+                hint="declare the @external field with the arguments it has where it is resolved.",
+            )
+            continue
         if missing and required_in:
             log.add(
                 "REQUIRED_ARGUMENT_MISSING_IN_SOME_SUBGRAPH",
@@ -141,7 +156,7 @@ def merge_input_fields(schema: MergedSchema, merged: MergedType, log: ErrorLog) 
         merged_value = _merge_input_value(schema, field_name, declared, coordinate, "FIELD", log)
         if merged_value is not None and not missing:
             merged.input_fields[field_name] = merged_value
-    if names and not merged.input_fields:
+    if names and not any(all(n in t.input_fields for t in merged.by_graph.values()) for n in names):
         log.add(
             "EMPTY_MERGED_INPUT_TYPE",
             f'None of the fields of input object type "{merged.name}" are consistently defined '

@@ -190,7 +190,18 @@ def _check_provides(subgraph: Subgraph, type_def: TypeDef, field: Field, log: Er
         subgraph.used_fields.add((item.parent, item.name))
         subgraph.provided_fields.add((item.parent, item.name))
         assert item.field is not None
-        if _locally_resolved_leaf(subgraph, item):
+        if item.field.args:
+            report(
+                log,
+                subgraph,
+                "PROVIDES_FIELDS_HAS_ARGS",
+                coordinate,
+                f'On field "{coordinate}", for @provides(fields: "{field.provides}"): field '
+                f"{item.parent}.{item.name} cannot be included because it has arguments (fields "
+                "with argument are not allowed in @provides)",
+                f'drop "{item.parent}.{item.name}" from @provides.',
+            )
+        elif _locally_resolved_leaf(subgraph, item):
             report(
                 log,
                 subgraph,

@@ -4,6 +4,7 @@ checked by graphql-core on the subgraph's types without federation directives.""
 from __future__ import annotations
 
 import json
+import re
 
 from graphql import GraphQLError, GraphQLSyntaxError, build_ast_schema, parse, validate_schema
 
@@ -81,5 +82,15 @@ def check_graphql(subgraph: Subgraph, log: ErrorLog) -> None:
             "INVALID_GRAPHQL",
             error.message,
             subgraphs=[subgraph.name],
+            coordinate=_coordinate(subgraph, error.message),
             hint="make the subgraph's schema valid GraphQL.",
         )
+
+
+def _coordinate(subgraph: Subgraph, message: str) -> str | None:
+    """The first of the subgraph's types (or fields, `Type.field`) the message names."""
+    for match in re.finditer(r"[_A-Za-z][_0-9A-Za-z]*(?:\.[_A-Za-z][_0-9A-Za-z]*)?", message):
+        type_name = match.group().split(".")[0]
+        if type_name in subgraph.types:
+            return match.group()
+    return None
