@@ -37,6 +37,8 @@ class LinkNames:
     # directives imported from specs other than Apollo's: composed ones (@composeDirective),
     # which stay in the API schema
     composed: set[str] = field(default_factory=set)
+    # directives imported (by their local names) from Apollo's specs
+    imported: set[str] = field(default_factory=set)
     # the demand control directives (the cost spec): name in the spec -> name here
     cost: dict[str, str] = field(default_factory=dict)
 
@@ -59,8 +61,11 @@ def link_names(doc: DocumentNode) -> LinkNames:
                 names.composed |= _imported_directives(args.get("import"))
                 continue
             spec = match.group("name")
-            alias = args.get("as")
+            # a spec's own directive may be imported under another name (Apollo's composition
+            # imports @inaccessible as the subgraphs spell it, e.g. @fed__inaccessible)
+            alias = _main_directive(spec, args.get("as"), args.get("import"))
             names.link_specs.add(spec)
+            names.imported |= _imported_directives(args.get("import"))
             if spec == "join":
                 names.join = str(alias or "join")
             elif spec == "inaccessible":
@@ -74,10 +79,23 @@ def link_names(doc: DocumentNode) -> LinkNames:
             elif spec == "context":
                 names.context = str(alias or "context")
             elif spec == "cost":
-                names.cost = _spec_directives(str(alias or "cost"), args.get("import"), "cost")
+                names.cost = _spec_directives(
+                    str(args.get("as") or "cost"), args.get("import"), "cost"
+                )
     if "join" not in names.link_specs:
         raise SupergraphError("not a supergraph: no @link to the join spec on the schema")
     return names
+
+
+def _main_directive(spec: str, alias: object, imports: object) -> str | None:
+    """The local name of the directive named like its spec: its import's `as`, or the
+    spec's `as`; None when neither renames it."""
+    for item in imports if isinstance(imports, list) else ():
+        if isinstance(item, dict) and item.get("name") == f"@{spec}" and item.get("as"):
+            return str(item["as"])[1:]
+        if item == f"@{spec}" or (isinstance(item, dict) and item.get("name") == f"@{spec}"):
+            return None
+    return str(alias) if alias else None
 
 
 def _spec_directives(prefix: str, imports: object, spec: str) -> dict[str, str]:

@@ -72,6 +72,7 @@ def facts(sdl: str) -> SupergraphFacts:
             continue
         types[name] = _type_facts(definition, names, graph_name)
     spec_directives = {"link", "inaccessible", "tag", "authenticated", "requiresScopes", "policy"}
+    spec_directives |= names.imported
     directive_facts = {
         d.name.value: (
             sorted(
