@@ -255,10 +255,38 @@ def merge_composed_directives(schema: MergedSchema, log: ErrorLog) -> None:
                 coordinate=f"@{name}",
                 hint="link one spec, of one major version, for the directive in every subgraph.",
             )
+    for name, entries in by_name.items():
+        failed |= _check_argument_types(schema, name, entries, log)
     if failed:
         return
     schema.composed_directives = {n: _merged(e) for n, e in by_name.items()}
     _check_applications(schema, log)
+
+
+def _check_argument_types(
+    schema: MergedSchema, name: str, entries: list[tuple[str, ComposedDirective]], log: ErrorLog
+) -> bool:
+    """An argument of a composed directive must have one type (but for nullability) in every
+    definition: the supergraph's one definition could not take the others' values (Apollo's
+    composition refuses these applications as invalid GraphQL; the reference library composes a
+    supergraph that does not validate)."""
+    failed = False
+    arg_names = {arg for _, d in entries for arg in d.args}
+    for arg in sorted(arg_names):
+        types = {g: d.args[arg][0] for g, d in entries if arg in d.args}
+        if len({t.replace("!", "") for t in types.values()}) < 2:
+            continue
+        failed = True
+        described = "; ".join(f'"{t}" in "{schema.name_of(g)}"' for g, t in types.items())
+        log.add(
+            "INVALID_GRAPHQL",
+            f'Argument "{arg}" of composed directive "@{name}" has incompatible types across '
+            f"subgraphs: {described}; its applications cannot all be valid in the supergraph.",
+            subgraphs=schema.names_of(list(types)),
+            coordinate=f"@{name}({arg}:)",
+            hint=f"define @{name} with the same argument types in every subgraph.",
+        )
+    return failed
 
 
 def _merged(entries: list[tuple[str, ComposedDirective]]) -> ComposedDirective:

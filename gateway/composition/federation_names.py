@@ -113,6 +113,12 @@ def federation_names(doc: DocumentNode) -> FederationNames:
         imports = args.get("import")
         for item in imports.values if isinstance(imports, ListValueNode) else ():
             imported, alias = _import(item)
+            if alias is not None and alias.startswith("@") != imported.startswith("@"):
+                raise LinkError(
+                    f'Invalid @link import renaming: "{imported}" imported name should '
+                    f"{'' if imported.startswith('@') else 'not '}start with a '@' character, "
+                    f'but got "{alias}".'
+                )
             if imported.startswith("@") and imported[1:] in defined:
                 names.by_local_name[(alias or imported)[1:]] = imported[1:]
             elif imported.startswith("@"):

@@ -259,6 +259,19 @@ def _check_override(subgraph: Subgraph, type_def: TypeDef, field: Field, log: Er
 
 def _check_external_used(subgraph: Subgraph, log: ErrorLog) -> None:
     for type_def in subgraph.types.values():
+        if type_def.kind == Kind.INTERFACE and not type_def.interface_object:
+            for field in type_def.fields.values():
+                if field.external:
+                    coordinate = f"{type_def.name}.{field.name}"
+                    report(
+                        log,
+                        subgraph,
+                        "EXTERNAL_ON_INTERFACE",
+                        coordinate,
+                        f'Interface type field "{coordinate}" is marked @external but @external '
+                        "is not allowed on interface fields (it is nonsensical).",
+                        "remove @external from the interface field.",
+                    )
         interface_fields = {
             name
             for interface in type_def.interfaces
