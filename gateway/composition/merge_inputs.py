@@ -3,6 +3,16 @@ differ: the supergraph takes the strictest), and required ones everywhere."""
 
 from __future__ import annotations
 
+from graphql import (
+    GraphQLError,
+    ListValueNode,
+    ObjectFieldNode,
+    ObjectValueNode,
+    ValueNode,
+    parse_value,
+    print_ast,
+)
+
 from gateway.composition.errors import ErrorLog
 from gateway.composition.subgraph_model import InputValue
 from gateway.composition.supergraph_model import (
@@ -109,7 +119,7 @@ def _merge_input_value(
         return None
     merged.type = merged_type
     defaults = {g: v.default for g, v in declared.items() if v.default is not None}
-    if len(set(defaults.values())) > 1:
+    if len({same_value(d) for d in defaults.values()}) > 1:
         code = (
             "FIELD_ARGUMENT_DEFAULT_MISMATCH"
             if what == "ARGUMENT"
@@ -127,6 +137,29 @@ def _merge_input_value(
     if defaults and (what == "ARGUMENT" or len(defaults) == len(declared)):
         merged.default = next(iter(defaults.values()))
     return merged
+
+
+def same_value(value: str) -> str:
+    """A default value printed so that equal values print alike: an input object's fields
+    in name order (their order carries no meaning)."""
+    try:
+        node = parse_value(value)
+    except GraphQLError:
+        return value
+    return print_ast(_sorted_fields(node))
+
+
+def _sorted_fields(node: ValueNode) -> ValueNode:
+    if isinstance(node, ObjectValueNode):
+        fields = sorted(node.fields, key=lambda f: f.name.value)
+        return ObjectValueNode(
+            fields=tuple(
+                ObjectFieldNode(name=f.name, value=_sorted_fields(f.value)) for f in fields
+            )
+        )
+    if isinstance(node, ListValueNode):
+        return ListValueNode(values=tuple(_sorted_fields(v) for v in node.values))
+    return node
 
 
 def merge_input_fields(schema: MergedSchema, merged: MergedType, log: ErrorLog) -> None:
