@@ -45,6 +45,14 @@ INTRODUCED: dict[str, tuple[int, int]] = {
     "cacheTag": (2, 12),
 }
 FEDERATION_DIRECTIVES = tuple(INTRODUCED)
+# the spec's types a subgraph may import (by name, without "@"), and the version that introduced
+# each: they belong to federation, not to the subgraph's schema
+TYPES_INTRODUCED: dict[str, tuple[int, int]] = {
+    "FieldSet": (2, 0),
+    "Scope": (2, 5),
+    "Policy": (2, 6),
+    "ContextFieldValue": (2, 8),
+}
 NEWEST_VERSION = (2, 12)
 FEDERATION_1_DIRECTIVES = (
     "key",
@@ -63,6 +71,7 @@ _FEDERATION_URL = re.compile(r"^https?://specs\.apollo\.dev/federation/v(\d+)\.(
 class FederationNames:
     version: tuple[int, int]
     by_local_name: dict[str, str] = field(default_factory=dict)  # local -> canonical
+    types: set[str] = field(default_factory=set)  # local names of imported federation types
 
     def canonical(self, directive: ConstDirectiveNode) -> str | None:
         return self.by_local_name.get(directive.name.value)
@@ -121,7 +130,9 @@ def federation_names(doc: DocumentNode) -> FederationNames:
                 )
             if imported.startswith("@") and imported[1:] in defined:
                 names.by_local_name[(alias or imported)[1:]] = imported[1:]
-            elif imported.startswith("@"):
+            elif imported in TYPES_INTRODUCED and TYPES_INTRODUCED[imported] <= version:
+                names.types.add(alias or imported)
+            else:
                 raise LinkError(f'Cannot import unknown element "{imported}".')
         return names
     return FederationNames((1, 0), {name: name for name in FEDERATION_1_DIRECTIVES})

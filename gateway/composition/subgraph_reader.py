@@ -414,7 +414,9 @@ def read_subgraph(name: str, url: str, sdl: str, log: ErrorLog) -> Subgraph | No
             continue
         assert isinstance(definition, TypeDefinitionNode | TypeExtensionNode)
         type_name = renames.get(definition.name.value, definition.name.value)
-        if type_name in FEDERATION_TYPES or type_name.startswith(("federation__", "link__")):
+        if type_name in FEDERATION_TYPES | names.types or type_name.startswith(
+            ("federation__", "link__")
+        ):
             continue
         type_def = subgraph.types.get(type_name)
         if type_def is None:
