@@ -56,6 +56,7 @@ INVALID_SETS = {
     "fed1_extension_without_base": "EXTENSION_WITH_NO_BASE",
     "field_type_mismatch": "FIELD_TYPE_MISMATCH",
     "import_not_in_version": "INVALID_LINK_DIRECTIVE_USAGE",
+    "import_type_not_in_version": "INVALID_LINK_DIRECTIVE_USAGE",
     "inaccessible_implementation": "IMPLEMENTED_BY_INACCESSIBLE",
     "input_field_default_mismatch": "INPUT_FIELD_DEFAULT_MISMATCH",
     "interface_key_missing_implementation": "INTERFACE_KEY_MISSING_IMPLEMENTATION_TYPE",

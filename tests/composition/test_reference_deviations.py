@@ -135,6 +135,7 @@ LIKE_APOLLO: dict[str, set[str] | None] = {
     "cost_weight_not_an_int": {"INVALID_INPUT"},
     "directive_in_key": {"KEY_INVALID_FIELDS"},
     "external_on_interface": None,
+    "imported_scope_scalar": {"INVALID_LINK_DIRECTIVE_USAGE"},
     "input_object_default_field_order": {"FIELD_ARGUMENT_DEFAULT_MISMATCH"},
     "input_list_nullability": {"FIELD_TYPE_MISMATCH"},
     "interface_field_type_mismatch": {"INVALID_GRAPHQL"},
