@@ -100,6 +100,17 @@ def _string(node: object) -> str | None:
 
 
 def federation_names(doc: DocumentNode) -> FederationNames:
+    links = [
+        d
+        for d in schema_directives(doc)
+        if d.name.value == "link"
+        and any(
+            a.name.value == "url" and _FEDERATION_URL.match(_string(a.value) or "")
+            for a in d.arguments or ()
+        )
+    ]
+    if len(links) > 1:
+        raise LinkError("Duplicate inclusion of feature https://specs.apollo.dev/federation")
     for directive in schema_directives(doc):
         if directive.name.value != "link":
             continue

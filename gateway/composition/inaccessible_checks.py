@@ -55,10 +55,17 @@ def check_inaccessible(schema: MergedSchema, log: ErrorLog) -> None:
             continue
         _check_hidden_implementations(schema, merged, hidden, log)
         visible = [f for f in merged.fields.values() if not f.inaccessible]
-        if merged.fields and not visible:
+        children = (
+            ("fields", list(merged.fields.values()))
+            if merged.fields
+            else ("values", list(merged.values.values()))
+            if merged.values
+            else ("fields", list(merged.input_fields.values()))
+        )
+        if children[1] and all(c.inaccessible for c in children[1]):
             log.add(
                 "ONLY_INACCESSIBLE_CHILDREN",
-                f'Type "{merged.name}" is in the API schema but all of its fields are '
+                f'Type "{merged.name}" is in the API schema but all of its {children[0]} are '
                 "@inaccessible.",
                 subgraphs=schema.names_of(list(merged.by_graph)),
                 coordinate=merged.name,
