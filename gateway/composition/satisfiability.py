@@ -395,7 +395,8 @@ class _Checker:
         for root in ("Query", "Mutation", "Subscription"):
             if root in self.schema.types:
                 graphs = [g for g, s in self.schema.subgraphs.items() if root in s.types]
-                queue.append((root, frozenset((g, NOTHING) for g in graphs), (), frozenset()))
+                start = () if root == "Query" else (_Step(root.lower()),)  # the operation
+                queue.append((root, frozenset((g, NOTHING) for g in graphs), start, frozenset()))
         seen: set[tuple[str, frozenset[Position], frozenset[str]]] = set()
         while queue and self.errors < MAX_ERRORS:
             type_name, positions, path, contexts = queue.popleft()
@@ -584,10 +585,13 @@ def _arguments(args: Mapping[str, MergedInputValue]) -> str:
 
 
 def _example(path: tuple[_Step, ...]) -> str:
+    operation = ""
+    if path and path[0].text in ("mutation", "subscription"):
+        operation, path = f"{path[0].text} ", path[1:]
     text = "{ ... }"
     for step in reversed(path):
         text = f"{{ {step.text} {text} }}" if text != "{ ... }" else f"{{ {step.text} }}"
-    return text
+    return operation + text
 
 
 def check_satisfiability(schema: MergedSchema, log: ErrorLog) -> None:
