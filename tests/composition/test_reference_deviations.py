@@ -167,3 +167,17 @@ def test_like_apollo_where_the_reference_differs(
         assert differences(facts(ours), facts(str(expected["supergraph"]))) == []
     else:
         assert _refused_codes(name) & reference_composer.error_codes(expected), expected
+
+
+def test_an_uncomposed_spec_stays_out_of_the_supergraph(reference: Reference) -> None:
+    ours = facts(compose(load_set(DEVIATIONS_DIR / "uncomposed_custom_link")))
+    theirs = facts(_reference_supergraph(reference, "uncomposed_custom_link"))
+    assert differences(ours, theirs) == [
+        "composed directives: ours {'links': [], 'applied': {'cost': {}, 'listSize': {}}} "
+        "reference {'links': ['https://municipal.example/nothing/v1.0'], "
+        "'applied': {'cost': {}, 'listSize': {}, 'unused': {}}}"
+    ]
+    apollo = reference_composer.compose_many(
+        {"set": load_set(DEVIATIONS_DIR / "uncomposed_custom_link")}, apollo=True
+    )["set"]
+    assert differences(ours, facts(str(apollo["supergraph"]))) == []
