@@ -51,13 +51,16 @@ def check_keys(subgraph: Subgraph, type_def: TypeDef, log: ErrorLog) -> None:
             continue
         for item in walk(subgraph, type_def.name, selection):
             if isinstance(item, BadFragment) or item.field is None:
+                parent = type_def.name if isinstance(item, BadFragment) else item.parent
+                if parent != type_def.name and _abstract(subgraph, parent):
+                    continue  # below a field of an abstract type: refused as such already
                 what = item.type_condition if isinstance(item, BadFragment) else item.name
                 report(
                     log,
                     subgraph,
                     "KEY_INVALID_FIELDS",
                     type_def.name,
-                    f'{where}: cannot query "{what}" on type "{type_def.name}".',
+                    f'{where}: cannot query "{what}" on type "{parent}".',
                     "add the field to the type in this subgraph (with @external if another "
                     "subgraph resolves it), or change the key.",
                 )
@@ -70,6 +73,11 @@ def check_keys(subgraph: Subgraph, type_def: TypeDef, log: ErrorLog) -> None:
             _check_key_field(subgraph, item, where, coordinate, log)
         if is_interface and subgraph.version >= (2, 3):
             _check_interface_key(subgraph, type_def, key.fields, log)
+
+
+def _abstract(subgraph: Subgraph, type_name: str) -> bool:
+    type_def = subgraph.types.get(type_name)
+    return type_def is not None and type_def.kind in (Kind.INTERFACE, Kind.UNION)
 
 
 def _check_key_field(
