@@ -57,6 +57,7 @@ INVALID_SETS = {
     "external_missing_on_base": "EXTERNAL_MISSING_ON_BASE",
     "external_unused": "EXTERNAL_UNUSED",
     "fed1_extension_without_base": "EXTENSION_WITH_NO_BASE",
+    "fed1_value_type_differs": "SATISFIABILITY_ERROR",
     "field_type_mismatch": "FIELD_TYPE_MISMATCH",
     "import_not_in_version": "INVALID_LINK_DIRECTIVE_USAGE",
     "import_type_not_in_version": "INVALID_LINK_DIRECTIVE_USAGE",
