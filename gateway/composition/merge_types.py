@@ -79,6 +79,7 @@ def _collect_types(schema: MergedSchema, log: ErrorLog) -> None:
             merge_element(merged, type_def)
             if merged.specified_by is None:
                 merged.specified_by = type_def.specified_by
+            merged.one_of |= type_def.one_of
             for interface in type_def.interfaces:
                 if interface not in merged.interfaces:
                     merged.interfaces.append(interface)

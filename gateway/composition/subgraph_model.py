@@ -141,6 +141,7 @@ class TypeDef(Element):
     members: list[str] = field(default_factory=list)  # unions
     values: dict[str, EnumValue] = field(default_factory=dict)  # enums
     specified_by: str | None = None  # scalars
+    one_of: bool = False  # input objects: @oneOf
     contexts: list[str] = field(default_factory=list)  # @context(name:) it sets
 
     @property

@@ -187,7 +187,7 @@ class _Reader:
                     self.log,
                 )
                 out.append((canonical, directive))
-            elif directive.name.value in {"deprecated", "specifiedBy"}:
+            elif directive.name.value in {"deprecated", "specifiedBy", "oneOf"}:
                 out.append((directive.name.value, directive))
             elif directive.name.value not in BUILT_IN_DIRECTIVES | self.defined:
                 self._unknown(directive.name.value, node)
@@ -328,6 +328,8 @@ class _Reader:
                 type_def.kind = Kind.INTERFACE
             elif name == "specifiedBy":
                 type_def.specified_by = _str_arg(directive, "url")
+            elif name == "oneOf":
+                type_def.one_of = True
             elif name == "context":
                 context = _str_arg(directive, "name") or ""
                 if context not in type_def.contexts:

@@ -58,6 +58,7 @@ class MergedType(Element):
     members: dict[str, list[str]] = field(default_factory=dict)  # member -> graphs
     interfaces: list[str] = field(default_factory=list)
     specified_by: str | None = None
+    one_of: bool = False  # an input object @oneOf in some subgraph
 
     @property
     def interface_object_graphs(self) -> list[str]:

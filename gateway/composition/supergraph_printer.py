@@ -269,7 +269,10 @@ def _type(schema: MergedSchema, merged: MergedType) -> str:
         for name, input_field in merged.input_fields.items():
             join_text = "".join(" " + _join_field(j) for j in input_field_join(merged, name))
             lines.append(_input_value(input_field, "  ") + join_text)
-        return _header("input", merged, type_joins + own) + " {\n" + "\n".join(lines) + "\n}"
+        one_of = ["@oneOf"] if merged.one_of else []
+        return (
+            _header("input", merged, type_joins + one_of + own) + " {\n" + "\n".join(lines) + "\n}"
+        )
     specified = (
         [f"@specifiedBy(url: {_string(merged.specified_by)})"] if merged.specified_by else []
     )
@@ -381,6 +384,11 @@ def print_supergraph(schema: MergedSchema) -> str:
         *(_SPECS[s][1] for s in specs if _SPECS[s][1]),
         *(_directive_definition(d) for d in schema.executable_directives),
         *(_directive_definition(d) for d in schema.composed_directives.values()),
+        *(
+            ["directive @oneOf on INPUT_OBJECT"]
+            if any(t.one_of for t in schema.types.values())
+            else []
+        ),
         "enum join__Graph {\n" + graphs + "\n}",
         *(_type(schema, t) for t in _ordered(schema)),
     ]
