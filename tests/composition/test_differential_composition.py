@@ -1,7 +1,7 @@
 """Rugzak's composer against the reference composition library (@theguild/federation-composition).
 
 Every fixture subgraph set (tests/federation/fixtures, the sets under tests/gateway, the
-Federation 1, mixed and feature sets in tests/composition/valid) and the three reference
+Federation 1, mixed and feature sets in tests/composition/valid and valid_unplanned) and the three reference
 subgraphs are composed by both; the supergraphs must mean the same: the same API schema (sorted
 and printed) and the same join metadata per type and field (tests/composition/supergraph_facts.py),
 not the same text. Each set under tests/composition/invalid must be refused by both, ours with
@@ -21,6 +21,7 @@ from tests.composition.subgraph_sets import (
     INVALID_SETS,
     REFERENCE_SUBGRAPHS,
     ROOT,
+    UNPLANNED_VALID_SETS,
     VALID_SETS,
     load_set,
     reference_subgraph_sources,
@@ -28,13 +29,16 @@ from tests.composition.subgraph_sets import (
 from tests.composition.supergraph_facts import differences, facts
 
 
-@pytest.mark.parametrize("set_name", list(VALID_SETS))
+ALL_VALID_SETS = VALID_SETS | UNPLANNED_VALID_SETS
+
+
+@pytest.mark.parametrize("set_name", list(ALL_VALID_SETS))
 def test_fixture_set_composes_like_the_reference(
     set_name: str, reference: dict[str, dict[str, object]]
 ) -> None:
     expected = reference[set_name]
     assert "supergraph" in expected, f"the reference refuses {set_name}: {expected}"
-    ours = compose(load_set(VALID_SETS[set_name]))
+    ours = compose(load_set(ALL_VALID_SETS[set_name]))
     assert differences(facts(ours), facts(str(expected["supergraph"]))) == []
 
 
