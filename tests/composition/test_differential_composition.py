@@ -1,11 +1,12 @@
 """Rugzak's composer against the reference composition library (@theguild/federation-composition).
 
 Every fixture subgraph set (tests/federation/fixtures, the sets under tests/gateway, the
-Federation 1, mixed and feature sets in tests/composition/valid and valid_unplanned) and the three reference
-subgraphs are composed by both; the supergraphs must mean the same: the same API schema (sorted
-and printed) and the same join metadata per type and field (tests/composition/supergraph_facts.py),
-not the same text. Each set under tests/composition/invalid must be refused by both, ours with
-the code subgraph_sets.INVALID_SETS lists. Known deviations are in test_reference_deviations.py.
+Federation 1, mixed and feature sets in tests/composition/valid and valid_unplanned) and the
+three reference subgraphs are composed by both; the supergraphs must mean the same: the same
+API schema (sorted and printed) and the same join metadata per type and field
+(tests/composition/supergraph_facts.py), not the same text. Each set under
+tests/composition/invalid must be refused by both, ours with the code
+subgraph_sets.INVALID_SETS lists. Known deviations are in test_reference_deviations.py.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from tests.composition.subgraph_sets import (
     reference_subgraph_sources,
 )
 from tests.composition.supergraph_facts import differences, facts
-
 
 ALL_VALID_SETS = VALID_SETS | UNPLANNED_VALID_SETS
 
