@@ -105,6 +105,39 @@ _LOCATIONS: dict[str, frozenset[str]] = {
 }
 
 
+# directive -> the version from which it is repeatable (the others never are)
+_REPEATABLE: dict[str, tuple[int, int]] = {
+    "key": (1, 0),
+    "tag": (1, 0),
+    "shareable": (2, 2),
+    "composeDirective": (2, 1),
+    "context": (2, 8),
+    "cacheTag": (2, 12),
+}
+
+
+def check_repeated(
+    canonical: list[tuple[str, ConstDirectiveNode]],
+    version: tuple[int, int],
+    where: str | None,
+    subgraph: str,
+    log: ErrorLog,
+) -> None:
+    """Log INVALID_GRAPHQL for a federation directive applied twice to one element where its
+    definition in `version` is not repeatable."""
+    seen: set[str] = set()
+    for name, directive in canonical:
+        if name in seen and not (name in _REPEATABLE and _REPEATABLE[name] <= version):
+            log.add(
+                "INVALID_GRAPHQL",
+                f'The directive "@{directive.name.value}" can only be used once at this location.',
+                subgraphs=[subgraph],
+                coordinate=where,
+                hint=f"apply @{directive.name.value} once to {where}.",
+            )
+        seen.add(name)
+
+
 def check_arguments(
     canonical: str,
     directive: ConstDirectiveNode,

@@ -44,7 +44,7 @@ from gateway.composition.composed_directives import (
     read_composed_directives,
 )
 from gateway.composition.demand_control import read_cost, read_list_size
-from gateway.composition.directive_arguments import check_arguments
+from gateway.composition.directive_arguments import check_arguments, check_repeated
 from gateway.composition.directive_definitions import check_directive_definitions
 from gateway.composition.errors import ErrorLog
 from gateway.composition.executable_directives import read_executable_directives
@@ -191,6 +191,8 @@ class _Reader:
                 out.append((directive.name.value, directive))
             elif directive.name.value not in BUILT_IN_DIRECTIVES | self.defined:
                 self._unknown(directive.name.value, node)
+        federation = [(n, d) for n, d in out if n not in {"deprecated", "specifiedBy", "oneOf"}]
+        check_repeated(federation, self.names.version, self._where(node), self.name, self.log)
         return out
 
     def _where(self, node: object) -> str | None:
