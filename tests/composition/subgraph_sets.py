@@ -115,6 +115,7 @@ INVALID_SETS = {
     "root_mutation_used": "ROOT_MUTATION_USED",
     "root_query_used": "ROOT_QUERY_USED",
     "shareable_on_interface_field": "INVALID_SHAREABLE_USAGE",
+    "shareable_repeated_before_2_2": "INVALID_GRAPHQL",
     "shareable_on_type_extension_only": "INVALID_FIELD_SHARING",
     "tag_name_invalid": "INVALID_GRAPHQL",
     "tag_on_external_field": "MERGED_DIRECTIVE_APPLICATION_ON_EXTERNAL",

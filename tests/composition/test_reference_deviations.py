@@ -142,6 +142,7 @@ LIKE_APOLLO: dict[str, set[str] | None] = {
     "key_through_union": None,
     "link_import_without_at": {"COMPOSITION_ERROR"},
     "namespaced_federation_link": {"INVALID_GRAPHQL"},
+    "requires_on_interface_object": None,
     "tag_on_schema": {"INVALID_GRAPHQL"},
 }
 
