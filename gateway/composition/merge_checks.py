@@ -108,7 +108,10 @@ def _check_sharing(
                 continue
             resolving.append(graph)
             through[graph] = f"{interface}.{field.name}"
-            if not declared.shareable:
+            if (
+                not declared.shareable
+                and (interface, field.name) not in schema.subgraphs[graph].key_fields
+            ):
                 not_shareable.append(graph)
     if merged.kind == Kind.INTERFACE:  # only the interface objects resolve interface fields
         keep = set(merged.interface_object_graphs)
