@@ -137,6 +137,7 @@ LIKE_APOLLO: dict[str, set[str] | None] = {
     "external_on_interface": None,
     "imported_scope_scalar": {"INVALID_LINK_DIRECTIVE_USAGE"},
     "input_object_default_field_order": {"FIELD_ARGUMENT_DEFAULT_MISMATCH"},
+    "interface_object_key_field_not_shared": None,
     "input_list_nullability": {"FIELD_TYPE_MISMATCH"},
     "interface_field_type_mismatch": {"INVALID_GRAPHQL"},
     "key_through_union": None,
