@@ -6,6 +6,8 @@ composers."""
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from graphql import (
     ConstDirectiveNode,
     GraphQLBoolean,
@@ -138,18 +140,24 @@ def check_repeated(
         seen.add(name)
 
 
+class Site(NamedTuple):
+    """Where a directive is applied: the subgraph, the element's coordinate, its location."""
+
+    subgraph: str
+    where: str | None
+    location: str | None
+
+
 def check_arguments(
     canonical: str,
     directive: ConstDirectiveNode,
     version: tuple[int, int],
-    where: str | None,
-    location: str | None,
-    subgraph: str,
+    site: Site,
     log: ErrorLog,
 ) -> None:
-    """Log INVALID_GRAPHQL when `directive` (the federation directive `canonical`, applied to
-    `where`, a `location`) is used where or with arguments its definition in `version` does not
-    allow."""
+    """Log INVALID_GRAPHQL when `directive` (the federation directive `canonical`) is used at
+    `site` or with arguments its definition in `version` does not allow."""
+    subgraph, where, location = site
     local = directive.name.value
     allowed = _LOCATIONS.get(canonical)
     if location is not None and allowed is not None and location not in allowed:

@@ -44,7 +44,7 @@ from gateway.composition.composed_directives import (
     read_composed_directives,
 )
 from gateway.composition.demand_control import read_cost, read_list_size
-from gateway.composition.directive_arguments import check_arguments, check_repeated
+from gateway.composition.directive_arguments import Site, check_arguments, check_repeated
 from gateway.composition.directive_definitions import check_directive_definitions
 from gateway.composition.errors import ErrorLog
 from gateway.composition.executable_directives import read_executable_directives
@@ -177,15 +177,8 @@ class _Reader:
         for directive in getattr(node, "directives", None) or ():
             canonical = self.names.canonical(directive)
             if canonical is not None:
-                check_arguments(
-                    canonical,
-                    directive,
-                    self.names.version,
-                    self._where(node),
-                    self._location(node),
-                    self.name,
-                    self.log,
-                )
+                site = Site(self.name, self._where(node), self._location(node))
+                check_arguments(canonical, directive, self.names.version, site, self.log)
                 out.append((canonical, directive))
             elif directive.name.value in {"deprecated", "specifiedBy", "oneOf"}:
                 out.append((directive.name.value, directive))
