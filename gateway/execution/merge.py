@@ -124,12 +124,18 @@ def _nested(value: Any, sub: RepSelection) -> Any:
     if not isinstance(value, dict):
         return _MISSING
     type_name = value.get("__typename")
-    if type_name not in sub:
-        if len(sub) != 1:
+    fields = sub.get(type_name) if isinstance(type_name, str) else None
+    if fields is None:
+        # no concrete type known (or the name of an @interfaceObject, whose subgraph does not
+        # know it): fine where every possible type needs the same fields
+        choices = iter(sub.values())
+        fields = next(choices, None)
+        if fields is None or any(other != fields for other in choices):
             return _MISSING
-        type_name = next(iter(sub))
+        if not isinstance(type_name, str):
+            type_name = next(iter(sub))
     out: dict[str, Any] = {}
-    for f in sub[type_name]:
+    for f in fields:
         if f.name == "__typename":
             out["__typename"] = type_name
             continue
