@@ -12,7 +12,7 @@ import orjson
 
 from gateway.cache.entities import Lookup
 from gateway.execution.merge import Path, deep_merge, flat_path, paths_at, representation
-from gateway.planning.plan import FetchNode
+from gateway.planning.plan import FetchNode, FlatRepresentation
 
 
 @dataclass(slots=True)
@@ -57,7 +57,7 @@ def used_variables(
 
 def flat_representations(
     node: FetchNode,
-    flat: tuple[str, tuple[str, ...], tuple[str, ...]],
+    flat: FlatRepresentation,
     objects: list[dict[str, Any]],
     reps: list[dict[str, Any]],
     targets: list[list[dict[str, Any]]],
@@ -65,10 +65,12 @@ def flat_representations(
     """Representations of one type whose fields are all scalars (most keys): the values read
     by one itemgetter are the dedup key. Returns the objects left for the general way (a value
     that is itself an object or a list)."""
-    type_name, names, keys = flat
+    type_name, names, keys, identifies = flat
     sent_as = node.representation_typenames.get(type_name, type_name)
     getter = itemgetter(*keys)
     single = len(keys) == 1
+    # the positions of key parts: an object with a null there has no representation
+    key_parts = [i for i, part in enumerate(identifies) if part]
     seen: dict[Any, int] = {}
     rest: list[dict[str, Any]] = []
     for obj in objects:
@@ -83,6 +85,10 @@ def flat_representations(
             rest.append(obj)  # unhashable: a list or object value
             continue
         if index is None:
+            if key_parts and (
+                values is None if single else any(values[i] is None for i in key_parts)
+            ):
+                continue  # a null key names no entity
             seen[values] = len(reps)
             rep = {"__typename": sent_as}
             if single:

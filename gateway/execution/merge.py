@@ -97,7 +97,8 @@ def _flatten_with_paths(items: list[Any], path: Path, out: list[tuple[Any, Path]
 def representation(
     obj: dict[str, Any], type_name: str, fields: tuple[RepField, ...]
 ) -> dict[str, Any] | None:
-    """`{"__typename": T, key fields..., required fields...}`, or None if a key part is missing."""
+    """`{"__typename": T, key fields..., required fields...}`, or None if a key part is missing
+    or null (a null key names no entity)."""
     rep: dict[str, Any] = {"__typename": type_name}
     for f in fields:
         if f.name == "__typename":
@@ -105,8 +106,11 @@ def representation(
         if f.key not in obj:
             return None
         value = obj[f.key]
-        if f.sub is not None and value is not None:
-            value = _nested(value, f.sub)
+        if value is None:
+            if f.identifies:
+                return None
+        elif f.sub is not None:
+            value = _nested(value, f.sub, f.identifies)
             if value is _MISSING:
                 return None
         rep[f.name] = value
@@ -117,9 +121,13 @@ _MISSING = object()
 _ABSENT = object()
 
 
-def _nested(value: Any, sub: RepSelection) -> Any:
+def _nested(value: Any, sub: RepSelection, identifies: bool = False) -> Any:
+    """The representation's value of an object (or list) field: `sub`'s fields of it, or
+    _MISSING where one is absent, or where a key part (`identifies`) is null."""
     if isinstance(value, list):
-        items = [_nested(v, sub) if v is not None else None for v in value]
+        if identifies and any(v is None for v in value):
+            return _MISSING
+        items = [_nested(v, sub, identifies) if v is not None else None for v in value]
         return _MISSING if any(i is _MISSING for i in items) else items
     if not isinstance(value, dict):
         return _MISSING
@@ -142,8 +150,11 @@ def _nested(value: Any, sub: RepSelection) -> Any:
         if f.key not in value:
             return _MISSING
         inner = value[f.key]
-        if f.sub is not None and inner is not None:
-            inner = _nested(inner, f.sub)
+        if inner is None:
+            if f.identifies:
+                return _MISSING
+        elif f.sub is not None:
+            inner = _nested(inner, f.sub, f.identifies)
             if inner is _MISSING:
                 return _MISSING
         out[f.name] = inner

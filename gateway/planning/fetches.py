@@ -12,6 +12,7 @@ from gateway.planning.internal_fields import merge_reps, reps_fit
 from gateway.planning.plan import (
     ContextBinding,
     FetchNode,
+    FlatRepresentation,
     PathSegment,
     RepField,
     RepSelection,
@@ -145,15 +146,17 @@ def finish(fetch: Fetch, op: NOperation, sg: Supergraph) -> FetchNode:
     )
 
 
-def _flat(reps: RepSelection | None) -> tuple[str, tuple[str, ...], tuple[str, ...]] | None:
-    """(type, names, response keys) of representations of one type with only scalar fields."""
+def _flat(reps: RepSelection | None) -> FlatRepresentation | None:
+    """(type, names, response keys, key parts) of representations of one type with only
+    scalar fields."""
     if reps is None or len(reps) != 1:
         return None
     ((type_name, fields),) = reps.items()
     fields = tuple(f for f in fields if f.name != "__typename")
     if not fields or any(f.sub is not None for f in fields):
         return None
-    return type_name, tuple(f.name for f in fields), tuple(f.key for f in fields)
+    names = tuple(f.name for f in fields)
+    return type_name, names, tuple(f.key for f in fields), tuple(f.identifies for f in fields)
 
 
 def _print_variable(definition: VariableDefinitionNode) -> str:

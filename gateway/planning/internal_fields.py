@@ -146,7 +146,37 @@ def merge_reps(existing: dict[str, RepField], new: Iterable[RepField]) -> None:
                 by_name = {r.name: r for r in merged.get(concrete, ())}
                 merge_reps(by_name, fields)
                 merged[concrete] = tuple(by_name.values())
-            existing[rep.name] = RepField(old.name, old.key, merged)
+            existing[rep.name] = RepField(
+                old.name, old.key, merged, old.identifies or rep.identifies
+            )
+        elif rep.identifies and not old.identifies:
+            existing[rep.name] = RepField(old.name, old.key, old.sub, True)
+
+
+def identifying(reps: tuple[RepField, ...], key: SelectionSetNode) -> tuple[RepField, ...]:
+    """`reps` with the fields of the entity's key (`key`, at any depth) marked as identifying
+    it; the rest (@requires values) may be null in a representation, these may not."""
+    names: dict[str, SelectionSetNode | None] = {}
+    _key_fields(key, names)
+    out: list[RepField] = []
+    for rep in reps:
+        if rep.name not in names:
+            out.append(rep)
+            continue
+        below = names[rep.name]
+        sub = rep.sub
+        if sub is not None and below is not None:
+            sub = {t: identifying(fields, below) for t, fields in sub.items()}
+        out.append(RepField(rep.name, rep.key, sub, True))
+    return tuple(out)
+
+
+def _key_fields(selection: SelectionSetNode, out: dict[str, SelectionSetNode | None]) -> None:
+    for node in selection.selections:
+        if isinstance(node, FieldNode):
+            out.setdefault(node.name.value, node.selection_set)
+        elif isinstance(node, InlineFragmentNode):
+            _key_fields(node.selection_set, out)
 
 
 # -- requirements ------------------------------------------------------------------------------

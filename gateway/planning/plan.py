@@ -19,11 +19,14 @@ class PathSegment:
 
 @dataclass(frozen=True, slots=True)
 class RepField:
-    """One field of an entity representation: its name for the subgraph, its key in our data."""
+    """One field of an entity representation: its name for the subgraph, its key in our data.
+    `identifies`: part of the entity's @key, so an object where it is null has no
+    representation (a null key names no entity; the fetch is not asked about it)."""
 
     name: str
     key: str
     sub: RepSelection | None = None
+    identifies: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +56,9 @@ class ContextBinding:
 
 # concrete type name -> the fields a representation of that type carries
 RepSelection = dict[str, tuple[RepField, ...]]
+# representations of one type with scalar fields only: (type, names, response keys, and whether
+# each is part of the key: see RepField.identifies)
+FlatRepresentation = tuple[str, tuple[str, ...], tuple[str, ...], tuple[bool, ...]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +87,7 @@ class FetchNode:
     root_fields: tuple[str, ...] = ()
     # (type, names, response keys) when representations are of one type and carry only
     # scalar fields: the executor reads them with one itemgetter per object
-    flat_representation: tuple[str, tuple[str, ...], tuple[str, ...]] | None = None
+    flat_representation: FlatRepresentation | None = None
     # fields aliased in `document` because sibling fragments gave one name two types
     renames: tuple[Rename, ...] = ()
     # arguments taken from an ancestor's context (@fromContext), bound per entity

@@ -45,7 +45,7 @@ from gateway.planning.contexts import ContextFrames, Frame, bind_contexts, conte
 from gateway.planning.costs import INFEASIBLE, Costs, Origin
 from gateway.planning.fetches import Fetches, finish
 from gateway.planning.interface_objects import plan_interface_object
-from gateway.planning.internal_fields import internalize, requirements_conflict
+from gateway.planning.internal_fields import identifying, internalize, requirements_conflict
 from gateway.planning.plan import PathSegment, QueryPlan, RepField
 from gateway.planning.position import Position
 from gateway.planning.provided import fragment_provided, has_fragments, provided_field
@@ -373,6 +373,7 @@ class PlanRun:
             try:
                 for part, requirements in self._requirement_groups(entity_type, graph, fields):
                     reps, deps = self._plan_needed(at, [key.selection, *requirements], client)
+                    reps = identifying(reps, key.selection)
                     child = self.fetches.entity(graph, path, fetch, type_name, reps, deps)
                     part, values_from = bind_contexts(self, child, entity_type, part)
                     child.depends_on |= values_from - {child.id}

@@ -15,10 +15,12 @@ from graphql import parse, validate
 
 from gateway.composition.compose import SubgraphSource, compose
 from gateway.errors import PlanningError
+from gateway.execution.merge import representation
 from gateway.operation import NField, normalize, select_operation
 from gateway.planning import Planner, QueryPlan
 from gateway.planning.fetches import Fetches
 from gateway.planning.internal_fields import (
+    identifying,
     internal_key,
     merge_reps,
     public_path,
@@ -112,6 +114,48 @@ def test_representations_merge_nested_requirements() -> None:
     merge_reps(existing, new)
     assert existing["address"].sub is not None
     assert [r.name for r in existing["address"].sub["Address"]] == ["street", "postalCode"]
+
+
+def test_a_null_key_part_gives_no_representation_a_null_required_value_does() -> None:
+    # key `id org { id }` and a requirement of `org { name }` and `budget`
+    reps = identifying(
+        (
+            RepField("id", "id"),
+            RepField("org", "org", {"Org": (RepField("id", "id"), RepField("name", "name"))}),
+            RepField("budget", "budget"),
+        ),
+        _selection("id org { id }"),
+    )
+    assert [r.identifies for r in reps] == [True, True, False]
+    org = reps[1].sub
+    assert org is not None
+    assert [r.identifies for r in org["Org"]] == [True, False]
+
+    def rep(obj: dict[str, object]) -> dict[str, object] | None:
+        return representation(obj, "Team", reps)
+
+    whole = {"id": "t1", "org": {"id": "o1", "name": None}, "budget": None}
+    assert rep(whole) == {"__typename": "Team", **whole}
+    assert rep({**whole, "id": None}) is None
+    assert rep({**whole, "org": None}) is None
+    assert rep({**whole, "org": {"id": None, "name": "Acme"}}) is None
+
+
+def test_an_object_typed_as_an_interface_object_fills_a_requirement_alike_for_all_types() -> None:
+    # `related { id price }` on an interface implemented by Book and Film, whose value a
+    # subgraph that knows the interface only as an @interfaceObject answers as "Item"
+    same = (RepField("id", "id"), RepField("price", "price"))
+    reps = (RepField("id", "id"), RepField("related", "related", {"Book": same, "Film": same}))
+    obj = {"id": "b1", "related": {"__typename": "Item", "id": "f1", "price": 15}}
+    assert representation(obj, "Item", reps) == {
+        "__typename": "Item",
+        "id": "b1",
+        "related": {"id": "f1", "price": 15},
+    }
+    # fields that differ per type cannot be chosen without the real type
+    differ = {"Book": same, "Film": (RepField("id", "id"),)}
+    reps = (RepField("id", "id"), RepField("related", "related", differ))
+    assert representation(obj, "Item", reps) is None
 
 
 def test_one_representation_cannot_carry_two_values_of_a_field() -> None:
