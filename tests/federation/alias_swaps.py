@@ -28,27 +28,17 @@ from graphql import (
     print_ast,
 )
 
+from tests.federation.dressing import rewrite_operations
+
 
 def swap_aliases(query: str, schema: GraphQLSchema, seed: int) -> str:
     """`query` (drawn: fields and inline fragments, no aliases) with the fields of some
     selections under other fields' names."""
     rng = random.Random(seed)
-    document = parse(query)
-    definitions = []
-    for definition in document.definitions:
-        assert isinstance(definition, OperationDefinitionNode)
-        root = schema.get_root_type(definition.operation)
-        assert root is not None
-        definitions.append(
-            OperationDefinitionNode(
-                operation=definition.operation,
-                name=definition.name,
-                variable_definitions=definition.variable_definitions,
-                directives=definition.directives,
-                selection_set=_swapped(definition.selection_set, root, schema, rng),
-            )
-        )
-    return print_ast(DocumentNode(definitions=tuple(definitions)))
+    operations = rewrite_operations(
+        query, schema, lambda node, root: _swapped(node, root, schema, rng)
+    )
+    return print_ast(DocumentNode(definitions=tuple(operations)))
 
 
 def _swapped(

@@ -20,6 +20,7 @@ Rugzak's like any other operation.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from graphql import (
@@ -146,24 +147,32 @@ class _Dresser:
 
 def dress(query: str, schema: GraphQLSchema, seed: int) -> str:
     """`query` (one operation, no fragments of its own) dressed as a client might write it."""
-    document = parse(query)
     dresser = _Dresser(schema, random.Random(seed))
-    definitions: list[OperationDefinitionNode | FragmentDefinitionNode] = []
-    for definition in document.definitions:
+    operations = rewrite_operations(query, schema, dresser.selection_set)
+    return print_ast(DocumentNode(definitions=(*operations, *dresser.fragments)))
+
+
+def rewrite_operations(
+    query: str,
+    schema: GraphQLSchema,
+    rewrite: Callable[[SelectionSetNode, GraphQLObjectType], SelectionSetNode],
+) -> list[OperationDefinitionNode]:
+    """The operations of `query`, each with its selection rewritten from its root type down."""
+    out: list[OperationDefinitionNode] = []
+    for definition in parse(query).definitions:
         assert isinstance(definition, OperationDefinitionNode)
         root = schema.get_root_type(definition.operation)
         assert root is not None
-        definitions.append(
+        out.append(
             OperationDefinitionNode(
                 operation=definition.operation,
                 name=definition.name,
                 variable_definitions=definition.variable_definitions,
                 directives=definition.directives,
-                selection_set=dresser.selection_set(definition.selection_set, root),
+                selection_set=rewrite(definition.selection_set, root),
             )
         )
-    definitions.extend(dresser.fragments)
-    return print_ast(DocumentNode(definitions=tuple(definitions)))
+    return out
 
 
 def _name(value: str) -> NameNode:
