@@ -134,6 +134,10 @@ class Federation:
     hive: HiveGateway
 
 
+# how many times an Apollo Gateway that did not answer in time is restarted (per fixture set)
+APOLLO_RESTARTS = 3
+
+
 class FederationPool:
     """Starts fixture sets (and a Hive Gateway over each) on first use; `close()` stops them."""
 
@@ -145,6 +149,7 @@ class FederationPool:
         self._apollos: dict[str, ApolloGateway] = {}
         self._apollo_stops: dict[str, ExitStack] = {}
         self._apollos_given_up: set[str] = set()
+        self._apollo_timeouts: dict[str, int] = {}
         self._starting = threading.Lock()
 
     def fixture_set(self, name: str) -> FixtureSet:
@@ -175,16 +180,22 @@ class FederationPool:
                 self._apollo_stops[name] = stop
             return self._apollos[name]
 
-    def give_up_apollo(self, name: str) -> None:
-        """Stops Apollo Gateway over `name` for the rest of the session (`apollo(name)` then
-        raises ApolloGivenUp): its planner can run for minutes and grow to gigabytes on one
-        operation, which the shared machine should not carry on with."""
+    def apollo_timed_out(self, name: str, gateway: ApolloGateway) -> None:
+        """Stops Apollo Gateway `gateway` over `name`, which did not answer in time: its planner
+        can run for minutes and grow to gigabytes on one operation (abstract types nested many
+        levels deep), which the shared machine should not carry on with. The next `apollo(name)`
+        starts a fresh one, so that how many later operations get a second opinion does not
+        depend on when the slow one was sent; after APOLLO_RESTARTS such stops it raises
+        ApolloGivenUp for the rest of the session."""
         with self._starting:
-            self._apollos_given_up.add(name)
-            self._apollos.pop(name, None)
-            stop = self._apollo_stops.pop(name, None)
-        if stop is not None:
-            stop.close()
+            if self._apollos.get(name) is not gateway:
+                return  # already stopped, by another operation that was in flight on it
+            self._apollos.pop(name)
+            stop = self._apollo_stops.pop(name)
+            self._apollo_timeouts[name] = self._apollo_timeouts.get(name, 0) + 1
+            if self._apollo_timeouts[name] >= APOLLO_RESTARTS:
+                self._apollos_given_up.add(name)
+        stop.close()
 
     def get(self, name: str) -> Federation:
         return Federation(self.fixture_set(name), self.hive(name))
