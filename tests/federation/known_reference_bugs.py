@@ -9,11 +9,12 @@ otherwise the test fails.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from graphql import (
     FieldNode,
+    GraphQLNamedType,
     GraphQLSchema,
     InlineFragmentNode,
     OperationDefinitionNode,
@@ -90,23 +91,12 @@ def takes_an_argument_from_a_context(sg: Supergraph, query: str) -> bool:
     Hive Gateway 2.15.1 (router-runtime 1.4.23) ignores @fromContext and sends no argument,
     and Apollo Gateway 2.14.4 refuses to serve such a supergraph (UNSUPPORTED_LINKED_FEATURE);
     the spec's answers are shown by fixtures/contexts's hand-written operations."""
-    schema: GraphQLSchema = sg.api_schema
-    info = TypeInfo(schema)
-    found = False
 
-    class Fields(Visitor):
-        def enter_field(self, node: FieldNode, *_: object) -> None:
-            nonlocal found
-            parent = info.get_parent_type()
-            if parent is None:
-                return
-            graphs = sg.field_graphs.get((parent.name, node.name.value), {})
-            if any(f.context_arguments for f in graphs.values()):
-                found = True
+    def takes_one(parent: GraphQLNamedType, node: FieldNode, _: TypeInfo) -> bool:
+        graphs = sg.field_graphs.get((parent.name, node.name.value), {})
+        return any(f.context_arguments for f in graphs.values())
 
-    document = parse(query)
-    visit(document, TypeInfoVisitor(info, Fields()))
-    return found
+    return _some_field(sg, query, takes_one)
 
 
 def null_completion_error_left_out(ours: Mapping[str, Any], apollo: Mapping[str, Any]) -> bool:
@@ -201,20 +191,9 @@ def requires_a_nested_field_required_in_turn(sg: Supergraph, query: str) -> bool
     label reads "from -"); Hive Gateway 2.15.1 gives the spec's answer on the operation as
     drawn but fails on some dressed forms of it ("Unexpected error.", no data). The spec's answer
     is shown by fixtures/requires_chains/operations/nested_requirement_through_another_entity."""
-    schema: GraphQLSchema = sg.api_schema
-    info = TypeInfo(schema)
-    found = False
-
-    class Fields(Visitor):
-        def enter_field(self, node: FieldNode, *_: object) -> None:
-            nonlocal found
-            parent = info.get_parent_type()
-            if parent is not None and _nested_requirement(sg, parent.name, node.name.value):
-                found = True
-
-    document = parse(query)
-    visit(document, TypeInfoVisitor(info, Fields()))
-    return found
+    return _some_field(
+        sg, query, lambda parent, node, _: _nested_requirement(sg, parent.name, node.name.value)
+    )
 
 
 def _nested_requirement(sg: Supergraph, type_name: str, field: str) -> bool:
@@ -257,25 +236,17 @@ def typename_beside_an_interface_object_field(sg: Supergraph, query: str) -> boo
     Hive Gateway 2.15.1 gives the spec's answer on the operation as drawn but fails on some
     dressed forms of it ("Unexpected error.", no data). The spec's answer is shown by
     fixtures/node/operations/typename_beside_interface_object_field."""
-    schema: GraphQLSchema = sg.api_schema
-    info = TypeInfo(schema)
-    found = False
 
-    class SelectionSets(Visitor):
-        def enter_selection_set(self, node: SelectionSetNode, *_: object) -> None:
-            nonlocal found
-            parent = info.get_type()
-            named = get_named_type(parent) if parent is not None else None
-            if named is None or named.name not in sg.interfaces_of:
-                return
-            fields = _fields_on(node, named.name)
-            found |= "__typename" in fields and any(
-                _served_by_interface_objects_only(sg, named.name, name) for name in fields
-            )
+    def beside(_: GraphQLNamedType, node: FieldNode, info: TypeInfo) -> bool:
+        named = get_named_type(info.get_type())
+        if node.selection_set is None or named is None or named.name not in sg.interfaces_of:
+            return False
+        fields = _fields_on(node.selection_set, named.name)
+        return "__typename" in fields and any(
+            _served_by_interface_objects_only(sg, named.name, name) for name in fields
+        )
 
-    document = parse(query)
-    visit(document, TypeInfoVisitor(info, SelectionSets()))
-    return found
+    return _some_field(sg, query, beside)
 
 
 def _fields_on(node: SelectionSetNode, type_name: str) -> set[str]:
@@ -309,28 +280,32 @@ def fragment_on_a_field_typed_concretely_in_one_subgraph(sg: Supergraph, query: 
     spec's answer on the operation as drawn but fails on some dressed forms of it ("Unexpected
     error."). The spec's answer is shown by
     fixtures/member_types/operations/narrower_type_without_typename."""
-    schema: GraphQLSchema = sg.api_schema
-    info = TypeInfo(schema)
+
+    def narrowed(parent: GraphQLNamedType, node: FieldNode, info: TypeInfo) -> bool:
+        field_type = get_named_type(info.get_type())
+        if node.selection_set is None or not is_abstract_type(field_type):
+            return False
+        graphs = sg.field_graphs.get((parent.name, node.name.value), {})
+        return any(
+            f.type is not None and f.type.strip("[]!") != field_type.name for f in graphs.values()
+        ) and any(not isinstance(sel, FieldNode) for sel in node.selection_set.selections)
+
+    return _some_field(sg, query, narrowed)
+
+
+def _some_field(
+    sg: Supergraph, query: str, test: Callable[[GraphQLNamedType, FieldNode, TypeInfo], bool]
+) -> bool:
+    """Whether `test(parent type, field, type info at the field)` holds for a field of `query`
+    (validated against the API schema)."""
+    info = TypeInfo(sg.api_schema)
     found = False
 
     class Fields(Visitor):
         def enter_field(self, node: FieldNode, *_: object) -> None:
             nonlocal found
             parent = info.get_parent_type()
-            if parent is None or node.selection_set is None:
-                return
-            field_type = get_named_type(info.get_type())
-            if not is_abstract_type(field_type):
-                return
-            graphs = sg.field_graphs.get((parent.name, node.name.value), {})
-            narrowed = any(
-                f.type is not None and f.type.strip("[]!") != field_type.name
-                for f in graphs.values()
-            )
-            found |= narrowed and any(
-                not isinstance(sel, FieldNode) for sel in node.selection_set.selections
-            )
+            found = found or (parent is not None and test(parent, node, info))
 
-    document = parse(query)
-    visit(document, TypeInfoVisitor(info, Fields()))
+    visit(parse(query), TypeInfoVisitor(info, Fields()))
     return found
